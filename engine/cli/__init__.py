@@ -1,0 +1,76 @@
+"""The `mladvisor` command: a thin layer over the library.
+
+Commands live in their own modules and are imported only when run, so that `mladvisor --help`
+and `--version` start without pandas, scikit-learn or WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import click
+
+from engine import __version__
+from engine.errors import MladvisorError
+
+# command name -> "module:attribute"; a module not yet present is simply not offered.
+COMMANDS: dict[str, str] = {
+    "assess": "engine.cli.assess:assess",
+    "explain": "engine.cli.explain:explain",
+    "diff": "engine.cli.explain:diff",
+    "report": "engine.cli.report:report",
+    "questionnaire": "engine.cli.questionnaire:questionnaire",
+    "schema": "engine.cli.schema:schema",
+    "rules": "engine.cli.rules:rules",
+    "benchmark": "engine.cli.evidence:benchmark",
+    "drift": "engine.cli.evidence:drift",
+    "audit": "engine.cli.audit:audit",
+    "serve": "engine.cli.serve:serve",
+}
+
+
+class ToolError(click.ClickException):
+    """A library error at the CLI edge: one line on stderr, the error's own exit code."""
+
+    def __init__(self, error: MladvisorError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(n for n, target in COMMANDS.items() if _available(target))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None or not _available(target):
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except MladvisorError as error:
+            raise ToolError(error) from None
+
+
+def _available(target: str) -> bool:
+    return importlib.util.find_spec(target.split(":")[0]) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="mladvisor")
+def cli() -> None:
+    """Decision support for ML projects: assess a project against the ML lifecycle guidance.
+
+    Example:
+
+        mladvisor questionnaire --template > answers.yaml
+        mladvisor assess answers.yaml --format pdf --out report.pdf
+    """
+
+
+def main() -> None:
+    cli(prog_name="mladvisor")

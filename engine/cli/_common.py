@@ -1,0 +1,53 @@
+"""Options and helpers several commands share, written once."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def out_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="Write to this file instead of standard output (required for pdf).",
+    )(func)
+
+
+def format_option(choices: list[str], default: str) -> Callable[[Callable[..., Any]], Any]:
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        return click.option(
+            "--format", "-f", "fmt", type=click.Choice(choices), default=default,
+            show_default=True, help="Output format.",
+        )(func)
+    return decorate
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write all or nothing: a failed render never leaves a half-written file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def emit(data: bytes | str, out: Path | None) -> None:
+    """Send output to --out (atomically) or to standard output."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if out is None:
+        click.get_binary_stream("stdout").write(data)
+    else:
+        write_atomic(out, data)
