@@ -1,0 +1,28 @@
+"""HTML and PDF recommendation reports rendered from a decision document.
+
+Imports stay light: Jinja2, matplotlib and WeasyPrint load only when a report is rendered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["render_html", "render_pdf"]
+
+
+def render_html(decision: Mapping[str, Any]) -> bytes:
+    """Self-contained HTML (inline CSS and SVG, no network) for a browser or a printer."""
+    from engine.report.html import render_document
+
+    html, _ = render_document(decision, for_pdf=False)
+    return html.encode("utf-8")
+
+
+def render_pdf(decision: Mapping[str, Any]) -> bytes:
+    """An A4 PDF/A-3u of the same report, tagged, with the decision JSON attached."""
+    from engine.report.html import render_document
+    from engine.report.pdf import canonical_json, html_to_pdf
+
+    html, context = render_document(decision, for_pdf=True)
+    return html_to_pdf(html, metadata=context, attachment=canonical_json(decision))

@@ -1,0 +1,250 @@
+"""Matplotlib charts as deterministic inline SVG.
+
+Figures are built with the object API (no pyplot global state) under an rc_context that pins
+the SVG hash salt and drops the date, so the same decision gives the same bytes. Text is
+drawn as paths, mathtext is off (a `$` in a candidate name is just a dollar sign), and
+comments are stripped before the SVG is inlined.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from engine.report.context import GOAL_SYMBOLS, as_dict, as_list, text
+
+MET = "#2e7d32"
+MISS = "#c62828"
+NEUTRAL = "#546e7a"
+INK = "#1f2933"
+GRID = "#d9dee3"
+MAX_METRICS_PER_ROW = 3
+MAX_BARS = 24
+RC = {
+    "svg.hashsalt": "mladvisor-report",
+    "svg.fonttype": "path",
+    "text.parse_math": False,
+    "font.family": "DejaVu Sans",
+    "font.size": 8,
+    "axes.edgecolor": "#9aa5b1",
+    "axes.labelcolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "axes.titlesize": 9,
+    "axes.titleweight": "bold",
+    "path.simplify": True,
+}
+
+
+def _numeric(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _short(label: str, limit: int = 28) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def _svg(figure: Any) -> str:
+    import matplotlib
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context(RC):
+        figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    return re.sub(r"\n\s*\n", "\n", svg)
+
+
+def _figure(width: float, height: float) -> Any:
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(RC):
+        return Figure(figsize=(width, height), dpi=72)
+
+
+def _criteria_data(decision: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """metric -> {threshold, goal, values: {candidate: (value, met)}} from evidence checks,
+    falling back to raw benchmark rows matched to the answers' success criteria."""
+    metrics: dict[str, dict[str, Any]] = {}
+    for option in as_list(decision.get("options")):
+        for evidence in as_list(as_dict(option).get("evidence")):
+            evidence = as_dict(evidence)
+            candidate = text(evidence.get("candidate"))
+            for check in as_list(evidence.get("checks")):
+                check = as_dict(check)
+                value = _numeric(check.get("value"))
+                threshold = _numeric(check.get("threshold"))
+                if value is None or threshold is None or not check.get("metric"):
+                    continue
+                entry = metrics.setdefault(text(check.get("metric")), {
+                    "threshold": threshold, "goal": text(check.get("goal")), "values": {}})
+                met = check.get("met")
+                entry["values"].setdefault(candidate, (value, met if isinstance(met, bool)
+                                                       else None))
+    if metrics:
+        return metrics
+    input_doc = as_dict(decision.get("input"))
+    rows = [as_dict(r) for r in as_list(input_doc.get("benchmarks"))]
+    business = as_dict(as_dict(input_doc.get("answers")).get("business"))
+    for criterion in as_list(business.get("success_criteria")):
+        criterion = as_dict(criterion)
+        metric, threshold = criterion.get("metric"), _numeric(criterion.get("threshold"))
+        if not metric or threshold is None:
+            continue
+        values = {}
+        for row in rows:
+            value = _numeric(row.get(metric))
+            if value is not None:
+                goal = criterion.get("goal")
+                met = (value >= threshold if goal == "at-least"
+                       else value <= threshold if goal == "at-most" else None)
+                values[text(row.get("candidate"))] = (value, met)
+        if values:
+            metrics[text(metric)] = {"threshold": threshold, "goal": text(criterion.get("goal")),
+                                     "values": values}
+    return metrics
+
+
+def _bar_colour(met: bool | None) -> str:
+    return NEUTRAL if met is None else MET if met else MISS
+
+
+def criteria_charts(decision: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Candidates' metric against each success threshold, three metrics side by side."""
+    metrics = _criteria_data(decision)
+    if not metrics:
+        return []
+    candidates: list[str] = []
+    for entry in metrics.values():
+        for candidate in entry["values"]:
+            if candidate not in candidates:
+                candidates.append(candidate)
+    candidates = candidates[:MAX_BARS]
+    names = list(metrics)
+    charts = []
+    for start in range(0, len(names), MAX_METRICS_PER_ROW):
+        group = names[start:start + MAX_METRICS_PER_ROW]
+        figure = _figure(7.0, 0.9 + 0.26 * len(candidates))
+        axes = figure.subplots(1, len(group), sharey=True, squeeze=False)[0]
+        positions = list(range(len(candidates)))
+        for index, (ax, metric) in enumerate(zip(axes, group, strict=True)):
+            entry = metrics[metric]
+            values = [entry["values"].get(c, (None, None)) for c in candidates]
+            ax.barh(positions, [v if v is not None else 0 for v, _ in values],
+                    color=[_bar_colour(m) if v is not None else "none" for v, m in values],
+                    height=0.62, zorder=2)
+            for pos, (value, _met) in zip(positions, values, strict=True):
+                if value is None:
+                    ax.text(0, pos, " no data", va="center", fontsize=7, color=NEUTRAL)
+            ax.axvline(entry["threshold"], color=INK, linestyle="--", linewidth=1.1, zorder=3)
+            goal = GOAL_SYMBOLS.get(entry["goal"], entry["goal"])
+            ax.set_title(_short(f"{metric} {goal} {text(entry['threshold'])}", 34), loc="left")
+            ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
+            ax.spines[["top", "right"]].set_visible(False)
+            ax.tick_params(axis="y", length=0)
+            if index == 0:
+                ax.set_yticks(positions, [_short(c) for c in candidates])
+        axes[0].invert_yaxis()
+        figure.subplots_adjust(wspace=0.12)
+        charts.append({
+            "title": "Candidates against success criteria"
+                     + (f" ({start // MAX_METRICS_PER_ROW + 1})" if len(names) > 3 else ""),
+            "caption": "Bars are green where the candidate meets the criterion and red where "
+                       "it misses; the dashed line is the threshold.",
+            "svg": _svg(figure),
+        })
+    return charts
+
+
+def _cost_metric(metrics: Mapping[str, Any], rows: list[dict[str, Any]]) -> tuple[str, dict]:
+    for metric, entry in metrics.items():
+        if metric.startswith("cost"):
+            return metric, {c: v for c, (v, _m) in entry["values"].items()}
+    for row in rows:
+        for key in row:
+            if key.startswith("cost") and _numeric(row.get(key)) is not None:
+                return key, {text(r.get("candidate")): _numeric(r.get(key)) for r in rows
+                             if _numeric(r.get(key)) is not None}
+    return "", {}
+
+
+def cost_chart(decision: Mapping[str, Any]) -> dict[str, str] | None:
+    """Monthly cost of each candidate against the expected value and budget, when given."""
+    input_doc = as_dict(decision.get("input"))
+    business = as_dict(as_dict(input_doc.get("answers")).get("business"))
+    value = _numeric(business.get("expected_value_usd_per_month"))
+    budget = _numeric(business.get("budget_usd_per_month"))
+    if value is None and budget is None:
+        return None
+    rows = [as_dict(r) for r in as_list(input_doc.get("benchmarks"))]
+    metric, costs = _cost_metric(_criteria_data(decision), rows)
+    labels = list(costs)[:MAX_BARS]
+    figure = _figure(7.0, 1.2 + 0.26 * max(len(labels), 2))
+    ax = figure.subplots()
+    if labels:
+        limit = min(x for x in (budget, value) if x is not None)
+        ax.barh(range(len(labels)), [costs[c] for c in labels], height=0.62, zorder=2,
+                color=[MET if costs[c] <= limit else MISS for c in labels])
+        ax.set_yticks(range(len(labels)), [_short(c) for c in labels])
+        ax.invert_yaxis()
+        ax.set_xlabel(f"{metric} (USD per month)")
+    else:
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, "No candidate reports a cost metric", transform=ax.transAxes,
+                ha="center", va="center", color=NEUTRAL)
+        ax.set_xlabel("USD per month")
+    if budget is not None:
+        ax.axvline(budget, color=INK, linestyle="--", linewidth=1.2, zorder=3,
+                   label=f"budget {text(budget)}")
+    if value is not None:
+        ax.axvline(value, color="#1565c0", linestyle="-", linewidth=1.6, zorder=3,
+                   label=f"expected value {text(value)}")
+    ax.set_xlim(left=0)
+    ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    ax.legend(loc="lower right", frameon=False, fontsize=7)
+    return {"title": "Cost against expected value and budget",
+            "caption": "Monthly cost per candidate; green stays within both the budget and "
+                       "the expected value, red exceeds one of them.",
+            "svg": _svg(figure)}
+
+
+def drift_chart(decision: Mapping[str, Any]) -> dict[str, str] | None:
+    """Drift statistic per feature, drifted features in red."""
+    drift = as_dict(as_dict(decision.get("input")).get("drift"))
+    features = [as_dict(f) for f in as_list(drift.get("features"))]
+    features = [f for f in features if _numeric(f.get("statistic")) is not None][:MAX_BARS]
+    if not features:
+        return None
+    figure = _figure(7.0, 0.9 + 0.26 * len(features))
+    ax = figure.subplots()
+    positions = range(len(features))
+    ax.barh(list(positions), [_numeric(f.get("statistic")) for f in features], height=0.62,
+            color=[MISS if f.get("drifted") is True else MET for f in features], zorder=2)
+    ax.set_yticks(list(positions),
+                  [_short(f"{text(f.get('name'))} ({text(f.get('method'))})", 40)
+                   for f in features])
+    ax.invert_yaxis()
+    ax.set_xlabel("drift statistic (scale depends on the method)")
+    ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    return {"title": "Drift per feature",
+            "caption": "Statistic of each feature's drift test; red features drifted.",
+            "svg": _svg(figure)}
+
+
+def build_charts(decision: Mapping[str, Any]) -> list[dict[str, str]]:
+    charts = criteria_charts(decision)
+    for chart in (cost_chart(decision), drift_chart(decision)):
+        if chart is not None:
+            charts.append(chart)
+    return charts

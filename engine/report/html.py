@@ -1,0 +1,64 @@
+"""The HTML report: one autoescaped Jinja2 template, CSS and SVG charts inlined."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError
+
+TEMPLATE = "report.html.j2"
+STYLESHEET = "report.css"
+
+
+def templates_dir() -> Path:
+    """reports/ beside the package (or inside a wheel); a replayed rule base snapshot may
+    override the data root without carrying templates, so fall back to our own copy."""
+    from engine.paths import reports_dir
+
+    here = Path(__file__).resolve().parent
+    for candidate in (reports_dir(), here.parent / "_data" / "reports",
+                      here.parent.parent / "reports"):
+        if (candidate / TEMPLATE).is_file():
+            return candidate
+    raise FileNotFoundError(f"report template {TEMPLATE} not found (looked beside the package)")
+
+
+@lru_cache(maxsize=4)
+def _environment(root: str) -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(loader=FileSystemLoader(root), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                       keep_trailing_newline=True)
+
+
+def check_decision(decision: object, source: str = "decision") -> Mapping[str, Any]:
+    """Only refuse what cannot be a decision at all; optional fields may be missing."""
+    if not isinstance(decision, Mapping):
+        raise InputError(source, "", "a mladvisor.decision/1 JSON object",
+                         type(decision).__name__)
+    schema = decision.get("schema")
+    if schema is not None and not (isinstance(schema, str)
+                                   and schema.startswith("mladvisor.decision/")):
+        raise InputError(source, "schema", "mladvisor.decision/1", schema)
+    return decision
+
+
+def render_document(decision: Mapping[str, Any], *, for_pdf: bool) -> tuple[str, dict]:
+    """The HTML text and the view model (the PDF step reuses its metadata)."""
+    from markupsafe import Markup
+
+    from engine.report.charts import build_charts
+    from engine.report.context import build_context
+
+    check_decision(decision)
+    context = build_context(decision)
+    charts = [dict(chart, svg=Markup(chart["svg"])) for chart in build_charts(decision)]
+    root = templates_dir()
+    css = (root / STYLESHEET).read_text(encoding="utf-8")
+    template = _environment(str(root)).get_template(TEMPLATE)
+    html = template.render(r=context, charts=charts, css=Markup(css), for_pdf=for_pdf)
+    return html, context

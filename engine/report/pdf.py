@@ -1,0 +1,83 @@
+"""The PDF report: the HTML report through WeasyPrint, reproducible and sealed.
+
+Reproducible: dates come from the assessment id, the attachment's dates are pinned, and
+SOURCE_DATE_EPOCH is set while fonts are subset. Sealed: the only fetcher can read bundled
+assets and data: URLs, and the only attachment is the canonical decision JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.report.html import templates_dir
+
+EPOCH_FALLBACK = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def canonical_json(decision: Mapping[str, Any]) -> bytes:
+    """The decision as canonical JSON (sorted keys, compact, UTF-8) plus a newline,
+    the same bytes `assess --format json` writes, using the core helper when present."""
+    try:
+        from engine.canonical import canonical_bytes  # type: ignore[import-not-found]
+    except ImportError:
+        canonical_bytes = None
+    if canonical_bytes is not None:
+        data = canonical_bytes(dict(decision))
+        return data if data.endswith(b"\n") else data + b"\n"
+    return json.dumps(decision, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+@contextmanager
+def _source_date(moment: datetime) -> Iterator[None]:
+    """Font subsetting stamps the current time unless SOURCE_DATE_EPOCH is set."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = previous or str(int(moment.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
+def html_to_pdf(html: str, *, metadata: Mapping[str, Any], attachment: bytes,
+                fetcher: Any = None) -> bytes:
+    """Lay out `html` and write a tagged PDF/A-3u carrying `attachment` as decision.json."""
+    import pydyf
+    from weasyprint import HTML, Attachment
+
+    from engine.report.fetcher import SafeFetcher
+
+    root = templates_dir()
+    fetcher = fetcher or SafeFetcher(root / "assets")
+    moment = metadata.get("moment") or EPOCH_FALLBACK
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    with _source_date(moment):
+        document = HTML(string=html, base_url=(root / "assets").as_uri() + "/",
+                        url_fetcher=fetcher).render(pdf_variant="pdf/a-3u", pdf_tags=True)
+        meta = document.metadata
+        meta.title = metadata["title"]
+        meta.authors = [metadata["respondent"]] if metadata.get("respondent") else []
+        meta.description = metadata["subject"]
+        meta.keywords = list(metadata["keywords"])
+        meta.generator = "mladvisor"
+        stamp = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        meta.created = meta.modified = stamp
+        meta.lang = "en"
+        meta.attachments = []  # nothing from the page itself is ever embedded
+        decision_file = Attachment(string=attachment, url_fetcher=fetcher, name="decision.json",
+                                   description="The decision this report renders "
+                                               "(mladvisor.decision/1, canonical JSON)",
+                                   created=naive, modified=naive, relationship="Source")
+
+        def finish(_document: Any, pdf: Any) -> None:
+            pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array(
+                [0, pydyf.Dictionary({"S": "/D"})])})
+
+        return document.write_pdf(pdf_variant="pdf/a-3u", pdf_tags=True,
+                                  attachments=[decision_file], finisher=finish)
