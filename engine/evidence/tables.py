@@ -1,0 +1,124 @@
+"""Reading CSV or Parquet whole or in chunks, with input errors a person can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+PARQUET_SUFFIXES = {".parquet", ".pq", ".parq"}
+# Rows per chunk when streaming: small enough to bound memory, large enough to amortise numpy calls.
+DEFAULT_BATCH_ROWS = 131_072
+# Bytes per CSV block; pyarrow infers column types from the first block.
+CSV_BLOCK_BYTES = 16 << 20
+
+
+def is_parquet(path: Path) -> bool:
+    """Parquet by suffix, or by its magic bytes when the suffix says nothing."""
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return True
+    if path.suffix.lower() in {".csv", ".tsv", ".txt", ".gz"}:
+        return False
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
+def _check_exists(path: Path) -> None:
+    if not path.is_file():
+        raise InputError(str(path), "", "expected a readable CSV or Parquet file", "no such file")
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    """The whole file as a DataFrame (benchmarks train in memory)."""
+    import pandas as pd
+
+    _check_exists(path)
+    try:
+        if is_parquet(path):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+    except Exception as error:  # noqa: BLE001 - any reader failure is unreadable input
+        raise InputError(str(path), "", "expected a readable CSV or Parquet file",
+                         _first_line(error)) from None
+    return frame
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+class TableSource:
+    """A file read as a sequence of Arrow record batches, never whole.
+
+    CSV column types are inferred from the first block; integer columns are widened to float64
+    so that a later block with a decimal point or a blank does not break the stream.
+    """
+
+    def __init__(self, path: Path, batch_rows: int = DEFAULT_BATCH_ROWS) -> None:
+        _check_exists(path)
+        self.path = path
+        self.batch_rows = batch_rows
+        self.parquet = is_parquet(path)
+        try:
+            self.schema, self.num_rows = self._inspect()
+        except InputError:
+            raise
+        except Exception as error:  # noqa: BLE001
+            raise InputError(str(path), "", "expected a readable CSV or Parquet file",
+                             _first_line(error)) from None
+
+    def _inspect(self) -> tuple[pa.Schema, int | None]:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self.parquet:
+            meta = pq.ParquetFile(self.path)
+            return meta.schema_arrow, meta.metadata.num_rows
+        reader = self._open_csv(None)
+        schema = reader.schema
+        reader.close()
+        fields = [pa.field(f.name, pa.float64()) if pa.types.is_integer(f.type) else f
+                  for f in schema]
+        return pa.schema(fields), None
+
+    def _open_csv(self, schema: pa.Schema | None) -> Any:
+        import pyarrow.csv as pcsv
+
+        read = pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES)
+        parse = pcsv.ParseOptions(delimiter="\t" if self.path.suffix.lower() == ".tsv" else ",")
+        convert = pcsv.ConvertOptions(
+            column_types={f.name: f.type for f in schema} if schema is not None else None,
+            strings_can_be_null=True,
+        )
+        return pcsv.open_csv(self.path, read_options=read, parse_options=parse,
+                             convert_options=convert)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """Record batches of at most `batch_rows` rows, with the schema of `self.schema`."""
+        import pyarrow.parquet as pq
+
+        try:
+            if self.parquet:
+                handle = pq.ParquetFile(self.path)
+                yield from handle.iter_batches(batch_size=self.batch_rows, use_threads=False)
+                return
+            reader = self._open_csv(self.schema)
+            for batch in reader:
+                for start in range(0, batch.num_rows, self.batch_rows):
+                    yield batch.slice(start, self.batch_rows)
+        except InputError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a bad block half-way is unreadable input
+            raise InputError(str(self.path), "", "expected consistent CSV or Parquet rows",
+                             _first_line(error)) from None

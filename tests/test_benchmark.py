@@ -1,0 +1,178 @@
+"""`mladvisor benchmark`: baselines, metric names, learning curve, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import cli
+from engine.evidence.benchmark import run_benchmark
+
+CLASSIFICATION_COLUMNS = ["candidate", "rung", "service", "accuracy", "f1", "f1_macro", "auc",
+                          "train_rows", "cv_folds", "learning_curve_gain", "fit_seconds"]
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def rule_data(tmp_path: Path) -> Path:
+    """A label a single threshold decides, plus noise columns and a categorical one."""
+    rng = np.random.default_rng(1)
+    n = 400
+    income = rng.normal(50, 10, n)
+    frame = pd.DataFrame({
+        "income": income,
+        "noise": rng.normal(0, 1, n),
+        "region": rng.choice(["north", "south", "east"], n),
+        "approved": np.where(income > 52, "yes", "no"),
+    })
+    path = tmp_path / "loans.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_classification_rows_follow_the_benchmarks_format(rule_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bench.csv"
+    code, stdout, _ = _run("benchmark", str(rule_data), "--target", "approved", "--out", str(out))
+    assert code == 0
+    assert "one-rule" in stdout and "f1_macro" in stdout
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == CLASSIFICATION_COLUMNS
+    by_name = {r["candidate"]: r for r in rows}
+    assert [r["candidate"] for r in rows] == ["majority-baseline", "one-rule", "linear-model",
+                                              "gradient-boosting"]
+    assert {by_name["majority-baseline"]["rung"], by_name["one-rule"]["rung"]} == {"no-ml"}
+    assert {by_name["linear-model"]["rung"], by_name["gradient-boosting"]["rung"]} == {
+        "from-scratch"}
+    assert all(r["service"] == "" for r in rows)
+    # A fixed rule decides this label: the depth-one tree finds it.
+    assert float(by_name["one-rule"]["accuracy"]) > 0.97
+    assert float(by_name["majority-baseline"]["auc"]) == 0.5
+    assert int(by_name["one-rule"]["train_rows"]) == 400
+    assert int(by_name["one-rule"]["cv_folds"]) == 5
+    for row in rows:  # every column after service is numeric
+        for column in CLASSIFICATION_COLUMNS[3:]:
+            float(row[column])
+
+
+def test_output_is_deterministic_apart_from_fit_time(rule_data: Path) -> None:
+    first = run_benchmark(rule_data, "approved")
+    second = run_benchmark(rule_data, "approved")
+    strip = [{k: v for k, v in r.items() if k != "fit_seconds"} for r in first.rows]
+    assert strip == [{k: v for k, v in r.items() if k != "fit_seconds"} for r in second.rows]
+
+
+def test_regression_is_inferred_and_reports_regression_metrics(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    n = 300
+    x = rng.normal(size=(n, 3))
+    frame = pd.DataFrame(x, columns=["a", "b", "c"])
+    frame["price"] = 3 * frame["a"] - 2 * frame["b"] + rng.normal(0, 0.1, n)
+    path = tmp_path / "prices.parquet"
+    frame.to_parquet(path)
+    out = tmp_path / "bench.json"
+    code, _, _ = _run("benchmark", str(path), "--target", "price", "--out", str(out))
+    assert code == 0
+    rows = json.loads(out.read_text())
+    assert [r["candidate"] for r in rows][0] == "mean-baseline"
+    assert {"rmse", "mae", "r2"} <= set(rows[0]) and "accuracy" not in rows[0]
+    by_name = {r["candidate"]: r for r in rows}
+    assert by_name["linear-model"]["r2"] > 0.99
+    assert abs(by_name["mean-baseline"]["r2"]) < 0.1
+    assert by_name["linear-model"]["rmse"] < by_name["one-rule"]["rmse"]
+
+
+def test_text_classification_uses_tfidf(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    words = ["invoice", "refund", "password", "login", "shipping", "delay"]
+    teams = {"invoice": "billing", "refund": "billing", "password": "it", "login": "it",
+             "shipping": "logistics", "delay": "logistics"}
+    filler = ["please", "help", "thanks", "today", "my", "the", "order", "account"]
+    rows = []
+    for _ in range(300):
+        key = words[rng.integers(len(words))]
+        text = " ".join([*rng.choice(filler, 4), key, *rng.choice(filler, 3)])
+        rows.append({"body": text, "team": teams[key]})
+    path = tmp_path / "tickets.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    result = run_benchmark(path, "team", text_column="body")
+    assert result.task == "text-classification"
+    by_name = {r["candidate"]: r for r in result.rows}
+    assert by_name["linear-model"]["f1_macro"] > 0.95
+    assert by_name["majority-baseline"]["f1_macro"] < 0.3
+    # Three classes: f1 is macro-averaged, the documented multiclass choice.
+    assert by_name["linear-model"]["f1"] == by_name["linear-model"]["f1_macro"]
+
+
+def test_learning_curve_points_and_gain(rule_data: Path, tmp_path: Path) -> None:
+    curve_out = tmp_path / "curve.json"
+    out = tmp_path / "b.csv"
+    code, _, _ = _run("benchmark", str(rule_data), "--target", "approved", "--out", str(out),
+                      "--curve-out", str(curve_out))
+    assert code == 0
+    points = json.loads(curve_out.read_text())
+    with out.open() as handle:
+        rows = {r["candidate"]: r for r in csv.DictReader(handle)}
+    for name, row in rows.items():
+        mine = {p["fraction"]: p for p in points if p["candidate"] == name}
+        assert sorted(mine) == [0.25, 0.5, 1.0]
+        assert mine[0.25]["train_rows"] < mine[0.5]["train_rows"] < mine[1.0]["train_rows"]
+        assert mine[1.0]["metric"] == "f1_macro"
+        assert float(row["f1_macro"]) == pytest.approx(mine[1.0]["value"])
+        gain = mine[1.0]["value"] - mine[0.5]["value"]
+        assert float(row["learning_curve_gain"]) == pytest.approx(gain, abs=1e-5)
+
+
+def test_learning_curve_still_rising_on_a_hard_small_problem(tmp_path: Path) -> None:
+    """An XOR-like label with few rows: boosting gains from more data."""
+    rng = np.random.default_rng(4)
+    n = 240
+    x = rng.uniform(-1, 1, size=(n, 2))
+    frame = pd.DataFrame(x, columns=["u", "v"])
+    frame["label"] = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(int)
+    path = tmp_path / "xor.csv"
+    frame.to_csv(path, index=False)
+    result = run_benchmark(path, "label")
+    by_name = {r["candidate"]: r for r in result.rows}
+    assert by_name["gradient-boosting"]["learning_curve_gain"] > 0
+    assert by_name["linear-model"]["f1_macro"] < 0.7  # a linear model cannot learn XOR
+
+
+@pytest.mark.parametrize("case", ["missing-target", "single-class", "no-rows", "unreadable",
+                                  "missing-text-column"])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(case: str, tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    args = ["--target", "y"]
+    if case == "missing-target":
+        pd.DataFrame({"x": [1, 2, 3, 4], "z": [0, 1, 0, 1]}).to_csv(path, index=False)
+    elif case == "single-class":
+        pd.DataFrame({"x": range(10), "y": ["a"] * 10}).to_csv(path, index=False)
+    elif case == "no-rows":
+        path.write_text("x,y\n")
+    elif case == "unreadable":
+        path = tmp_path / "data.parquet"
+        path.write_bytes(b"\x00\x01 not parquet at all")
+    else:
+        pd.DataFrame({"x": range(10), "y": [0, 1] * 5}).to_csv(path, index=False)
+        args += ["--text-column", "body"]
+    out = tmp_path / "out.csv"
+    code, stdout, stderr = _run("benchmark", str(path), *args, "--out", str(out))
+    assert code == 2
+    assert stdout == ""
+    assert len(stderr.strip().splitlines()) == 1
+    assert str(path) in stderr and "Traceback" not in stderr
+    assert not out.exists()
+    expected_path = {"missing-target": "--target", "single-class": "column y",
+                     "missing-text-column": "--text-column"}.get(case)
+    if expected_path:
+        assert expected_path in stderr
