@@ -1,0 +1,443 @@
+"""The decision log: an append-only, hash-chained SQLite file (`MLADVISOR_HOME/audit.sqlite`).
+
+Each record is one row whose `body` is the RFC 8785 canonical JSON of the record and whose
+`entry_hash` is sha256(prev_hash ‖ body), prev_hash being the ASCII hex of the previous entry's
+hash (64 zeros for the first). Editing, deleting, inserting or reordering rows breaks a hash or a
+link; triggers make UPDATE and DELETE fail in the database itself; a truncated tail is caught by
+the AUTOINCREMENT high-water mark and, against a determined editor, by a checkpoint kept outside.
+
+The rule base and knowledge files a decision used are stored once per distinct content
+(`blobs`, keyed by sha256) under a manifest (`rulebases`, keyed by the sha256 of the canonical
+{path: sha256} map) that the record names, so an old decision can be re-run with its own rules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine import __version__
+from engine.audit.canonical import canonical_json, join_object, sha256_hex
+from engine.audit.signing import Signer, load_signer
+from engine.errors import AuditError, InputError
+
+LOG_FILE = "audit.sqlite"
+RECORD_SCHEMA = "mladvisor.audit-record/1"
+LOG_SCHEMA = "mladvisor.audit/1"
+GENESIS = "0" * 64
+APPEND_ONLY_TABLES = ("records", "blobs", "rulebases", "keys", "meta")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    time TEXT NOT NULL,
+    body BLOB NOT NULL,
+    prev_hash TEXT NOT NULL UNIQUE,
+    entry_hash TEXT NOT NULL UNIQUE,
+    signature TEXT,
+    key_id TEXT
+);
+CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, content BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS rulebases (files_sha256 TEXT PRIMARY KEY, manifest BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS keys (key_id TEXT PRIMARY KEY, public_key TEXT NOT NULL,
+                                 added TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+""" + "".join(
+    f"""
+CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE refused'); END;
+""" for table in APPEND_ONLY_TABLES)
+
+TRIGGERS = tuple(f"{t}_no_{op}" for t in APPEND_ONLY_TABLES for op in ("update", "delete"))
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _json(data: bytes | str) -> Any:
+    return json.loads(data)
+
+
+def _get(obj: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def rulebase_manifest(files: dict[str, bytes]) -> tuple[dict[str, str], dict[str, bytes]]:
+    """({path: sha256}, {sha256: content}) of a rule base's files; refuses unsafe paths."""
+    manifest: dict[str, str] = {}
+    blobs: dict[str, bytes] = {}
+    for path, content in files.items():
+        rel = str(path).replace("\\", "/")
+        if rel.startswith("/") or ".." in rel.split("/") or not rel:
+            raise InputError("rulebase", f"files[{path!r}]", "a relative path inside the rule base",
+                             path)
+        data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+        digest = sha256_hex(data)
+        manifest[rel] = digest
+        blobs[digest] = data
+    return manifest, blobs
+
+
+class AuditLog:
+    """One open log file. Safe to share between threads; reopen after fork (done automatically)."""
+
+    def __init__(self, path: Path, home: Path) -> None:
+        self.path = Path(path)
+        self.home = Path(home)
+        self._lock = threading.RLock()
+        self._pid = -1
+        self._conn: sqlite3.Connection | None = None
+        self._signer: Signer | None = None
+        self._signer_loaded = False
+        self._known_rulebases: set[str] = set()
+        self._connect()
+
+    # -- connection -------------------------------------------------------------------------
+    def _connect(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=120, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=120000")
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            conn.execute("PRAGMA synchronous=FULL")
+            if str(mode).lower() != "wal":
+                raise AuditError(f"{self.path}: cannot switch the log to WAL mode (got {mode})")
+            exists = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='records'"
+            ).fetchone()[0]
+            if not exists:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _split_sql(_SCHEMA):
+                    conn.execute(statement)
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (LOG_SCHEMA,))
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('log_id', ?)",
+                             (str(uuid.uuid4()),))
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (utc_now(),))
+                conn.execute("COMMIT")
+        except sqlite3.DatabaseError as error:
+            raise AuditError(f"{self.path}: not a readable audit log ({error})") from None
+        self._conn = conn
+        self._pid = os.getpid()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None or self._pid != os.getpid():
+            self._conn = None
+            self._connect()
+        assert self._conn is not None
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            self._conn.close()
+        self._conn = None
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def signer(self) -> Signer | None:
+        if not self._signer_loaded:
+            self._signer = load_signer(self.home)
+            self._signer_loaded = True
+        return self._signer
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._read("SELECT key, value FROM meta"))
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        with self._lock:
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as error:
+                raise AuditError(f"{self.path}: cannot read the audit log ({error})") from None
+
+    # -- appending --------------------------------------------------------------------------
+    def append(self, assessment: Any, reports: dict[str, str] | None = None) -> str:
+        """Record one assessment (decision, full input, rule base); returns its record id."""
+        decision = assessment.decision
+        if not isinstance(decision, dict) or not decision.get("assessment_id"):
+            raise InputError("decision", "assessment_id", "a decision with an assessment id",
+                             None if not isinstance(decision, dict) else decision.get(
+                                 "assessment_id"))
+        record_id = str(decision["assessment_id"])
+        input_doc = assessment.input_doc
+        rb = assessment.rulebase
+        manifest, blobs = rulebase_manifest(dict(getattr(rb, "files", None) or {}))
+        manifest_bytes = canonical_json(manifest)
+        files_sha256 = sha256_hex(manifest_bytes)
+        input_bytes = canonical_json(input_doc)
+        respondent = _get(decision, "project", "respondent")
+        if respondent is None:
+            respondent = _get(input_doc, "answers", "project", "respondent")
+        parts = {
+            "schema": canonical_json(RECORD_SCHEMA),
+            "kind": b'"assessment"',
+            "record_id": canonical_json(record_id),
+            "respondent": canonical_json(respondent),
+            "input": input_bytes,
+            "input_sha256": canonical_json(decision.get("input_sha256")
+                                           or sha256_hex(input_bytes)),
+            "rulebase": canonical_json({"version": getattr(rb, "version", None),
+                                        "sha256": getattr(rb, "sha256", None),
+                                        "files_sha256": files_sha256}),
+            "engine_version": canonical_json(decision.get("engine_version") or __version__),
+            "decision": canonical_json(decision),
+            "reports": canonical_json(dict(reports or {})),
+        }
+        rulebase_rows = (files_sha256, manifest_bytes, blobs)
+        self._append(record_id, "assessment", parts, rulebase_rows)
+        return record_id
+
+    def append_report(self, record_id: str, fmt: str, sha256: str) -> str:
+        """Record that a report of an earlier assessment was rendered: a new event record."""
+        target = self.get(record_id)
+        if target["kind"] != "assessment":
+            raise InputError(str(self.path), "record_id", "the id of a recorded assessment",
+                             record_id)
+        from engine.ids import new_id
+
+        event_id = new_id()
+        parts = {
+            "schema": canonical_json(RECORD_SCHEMA),
+            "kind": b'"report"',
+            "record_id": canonical_json(event_id),
+            "of": canonical_json(target["record_id"]),
+            "format": canonical_json(str(fmt)),
+            "sha256": canonical_json(str(sha256)),
+            "engine_version": canonical_json(__version__),
+        }
+        self._append(event_id, "report", parts, None)
+        return event_id
+
+    def _append(self, record_id: str, kind: str, parts: dict[str, bytes],
+                rulebase_rows: tuple[str, bytes, dict[str, bytes]] | None) -> None:
+        signer = self.signer
+        with self._lock:
+            conn = self.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.DatabaseError as error:
+                raise AuditError(f"{self.path}: cannot lock the audit log ({error})") from None
+            try:
+                if rulebase_rows is not None:
+                    files_sha256, manifest_bytes, blobs = rulebase_rows
+                    if files_sha256 not in self._known_rulebases:
+                        have = conn.execute("SELECT 1 FROM rulebases WHERE files_sha256=?",
+                                            (files_sha256,)).fetchone()
+                        if not have:
+                            conn.executemany("INSERT OR IGNORE INTO blobs VALUES (?, ?)",
+                                             list(blobs.items()))
+                            conn.execute("INSERT INTO rulebases VALUES (?, ?)",
+                                         (files_sha256, manifest_bytes))
+                if conn.execute("SELECT 1 FROM records WHERE record_id=?",
+                                (record_id,)).fetchone():
+                    raise InputError(str(self.path), "record_id", "an id not yet recorded",
+                                     record_id)
+                if signer is not None:
+                    conn.execute("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)",
+                                 (signer.key_id, signer.public_b64, utc_now()))
+                row = conn.execute(
+                    "SELECT entry_hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+                prev_hash = row[0] if row else GENESIS
+                now = utc_now()
+                body = join_object({**parts, "time": canonical_json(now)})
+                entry_hash = sha256_hex(prev_hash.encode("ascii") + body)
+                signature = signer.sign(entry_hash.encode("ascii")) if signer else None
+                conn.execute(
+                    "INSERT INTO records (record_id, kind, time, body, prev_hash, entry_hash,"
+                    " signature, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record_id, kind, now, body, prev_hash, entry_hash, signature,
+                     signer.key_id if signer else None))
+                conn.execute("COMMIT")
+            except BaseException as error:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                if isinstance(error, sqlite3.DatabaseError):
+                    raise AuditError(f"{self.path}: append failed ({error})") from None
+                raise
+            if rulebase_rows is not None:
+                self._known_rulebases.add(rulebase_rows[0])
+
+    # -- reading ----------------------------------------------------------------------------
+    def _row_to_record(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        seq, record_id, kind, time, body, prev_hash, entry_hash, signature, key_id = row
+        try:
+            data = _json(body)
+        except (ValueError, UnicodeDecodeError):
+            raise AuditError(f"{self.path}: record {seq}: body is not JSON (corrupt or edited);"
+                             " run `mladvisor audit verify`") from None
+        if not isinstance(data, dict) or data.get("record_id") != record_id:
+            raise AuditError(f"{self.path}: record {seq}: its body does not match its record id"
+                             " (edited); run `mladvisor audit verify`")
+        return {"seq": seq, "prev_hash": prev_hash, "entry_hash": entry_hash,
+                "signature": signature, "key_id": key_id, **data}
+
+    _COLUMNS = "seq, record_id, kind, time, body, prev_hash, entry_hash, signature, key_id"
+
+    def get(self, record_id: str) -> dict[str, Any]:
+        """The record (with `decision` and `input` for an assessment); a unique prefix will do."""
+        rows = self._read(f"SELECT {self._COLUMNS} FROM records WHERE record_id=?",
+                          (record_id,))
+        if not rows and len(record_id) >= 4:
+            escaped = record_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            rows = self._read(f"SELECT {self._COLUMNS} FROM records WHERE record_id LIKE ?"
+                              " ESCAPE '\\' LIMIT 2", (escaped + "%",))
+            if len(rows) > 1:
+                raise InputError(str(self.path), "record_id", "a unique id or id prefix",
+                                 record_id)
+        if not rows:
+            raise InputError(str(self.path), "record_id", "the id of a recorded decision",
+                             record_id)
+        return self._row_to_record(rows[0])
+
+    def reports_for(self, record_id: str) -> list[dict[str, Any]]:
+        """Report events appended later for an assessment, oldest first."""
+        found = []
+        for record in self.iter_records(kind="report"):
+            if record.get("of") == record_id:
+                found.append(record)
+        return found
+
+    def iter_records(self, kind: str | None = None) -> Iterator[dict[str, Any]]:
+        sql = f"SELECT {self._COLUMNS} FROM records"
+        params: tuple[Any, ...] = ()
+        if kind:
+            sql += " WHERE kind=?"
+            params = (kind,)
+        for row in self._read(sql + " ORDER BY seq", params):
+            yield self._row_to_record(row)
+
+    def count(self) -> int:
+        return int(self._read("SELECT count(*) FROM records")[0][0])
+
+    def head(self) -> tuple[int, str]:
+        """(number of records, entry hash of the last one); records are numbered 1..n."""
+        rows = self._read("SELECT seq, entry_hash FROM records ORDER BY seq DESC LIMIT 1")
+        if not rows:
+            return 0, GENESIS
+        return int(rows[0][0]), rows[0][1]
+
+    def rulebase_files(self, files_sha256: str) -> dict[str, bytes]:
+        """The stored rule base and knowledge files of a manifest: {relative path: bytes}."""
+        rows = self._read("SELECT manifest FROM rulebases WHERE files_sha256=?", (files_sha256,))
+        if not rows:
+            raise AuditError(f"{self.path}: rule base files {files_sha256[:12]} are missing")
+        manifest = _json(rows[0][0])
+        out: dict[str, bytes] = {}
+        for rel, digest in sorted(manifest.items()):
+            blob = self._read("SELECT content FROM blobs WHERE sha256=?", (digest,))
+            if not blob or sha256_hex(bytes(blob[0][0])) != digest:
+                raise AuditError(f"{self.path}: rule base file {rel} ({digest[:12]}) is missing"
+                                 " or altered")
+            out[rel] = bytes(blob[0][0])
+        return out
+
+    def verify(self, checkpoint: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
+        """Recompute every hash, link and signature; raises AuditError naming the first problem."""
+        from engine.audit.verify import verify_log
+
+        checkpoints = [checkpoint] if checkpoint is not None else []
+        return verify_log(self, checkpoints=checkpoints, **options)
+
+    def checkpoint(self) -> dict[str, Any]:
+        """The signed (when a key is configured) head of the log: count and head hash."""
+        from engine.audit.checkpoint import make_checkpoint
+
+        return make_checkpoint(self)
+
+    def list(self, *, kind: str | None = "assessment", respondent: str | None = None,
+             verdict: str | None = None, since: str | None = None, until: str | None = None,
+             limit: int | None = None) -> list[dict[str, Any]]:
+        """One summary per record, oldest first, filtered; `limit` keeps the newest ones."""
+        sql = f"SELECT {self._COLUMNS} FROM records WHERE 1=1"
+        params: list[Any] = []
+        if kind:
+            sql += " AND kind=?"
+            params.append(kind)
+        if since:
+            sql += " AND time>=?"
+            params.append(since)
+        if until:
+            sql += " AND time<=?"
+            params.append(until)
+        out = []
+        for row in self._read(sql + " ORDER BY seq", tuple(params)):
+            summary = summarize(self._row_to_record(row))
+            if respondent and respondent.lower() not in str(summary["respondent"] or "").lower():
+                continue
+            if verdict and summary["verdict"] != verdict:
+                continue
+            out.append(summary)
+        if limit is not None and limit >= 0:
+            out = out[len(out) - limit:] if limit else []
+        return out
+
+
+def summarize(record: dict[str, Any]) -> dict[str, Any]:
+    """The few fields `audit list` shows."""
+    decision = record.get("decision") or {}
+    strategy = decision.get("strategy") or {}
+    return {
+        "seq": record.get("seq"),
+        "record_id": record.get("record_id"),
+        "kind": record.get("kind"),
+        "time": record.get("time"),
+        "respondent": record.get("respondent"),
+        "project": _get(decision, "project", "name")
+        or _get(record, "input", "answers", "project", "name"),
+        "verdict": decision.get("verdict"),
+        "rung": strategy.get("rung") if isinstance(strategy, dict) else None,
+        "service": strategy.get("service") if isinstance(strategy, dict) else None,
+        "rulebase_version": _get(record, "rulebase", "version"),
+        "of": record.get("of"),
+        "format": record.get("format"),
+        "signed": bool(record.get("signature")),
+    }
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of the schema script (triggers contain ';' inside BEGIN ... END)."""
+    statements, current = [], []
+    for line in script.strip().splitlines():
+        if not line.strip():
+            continue
+        current.append(line)
+        text = "\n".join(current)
+        if text.rstrip().endswith(";") and (
+                "CREATE TRIGGER" not in text or text.rstrip().endswith("END;")):
+            statements.append(text)
+            current = []
+    if current:
+        statements.append("\n".join(current))
+    return statements
+
+
+def open_log(home: Path | None = None) -> AuditLog:
+    """The log in `home` (default MLADVISOR_HOME), created with its schema on first use."""
+    from engine.paths import home_dir
+
+    base = Path(home) if home is not None else home_dir()
+    return AuditLog(base / LOG_FILE, base)

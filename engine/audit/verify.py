@@ -1,0 +1,270 @@
+"""Verification: recompute every hash, link and signature, and say which record is bad first.
+
+Each check names what an auditor needs to look at: the record number and id, and what is wrong
+(content edited, a record removed/inserted/reordered, the tail cut off, the file corrupt, a
+signature that does not match, a stored rule base file altered, a trigger dropped).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.audit.canonical import canonical_json, sha256_hex
+from engine.audit.checkpoint import load_checkpoint, signed_bytes, validate_checkpoint
+from engine.audit.signing import SignatureChecker, key_id_of
+from engine.errors import AuditError
+
+if TYPE_CHECKING:
+    from engine.audit.store import AuditLog
+
+
+@dataclass
+class Problems:
+    items: list[str] = field(default_factory=list)
+
+    def add(self, message: str) -> None:
+        self.items.append(message)
+
+
+def _label(seq: int, record_id: str | None) -> str:
+    return f"record {seq} ({record_id})" if record_id else f"record {seq}"
+
+
+def verify_log(log: AuditLog, checkpoints: list[Any] | None = None,
+               trusted: dict[str, str] | None = None,
+               require_signatures: bool = False) -> dict[str, Any]:
+    """Check the whole log; returns a summary or raises AuditError naming the first problem.
+
+    `checkpoints` are dicts or paths of saved checkpoints; `trusted` maps key id to a base64 raw
+    Ed25519 public key kept outside the database (when empty, the keys the log stores are used,
+    which proves integrity against accidents but not against whoever rewrote the whole file).
+    """
+    from engine.audit.store import GENESIS, RECORD_SCHEMA, TRIGGERS
+
+    problems = Problems()
+    warnings: list[str] = []
+    path = log.path
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=120,
+                               isolation_level=None)
+    except sqlite3.DatabaseError as error:
+        raise AuditError(f"{path}: cannot open the audit log: {error}") from None
+    summary: dict[str, Any] = {"log": str(path)}
+    try:
+        conn.execute("PRAGMA busy_timeout=120000")
+        conn.execute("BEGIN")  # one snapshot, while others may keep appending
+        try:
+            result = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.DatabaseError as error:
+            raise AuditError(f"{path}: the database file is corrupt ({error})") from None
+        if result != ["ok"]:
+            problems.add(f"the database file is corrupt: {result[0]}")
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        summary["log_id"] = meta.get("log_id")
+        db_keys = {}
+        for key_id, public in conn.execute("SELECT key_id, public_key FROM keys"):
+            try:
+                actual = key_id_of(base64.b64decode(public, validate=True))
+            except ValueError:
+                actual = None
+            if actual != key_id:
+                problems.add(f"the stored public key {key_id} was altered")
+            db_keys[key_id] = public
+        keys = trusted if trusted else db_keys
+        summary["keys"] = "trusted" if trusted else "stored in the log"
+        checker = SignatureChecker()
+        _walk(conn, problems, warnings, summary, keys, checker, require_signatures,
+              GENESIS, RECORD_SCHEMA)
+        present = {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='trigger'")}
+        for name in TRIGGERS:
+            if name not in present:
+                problems.add(f"the append-only trigger {name} was removed")
+        _check_rulebases(conn, problems, summary.pop("_files_refs"))
+        for checkpoint in checkpoints or []:
+            _check_checkpoint(conn, checkpoint, summary, keys, checker, problems)
+        conn.execute("COMMIT")
+    except sqlite3.DatabaseError as error:
+        problems.add(f"the database file is corrupt or unreadable ({error})")
+    finally:
+        conn.close()
+    summary["warnings"] = warnings
+    if problems.items:
+        more = len(problems.items) - 1
+        tail = f" [{more} more problem{'s' if more > 1 else ''}]" if more else ""
+        error = AuditError(f"{path}: verification failed: {problems.items[0]}{tail}")
+        error.problems = list(problems.items)  # type: ignore[attr-defined]
+        raise error
+    summary["ok"] = True
+    return summary
+
+
+def _walk(conn: sqlite3.Connection, problems: Problems, warnings: list[str],
+          summary: dict[str, Any], keys: dict[str, str], checker: SignatureChecker,
+          require_signatures: bool, genesis: str, record_schema: str) -> None:
+    expected_seq = 1
+    prev_hash = genesis
+    prev_seq = 0
+    hash_to_seq = {str(h): int(s) for s, h in conn.execute(
+        "SELECT seq, entry_hash FROM records")}
+    assessments: set[str] = set()
+    record_ids: set[str] = set()
+    files_refs: dict[str, int] = {}
+    signed = unsigned = 0
+    signing_started = False
+    cursor = conn.execute("SELECT seq, record_id, kind, time, body, prev_hash, entry_hash,"
+                          " signature, key_id FROM records ORDER BY seq")
+    for seq, record_id, kind, time, body, link, entry_hash, signature, key_id in cursor:
+        label = _label(seq, record_id)
+        if seq != expected_seq:
+            if seq > expected_seq:
+                gone = (f"record {expected_seq}" if seq == expected_seq + 1
+                        else f"records {expected_seq}-{seq - 1}")
+                problems.add(f"{gone} missing before {label}: deleted")
+            else:
+                problems.add(f"{label}: out of sequence")
+        if link != prev_hash:
+            pointed = hash_to_seq.get(str(link))
+            if pointed is not None and pointed > seq:
+                problems.add(f"{label}: prev_hash links to record {pointed}, a later record:"
+                             " records reordered")
+            else:
+                problems.add(f"{label}: prev_hash does not link to record {prev_seq}: a record"
+                             " was removed, inserted or reordered before it")
+        data_bytes = body if isinstance(body, bytes) else str(body).encode("utf-8")
+        if not isinstance(entry_hash, str) or sha256_hex(
+                str(link).encode("ascii", "replace") + data_bytes) != entry_hash:
+            problems.add(f"{label}: entry_hash does not match its content: the record was"
+                         " edited")
+        try:
+            data = json.loads(data_bytes)
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        if not isinstance(data, dict):
+            problems.add(f"{label}: its content is not a JSON record: corrupt or edited")
+        else:
+            if data.get("schema") != record_schema:
+                problems.add(f"{label}: unknown record schema {data.get('schema')!r}")
+            for column, value in (("record_id", record_id), ("kind", kind), ("time", time)):
+                if data.get(column) != value:
+                    problems.add(f"{label}: its {column} column ({value!r}) differs from the"
+                                 f" hashed record ({data.get(column)!r}): edited")
+            if kind == "assessment":
+                if (data.get("decision") or {}).get("assessment_id") != record_id:
+                    problems.add(f"{label}: the decision's assessment_id differs from the"
+                                 " record id")
+                files = (data.get("rulebase") or {}).get("files_sha256")
+                if files:
+                    files_refs.setdefault(files, seq)
+                assessments.add(record_id)
+            elif kind == "report":
+                if data.get("of") not in assessments:
+                    problems.add(f"{label}: report event of {data.get('of')}, which is not an"
+                                 " earlier assessment")
+            else:
+                problems.add(f"{label}: unknown kind {kind!r}")
+        if record_id in record_ids:
+            problems.add(f"{label}: duplicate record id")
+        record_ids.add(record_id)
+        if signature or key_id:
+            signing_started = True
+            signed += 1
+            public = keys.get(key_id or "")
+            if not signature or not key_id:
+                problems.add(f"{label}: signature or key id missing")
+            elif public is None:
+                problems.add(f"{label}: signed by key {key_id}, which is not a"
+                             f" {summary['keys']} key")
+            elif not checker.check(public, signature, str(entry_hash).encode("ascii",
+                                                                            "replace")):
+                problems.add(f"{label}: the signature does not match (edited and re-hashed?)")
+        else:
+            unsigned += 1
+            if require_signatures:
+                problems.add(f"{label}: not signed")
+            elif signing_started and len(warnings) < 5:
+                warnings.append(f"{label}: not signed, though earlier records are")
+        prev_hash = entry_hash
+        prev_seq = seq
+        expected_seq = seq + 1
+    last = prev_seq
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='records'").fetchone()
+    issued = int(row[0]) if row else 0
+    if issued > last:
+        gone = f"record {issued}" if issued == last + 1 else f"records {last + 1}-{issued}"
+        problems.add(f"{gone} after record {last} missing: the tail was truncated")
+    summary.update(records=last, head_hash=prev_hash, signed=signed, unsigned=unsigned,
+                   _files_refs=files_refs)
+
+
+def _check_rulebases(conn: sqlite3.Connection, problems: Problems,
+                     refs: dict[str, int]) -> None:
+    blobs: dict[str, bool] = {}
+    for digest, content in conn.execute("SELECT sha256, content FROM blobs"):
+        ok = isinstance(content, bytes) and sha256_hex(content) == digest
+        blobs[digest] = ok
+        if not ok:
+            problems.add(f"stored rule base file {digest[:12]} was altered")
+    manifests: dict[str, dict[str, str]] = {}
+    for files_sha, manifest in conn.execute("SELECT files_sha256, manifest FROM rulebases"):
+        data = manifest if isinstance(manifest, bytes) else str(manifest).encode()
+        if sha256_hex(data) != files_sha:
+            problems.add(f"stored rule base manifest {files_sha[:12]} was altered")
+            continue
+        try:
+            parsed = json.loads(data)
+        except ValueError:
+            problems.add(f"stored rule base manifest {files_sha[:12]} is not JSON")
+            continue
+        if canonical_json(parsed) != data:
+            problems.add(f"stored rule base manifest {files_sha[:12]} is not canonical")
+        manifests[files_sha] = parsed
+        for rel, digest in sorted(parsed.items()):
+            if digest not in blobs:
+                problems.add(f"stored rule base file {rel} ({digest[:12]}) is missing")
+    for files_sha, seq in sorted(refs.items(), key=lambda item: item[1]):
+        if files_sha not in manifests:
+            problems.add(f"record {seq}: its rule base files ({files_sha[:12]}) are missing")
+
+
+def _check_checkpoint(conn: sqlite3.Connection, checkpoint: Any, summary: dict[str, Any],
+                      keys: dict[str, str], checker: SignatureChecker,
+                      problems: Problems) -> None:
+    if isinstance(checkpoint, (str, Path)):
+        checkpoint = load_checkpoint(Path(checkpoint))
+    source = checkpoint.get("_source", "checkpoint")
+    validate_checkpoint({k: v for k, v in checkpoint.items() if not k.startswith("_")},
+                        source)
+    count, head = checkpoint["count"], checkpoint["head_hash"]
+    where = f"checkpoint {source} (count {count}, {checkpoint.get('time')})"
+    if checkpoint.get("signature"):
+        public = keys.get(str(checkpoint.get("key_id")))
+        if public is None:
+            problems.add(f"{where}: signed by unknown key {checkpoint.get('key_id')}")
+            return
+        if not checker.check(public, checkpoint["signature"], signed_bytes(checkpoint)):
+            problems.add(f"{where}: its signature does not match")
+            return
+    if checkpoint.get("log_id") and summary.get("log_id") != checkpoint.get("log_id"):
+        problems.add(f"{where}: names log {checkpoint.get('log_id')}, this is log"
+                     f" {summary.get('log_id')}: the log was replaced")
+        return
+    records = summary.get("records", 0)
+    if count > records:
+        problems.add(f"{where}: the log has {records} records, the checkpoint vouches for"
+                     f" {count}: the tail was truncated")
+        return
+    if count == 0:
+        return
+    row = conn.execute("SELECT entry_hash, record_id FROM records WHERE seq=?",
+                       (count,)).fetchone()
+    if row is None or row[0] != head:
+        name = _label(count, row[1] if row else None)
+        problems.add(f"{where}: {name} is not the record the checkpoint names: history"
+                     " rewritten")
+    summary.setdefault("checkpoints", []).append(count)
