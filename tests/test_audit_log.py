@@ -1,0 +1,229 @@
+"""The decision log's store: records, content-addressed rule bases, append-only, signing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.audit import GENESIS, open_log
+from engine.audit.canonical import canonical_json, join_object
+from engine.audit.signing import keygen
+from engine.audit.standin import StandInRuleBase, make_assessment
+from engine.errors import AuditError, InputError
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MLADVISOR_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MLADVISOR_AUDIT_KEY", raising=False)
+    return tmp_path / "home"
+
+
+def test_append_records_every_field_and_chains(home: Path) -> None:
+    log = open_log()
+    first = make_assessment(1)
+    second = make_assessment(2, respondent="Sam Roe")
+    rid1 = log.append(first, {"html": "a" * 64})
+    rid2 = log.append(second)
+    assert rid1 == first.decision["assessment_id"]
+    rec1, rec2 = log.get(rid1), log.get(rid2)
+    assert rec1["prev_hash"] == GENESIS
+    assert rec2["prev_hash"] == rec1["entry_hash"]
+    assert rec1["respondent"] == "Dana Lee, Support Ops"
+    assert rec2["respondent"] == "Sam Roe"
+    assert rec1["input"] == first.input_doc
+    assert rec1["decision"] == first.decision
+    assert rec1["reports"] == {"html": "a" * 64}
+    assert rec1["rulebase"]["version"] == "standin-1"
+    assert rec1["rulebase"]["sha256"] == first.rulebase.sha256
+    assert rec1["engine_version"] == "0.1.0"
+    assert rec1["input_sha256"] == first.decision["input_sha256"]
+    assert rec1["time"].endswith("Z") and rec1["time"] <= rec2["time"]
+    # entry_hash = sha256(prev_hash ‖ RFC 8785 canonical JSON of the record)
+    body = {k: v for k, v in rec1.items()
+            if k not in {"seq", "prev_hash", "entry_hash", "signature", "key_id"}}
+    expected = hashlib.sha256(GENESIS.encode() + rfc8785.dumps(body)).hexdigest()
+    assert rec1["entry_hash"] == expected
+
+
+def test_rule_base_files_are_stored_once_per_content(home: Path) -> None:
+    log = open_log()
+    rb = StandInRuleBase()
+    for n in range(5):
+        log.append(make_assessment(n, rulebase=rb))
+    changed = StandInRuleBase(files={**rb.files, "rules/data.yaml": b"rules: [x]\n"})
+    log.append(make_assessment(9, rulebase=changed))
+    conn = sqlite3.connect(log.path)
+    assert conn.execute("SELECT count(*) FROM rulebases").fetchone()[0] == 2
+    # the unchanged questionnaire is shared: 2 + 1 distinct contents
+    assert conn.execute("SELECT count(*) FROM blobs").fetchone()[0] == 3
+    record = log.list()[0]
+    files = log.rulebase_files(log.get(record["record_id"])["rulebase"]["files_sha256"])
+    assert files == rb.files
+
+
+def test_unsafe_rule_base_path_is_refused(home: Path) -> None:
+    rb = StandInRuleBase(files={"../etc/passwd": b"x"})
+    with pytest.raises(InputError) as info:
+        open_log().append(make_assessment(1, rulebase=rb))
+    assert "files" in info.value.path
+    assert open_log().count() == 0
+
+
+def test_duplicate_id_is_refused_and_nothing_written(home: Path) -> None:
+    log = open_log()
+    a = make_assessment(1)
+    log.append(a)
+    with pytest.raises(InputError) as info:
+        log.append(a)
+    assert info.value.path == "record_id"
+    assert log.count() == 1
+
+
+def test_missing_assessment_id_is_an_input_error(home: Path) -> None:
+    a = make_assessment(1)
+    del a.decision["assessment_id"]
+    with pytest.raises(InputError):
+        open_log().append(a)
+
+
+def test_database_refuses_update_and_delete(home: Path) -> None:
+    log = open_log()
+    log.append(make_assessment(1))
+    conn = sqlite3.connect(log.path)
+    for sql in ("UPDATE records SET body = 'x'", "DELETE FROM records",
+                "DELETE FROM blobs", "UPDATE rulebases SET manifest = 'x'",
+                "DELETE FROM meta"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute(sql)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert log.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    log.verify()
+
+
+def test_report_events_join_the_chain(home: Path) -> None:
+    log = open_log()
+    rid = log.append(make_assessment(1))
+    event = log.append_report(rid, "pdf", "b" * 64)
+    record = log.get(event)
+    assert record["kind"] == "report" and record["of"] == rid
+    assert record["format"] == "pdf" and record["sha256"] == "b" * 64
+    assert record["prev_hash"] == log.get(rid)["entry_hash"]
+    assert [r["record_id"] for r in log.reports_for(rid)] == [event]
+    with pytest.raises(InputError):
+        log.append_report(event, "pdf", "c" * 64)  # an event is not an assessment
+    with pytest.raises(InputError):
+        log.append_report("no-such-id", "pdf", "c" * 64)
+    assert log.verify()["records"] == 2
+
+
+def test_get_by_prefix_and_unknown_id(home: Path) -> None:
+    log = open_log()
+    rid = log.append(make_assessment(1))
+    assert log.get(rid[:8])["record_id"] == rid
+    with pytest.raises(InputError) as info:
+        log.get("ffffffff-0000")
+    assert info.value.path == "record_id" and info.value.exit_code == 2
+
+
+def test_list_filters(home: Path) -> None:
+    log = open_log()
+    ids = [log.append(make_assessment(n, respondent=f"Person {n % 2}")) for n in range(6)]
+    log.append_report(ids[0], "html", "d" * 64)
+    assert [s["record_id"] for s in log.list()] == ids
+    assert len(log.list(kind=None)) == 7
+    assert [s["record_id"] for s in log.list(respondent="person 1")] == ids[1::2]
+    assert [s["record_id"] for s in log.list(limit=2)] == ids[-2:]
+    assert log.list(verdict="proceed") == []
+    assert log.list()[0]["verdict"] == "proceed-with-conditions"
+
+
+def test_not_a_database_is_an_audit_error(home: Path) -> None:
+    home.mkdir(parents=True)
+    (home / "audit.sqlite").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(AuditError) as info:
+        open_log()
+    assert info.value.exit_code == 3
+
+
+def test_signing_with_generated_key(home: Path) -> None:
+    key_id, private, public = keygen(home)
+    assert private.stat().st_mode & 0o777 == 0o600
+    assert public.name == f"{key_id}.pub"
+    log = open_log()
+    rid = log.append(make_assessment(1))
+    record = log.get(rid)
+    assert record["key_id"] == key_id and record["signature"]
+    summary = log.verify()
+    assert summary["signed"] == 1 and summary["keys"] == "stored in the log"
+    checkpoint = log.checkpoint()
+    assert checkpoint["key_id"] == key_id and checkpoint["signature"]
+    with pytest.raises(InputError):
+        keygen(home)  # never overwrite a key silently
+
+
+def test_signing_off_by_env(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    keygen(home)
+    monkeypatch.setenv("MLADVISOR_AUDIT_KEY", "off")
+    log = open_log()
+    assert log.get(log.append(make_assessment(1)))["signature"] is None
+
+
+def test_signing_key_from_env_path(home: Path, monkeypatch: pytest.MonkeyPatch,
+                                   tmp_path: Path) -> None:
+    key_id, private, _ = keygen(tmp_path / "elsewhere")
+    monkeypatch.setenv("MLADVISOR_AUDIT_KEY", str(private))
+    log = open_log()
+    assert log.get(log.append(make_assessment(1)))["key_id"] == key_id
+
+
+def test_bad_key_file_is_an_input_error(home: Path, monkeypatch: pytest.MonkeyPatch,
+                                        tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pem"
+    bad.write_text("nope")
+    monkeypatch.setenv("MLADVISOR_AUDIT_KEY", str(bad))
+    log = open_log()
+    with pytest.raises(InputError) as info:
+        log.append(make_assessment(1))
+    assert info.value.path == "MLADVISOR_AUDIT_KEY"
+    assert log.count() == 0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values)
+def test_fast_canonical_json_equals_rfc8785(value: object) -> None:
+    try:
+        expected = rfc8785.dumps(value)
+    except Exception:
+        with pytest.raises(ValueError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+
+
+@pytest.mark.parametrize("value", [1.0, 1e-5, 1e-7, 2.0**60, 1e21, 123.456, -0.0, 5e-324,
+                                   {"\U0001f600": 1, "\uffff": 2}, "a\u2028\x7f\x01\"\\",
+                                   [0.1, 100.0, 1e16]])
+def test_canonical_edge_cases(value: object) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+def test_join_object_equals_whole_canonicalisation() -> None:
+    doc = {"b": [1.0, "x"], "a": {"z": None}, "time": "2026-01-01T00:00:00Z"}
+    assert join_object({k: canonical_json(v) for k, v in doc.items()}) == canonical_json(doc)
+    assert json.loads(join_object({"k": b"1"})) == {"k": 1}
