@@ -24,7 +24,7 @@ MAX_METRICS_PER_ROW = 3
 MAX_BARS = 24
 RC = {
     "svg.hashsalt": "mladvisor-report",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",
     "text.parse_math": False,
     "font.family": "DejaVu Sans",
     "font.size": 8,
@@ -145,14 +145,15 @@ def criteria_charts(decision: Mapping[str, Any]) -> list[dict[str, str]]:
                     ax.text(0, pos, " no data", va="center", fontsize=7, color=NEUTRAL)
             ax.axvline(entry["threshold"], color=INK, linestyle="--", linewidth=1.1, zorder=3)
             goal = GOAL_SYMBOLS.get(entry["goal"], entry["goal"])
-            ax.set_title(_short(f"{metric} {goal} {text(entry['threshold'])}", 34), loc="left")
+            ax.set_title(f"{_short(metric, 24)}\n{goal} {text(entry['threshold'])}",
+                         loc="left", fontsize=8)
             ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
             ax.spines[["top", "right"]].set_visible(False)
             ax.tick_params(axis="y", length=0)
             if index == 0:
                 ax.set_yticks(positions, [_short(c) for c in candidates])
         axes[0].invert_yaxis()
-        figure.subplots_adjust(wspace=0.12)
+        figure.subplots_adjust(wspace=0.18)
         charts.append({
             "title": "Candidates against success criteria"
                      + (f" ({start // MAX_METRICS_PER_ROW + 1})" if len(names) > 3 else ""),

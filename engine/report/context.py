@@ -157,8 +157,7 @@ def _finding(finding: Mapping[str, Any]) -> dict[str, Any]:
         "title": text(finding.get("title") or finding.get("rule") or "Untitled finding"),
         "rationale": text(finding.get("rationale")) if finding.get("rationale") else "",
         "action": text(finding.get("action")) if finding.get("action") else "",
-        "facts": [(str(k), compact_json(v) if isinstance(v, dict | list) else text(v))
-                  for k, v in facts.items()],
+        "facts": [(str(k), compact_json(v)) for k, v in facts.items()],
         "guidance": text(finding.get("guidance")) if finding.get("guidance") else "",
     }
 
