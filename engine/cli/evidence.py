@@ -55,3 +55,47 @@ def benchmark(data: Path, target: str, task: str | None, text_column: str | None
         emit(to_json(result.rows), None)
     else:
         emit(to_table(result), None)
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("reference", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("current", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--target", default=None, help="The label column (performance, equal opportunity).")
+@click.option("--prediction", default=None, help="The model's prediction column.")
+@click.option("--sensitive", multiple=True,
+              help="A sensitive attribute for bias checks (repeat for several).")
+@click.option("--positive-label", default=None,
+              help="The favourable outcome for bias checks (default: 1/true, else the larger "
+                   "label).")
+@click.option("--no-multivariate", is_flag=True,
+              help="Skip the domain classifier (reference vs current rows).")
+@click.option("--batch-rows", type=click.IntRange(1000), default=131_072, show_default=True,
+              help="Rows per chunk read; lower it to use less memory.")
+@out_option
+@format_option(["text", "json"], "text")
+def drift(reference: Path, current: Path, target: str | None, prediction: str | None,
+          sensitive: tuple[str, ...], positive_label: str | None, no_multivariate: bool,
+          batch_rows: int, out: Path | None, fmt: str) -> None:
+    """Compare current data with the reference and write the drift summary.
+
+    Per column, the test Evidently picks by default (K-S, chi-square or z-test for a reference
+    of up to 1,000 rows; normalised Wasserstein or Jensen-Shannon distance above), plus PSI,
+    the change in missing values and a domain classifier. With --target and --prediction, the
+    model's metric on both; with --sensitive, disparate impact and parity differences. Files
+    are read in chunks, so they may be larger than memory. With --out, writes
+    mladvisor.drift/1 JSON and prints the table.
+
+    Example:
+
+        mladvisor drift train.parquet last_week.parquet --target churned \\
+            --prediction predicted --sensitive region --out drift.json
+    """
+    from engine.evidence.drift import Options, compute_drift, to_json, to_table
+
+    options = Options(target=target, prediction=prediction, sensitive=tuple(sensitive),
+                      positive_label=positive_label, multivariate=not no_multivariate,
+                      batch_rows=batch_rows)
+    doc = compute_drift(reference, current, options)
+    if out is not None:
+        write_atomic(out, to_json(doc).encode("utf-8"))
+    emit(to_json(doc) if fmt == "json" and out is None else to_table(doc), None)

@@ -70,6 +70,7 @@ class TableSource:
         self.path = path
         self.batch_rows = batch_rows
         self.parquet = is_parquet(path)
+        self.original_types: dict[str, pa.DataType] = {}
         try:
             self.schema, self.num_rows = self._inspect()
         except InputError:
@@ -84,10 +85,12 @@ class TableSource:
 
         if self.parquet:
             meta = pq.ParquetFile(self.path)
+            self.original_types = {f.name: f.type for f in meta.schema_arrow}
             return meta.schema_arrow, meta.metadata.num_rows
         reader = self._open_csv(None)
         schema = reader.schema
         reader.close()
+        self.original_types = {f.name: f.type for f in schema}
         fields = [pa.field(f.name, pa.float64()) if pa.types.is_integer(f.type) else f
                   for f in schema]
         return pa.schema(fields), None
