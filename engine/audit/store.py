@@ -355,12 +355,21 @@ class AuditLog:
             out[rel] = bytes(blob[0][0])
         return out
 
-    def verify(self, checkpoint: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
-        """Recompute every hash, link and signature; raises AuditError naming the first problem."""
+    def verify(self, checkpoint: Any = None, *, checkpoints: list[Any] | None = None,
+               trusted: dict[str, str] | None = None,
+               require_signatures: bool = False) -> dict[str, Any]:
+        """Recompute every hash, link and signature; raises AuditError naming the first problem.
+
+        `checkpoint`/`checkpoints` are checkpoint dicts or file paths; `trusted` maps key ids to
+        public keys kept outside the log (see verify.verify_log).
+        """
         from engine.audit.verify import verify_log
 
-        checkpoints = [checkpoint] if checkpoint is not None else []
-        return verify_log(self, checkpoints=checkpoints, **options)
+        found = list(checkpoints or [])
+        if checkpoint is not None:
+            found.insert(0, checkpoint)
+        return verify_log(self, checkpoints=found, trusted=trusted,
+                          require_signatures=require_signatures)
 
     def checkpoint(self) -> dict[str, Any]:
         """The signed (when a key is configured) head of the log: count and head hash."""

@@ -1,0 +1,179 @@
+"""Exports for auditors: JSON Lines (verifiable: one record and its chain fields a line) or CSV
+(one row a record, nested parts as JSON), optionally masking the answers the questionnaire
+marks `personal: true` wherever they occur in a record.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.audit.store import AuditLog
+
+MASK = "[masked]"
+ALWAYS_PERSONAL = ("project.respondent",)
+ENVELOPE = ("seq", "prev_hash", "entry_hash", "signature", "key_id")
+CSV_COLUMNS = ["seq", "record_id", "kind", "time", "respondent", "project", "verdict", "rung",
+               "service", "rulebase_version", "rulebase_sha256", "engine_version",
+               "input_sha256", "reports", "of", "format", "sha256", "findings", "masked",
+               "prev_hash", "entry_hash", "key_id", "signature", "input", "decision"]
+
+
+def personal_paths(knowledge_dir: Path | None = None) -> list[str]:
+    """Answer paths marked `personal: true` in knowledge/questionnaire.yaml, plus the respondent.
+
+    Read with plain YAML (any nesting of question entries with a `path`), so a questionnaire
+    in any shape still yields its marks; without the file only the respondent is masked.
+    """
+    import yaml
+
+    from engine.paths import knowledge_dir as default_dir
+
+    found: list[str] = list(ALWAYS_PERSONAL)
+    path = (knowledge_dir or default_dir()) / "questionnaire.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return found
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("personal") is True and isinstance(node.get("path"), str):
+                if node["path"] not in found:
+                    found.append(node["path"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(data)
+    return found
+
+
+def mask_record(record: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
+    """A copy with every personal answer replaced by MASK: nested (`project: {respondent}`),
+    dotted (`facts: {"project.respondent": ...}`), the record's own `respondent`, and any other
+    string equal to a masked value (e.g. the same name copied into the decision)."""
+    out = copy.deepcopy(record)
+    chains = [p.split(".") for p in paths]
+    dotted = set(paths)
+    values: set[str] = set()
+
+    def take(value: Any) -> None:
+        if isinstance(value, str) and len(value) >= 3:  # never mask "a" or "no" everywhere
+            values.add(value)
+
+    def first_pass(node: Any) -> None:
+        if isinstance(node, dict):
+            for chain in chains:
+                parent = node
+                for key in chain[:-1]:
+                    parent = parent.get(key) if isinstance(parent, dict) else None
+                if isinstance(parent, dict) and chain[-1] in parent \
+                        and parent[chain[-1]] is not None:
+                    take(parent[chain[-1]])
+                    parent[chain[-1]] = MASK
+            for key in list(node):
+                if key in dotted and node[key] is not None:
+                    take(node[key])
+                    node[key] = MASK
+            for value in node.values():
+                first_pass(value)
+        elif isinstance(node, list):
+            for value in node:
+                first_pass(value)
+
+    def second_pass(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: second_pass(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [second_pass(v) for v in node]
+        if isinstance(node, str) and node in values:
+            return MASK
+        return node
+
+    if "project.respondent" in dotted and out.get("respondent") is not None:
+        take(out["respondent"])
+        out["respondent"] = MASK
+    first_pass(out)
+    masked = second_pass(out)
+    for key in ENVELOPE + ("record_id", "kind", "time"):
+        if key in record:
+            masked[key] = record[key]  # ids and hashes are never personal
+    return masked
+
+
+def _records(log: AuditLog, kind: str | None, since: str | None,
+             until: str | None) -> Iterable[dict[str, Any]]:
+    for record in log.iter_records(kind=kind):
+        if since and str(record.get("time")) < since:
+            continue
+        if until and str(record.get("time")) > until:
+            continue
+        yield record
+
+
+def export_jsonl(log: AuditLog, out: IO[str], mask: bool = False, kind: str | None = None,
+                 since: str | None = None, until: str | None = None) -> int:
+    """One line per record: {seq, prev_hash, entry_hash, signature, key_id, masked, record}.
+
+    Unmasked, each line verifies on its own terms: entry_hash == sha256(prev_hash ‖ JCS(record)).
+    """
+    paths = personal_paths() if mask else []
+    count = 0
+    for record in _records(log, kind, since, until):
+        body = {k: v for k, v in record.items() if k not in ENVELOPE}
+        if mask:
+            body = mask_record(body, paths)
+        line = {k: record.get(k) for k in ENVELOPE}
+        line["masked"] = mask
+        line["record"] = body
+        out.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
+        count += 1
+    return count
+
+
+def export_csv(log: AuditLog, out: IO[str], mask: bool = False, kind: str | None = None,
+               since: str | None = None, until: str | None = None) -> int:
+    """One row per record; the full input and decision as JSON cells."""
+    from engine.audit.store import summarize
+
+    paths = personal_paths() if mask else []
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    for record in _records(log, kind, since, until):
+        if mask:
+            record = mask_record(record, paths)
+        summary = summarize(record)
+        rulebase = record.get("rulebase") or {}
+        decision = record.get("decision")
+
+        def cell(value: Any) -> str:
+            return "" if value is None else json.dumps(value, ensure_ascii=False,
+                                                       sort_keys=True)
+
+        writer.writerow({
+            **{k: summary.get(k) for k in ("seq", "record_id", "kind", "time", "respondent",
+                                           "project", "verdict", "rung", "service",
+                                           "rulebase_version", "of", "format")},
+            "rulebase_sha256": rulebase.get("sha256"),
+            "engine_version": record.get("engine_version"),
+            "input_sha256": record.get("input_sha256"),
+            "reports": cell(record.get("reports")),
+            "sha256": record.get("sha256"),
+            "findings": ";".join(f.get("rule", "") for f in (decision or {}).get("findings", [])
+                                 if isinstance(f, dict)) if decision else "",
+            "masked": "yes" if mask else "no",
+            **{k: record.get(k) for k in ("prev_hash", "entry_hash", "key_id", "signature")},
+            "input": cell(record.get("input")),
+            "decision": cell(decision),
+        })
+        count += 1
+    return count

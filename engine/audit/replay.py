@@ -1,0 +1,234 @@
+"""Replay: re-run recorded inputs with the recorded rule base (must give the recorded decision)
+and with the current one (what a rule change would change, and which rules explain it).
+
+The recorded rule base is rebuilt from the content-addressed files in the log, extracted to a
+temporary folder and loaded with `engine.rulebase.load_rulebase`; its fingerprint must equal the
+one recorded. Each distinct rule base is loaded (and compiled by the engine) once per process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.audit.canonical import canonical_json
+from engine.errors import AuditError, MladvisorError
+
+if TYPE_CHECKING:
+    from engine.audit.store import AuditLog
+
+_LOADED: dict[str, Any] = {}  # files_sha256 -> RuleBase
+_DIRS: list[str] = []
+
+
+def _cleanup() -> None:
+    for directory in _DIRS:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+atexit.register(_cleanup)
+
+
+def extract_rulebase(files: dict[str, bytes], target: Path) -> Path:
+    """Write stored rule base files under target (paths were checked when they were stored)."""
+    for rel, content in files.items():
+        path = (target / rel).resolve()
+        if target.resolve() not in path.parents:
+            raise AuditError(f"stored rule base path {rel!r} leaves its folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return target
+
+
+def recorded_rulebase(log: AuditLog, record: dict[str, Any]) -> Any:
+    """The RuleBase a record was decided with, rebuilt from the log."""
+    from engine.rulebase import default_rulebase, load_rulebase
+
+    ref = record.get("rulebase") or {}
+    files_sha = ref.get("files_sha256")
+    if not files_sha:
+        raise AuditError(f"record {record.get('seq')} ({record.get('record_id')}) names no"
+                         " stored rule base")
+    if files_sha in _LOADED:
+        return _LOADED[files_sha]
+    current = default_rulebase()
+    if current.sha256 == ref.get("sha256"):
+        files = log.rulebase_files(files_sha)
+        if files == current.files:
+            _LOADED[files_sha] = current  # the same files: reuse the compiled current rules
+            return current
+    else:
+        files = log.rulebase_files(files_sha)
+    directory = tempfile.mkdtemp(prefix="mladvisor-replay-")
+    _DIRS.append(directory)
+    rb = load_rulebase(extract_rulebase(files, Path(directory)))
+    if ref.get("sha256") and rb.sha256 != ref["sha256"]:
+        raise AuditError(f"record {record.get('seq')} ({record.get('record_id')}): the stored"
+                         f" rule base files give fingerprint {rb.sha256[:12]}, the record says"
+                         f" {str(ref['sha256'])[:12]}")
+    _LOADED[files_sha] = rb
+    return rb
+
+
+def _without_id(decision: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in decision.items() if k != "assessment_id"}
+
+
+def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    keys = sorted(set(before) | set(after))
+    return [k for k in keys if k != "assessment_id" and canonical_json(before.get(k))
+            != canonical_json(after.get(k))]
+
+
+def _fired(decision: dict[str, Any]) -> set[str]:
+    return {str(t.get("rule")) for t in decision.get("trace") or [] if isinstance(t, dict)}
+
+
+def _rule_changes(old_rb: Any, new_rb: Any) -> dict[str, str]:
+    """rule id -> added | removed | modified | deprecated, between two rule bases."""
+    def dump(rb: Any) -> dict[str, Any]:
+        return {r.id: r.model_dump(mode="json") for r in rb.rules}
+
+    old, new = dump(old_rb), dump(new_rb)
+    changes: dict[str, str] = {}
+    for rule_id in sorted(set(old) | set(new)):
+        if rule_id not in old:
+            changes[rule_id] = "added"
+        elif rule_id not in new:
+            changes[rule_id] = "removed"
+        elif old[rule_id] != new[rule_id]:
+            if new[rule_id].get("status") == "deprecated" != old[rule_id].get("status"):
+                changes[rule_id] = "deprecated"
+            else:
+                changes[rule_id] = "modified"
+    return changes
+
+
+def _why(rule_id: str, rule_changes: dict[str, str], knowledge_changed: list[str]) -> str:
+    change = rule_changes.get(rule_id)
+    if change:
+        return f"rule {rule_id} was {change} in the current rule base"
+    if knowledge_changed:
+        return (f"rule {rule_id} is unchanged; knowledge changed ("
+                + ", ".join(knowledge_changed) + ")")
+    return f"rule {rule_id} is unchanged; another rule or the engine changed its outcome"
+
+
+def compare(old: dict[str, Any], new: dict[str, Any], old_rb: Any, new_rb: Any
+            ) -> list[dict[str, Any]]:
+    """What would change from the recorded decision to the current one, and why."""
+    rule_changes = _rule_changes(old_rb, new_rb)
+    knowledge_changed = sorted(
+        p for p in set(old_rb.files) | set(new_rb.files)
+        if p.startswith("knowledge/") and old_rb.files.get(p) != new_rb.files.get(p))
+    fired_old, fired_new = _fired(old), _fired(new)
+    causes = sorted(
+        [_why(r, rule_changes, []) + ("; it no longer fires" if r in fired_old - fired_new
+                                      else "; it now fires")
+         for r in (fired_old ^ fired_new)]
+        + [_why(r, rule_changes, [])
+           for r in fired_old & fired_new if r in rule_changes])
+    if knowledge_changed:
+        causes.append("knowledge changed: " + ", ".join(knowledge_changed))
+    changes: list[dict[str, Any]] = []
+    if old.get("verdict") != new.get("verdict"):
+        changes.append({"what": "verdict", "from": old.get("verdict"), "to": new.get("verdict"),
+                        "why": causes})
+
+    def strat(d: dict[str, Any]) -> dict[str, Any] | None:
+        s = d.get("strategy")
+        return {"rung": s.get("rung"), "service": s.get("service")} if isinstance(s, dict) \
+            else None
+
+    if strat(old) != strat(new):
+        reasons: list[str] = []
+        before = strat(old)
+        for option in new.get("options") or []:
+            if before and option.get("rung") == before["rung"] \
+                    and option.get("service") == before["service"]:
+                reasons = [f"{before['rung']}/{before['service']} is now {option.get('status')}"]
+                reasons += [str(r) for r in option.get("reasons") or []]
+        changes.append({"what": "strategy", "from": before, "to": strat(new),
+                        "why": reasons + causes})
+    old_findings = {f["rule"]: f for f in old.get("findings") or [] if isinstance(f, dict)}
+    new_findings = {f["rule"]: f for f in new.get("findings") or [] if isinstance(f, dict)}
+    for rule_id in sorted(set(new_findings) - set(old_findings)):
+        changes.append({"what": "finding added", "rule": rule_id,
+                        "severity": new_findings[rule_id].get("severity"),
+                        "title": new_findings[rule_id].get("title"),
+                        "why": [_why(rule_id, rule_changes, knowledge_changed)]})
+    for rule_id in sorted(set(old_findings) - set(new_findings)):
+        changes.append({"what": "finding removed", "rule": rule_id,
+                        "severity": old_findings[rule_id].get("severity"),
+                        "title": old_findings[rule_id].get("title"),
+                        "why": [_why(rule_id, rule_changes, knowledge_changed)]})
+    for rule_id in sorted(set(old_findings) & set(new_findings)):
+        a, b = old_findings[rule_id], new_findings[rule_id]
+        if a.get("severity") != b.get("severity"):
+            changes.append({"what": "finding severity", "rule": rule_id,
+                            "from": a.get("severity"), "to": b.get("severity"),
+                            "why": [_why(rule_id, rule_changes, knowledge_changed)]})
+    old_opts = {(o.get("rung"), o.get("service")): o.get("status")
+                for o in old.get("options") or []}
+    new_opts = {(o.get("rung"), o.get("service")): o.get("status")
+                for o in new.get("options") or []}
+    for key in sorted(set(old_opts) | set(new_opts), key=lambda k: (str(k[0]), str(k[1]))):
+        if old_opts.get(key) != new_opts.get(key):
+            changes.append({"what": "option", "rung": key[0], "service": key[1],
+                            "from": old_opts.get(key), "to": new_opts.get(key)})
+    return changes
+
+
+def replay_record(log: AuditLog, record: dict[str, Any], current: bool = True
+                  ) -> dict[str, Any]:
+    """Re-run one assessment record; see the module docstring."""
+    from engine.api import assess
+    from engine.rulebase import default_rulebase
+
+    record_id = record["record_id"]
+    recorded = record["decision"]
+    result: dict[str, Any] = {"record_id": record_id, "seq": record.get("seq"),
+                              "rulebase": record.get("rulebase", {}).get("version")}
+    try:
+        rb = recorded_rulebase(log, record)
+        again = assess(record["input"], rulebase=rb, assessment_id=record_id).decision
+    except MladvisorError as error:
+        result.update(reproduced=False, error=str(error), differences=[])
+        return result
+    differences = _differences(recorded, again)
+    result.update(reproduced=not differences, differences=differences)
+    if current:
+        now_rb = default_rulebase()
+        try:
+            now = assess(record["input"], rulebase=now_rb, assessment_id=record_id).decision
+        except MladvisorError as error:
+            result["current"] = {"rulebase": now_rb.version, "error": str(error)}
+            return result
+        result["current"] = {
+            "rulebase": now_rb.version, "rulebase_sha256": now_rb.sha256,
+            "same_rulebase": now_rb.sha256 == (record.get("rulebase") or {}).get("sha256"),
+            "unchanged": not _differences(again, now),
+            "changes": compare(recorded, now, rb, now_rb),
+        }
+    return result
+
+
+def replay(log: AuditLog, record_ids: list[str] | None = None, current: bool = True
+           ) -> list[dict[str, Any]]:
+    """Replay the named assessments, or all of them (record_ids None)."""
+    if record_ids is None:
+        records = list(log.iter_records(kind="assessment"))
+    else:
+        records = [log.get(r) for r in record_ids]
+    out = []
+    for record in records:
+        if record.get("kind") != "assessment":
+            from engine.errors import InputError
+
+            raise InputError(str(log.path), "record_id", "the id of a recorded assessment",
+                             record["record_id"])
+        out.append(replay_record(log, record, current))
+    return out

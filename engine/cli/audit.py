@@ -1,0 +1,359 @@
+"""`mladvisor audit`: list, show, verify, replay, export, checkpoint and sign the decision log."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.cli._common import CONTEXT, emit, format_option, out_option
+from engine.errors import AuditError, InputError
+
+
+def _log() -> Any:
+    from engine.audit import open_log
+
+    return open_log()
+
+
+def _home() -> Path:
+    from engine.paths import home_dir
+
+    return home_dir()
+
+
+def _dump(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+@click.group(context_settings=CONTEXT)
+def audit() -> None:
+    """The decision log: every recorded assessment, hash-chained and append-only.
+
+    The log is MLADVISOR_HOME/audit.sqlite (default ~/.mladvisor). Signing is on when
+    MLADVISOR_AUDIT_KEY names an Ed25519 PEM key, or after `mladvisor audit keygen`
+    (MLADVISOR_AUDIT_KEY=off turns it off).
+
+    Example:
+
+        mladvisor audit list
+        mladvisor audit verify
+    """
+
+
+@audit.command("list", context_settings=CONTEXT)
+@click.option("--kind", type=click.Choice(["assessment", "report", "all"]),
+              default="assessment", show_default=True, help="Which records to list.")
+@click.option("--respondent", help="Only records whose respondent contains this text.")
+@click.option("--verdict", help="Only decisions with this verdict.")
+@click.option("--since", help="Only records at or after this UTC time (ISO 8601 prefix).")
+@click.option("--until", help="Only records at or before this UTC time (ISO 8601 prefix).")
+@click.option("--limit", type=click.IntRange(min=0), help="Only the newest N records.")
+@format_option(["text", "json"], "text")
+@out_option
+def list_cmd(kind: str, respondent: str | None, verdict: str | None, since: str | None,
+             until: str | None, limit: int | None, fmt: str, out: Path | None) -> None:
+    """List recorded decisions, oldest first.
+
+    Example:
+
+        mladvisor audit list --since 2026-01 --verdict not-ready
+    """
+    until_bound = until + "\uffff" if until else None  # a prefix includes the whole period
+    rows = _log().list(kind=None if kind == "all" else kind, respondent=respondent,
+                       verdict=verdict, since=since, until=until_bound, limit=limit)
+    if fmt == "json":
+        emit(_dump(rows), out)
+        return
+    lines = []
+    for row in rows:
+        if row["kind"] == "report":
+            lines.append(f"{row['seq']:>6}  {row['time'][:19]}Z  {row['record_id']}  report "
+                         f"{row['format']} of {row['of']}")
+        else:
+            strategy = "/".join(x for x in (row["rung"], row["service"]) if x) or "-"
+            lines.append(f"{row['seq']:>6}  {row['time'][:19]}Z  {row['record_id']}  "
+                         f"{row['verdict'] or '-':<24} {strategy:<36} {row['project'] or ''}"
+                         f" ({row['respondent'] or '?'})")
+    if not lines:
+        lines.append("no records")
+    emit("\n".join(lines) + "\n", out)
+
+
+@audit.command(context_settings=CONTEXT)
+@click.argument("record_id")
+@format_option(["json", "text"], "json")
+@out_option
+def show(record_id: str, fmt: str, out: Path | None) -> None:
+    """Print one record: chain fields, input, rule base, decision and report hashes.
+
+    RECORD_ID is the assessment id (or a unique prefix of it).
+
+    Example:
+
+        mladvisor audit show 0192f7a0
+    """
+    log = _log()
+    record = log.get(record_id)
+    if record.get("kind") == "assessment":
+        record["later_reports"] = [
+            {"record_id": r["record_id"], "time": r["time"], "format": r["format"],
+             "sha256": r["sha256"]} for r in log.reports_for(record["record_id"])]
+    if fmt == "json":
+        emit(_dump(record), out)
+        return
+    decision = record.get("decision") or {}
+    strategy = decision.get("strategy") or {}
+    lines = [f"record      {record['seq']}  {record['record_id']}  ({record['kind']})",
+             f"time        {record['time']}"]
+    if record["kind"] == "assessment":
+        lines += [
+            f"respondent  {record.get('respondent')}",
+            f"project     {(decision.get('project') or {}).get('name')}",
+            f"verdict     {decision.get('verdict')}",
+            f"strategy    {strategy.get('rung', '-')} {strategy.get('service') or ''}".rstrip(),
+            f"findings    {len(decision.get('findings') or [])}: "
+            + ", ".join(f["rule"] for f in decision.get("findings") or []),
+            f"rule base   {record['rulebase'].get('version')}  {record['rulebase'].get('sha256')}",
+            f"input       sha256 {record.get('input_sha256')}",
+            f"engine      {record.get('engine_version')}",
+        ]
+        for fmt_name, digest in sorted((record.get("reports") or {}).items()):
+            lines.append(f"report      {fmt_name} sha256 {digest}")
+        for later in record["later_reports"]:
+            lines.append(f"report      {later['format']} sha256 {later['sha256']} "
+                         f"({later['time']}, {later['record_id']})")
+    else:
+        lines.append(f"report of   {record['of']}: {record['format']} sha256 {record['sha256']}")
+    signed = f"{record['key_id']} {record['signature']}" if record["signature"] else "(unsigned)"
+    lines += [f"prev_hash   {record['prev_hash']}", f"entry_hash  {record['entry_hash']}",
+              f"signature   {signed}"]
+    emit("\n".join(lines) + "\n", out)
+
+
+@audit.command(context_settings=CONTEXT)
+@click.option("--checkpoint", "checkpoints", multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="A checkpoint file saved earlier; detects a truncated tail. Repeatable.")
+@click.option("--saved/--no-saved", default=True, show_default=True,
+              help="Also check the checkpoints kept in MLADVISOR_HOME/checkpoints.")
+@click.option("--pubkey", "pubkeys", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A trusted Ed25519 public key (PEM). MLADVISOR_HOME/keys/*.pub are trusted too.")
+@click.option("--require-signatures", is_flag=True, help="Fail on any unsigned record.")
+@format_option(["text", "json"], "text")
+def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...],
+           require_signatures: bool, fmt: str) -> None:
+    """Recompute every hash, link and signature; exit 3 naming the first bad record.
+
+    Edited, deleted, inserted or reordered records, a truncated tail, a corrupt file, altered
+    rule base files and forged signatures are each reported. Without a checkpoint only a
+    truncation that left traces in the file is caught; against a checkpoint any is.
+
+    Example:
+
+        mladvisor audit checkpoint --out head.json
+        mladvisor audit verify --checkpoint head.json
+    """
+    from engine.audit.checkpoint import load_checkpoint, saved_checkpoints
+    from engine.audit.signing import trusted_keys
+
+    home = _home()
+    loaded = [load_checkpoint(p) for p in checkpoints]
+    if saved:
+        loaded += saved_checkpoints(home)
+    trusted = trusted_keys(home, list(pubkeys))
+    summary = _log().verify(checkpoints=loaded, trusted=trusted,
+                            require_signatures=require_signatures)
+    if fmt == "json":
+        click.echo(json.dumps(summary, indent=2, sort_keys=True))
+        return
+    text = (f"ok: {summary['records']} records, head {summary['head_hash']}, "
+            f"{summary['signed']} signed (keys {summary['keys']})")
+    if summary.get("checkpoints"):
+        text += f", matches {len(summary['checkpoints'])} checkpoint(s)"
+    click.echo(text)
+    for warning in summary.get("warnings", []):
+        click.echo(f"warning: {warning}", err=True)
+
+
+@audit.command(context_settings=CONTEXT)
+@click.argument("record_ids", nargs=-1)
+@click.option("--all", "replay_all", is_flag=True, help="Replay every recorded assessment.")
+@click.option("--recorded-only", is_flag=True,
+              help="Only check that the recorded rule base reproduces each decision.")
+@format_option(["text", "json"], "text")
+@out_option
+def replay(record_ids: tuple[str, ...], replay_all: bool, recorded_only: bool, fmt: str,
+           out: Path | None) -> None:
+    """Re-evaluate recorded inputs: with the recorded rule base (must reproduce the decision)
+    and with the current one (what would change, and why).
+
+    Exit 3 when a recorded decision is not reproduced.
+
+    Example:
+
+        mladvisor audit replay --all
+        mladvisor audit replay 0192f7a0 --format json
+    """
+    from engine.audit.replay import replay as run
+
+    if replay_all == bool(record_ids):
+        raise InputError("audit replay", "ID|--all", "record ids or --all (not both)",
+                         " ".join(record_ids) or None)
+    results = run(_log(), None if replay_all else list(record_ids), current=not recorded_only)
+    if fmt == "json":
+        emit(_dump(results), out)
+    else:
+        emit(_replay_text(results), out)
+    failed = [r for r in results if not r["reproduced"]]
+    if failed:
+        first = failed[0]
+        what = first.get("error") or "differs in " + ", ".join(first["differences"])
+        raise AuditError(f"replay: {len(failed)} of {len(results)} decisions not reproduced;"
+                         f" first: record {first['seq']} ({first['record_id']}): {what}")
+
+
+def _replay_text(results: list[dict[str, Any]]) -> str:
+    lines = []
+    changed = 0
+    for r in results:
+        status = "reproduced" if r["reproduced"] else "NOT REPRODUCED"
+        head = f"{r['record_id']}  rule base {r['rulebase']}: {status}"
+        if not r["reproduced"]:
+            head += f" ({r.get('error') or 'differs in ' + ', '.join(r['differences'])})"
+        current = r.get("current")
+        if current is None:
+            lines.append(head)
+            continue
+        if "error" in current:
+            lines.append(head + f"; current rule base {current['rulebase']}: {current['error']}")
+            continue
+        if current["unchanged"]:
+            lines.append(head + f"; current rule base {current['rulebase']}: no change")
+            continue
+        changed += 1
+        lines.append(head + f"; current rule base {current['rulebase']} would change:")
+        for change in current["changes"]:
+            what = change["what"]
+            if what in ("verdict", "finding severity"):
+                text = f"{what} {change['from']} -> {change['to']}"
+                if "rule" in change:
+                    text = f"{what} of {change['rule']}: {change['from']} -> {change['to']}"
+            elif what == "strategy":
+                def name(s: Any) -> str:
+                    return "none" if not s else "/".join(x for x in (s["rung"], s["service"])
+                                                         if x)
+                text = f"strategy {name(change['from'])} -> {name(change['to'])}"
+            elif what == "option":
+                text = (f"option {change['rung']}/{change['service']}: {change['from']} -> "
+                        f"{change['to']}")
+            else:
+                text = f"{what}: {change['rule']} ({change['severity']}) {change['title']}"
+            lines.append(f"    {text}")
+            for why in change.get("why", [])[:6]:
+                lines.append(f"        because {why}")
+    lines.append(f"{len(results)} replayed, "
+                 f"{sum(1 for r in results if r['reproduced'])} reproduced, "
+                 f"{changed} would change under the current rule base")
+    return "\n".join(lines) + "\n"
+
+
+@audit.command(context_settings=CONTEXT)
+@format_option(["jsonl", "csv"], "jsonl")
+@click.option("--mask", is_flag=True,
+              help="Mask the answers the questionnaire marks personal (and the respondent).")
+@click.option("--kind", type=click.Choice(["assessment", "report", "all"]), default="all",
+              show_default=True)
+@click.option("--since", help="Only records at or after this UTC time.")
+@click.option("--until", help="Only records at or before this UTC time.")
+@out_option
+def export(fmt: str, mask: bool, kind: str, since: str | None, until: str | None,
+           out: Path | None) -> None:
+    """Export the log for auditors as JSON Lines or CSV.
+
+    Each JSON line holds a record with its prev_hash, entry_hash and signature: unmasked, an
+    auditor can recompute entry_hash = sha256(prev_hash + RFC 8785 JSON of the record).
+
+    Example:
+
+        mladvisor audit export --format csv --mask --out decisions.csv
+    """
+    from engine.audit.export import export_csv, export_jsonl
+
+    buffer = io.StringIO()
+    writer = export_csv if fmt == "csv" else export_jsonl
+    writer(_log(), buffer, mask=mask, kind=None if kind == "all" else kind, since=since,
+           until=until + "\uffff" if until else None)
+    emit(buffer.getvalue(), out)
+
+
+@audit.command(context_settings=CONTEXT)
+@click.option("--save/--no-save", default=True, show_default=True,
+              help="Also keep a copy in MLADVISOR_HOME/checkpoints (checked by verify).")
+@out_option
+def checkpoint(save: bool, out: Path | None) -> None:
+    """Print the (signed) head of the log: record count and head hash.
+
+    Keep the output somewhere the log's writers cannot change it; `verify --checkpoint FILE`
+    then detects records cut off the end.
+
+    Example:
+
+        mladvisor audit checkpoint --out /secure/audit-head.json
+    """
+    from engine.audit.checkpoint import dump_checkpoint, save_checkpoint
+
+    log = _log()
+    log.verify()  # never vouch for a log that does not verify
+    head = log.checkpoint()
+    if save:
+        save_checkpoint(_home(), head)
+    emit(dump_checkpoint(head), out)
+
+
+@audit.command(context_settings=CONTEXT)
+@click.option("--force", is_flag=True, help="Replace the current signing key (old public keys"
+              " stay trusted).")
+def keygen(force: bool) -> None:
+    """Create an Ed25519 signing key in MLADVISOR_HOME/keys; later records are signed.
+
+    Example:
+
+        mladvisor audit keygen
+    """
+    from engine.audit.signing import keygen as make
+
+    key_id, private, public = make(_home(), force=force)
+    click.echo(f"key {key_id}\nprivate {private}\npublic {public}")
+
+
+@audit.command("report", context_settings=CONTEXT)
+@click.argument("record_id")
+@format_option(["html", "pdf"], "html")
+@click.option("--no-record", is_flag=True, help="Do not record the report's hash in the log.")
+@out_option
+def report_cmd(record_id: str, fmt: str, no_record: bool, out: Path | None) -> None:
+    """Render a recorded decision as HTML or PDF and record the report's sha256.
+
+    Example:
+
+        mladvisor audit report 0192f7a0 --format pdf --out report.pdf
+    """
+    if fmt == "pdf" and out is None:
+        raise click.UsageError("--format pdf needs --out FILE")
+    log = _log()
+    record = log.get(record_id)
+    if record.get("kind") != "assessment":
+        raise InputError(str(log.path), "record_id", "the id of a recorded assessment",
+                         record_id)
+    from engine.report import render_html, render_pdf
+
+    data = render_pdf(record["decision"]) if fmt == "pdf" else render_html(record["decision"])
+    emit(data, out)
+    if not no_record:
+        log.append_report(record["record_id"], fmt, hashlib.sha256(data).hexdigest())
