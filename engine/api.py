@@ -1,0 +1,133 @@
+"""The library API every front-end calls: assess an input and get a decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine import __version__
+from engine.canonical import doc_sha256, pretty_bytes
+from engine.case import build_facts
+from engine.decision import (
+    DECISION_SCHEMA,
+    Decision,
+    actions_of,
+    findings_of,
+    monitoring_plan_of,
+    options_of,
+    rulebase_ref,
+    strategy_of,
+    trace_of,
+)
+from engine.errors import InputError
+from engine.facts import LoadedAnswers, effective_answers, parse_answers, read_document
+from engine.ids import new_id
+from engine.inference import Run, compiled_for
+from engine.knowledge import offer_facts
+from engine.resolve import Resolution, resolve_options, resolve_verdict, selection_fact
+from engine.rulebase import RuleBase, default_rulebase
+
+
+@dataclass
+class Assessment:
+    decision: dict[str, Any]
+    input_doc: dict[str, Any]
+    rulebase: RuleBase
+    loaded: LoadedAnswers
+    run: Run
+    resolution: Resolution
+
+    @property
+    def decision_json(self) -> bytes:
+        return pretty_bytes(self.decision)
+
+    @property
+    def assessment_id(self) -> str:
+        return str(self.decision["assessment_id"])
+
+
+@dataclass
+class Sources:
+    """File names for error messages; an input document replayed from the log has none."""
+
+    answers: str = "<answers>"
+    benchmarks: str = "<benchmarks>"
+    drift: str = "<drift>"
+
+
+def assess_files(answers: str | Path, benchmarks: str | Path | None = None,
+                 drift: str | Path | None = None, rulebase: RuleBase | None = None,
+                 assessment_id: str | None = None) -> Assessment:
+    """Read the answers and evidence files and assess them."""
+    from engine.evidence_io import load_benchmarks, load_drift
+
+    doc = {"answers": read_document(answers),
+           "benchmarks": load_benchmarks(benchmarks) if benchmarks else None,
+           "drift": load_drift(drift) if drift else None}
+    sources = Sources(str(answers), str(benchmarks or "<benchmarks>"), str(drift or "<drift>"))
+    return assess(doc, rulebase, sources, assessment_id)
+
+
+def assess(input_doc: dict[str, Any], rulebase: RuleBase | None = None,
+           sources: Sources | None = None, assessment_id: str | None = None) -> Assessment:
+    """Assess an input document {answers, benchmarks, drift}: the same input, the same decision."""
+    from engine.evidence_io import parse_benchmark_rows, parse_drift
+
+    rb = rulebase or default_rulebase()
+    sources = sources or Sources()
+    loaded = parse_answers(input_doc.get("answers"), sources.answers)
+    benchmarks = input_doc.get("benchmarks")
+    if benchmarks is not None:
+        benchmarks = parse_benchmark_rows(benchmarks, sources.benchmarks)
+        _check_services(benchmarks, rb, sources.benchmarks)
+    drift = input_doc.get("drift")
+    if drift is not None:
+        drift = parse_drift(drift, sources.drift)
+    doc = {"answers": loaded.raw, "benchmarks": benchmarks, "drift": drift}
+
+    case, facts = build_facts(loaded.answers, benchmarks, drift)
+    compiled = compiled_for(rb)
+    knowledge = rb.knowledge
+    with compiled.start() as session:
+        session.assert_facts("case", [case])
+        for kind in ("criterion", "bench", "check", "feature", "bias"):
+            session.assert_facts(kind, facts[kind])
+        session.assert_facts("offer", offer_facts(knowledge.catalog))
+        resolution = resolve_options(session.run.derived, knowledge)
+        session.assert_facts("outcome", [{"selected": resolution.selected is not None}])
+        if resolution.selected is not None:
+            session.assert_facts("selection", [selection_fact(resolution.selected)])
+        run = session.run
+    verdict = resolve_verdict(run.derived, knowledge)
+    withhold = verdict == "not-ready"
+    findings = findings_of(run, knowledge)
+    decision = {
+        "schema": DECISION_SCHEMA,
+        "assessment_id": assessment_id or new_id(),
+        "verdict": verdict,
+        "strategy": None if withhold else strategy_of(resolution, knowledge),
+        "findings": findings,
+        "options": options_of(resolution, facts, knowledge, withhold),
+        "trace": trace_of(run),
+        "rulebase": rulebase_ref(rb),
+        "input_sha256": doc_sha256(doc),
+        "engine_version": __version__,
+        "project": loaded.answers.project.model_dump(mode="json"),
+        "input": {"answers": effective_answers(loaded), "defaulted": loaded.defaulted,
+                  "benchmarks": benchmarks, "drift": drift},
+        "monitoring_plan": monitoring_plan_of(run),
+        "actions": actions_of(findings),
+    }
+    Decision.model_validate(decision)
+    return Assessment(decision, doc, rb, loaded, run, resolution)
+
+
+def _check_services(rows: list[dict[str, Any]], rb: RuleBase, file: str) -> None:
+    known = {s.id for s in rb.knowledge.catalog.services}
+    for index, row in enumerate(rows, start=1):
+        service = row.get("service")
+        if service and service not in known:
+            raise InputError(file, f"row {index}.service",
+                             "expected a service id from the catalog (mladvisor rules services)",
+                             service)

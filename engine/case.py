@@ -1,0 +1,99 @@
+"""Turn one input (answers and evidence) into the facts the rules see.
+
+Only bookkeeping happens here: flattening answers, counting, and comparing measured values with
+the project's own success criteria. Every judgement about those facts is a rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.facts import Answers
+
+FactSet = dict[str, list[dict[str, Any]]]
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else key, item, out)
+    elif isinstance(value, list):
+        out[f"{prefix}.count"] = len(value)
+    elif value is not None:
+        out[prefix] = value
+
+
+def check(value: float | None, threshold: float, goal: str) -> tuple[bool, float | None]:
+    """Whether a measured value meets a criterion, and by how much (negative = short of it)."""
+    if value is None:
+        return False, None
+    gap = value - threshold if goal == "at-least" else threshold - value
+    return gap >= 0, gap
+
+
+def build_facts(answers: Answers, benchmarks: list[dict[str, Any]] | None,
+                drift: dict[str, Any] | None) -> tuple[dict[str, Any], FactSet]:
+    """The case fact (answers by dotted path) and the per-item facts of the evidence."""
+    data = answers.model_dump(mode="json", by_alias=True)
+    data.pop("schema", None)
+    case: dict[str, Any] = {}
+    _flatten("", data, case)
+    criteria = [c.model_dump(mode="json") for c in answers.business.success_criteria]
+    facts: FactSet = {"criterion": criteria, "bench": [], "check": [], "feature": [], "bias": []}
+
+    case["evidence.benchmarks"] = len(benchmarks or [])
+    case["evidence.drift"] = drift is not None
+    measured = {m for row in benchmarks or [] for m in row} & {c["metric"] for c in criteria}
+    case["evidence.criteria_with_benchmarks"] = len(measured)
+    for row in benchmarks or []:
+        met_count = missed = unmeasured = 0
+        for crit in criteria:
+            met, gap = check(row.get(crit["metric"]), crit["threshold"], crit["goal"])
+            if gap is None:
+                unmeasured += 1
+                continue
+            met_count += met
+            missed += not met
+            facts["check"].append({
+                "candidate": row["candidate"], "rung": row["rung"], "service": row.get("service"),
+                "metric": crit["metric"], "goal": crit["goal"], "threshold": crit["threshold"],
+                "value": row[crit["metric"]], "met": met, "gap": round(gap, 6),
+                "relative_gap": round(gap / abs(crit["threshold"]), 6)
+                if crit["threshold"] else None,
+            })
+        bench = dict(row)
+        bench.update(meets_all=bool(criteria) and missed == 0 and unmeasured == 0,
+                     missed=missed, unmeasured=unmeasured)
+        facts["bench"].append(bench)
+
+    if drift is not None:
+        features = drift.get("features", [])
+        case["drift.dataset_drift"] = drift.get("dataset_drift")
+        case["drift.share_drifted"] = drift.get("share_drifted")
+        case["drift.drifted_features"] = sum(1 for f in features if f.get("drifted"))
+        for feature in features:
+            item = dict(feature)
+            ref, cur = item.get("missing_share_reference"), item.get("missing_share_current")
+            if ref is not None and cur is not None:
+                item["missing_share_change"] = round(cur - ref, 6)
+            facts["feature"].append(item)
+        bias = drift.get("bias") or []
+        facts["bias"] = [dict(b) for b in bias]
+        case["drift.bias.violations"] = sum(1 for b in bias if b.get("violated"))
+        multivariate = drift.get("multivariate")
+        if multivariate:
+            case["drift.multivariate.drifted"] = multivariate.get("drifted")
+            case["drift.multivariate.auc"] = multivariate.get("auc")
+        perf = drift.get("performance")
+        if perf:
+            case["drift.performance.metric"] = perf["metric"]
+            case["drift.performance.reference"] = perf["reference"]
+            case["drift.performance.current"] = perf["current"]
+            crit = next((c for c in criteria if c["metric"] == perf["metric"]), None)
+            if crit is not None:
+                case["drift.performance.criterion"] = crit["threshold"]
+                case["drift.performance.reference_meets"] = check(
+                    perf["reference"], crit["threshold"], crit["goal"])[0]
+                case["drift.performance.current_meets"] = check(
+                    perf["current"], crit["threshold"], crit["goal"])[0]
+    return {k: v for k, v in case.items() if v is not None}, facts

@@ -1,0 +1,305 @@
+"""The rules' condition language: parsed once, evaluated in Python, compiled to durable_rules.
+
+A condition is `all: [...]`, `any: [...]`, `not: {...}` or a leaf `path: value` (equality) /
+`path: {op: value}` with op one of eq, ne, lt, le, gt, ge, in, not_in, exists. A value may be
+`{ref: other.path}` to compare with another fact. The first segment of a path names the fact
+type when it is a derived type (offer, option, bench, ...); any other path is an answer of the
+case fact (data.labeled_examples).
+
+Semantics shared by both evaluators (and tested to agree): a comparison with a missing value is
+false, negated or not. `not` is pushed down to the leaves (negation normal form) before either
+evaluator sees it, so durable_rules never needs an absence test.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "exists")
+NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "le": "gt", "gt": "le",
+           "in": "not_in", "not_in": "in"}
+DURABLE_OPS = {"ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
+CASE = "case"
+
+
+class ConditionError(ValueError):
+    """A malformed condition; `where` is its location inside the rule."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Ref:
+    path: str
+
+
+@dataclass(frozen=True)
+class Leaf:
+    path: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Group:
+    kind: str  # "all" | "any"
+    items: tuple[Node, ...]
+
+
+Node = Leaf | Group
+
+
+def split_path(path: str, derived_types: Iterable[str]) -> tuple[str, str]:
+    """'offer.rung' -> ('offer', 'rung'); 'data.labeled_examples' -> ('case', ...)."""
+    head, _, rest = path.partition(".")
+    if head in derived_types and rest:
+        return head, rest
+    return CASE, path
+
+
+def parse(cond: Any, where: str = "when", negate: bool = False) -> Node:
+    """YAML condition -> normalised tree with `not` pushed to the leaves."""
+    if isinstance(cond, list):
+        cond = {"all": cond}
+    if not isinstance(cond, Mapping) or not cond:
+        raise ConditionError(where, "expected a mapping (all/any/not or path: value)")
+    if len(cond) == 1:
+        (key, body), = cond.items()
+        if key in ("all", "any"):
+            if not isinstance(body, list) or not body:
+                raise ConditionError(f"{where}.{key}", "expected a non-empty list of conditions")
+            kind = key if not negate else ("any" if key == "all" else "all")
+            items = tuple(parse(c, f"{where}.{key}[{i}]", negate) for i, c in enumerate(body))
+            return Group(kind, items)
+        if key == "not":
+            return parse(body, f"{where}.not", not negate)
+        return _leaf(str(key), body, where, negate)
+    # several keys: an implicit all
+    return parse({"all": [{k: v} for k, v in cond.items()]}, where, negate)
+
+
+def _leaf(path: str, body: Any, where: str, negate: bool) -> Node:
+    if not path or any(not part for part in path.split(".")):
+        raise ConditionError(where, f"bad fact path {path!r}")
+    if isinstance(body, Mapping) and body and set(body) - {"ref"}:
+        leaves = [_one(path, op, value, f"{where}.{path}", negate) for op, value in body.items()]
+        if len(leaves) == 1:
+            return leaves[0]
+        return Group("any" if negate else "all", tuple(leaves))
+    return _one(path, "eq", body, f"{where}.{path}", negate)
+
+
+def _one(path: str, op: str, value: Any, where: str, negate: bool) -> Leaf:
+    if op not in OPS:
+        raise ConditionError(where, f"unknown operator {op!r} (expected one of {', '.join(OPS)})")
+    if isinstance(value, Mapping):
+        if set(value) != {"ref"} or not isinstance(value["ref"], str):
+            raise ConditionError(where, "a mapping value must be {ref: fact.path}")
+        value = Ref(value["ref"])
+    if op in ("in", "not_in"):
+        if not isinstance(value, list) or not value:
+            raise ConditionError(where, f"{op} expects a non-empty list")
+        value = tuple(value)
+    if op == "exists":
+        if not isinstance(value, bool):
+            raise ConditionError(where, "exists expects true or false")
+        return Leaf(path, op, value != negate)
+    if negate:
+        op = NEGATED[op]
+    return Leaf(path, op, value)
+
+
+def leaves(node: Node) -> Iterator[Leaf]:
+    if isinstance(node, Leaf):
+        yield node
+    else:
+        for item in node.items:
+            yield from leaves(item)
+
+
+def paths(node: Node) -> set[str]:
+    out: set[str] = set()
+    for leaf in leaves(node):
+        out.add(leaf.path)
+        if isinstance(leaf.value, Ref):
+            out.add(leaf.value.path)
+    return out
+
+
+# ---------------------------------------------------------------- Python evaluation
+
+_MISSING = object()
+
+
+def lookup(bindings: Mapping[str, Mapping[str, Any]], path: str, derived: Iterable[str]) -> Any:
+    alias, key = split_path(path, derived)
+    fact = bindings.get(alias)
+    if fact is None:
+        return _MISSING
+    value = fact.get(key, _MISSING)
+    return _MISSING if value is None else value
+
+
+def _compare(op: str, actual: Any, expected: Any) -> bool:
+    if actual is _MISSING or expected is _MISSING:
+        return False
+    try:
+        if op == "eq":
+            return bool(actual == expected)
+        if op == "ne":
+            return bool(actual != expected)
+        if op == "lt":
+            return bool(actual < expected)
+        if op == "le":
+            return bool(actual <= expected)
+        if op == "gt":
+            return bool(actual > expected)
+        if op == "ge":
+            return bool(actual >= expected)
+        if op == "in":
+            return actual in expected
+        if op == "not_in":
+            return actual not in expected
+    except TypeError:
+        return False
+    raise AssertionError(op)
+
+
+def eval_leaf(leaf: Leaf, bindings: Mapping[str, Mapping[str, Any]], derived: Iterable[str]) -> bool:
+    actual = lookup(bindings, leaf.path, derived)
+    if leaf.op == "exists":
+        return (actual is not _MISSING) == leaf.value
+    expected = leaf.value
+    if isinstance(expected, Ref):
+        expected = lookup(bindings, expected.path, derived)
+    return _compare(leaf.op, actual, expected)
+
+
+def evaluate(node: Node, bindings: Mapping[str, Mapping[str, Any]], derived: Iterable[str]) -> bool:
+    if isinstance(node, Leaf):
+        return eval_leaf(node, bindings, derived)
+    results = (evaluate(item, bindings, derived) for item in node.items)
+    return all(results) if node.kind == "all" else any(results)
+
+
+def failing_leaves(node: Node, bindings: Mapping[str, Mapping[str, Any]],
+                   derived: Iterable[str]) -> list[Leaf]:
+    """Leaves that make the node false: each one, changed, is a reason the rule did not fire."""
+    if isinstance(node, Leaf):
+        return [] if eval_leaf(node, bindings, derived) else [node]
+    if node.kind == "all":
+        return [f for item in node.items for f in failing_leaves(item, bindings, derived)]
+    if any(evaluate(item, bindings, derived) for item in node.items):
+        return []
+    return [f for item in node.items for f in failing_leaves(item, bindings, derived)]
+
+
+def aliases(node: Node, derived: Iterable[str]) -> list[str]:
+    """Fact types a condition binds, the case first, then in order of appearance."""
+    derived = tuple(derived)
+    seen: list[str] = []
+    for leaf in leaves(node):
+        for path in (leaf.path, leaf.value.path if isinstance(leaf.value, Ref) else None):
+            if path is None:
+                continue
+            alias, _ = split_path(path, derived)
+            if alias not in seen:
+                seen.append(alias)
+    if CASE in seen:
+        seen.remove(CASE)
+        seen.insert(0, CASE)
+    return seen
+
+
+def matches(node: Node, facts_by_type: Mapping[str, list[Mapping[str, Any]]],
+            derived: Iterable[str]) -> list[dict[str, Mapping[str, Any]]]:
+    """Every binding of facts (one per fact type) that satisfies the condition."""
+    derived = tuple(derived)
+    names = aliases(node, derived)
+    pools = [facts_by_type.get(name, []) for name in names]
+    found = []
+    for combo in itertools.product(*pools):
+        bindings = dict(zip(names, combo, strict=True))
+        if evaluate(node, bindings, derived):
+            found.append(bindings)
+    return found
+
+
+# ---------------------------------------------------------------- durable_rules compilation
+
+def field_name(key: str) -> str:
+    """durable_rules field names cannot hold dots: data.labeled_examples -> data__labeled_examples."""
+    return key.replace(".", "__")
+
+
+def _durable_leaf(leaf: Leaf, derived: tuple[str, ...]) -> dict[str, Any]:
+    alias, key = split_path(leaf.path, derived)
+    name = field_name(key)
+    value: Any = leaf.value
+    if isinstance(value, Ref):
+        ref_alias, ref_key = split_path(value.path, derived)
+        # a field of the same fact is "$m"; another fact's field is named by its alias
+        value = {"$m" if ref_alias == alias else ref_alias: field_name(ref_key)}
+    if leaf.op == "exists":
+        return {"$ex" if leaf.value else "$nex": {name: 1}}
+    if leaf.op == "eq":
+        return {name: value}
+    if leaf.op == "in":
+        return {"$or": [{name: v} for v in value]}
+    if leaf.op == "not_in":
+        return {"$and": [{"$neq": {name: v}} for v in value]}
+    return {DURABLE_OPS[leaf.op]: {name: value}}
+
+
+def _durable(node: Node, derived: tuple[str, ...]) -> dict[str, Any]:
+    if isinstance(node, Leaf):
+        return _durable_leaf(node, derived)
+    parts = [_durable(item, derived) for item in node.items]
+    if len(parts) == 1:
+        return parts[0]
+    return {"$and" if node.kind == "all" else "$or": parts}
+
+
+def _owners(node: Node, derived: tuple[str, ...]) -> set[str]:
+    return {split_path(leaf.path, derived)[0] for leaf in leaves(node)}
+
+
+def _branches(node: Node, derived: tuple[str, ...]) -> list[list[Node]]:
+    """Disjunctive normal form over fact types: each branch is a conjunction of sub-conditions
+    that each test a single fact type (durable_rules patterns cannot span two facts)."""
+    if isinstance(node, Leaf) or len(_owners(node, derived)) == 1:
+        return [[node]]
+    if node.kind == "any":
+        return [branch for item in node.items for branch in _branches(item, derived)]
+    combos: list[list[Node]] = [[]]
+    for item in node.items:
+        combos = [done + more for done in combos for more in _branches(item, derived)]
+    return combos
+
+
+def compile_durable(node: Node, derived: Iterable[str], type_field: str = "t") -> list[list[dict]]:
+    """durable_rules `all` lists, one per branch: a pattern per bound fact type in each."""
+    derived = tuple(derived)
+    order = aliases(node, derived)
+    out = []
+    for branch in _branches(node, derived):
+        per_alias: dict[str, list[dict[str, Any]]] = {a: [] for a in order}
+        for item in branch:
+            owner = _owners(item, derived).pop()
+            for leaf in leaves(item):
+                if isinstance(leaf.value, Ref):
+                    ref_alias, _ = split_path(leaf.value.path, derived)
+                    if ref_alias not in order or order.index(ref_alias) > order.index(owner):
+                        raise ConditionError(
+                            "when", f"{leaf.path} refers to {leaf.value.path}: a reference must "
+                                    f"name a fact type bound earlier ({' -> '.join(order)})")
+            per_alias[owner].append(_durable(item, derived))
+        out.append([{alias: {"$and": [{type_field: alias}, *per_alias[alias]]}}
+                    for alias in order])
+    return out

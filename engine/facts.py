@@ -1,0 +1,254 @@
+"""The answers file (mladvisor.answers/1) as strict pydantic models, and its loader.
+
+Field descriptions double as questionnaire help and as the exported JSON Schema. Every field
+outside `project` has a default; the loader reports which answers took it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from engine.errors import InputError
+
+ANSWERS_SCHEMA = "mladvisor.answers/1"
+
+Phase = Literal["business-goal", "data", "solution-evaluation", "model-selection", "training",
+                "deployment", "monitoring"]
+Rung = Literal["no-ml", "pre-built", "hosted-custom", "pre-trained", "from-scratch"]
+Verdict = Literal["proceed", "proceed-with-conditions", "not-ready", "ml-not-recommended"]
+Severity = Literal["blocker", "warning", "recommendation", "info"]
+Task = Literal[
+    "sentiment-analysis", "text-classification", "entity-extraction", "document-extraction",
+    "translation", "speech-to-text", "text-to-speech", "text-generation", "summarization",
+    "question-answering", "conversational-agent", "image-classification", "object-detection",
+    "recommendation", "forecasting", "tabular-classification", "tabular-regression",
+    "anomaly-detection", "other",
+]
+
+PHASES: tuple[str, ...] = Phase.__args__  # type: ignore[attr-defined]
+RUNGS: tuple[str, ...] = Rung.__args__  # type: ignore[attr-defined]
+VERDICTS: tuple[str, ...] = Verdict.__args__  # type: ignore[attr-defined]
+SEVERITIES: tuple[str, ...] = Severity.__args__  # type: ignore[attr-defined]
+TASKS: tuple[str, ...] = Task.__args__  # type: ignore[attr-defined]
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=False)
+
+
+class Project(Strict):
+    name: NonEmpty = Field(description="The project's name, as it should appear on the report.")
+    respondent: NonEmpty = Field(
+        description="Who answered the questionnaire (name and role); recorded in the audit log.")
+    stage: Literal["idea", "data-preparation", "experimentation", "deployed"] = Field(
+        "idea", description="Where the project is today.")
+
+
+class SuccessCriterion(Strict):
+    metric: MetricName = Field(description="Metric name, matched to benchmark columns, "
+                                           "e.g. f1_macro, latency_p95_ms, cost_usd_per_month.")
+    threshold: float = Field(description="The value the metric must reach.", allow_inf_nan=False)
+    goal: Literal["at-least", "at-most"] = Field(
+        "at-least", description="Whether the metric must be at least or at most the threshold.")
+
+
+class Business(Strict):
+    problem_statement: NonEmpty = Field(description="The business problem, in a sentence or two.")
+    objective_measurable: bool = Field(
+        False, description="A measurable business objective (a KPI) exists for this project.")
+    kpi: NonEmpty | None = Field(None, description="The KPI the project should move.")
+    stakeholders_aligned: bool = Field(
+        False, description="The stakeholders agree on the goal and on how success is measured.")
+    expected_value_usd_per_month: float | None = Field(
+        None, ge=0, allow_inf_nan=False,
+        description="Value the solution is expected to bring per month, in US dollars.")
+    budget_usd_per_month: float | None = Field(
+        None, ge=0, allow_inf_nan=False,
+        description="What the organisation will spend per month to run it, in US dollars.")
+    success_criteria: list[SuccessCriterion] = Field(
+        default_factory=list, max_length=50,
+        description="Measurable success criteria: metric, threshold and goal.")
+
+
+class Problem(Strict):
+    task: Task = Field("other", description="The kind of ML task.")
+    rules_suffice: bool = Field(
+        False, description="A fixed rule or heuristic already meets the objective.")
+    domain_specificity: Literal["generic", "moderate", "specialized"] = Field(
+        "moderate", description="How far the data's language or imagery is from everyday use.")
+    explainability_required: bool = Field(
+        False, description="Each prediction must be explainable to users or regulators.")
+    deployment_target: Literal["cloud", "edge", "on-premises"] = Field(
+        "cloud", description="Where the model must run.")
+    requests_per_month: int | None = Field(
+        None, ge=0, description="Expected prediction requests per month.")
+    latency_p95_ms: float | None = Field(
+        None, gt=0, allow_inf_nan=False,
+        description="Required 95th-percentile response time in milliseconds, if any.")
+
+
+class Data(Strict):
+    available: bool = Field(False, description="Relevant data exists and the team can use it.")
+    sources_identified: bool = Field(
+        False, description="The data sources are identified and access is arranged.")
+    labeled_examples: int = Field(
+        0, ge=0, description="How many labelled examples exist (0 if none).")
+    quality: Literal["good", "fair", "poor", "unknown"] = Field(
+        "unknown", description="The data's quality, as far as it is known.")
+    inputs_outputs_defined: bool = Field(
+        False, description="The ML problem is formulated: inputs, outputs and metrics are defined.")
+    contains_personal_data: bool = Field(
+        False, description="The data contains personal or sensitive information.")
+
+
+class Team(Strict):
+    ml_expertise: Literal["none", "basic", "advanced"] = Field(
+        "none", description="The team's experience building and running ML models.")
+
+
+class Monitoring(Strict):
+    plan_exists: bool = Field(
+        False, description="A plan exists to monitor the deployed model's performance and data.")
+    ground_truth_available: bool = Field(
+        False, description="True outcomes become known after predictions, so accuracy can be "
+                           "measured in production.")
+    sensitive_attributes: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = (
+        Field(default_factory=list, max_length=50,
+              description="Attributes to check for bias (e.g. region, age band)."))
+
+
+class Answers(Strict):
+    schema_: Literal["mladvisor.answers/1"] = Field(
+        ANSWERS_SCHEMA, alias="schema", description="The answers file format.")
+    project: Project
+    business: Business
+    problem: Problem = Field(default_factory=Problem)  # type: ignore[arg-type]
+    data: Data = Field(default_factory=Data)  # type: ignore[arg-type]
+    team: Team = Field(default_factory=Team)  # type: ignore[arg-type]
+    monitoring: Monitoring = Field(default_factory=Monitoring)  # type: ignore[arg-type]
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, populate_by_name=True)
+
+
+class LoadedAnswers(BaseModel):
+    """Validated answers, the document as given, and which leaf answers took their default."""
+
+    answers: Answers
+    raw: dict[str, Any]
+    defaulted: list[str]
+    source: str
+
+
+def answers_schema() -> dict[str, Any]:
+    """JSON Schema of the answers file, for editors to validate and complete it."""
+    schema = Answers.model_json_schema(by_alias=True)
+    schema["$id"] = "https://mladvisor.dev/schema/answers-1.json"
+    schema["title"] = "mladvisor answers file (mladvisor.answers/1)"
+    return schema
+
+
+def leaf_paths(model: type[BaseModel] = Answers, prefix: str = "") -> dict[str, Any]:
+    """Every answer field by dotted path -> its pydantic FieldInfo (lists and scalars are leaves)."""
+    out: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key == "schema":
+            continue
+        path = f"{prefix}{key}"
+        ann = info.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out.update(leaf_paths(ann, path + "."))
+        else:
+            out[path] = info
+    return out
+
+
+def _defaulted(raw: dict[str, Any]) -> list[str]:
+    missing = []
+    for path in leaf_paths():
+        node: Any = raw
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                missing.append(path)
+                break
+            node = node[part]
+    return sorted(missing)
+
+
+def read_document(path: str | Path) -> Any:
+    """Read YAML or JSON safely; every failure is one InputError naming the file."""
+    import yaml
+
+    file = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(file, "", "file not found") from None
+    except IsADirectoryError:
+        raise InputError(file, "", "expected a file, got a directory") from None
+    except OSError as error:
+        raise InputError(file, "", f"cannot be read ({error.strerror})") from None
+    if b"\x00" in data:
+        raise InputError(file, "", "expected a YAML or JSON text file, got binary data")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(file, "", "expected UTF-8 text, got undecodable bytes") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(error, "problem", None) or "syntax error"
+        raise InputError(file, "", f"expected valid YAML or JSON{where}: {problem}") from None
+
+
+def validation_to_input_error(file: str, error: ValidationError, prefix: str = "") -> InputError:
+    """The first pydantic error as a one-line message a person can act on."""
+    first = error.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in first["loc"] if p != "__root__")
+    loc = f"{prefix}{loc}" if prefix else loc
+    kind = first["type"]
+    ctx = first.get("ctx") or {}
+    got = first.get("input")
+    if kind == "extra_forbidden":
+        return InputError(file, loc, "unknown key (not part of the format)")
+    if kind == "missing":
+        return InputError(file, loc, "required field is missing")
+    if kind == "literal_error":
+        return InputError(file, loc, f"expected one of {ctx.get('expected', '')}", got)
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return InputError(file, loc, first["msg"].lower(), got)
+    if kind in ("string_too_short",) and got is not None:
+        return InputError(file, loc, "must not be empty")
+    if isinstance(got, dict | list):
+        got = type(got).__name__
+    return InputError(file, loc, first["msg"][0].lower() + first["msg"][1:], got)
+
+
+def parse_answers(raw: Any, source: str = "<answers>") -> LoadedAnswers:
+    if not isinstance(raw, dict):
+        kind = "empty document" if raw is None else type(raw).__name__
+        raise InputError(source, "", "expected a mapping of answers (mladvisor.answers/1)", kind)
+    if "schema" not in raw:
+        raise InputError(source, "schema", f"required field is missing (expected {ANSWERS_SCHEMA})")
+    try:
+        answers = Answers.model_validate(raw)
+    except ValidationError as error:
+        raise validation_to_input_error(source, error) from None
+    return LoadedAnswers(answers=answers, raw=raw, defaulted=_defaulted(raw), source=source)
+
+
+def load_answers(path: str | Path) -> LoadedAnswers:
+    return parse_answers(read_document(path), str(path))
+
+
+def effective_answers(loaded: LoadedAnswers) -> dict[str, Any]:
+    """Every answer with defaults filled in, as the report and the engine see them."""
+    return loaded.answers.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,238 @@
+"""Run one case through the rule base on durable_rules, recording what fired and why.
+
+DESIGN.md's measured pitfalls shape this module: one Host per process with its timer threads
+disabled; one ruleset per compiled rule base; a session per case, deleted afterwards; a sink rule
+so that no fact goes unhandled; action errors re-raised; no absence tests (conditions are in
+negation normal form); and actions deduplicated, because a rule with `any` fires once per
+matching branch.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import conditions
+from engine.rulebase import DERIVED_TYPES, Rule, RuleBase
+
+TYPE_FIELD = "t"
+ID_FIELD = "fid"
+SINK = "__sink"
+# Derived facts rules can match are asserted back into the session; the rest are only collected.
+FED_BACK = ("option", "finding", "selection", "outcome")
+
+
+@dataclass
+class Firing:
+    order: int
+    rule: Rule
+    bindings: dict[str, dict[str, Any]]
+    asserted: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    """What one case produced: firings in order and every derived fact, by kind."""
+
+    firings: list[Firing] = field(default_factory=list)
+    derived: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    errors: list[BaseException] = field(default_factory=list)
+    seen: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
+    facts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
+
+
+def plain(fact: dict[str, Any]) -> dict[str, Any]:
+    """A fact as rules and reports name its fields (dots restored, bookkeeping dropped)."""
+    return {k.replace("__", "."): v for k, v in fact.items()
+            if k not in (TYPE_FIELD, ID_FIELD, "sid")}
+
+
+def fill(template: Any, bindings: dict[str, dict[str, Any]]) -> Any:
+    """Substitute {path} placeholders from the matched facts; a lone placeholder keeps its type."""
+    if isinstance(template, dict):
+        return {k: fill(v, bindings) for k, v in template.items()}
+    if isinstance(template, list):
+        return [fill(v, bindings) for v in template]
+    if not isinstance(template, str):
+        return template
+    lone = _PLACEHOLDER.fullmatch(template)
+    if lone:
+        value = conditions.lookup(bindings, lone.group(1), DERIVED_TYPES)
+        return None if value is conditions._MISSING else value
+
+    def sub(match: re.Match[str]) -> str:
+        value = conditions.lookup(bindings, match.group(1), DERIVED_TYPES)
+        if value is conditions._MISSING:
+            return "(not given)"
+        if isinstance(value, float):
+            return f"{value:g}"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return str(value)
+
+    return _PLACEHOLDER.sub(sub, template)
+
+
+class Compiled:
+    """A rule base compiled into one durable_rules ruleset registered on the process's Host."""
+
+    _counter = itertools.count(1)
+
+    def __init__(self, rulebase: RuleBase) -> None:
+        self.rulebase = rulebase
+        self.rules = {r.id: r for r in rulebase.active()}
+        self.name = f"mladvisor_{rulebase.sha256[:12]}_{next(self._counter)}"
+        self.definition = self._definition()
+        host = _host()
+        host.actions[self.name] = self._action
+        host.register_rulesets(copy.deepcopy({self.name: self.definition}))
+        self._sessions = itertools.count(1)
+        self.current: Run | None = None
+
+    def _definition(self) -> dict[str, Any]:
+        ruleset: dict[str, Any] = {}
+        for rule in self.rules.values():
+            branches = conditions.compile_durable(rule.condition, DERIVED_TYPES, TYPE_FIELD)
+            for index, patterns in enumerate(branches):
+                name = rule.id if index == 0 else f"{rule.id}#{index + 1}"
+                ruleset[name] = {"all": patterns, "run": f"{self.name}|{rule.id}"}
+        ruleset[SINK] = {"all": [{"m": {"$ex": {TYPE_FIELD: 1}}}], "run": f"{self.name}|{SINK}"}
+        return ruleset
+
+    def _action(self, rule_id: str) -> Callable[[Any], None]:
+        def run(c: Any) -> None:
+            if rule_id == SINK or self.current is None:
+                return
+            state = self.current
+            try:
+                matched = dict(c._m)
+                key = (rule_id, tuple(sorted(str(f.get(ID_FIELD)) for f in matched.values())))
+                if key in state.seen:
+                    return
+                state.seen.add(key)
+                bindings = {alias: plain(fact) for alias, fact in matched.items()}
+                firing = Firing(len(state.firings) + 1, self.rules[rule_id], bindings)
+                state.firings.append(firing)
+                for kind, fact in self._consequences(firing):
+                    state.derived.setdefault(kind, []).append(fact)
+                    firing.asserted.append(describe(kind, fact))
+                    if kind in FED_BACK:
+                        c.assert_fact(self._fact(kind, fact, state))
+            except BaseException as error:  # durable swallows action errors: keep them
+                state.errors.append(error)
+
+        return run
+
+    def _consequences(self, firing: Firing) -> list[tuple[str, dict[str, Any]]]:
+        rule, then = firing.rule, firing.rule.then
+        out: list[tuple[str, dict[str, Any]]] = []
+        if then.finding:
+            out.append(("finding", {"rule": rule.id, "phase": rule.phase,
+                                    "severity": rule.severity}))
+        for kind in ("option", "reject", "demote", "meets", "monitor"):
+            template = getattr(then, kind)
+            if template is not None:
+                body = fill(template, firing.bindings)
+                body["rule"] = rule.id
+                out.append((kind, body))
+        if then.verdict:
+            out.append(("verdict", {"verdict": then.verdict, "rule": rule.id}))
+        return out
+
+    def _fact(self, kind: str, body: dict[str, Any], state: Run) -> dict[str, Any]:
+        fact = {conditions.field_name(k): v for k, v in body.items() if v is not None}
+        fact[TYPE_FIELD] = kind
+        fact[ID_FIELD] = f"{kind}{sum(len(v) for v in state.facts.values()) + 1}"
+        state.facts.setdefault(kind, []).append(fact)
+        return fact
+
+    def start(self) -> Session:
+        return Session(self, str(next(self._sessions)))
+
+
+class Session:
+    """One case's working memory; always closed, so sessions never pile up (limit: 1,024)."""
+
+    def __init__(self, compiled: Compiled, sid: str) -> None:
+        self.compiled = compiled
+        self.sid = sid
+        self.run = Run()
+
+    def __enter__(self) -> Session:
+        self.compiled.current = self.run
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.compiled.current = None
+        try:
+            _host().delete_state(self.compiled.name, self.sid)
+        except Exception:  # noqa: BLE001 - a session with no state is fine to lose
+            pass
+
+    def assert_facts(self, kind: str, bodies: list[dict[str, Any]]) -> None:
+        if not bodies:
+            return
+        facts = []
+        for body in bodies:
+            fact = self.compiled._fact(kind, body, self.run)
+            fact["sid"] = self.sid
+            facts.append(fact)
+        _host().assert_facts(self.compiled.name, facts)
+        if self.run.errors:
+            raise self.run.errors[0]
+
+
+def describe(kind: str, fact: dict[str, Any]) -> str:
+    if kind == "finding":
+        return f"finding {fact['rule']} ({fact['severity']})"
+    if kind == "verdict":
+        return f"verdict {fact['verdict']}"
+    if kind == "monitor":
+        return f"monitor {fact.get('signal', '')}"
+    target = "/".join(str(fact.get(k)) for k in ("rung", "service") if fact.get(k))
+    return f"{kind} {target}".strip()
+
+
+# ---------------------------------------------------------------- the process's one Host
+
+_HOST: Any = None
+
+
+def _host() -> Any:
+    """A durable_rules Host without its background timer threads (they run actions late)."""
+    global _HOST
+    if _HOST is None:
+        from durable.engine import Host
+
+        class QuietHost(Host):
+            def __init__(self) -> None:
+                self.actions: dict[str, Callable[[str], Callable[[Any], None]]] = {}
+                super().__init__()
+
+            def _run(self) -> None:  # no timers: every action runs inside assert_facts
+                return None
+
+            def get_action(self, action_name: str) -> Callable[[Any], None]:
+                ruleset, _, rule_id = action_name.partition("|")
+                return self.actions[ruleset](rule_id)
+
+        _HOST = QuietHost()
+    return _HOST
+
+
+_COMPILED: dict[int, Compiled] = {}
+
+
+def compiled_for(rulebase: RuleBase) -> Compiled:
+    """Compile each RuleBase object once per process (durable cannot unregister a ruleset)."""
+    key = id(rulebase)
+    if key not in _COMPILED:
+        _COMPILED[key] = Compiled(rulebase)
+    return _COMPILED[key]

@@ -1,0 +1,198 @@
+"""The rule base: rules/*.yaml and knowledge/*.yaml, loaded, validated and fingerprinted.
+
+A RuleBase is everything one decision depends on besides its input; its sha256 covers every
+file, so the audit log can store it once and replay any old decision with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from engine import conditions
+from engine.errors import RuleBaseError
+from engine.facts import Phase, Severity
+from engine.knowledge import Knowledge, load_knowledge, load_yaml, validate
+from engine.paths import data_root
+
+# Derived fact types a rule may bind, and the fields each carries. `*` allows any field (the
+# metrics of a benchmark row are named by the project's success criteria).
+DERIVED_TYPES: dict[str, set[str]] = {
+    "offer": {"offer", "service", "service_name", "kind", "availability", "catalog_order", "rung", "task",
+              "method", "min_labeled_examples", "hosted", "cost_tier", "effort", "explainable"},
+    "option": {"offer", "rung", "service", "kind", "hosted", "cost_tier", "effort",
+               "min_labeled_examples", "explainable", "method", "catalog_order"},
+    "criterion": {"metric", "threshold", "goal"},
+    "bench": {"candidate", "rung", "service", "meets_all", "missed", "unmeasured", "*"},
+    "check": {"candidate", "rung", "service", "metric", "goal", "threshold", "value", "met",
+              "gap", "relative_gap"},
+    "feature": {"name", "kind", "method", "statistic", "p_value", "drifted", "psi",
+                "missing_share_reference", "missing_share_current", "missing_share_change"},
+    "bias": {"attribute", "metric", "value", "threshold", "violated"},
+    "finding": {"rule", "phase", "severity"},
+    "selection": {"rung", "service", "offer", "evidence", "kind", "hosted", "cost_tier", "effort",
+                  "min_labeled_examples", "explainable"},
+    "outcome": {"selected"},
+}
+
+# Case facts computed from the input without any domain choice (counts, evidence summaries).
+CASE_EXTRAS = {
+    "business.success_criteria.count", "monitoring.sensitive_attributes.count",
+    "evidence.benchmarks", "evidence.drift", "evidence.criteria_with_benchmarks",
+    "drift.dataset_drift", "drift.share_drifted", "drift.drifted_features",
+    "drift.performance.metric", "drift.performance.reference", "drift.performance.current",
+    "drift.performance.criterion", "drift.performance.reference_meets",
+    "drift.performance.current_meets", "drift.bias.violations", "drift.multivariate.drifted",
+    "drift.multivariate.auc",
+}
+
+ASSERTABLE = ("option", "reject", "demote", "meets", "verdict", "monitor")
+
+
+class Example(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    answers: dict[str, Any] = Field(default_factory=dict,
+                                    description="Dotted answer paths overriding the baseline.")
+    benchmarks: list[dict[str, Any]] | None = None
+    drift: dict[str, Any] | None = None
+    fires: bool
+    verdict: str | None = None
+    rung: str | None = None
+    service: str | None = None
+
+
+class Then(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    finding: bool = True
+    option: dict[str, Any] | None = None
+    reject: dict[str, Any] | None = None
+    demote: dict[str, Any] | None = None
+    meets: dict[str, Any] | None = None
+    verdict: Literal["proceed", "proceed-with-conditions", "not-ready",
+                     "ml-not-recommended"] | None = None
+    monitor: dict[str, Any] | None = None
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z-]+\.[a-z0-9-]+$")
+    phase: Phase
+    severity: Severity
+    title: str
+    when: Any
+    then: Then = Field(default_factory=Then)
+    rationale: str
+    action: str = ""
+    guidance: str
+    status: Literal["active", "deprecated"] = "active"
+    examples: list[Example] = Field(min_length=1)
+
+    # parsed condition, filled after validation
+    condition: Any = Field(None, exclude=True)
+
+    @field_validator("id")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return value
+
+
+class RuleFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    schema_: Literal["mladvisor.rules/1"] = Field(alias="schema")
+    phase: Phase
+    rules: list[Rule]
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    schema_: Literal["mladvisor.rulebase/1"] = Field(alias="schema")
+    version: str
+    baseline: dict[str, Any] = Field(description="A healthy answers file that rule examples "
+                                                 "override, so each example names only what matters.")
+
+
+@dataclass
+class RuleBase:
+    root: Path
+    version: str
+    sha256: str
+    rules: list[Rule]
+    knowledge: Knowledge
+    baseline: dict[str, Any]
+    files: dict[str, bytes] = field(repr=False)
+    sources: dict[str, str] = field(default_factory=dict)  # rule id -> file
+
+    def active(self) -> list[Rule]:
+        return [r for r in self.rules if r.status == "active"]
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+    def derived_types(self) -> tuple[str, ...]:
+        return tuple(DERIVED_TYPES)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    out = {}
+    for folder in ("rules", "knowledge"):
+        for path in sorted((root / folder).rglob("*.yaml")):
+            out[path.relative_to(root).as_posix()] = path.read_bytes()
+    return out
+
+
+def fingerprint(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def load_rulebase(root: Path | None = None) -> RuleBase:
+    """Load and validate everything under root/rules and root/knowledge."""
+    root = Path(root) if root else data_root()
+    rules_dir = root / "rules"
+    if not rules_dir.is_dir():
+        raise RuleBaseError(str(rules_dir), "", "rule base folder not found")
+    knowledge = load_knowledge(root / "knowledge")
+    manifest_path = rules_dir / "rulebase.yaml"
+    manifest = validate(manifest_path, Manifest, load_yaml(manifest_path))
+    rules: list[Rule] = []
+    sources: dict[str, str] = {}
+    for path in sorted(rules_dir.glob("*.yaml")):
+        if path.name == manifest_path.name:
+            continue
+        rule_file = validate(path, RuleFile, load_yaml(path))
+        for index, rule in enumerate(rule_file.rules):
+            where = f"rules[{index}]"
+            if rule.phase != rule_file.phase:
+                raise RuleBaseError(str(path), f"{where}.phase",
+                                    f"rule {rule.id} is in the {rule_file.phase} file")
+            if rule.id in sources:
+                raise RuleBaseError(str(path), f"{where}.id",
+                                    f"duplicate rule id {rule.id} (also in {sources[rule.id]})")
+            try:
+                rule.condition = conditions.parse(rule.when)
+            except conditions.ConditionError as error:
+                raise RuleBaseError(str(path), f"{where}({rule.id}).{error.where}",
+                                    error.problem) from None
+            sources[rule.id] = path.name
+            rules.append(rule)
+    files = _files(root)
+    return RuleBase(root=root, version=manifest.version, sha256=fingerprint(files), rules=rules,
+                    knowledge=knowledge, baseline=manifest.baseline, files=files, sources=sources)
+
+
+_CACHE: dict[str, RuleBase] = {}
+
+
+def default_rulebase() -> RuleBase:
+    """The installed rule base, loaded once per process."""
+    key = str(data_root())
+    if key not in _CACHE:
+        _CACHE[key] = load_rulebase()
+    return _CACHE[key]
