@@ -80,14 +80,15 @@ def verify_log(log: AuditLog, checkpoints: list[Any] | None = None,
         checker = SignatureChecker()
         _walk(conn, problems, warnings, summary, keys, checker, require_signatures,
               GENESIS, RECORD_SCHEMA)
+        _check_rulebases(conn, problems, summary.pop("_files_refs"))
+        for checkpoint in checkpoints or []:
+            _check_checkpoint(conn, checkpoint, summary, keys, checker, problems)
+        # last: a dropped trigger is how the damage above was done, not the damage itself
         present = {r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type='trigger'")}
         for name in TRIGGERS:
             if name not in present:
                 problems.add(f"the append-only trigger {name} was removed")
-        _check_rulebases(conn, problems, summary.pop("_files_refs"))
-        for checkpoint in checkpoints or []:
-            _check_checkpoint(conn, checkpoint, summary, keys, checker, problems)
         conn.execute("COMMIT")
     except sqlite3.DatabaseError as error:
         problems.add(f"the database file is corrupt or unreadable ({error})")
