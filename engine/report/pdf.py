@@ -20,17 +20,16 @@ EPOCH_FALLBACK = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def canonical_json(decision: Mapping[str, Any]) -> bytes:
-    """The decision as canonical JSON (sorted keys, compact, UTF-8) plus a newline,
-    the same bytes `assess --format json` writes, using the core helper when present."""
+    """The decision JSON exactly as `assess --format json` writes it (sorted keys, indented,
+    UTF-8, final newline), using the core helper when present so the bytes always agree."""
     try:
-        from engine.canonical import canonical_bytes  # type: ignore[import-not-found]
+        from engine.canonical import pretty_bytes
     except ImportError:
-        canonical_bytes = None
-    if canonical_bytes is not None:
-        data = canonical_bytes(dict(decision))
-        return data if data.endswith(b"\n") else data + b"\n"
-    return json.dumps(decision, sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8") + b"\n"
+        pretty_bytes = None
+    if pretty_bytes is not None:
+        return pretty_bytes(dict(decision))
+    return (json.dumps(decision, sort_keys=True, indent=2, ensure_ascii=False,
+                       allow_nan=False) + "\n").encode("utf-8")
 
 
 @contextmanager

@@ -1,0 +1,267 @@
+"""The HTML and PDF report: content, order, reproducibility, PDF structure, missing fields."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from engine.errors import InputError
+from engine.report import render_html, render_pdf
+from engine.report.pdf import canonical_json
+
+FIXTURES = Path(__file__).parent / "fixtures" / "report"
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / f"decision-{name}.json").read_text(encoding="utf-8"))
+
+
+def pdf_text(reader: PdfReader) -> str:
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+@pytest.fixture(scope="module")
+def sample() -> dict:
+    return load("sample")
+
+
+@pytest.fixture(scope="module")
+def sample_html(sample: dict) -> str:
+    return render_html(sample).decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def sample_pdf(sample: dict) -> bytes:
+    return render_pdf(sample)
+
+
+@pytest.fixture(scope="module")
+def reader(sample_pdf: bytes) -> PdfReader:
+    return PdfReader(io.BytesIO(sample_pdf))
+
+
+# ---- HTML ---------------------------------------------------------------------------------
+
+def test_html_is_self_contained(sample_html: str) -> None:
+    assert sample_html.startswith("<!DOCTYPE html>")
+    assert "<style>" in sample_html and "<svg" in sample_html
+    # no external reference of any kind: no src/href other than in-page anchors
+    assert not re.search(r'\b(?:src|href)="(?!#)', sample_html)
+    assert "<link" not in sample_html and "<script" not in sample_html
+    assert "default-src 'none'" in sample_html
+
+
+def test_html_sections_in_the_order_of_the_issue(sample_html: str) -> None:
+    ids = ["summary", "ladder", "charts", "what-would-change", "findings", "answers",
+           "monitoring", "appendix"]
+    positions = [sample_html.index(f'id="{i}"') for i in ids]
+    assert positions == sorted(positions)
+
+
+def test_summary_has_project_respondent_date_verdict_strategy(sample: dict,
+                                                              sample_html: str) -> None:
+    summary = sample_html[:sample_html.index('id="ladder"')]
+    assert "Support ticket routing" in summary
+    assert "Dana Lee, Support Ops" in summary
+    assert "20 November 2026, 09:30 UTC" in summary  # from the UUIDv7 assessment id
+    assert 'class="badge verdict--proceed-with-conditions">Proceed with conditions' in summary
+    assert "Amazon Comprehend custom classifier" in summary
+    assert summary.count('<ol class="actions">') == 1
+    top = summary[summary.index('<ol class="actions">'):]
+    top = top[:top.index("</ol>")]
+    assert top.count("<li>") == 3
+    assert sample["actions"][0] in top
+
+
+def test_every_option_and_check_is_in_the_ladder(sample: dict, sample_html: str) -> None:
+    ladder = sample_html[sample_html.index('id="ladder"'):sample_html.index('id="charts"')]
+    assert ladder.count('<article class="option') == len(sample["options"])
+    checks = sum(len(e["checks"]) for o in sample["options"] for e in o["evidence"])
+    assert ladder.count("result--met") + ladder.count("result--miss") == checks
+    assert ladder.count("result--miss") == sum(
+        1 for o in sample["options"] for e in o["evidence"] for c in e["checks"] if not c["met"])
+    assert "Not evaluated" in ladder and "Selected" in ladder
+
+
+def test_charts_are_inline_svg_without_dates_or_comments(sample_html: str) -> None:
+    charts = sample_html[sample_html.index('id="charts"'):sample_html.index('id="findings"')]
+    assert charts.count("<svg") == 3  # criteria, cost, drift
+    assert "<!--" not in charts and "dc:date" not in charts
+
+
+def test_findings_grouped_by_phase_blockers_first() -> None:
+    large = load("large")
+    html = render_html(large).decode("utf-8")
+    section = html[html.index('id="findings"'):html.index('id="answers"')]
+    phases = re.findall(r'<section class="phase" id="phase-([a-z-]+)">', section)
+    lifecycle = ["business-goal", "data", "solution-evaluation", "model-selection", "training",
+                 "deployment", "monitoring"]
+    assert phases == [p for p in lifecycle if any(f["phase"] == p for f in large["findings"])]
+    rank = {"blocker": 0, "warning": 1, "recommendation": 2, "info": 3}
+    for chunk in section.split('<section class="phase"')[1:]:
+        severities = re.findall(r'<span class="sev sev--([a-z]+)">', chunk)
+        assert [rank[s] for s in severities] == sorted(rank[s] for s in severities)
+    assert section.count('<article class="finding') == 30
+
+
+def test_defaulted_answers_are_marked(sample: dict, sample_html: str) -> None:
+    answers = sample_html[sample_html.index('id="answers"'):sample_html.index('id="monitoring"')]
+    assert answers.count('<tr class="defaulted">') == len(sample["input"]["defaulted"])
+    row = answers[answers.index("explainability_required"):]
+    assert row.index("default-tag") < row.index("</tr>")
+
+
+def test_counterfactuals_render_only_when_present(sample: dict, sample_html: str) -> None:
+    assert "What would change this recommendation" in sample_html
+    assert "business.success_criteria[0].threshold" in sample_html
+    plain = copy.deepcopy(sample)
+    del plain["explanation"]
+    assert "What would change" not in render_html(plain).decode("utf-8")
+    top_level = copy.deepcopy(plain)
+    top_level["counterfactuals"] = [{"changes": {"data.labeled_examples": 5000},
+                                     "verdict": "proceed", "strategy": None}]
+    assert "data.labeled_examples" in render_html(top_level).decode("utf-8")
+
+
+def test_appendix_has_trace_and_audit_block(sample: dict, sample_html: str) -> None:
+    appendix = sample_html[sample_html.index('id="appendix"'):]
+    for value in (sample["assessment_id"], sample["rulebase"]["version"],
+                  sample["rulebase"]["sha256"], sample["input_sha256"]):
+        assert value in appendix
+    assert appendix.count("<tr><td class=\"num\">") == len(sample["trace"])
+
+
+def test_html_is_byte_identical_run_after_run(sample: dict, sample_html: str) -> None:
+    assert render_html(copy.deepcopy(sample)).decode("utf-8") == sample_html
+
+
+# ---- missing and malformed fields -------------------------------------------------------
+
+MINIMAL = {"schema": "mladvisor.decision/1", "verdict": "not-ready"}
+
+
+@pytest.mark.parametrize("decision", [
+    MINIMAL,
+    {},
+    {"schema": "mladvisor.decision/1", "assessment_id": "not-a-uuid", "verdict": "odd-verdict",
+     "strategy": "x", "findings": "x", "options": [1, None, {"evidence": "x"}],
+     "trace": {"a": 1}, "input": {"answers": [], "drift": {"features": [{"statistic": "x"}]}},
+     "monitoring_plan": [None], "actions": "x", "project": None},
+    {"schema": "mladvisor.decision/1", "verdict": "proceed", "strategy": {"rung": "r"},
+     "options": [{"rung": "r", "status": "selected", "evidence": [{"candidate": "c", "checks": [
+         {"metric": "m", "value": None, "threshold": 1, "goal": "at-least"}]}]}],
+     "input": {"answers": {"business": {"expected_value_usd_per_month": 10}},
+               "benchmarks": [{"candidate": "c", "rung": "r"}]}},
+], ids=["minimal", "empty", "wrong-types", "sparse"])
+def test_missing_or_odd_fields_render_gracefully(decision: dict) -> None:
+    html = render_html(decision).decode("utf-8")
+    assert "Untitled project" in html or "<h1" in html
+    assert "date unknown" in html
+    pdf = PdfReader(io.BytesIO(render_pdf(decision)))
+    assert len(pdf.pages) >= 1
+    assert "Untitled project" in pdf_text(pdf)
+
+
+@pytest.mark.parametrize("bad", [[], "text", None, {"schema": "something-else/1"}])
+def test_not_a_decision_is_an_input_error(bad: object) -> None:
+    with pytest.raises(InputError):
+        render_html(bad)  # type: ignore[arg-type]
+
+
+# ---- PDF ----------------------------------------------------------------------------------
+
+def test_pdf_text_has_project_verdict_and_strategy(reader: PdfReader) -> None:
+    text = pdf_text(reader)
+    assert "Support ticket routing" in text
+    assert "Proceed with conditions" in text
+    assert "hosted-custom" in text and "amazon-comprehend" in text
+    first = " ".join((reader.pages[0].extract_text() or "").split())
+    assert f"Page 1 of {len(reader.pages)}" in first
+
+
+def test_pdf_running_header_and_toc_page_numbers(reader: PdfReader) -> None:
+    second = " ".join((reader.pages[1].extract_text() or "").split())
+    assert "Support ticket routing 20 November 2026, 09:30 UTC" in second  # running header
+    assert "Support ticket routing 20 November" not in " ".join(
+        (reader.pages[0].extract_text() or "").split())  # none on the title page
+    first = " ".join((reader.pages[0].extract_text() or "").split())
+    match = re.search(r"The ladder[ .]*?(\d+)", first)
+    assert match and int(match.group(1)) == 2
+    appendix = re.search(r"Appendix: trace and audit[ .]*?(\d+)", first)
+    assert appendix and int(appendix.group(1)) == len(reader.pages)
+
+
+def test_pdf_metadata(reader: PdfReader, sample: dict) -> None:
+    meta = reader.metadata
+    assert meta.title == "ML assessment: Support ticket routing"
+    assert meta.author == sample["project"]["respondent"]
+    assert meta.subject.startswith("Proceed with conditions")
+    keywords = meta.get("/Keywords", "")
+    assert "hosted-custom" in keywords and "text-classification" in keywords
+    assert meta.get("/CreationDate", "").startswith("D:20261120093015")
+
+
+def test_pdf_is_pdfa3u_tagged_with_outline_and_page_labels(reader: PdfReader) -> None:
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode("utf-8")
+    assert 'pdfaid:part="3"' in xmp or "<pdfaid:part>3</pdfaid:part>" in xmp
+    assert "pdfaid:conformance" in xmp and ("U" in xmp)
+    assert root["/MarkInfo"]["/Marked"] is True or root["/MarkInfo"]["/Marked"] == True  # noqa: E712
+    assert "/StructTreeRoot" in root
+    assert "/PageLabels" in root
+    assert reader.page_labels[:3] == ["1", "2", "3"]
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    for expected in ("The ladder", "Charts", "Findings by phase", "The answers",
+                     "Monitoring plan", "Appendix: trace and audit"):
+        assert expected in titles
+
+
+def test_pdf_attachment_is_the_decision_json(reader: PdfReader, sample: dict) -> None:
+    attachments = reader.attachments
+    assert list(attachments) == ["decision.json"]
+    (data,) = attachments["decision.json"]
+    assert data == canonical_json(sample)
+    assert json.loads(data) == sample
+
+
+def test_attachment_bytes_match_assess_json_output(sample: dict) -> None:
+    canonical = pytest.importorskip("engine.canonical")
+    assert canonical_json(sample) == canonical.pretty_bytes(sample)
+
+
+def test_pdf_is_byte_identical_run_after_run(sample: dict, sample_pdf: bytes) -> None:
+    assert render_pdf(copy.deepcopy(sample)) == sample_pdf
+
+
+def test_pdf_is_byte_identical_in_another_process(sample_pdf: bytes) -> None:
+    code = ("import json, sys, hashlib; from engine.report import render_pdf; "
+            f"d = json.load(open({str(FIXTURES / 'decision-sample.json')!r})); "
+            "print(hashlib.sha256(render_pdf(d)).hexdigest())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=300)
+    assert result.stdout.strip() == hashlib.sha256(sample_pdf).hexdigest()
+
+
+def test_different_decisions_give_different_pdfs(sample: dict, sample_pdf: bytes) -> None:
+    other = copy.deepcopy(sample)
+    other["verdict"] = "not-ready"
+    assert render_pdf(other) != sample_pdf
+
+
+def test_large_report_renders_and_stays_readable() -> None:
+    large = load("large")
+    reader = PdfReader(io.BytesIO(render_pdf(large)))
+    text = pdf_text(reader)
+    assert 8 <= len(reader.pages) <= 30
+    assert "Not ready" in text and "and 5 more under Findings" in text
+    # the long project name is shown in full on page 1
+    assert "insurance portfolio" in " ".join((reader.pages[0].extract_text() or "").split())
