@@ -342,7 +342,7 @@ def _strings(array: Any) -> Any:
             array = pa.array(np.where(finite, values, 0).astype(np.int64), mask=~finite)
         else:
             array = pa.array(values, mask=~finite)
-    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+    if not pa.types.is_string(array.type):
         array = pc.cast(array, pa.string())
     return array
 
