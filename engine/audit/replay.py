@@ -107,14 +107,13 @@ def _rule_changes(old_rb: Any, new_rb: Any) -> dict[str, str]:
     return changes
 
 
-def _why(rule_id: str, rule_changes: dict[str, str], knowledge_changed: list[str]) -> str:
+def _why(rule_id: str, rule_changes: dict[str, str], roots: list[str]) -> str:
     change = rule_changes.get(rule_id)
     if change:
         return f"rule {rule_id} was {change} in the current rule base"
-    if knowledge_changed:
-        return (f"rule {rule_id} is unchanged; knowledge changed ("
-                + ", ".join(knowledge_changed) + ")")
-    return f"rule {rule_id} is unchanged; another rule or the engine changed its outcome"
+    if roots:
+        return f"rule {rule_id} is unchanged; it follows from " + ", ".join(roots)
+    return f"rule {rule_id} is unchanged; the engine or the input's reading changed"
 
 
 def compare(old: dict[str, Any], new: dict[str, Any], old_rb: Any, new_rb: Any
@@ -125,14 +124,15 @@ def compare(old: dict[str, Any], new: dict[str, Any], old_rb: Any, new_rb: Any
         p for p in set(old_rb.files) | set(new_rb.files)
         if p.startswith("knowledge/") and old_rb.files.get(p) != new_rb.files.get(p))
     fired_old, fired_new = _fired(old), _fired(new)
-    causes = sorted(
-        [_why(r, rule_changes, []) + ("; it no longer fires" if r in fired_old - fired_new
-                                      else "; it now fires")
-         for r in (fired_old ^ fired_new)]
-        + [_why(r, rule_changes, [])
-           for r in fired_old & fired_new if r in rule_changes])
+    roots = [f"{r} ({rule_changes[r]})" for r in sorted((fired_old | fired_new)
+                                                        & set(rule_changes))]
     if knowledge_changed:
-        causes.append("knowledge changed: " + ", ".join(knowledge_changed))
+        roots.append("changed knowledge (" + ", ".join(knowledge_changed) + ")")
+    causes = [_why(r, rule_changes, roots) + ("; it no longer fires" if r in fired_old
+                                              else "; it now fires")
+              for r in sorted(fired_old ^ fired_new)]
+    causes += [_why(r, rule_changes, roots) for r in sorted(fired_old & fired_new)
+               if r in rule_changes]
     changes: list[dict[str, Any]] = []
     if old.get("verdict") != new.get("verdict"):
         changes.append({"what": "verdict", "from": old.get("verdict"), "to": new.get("verdict"),
@@ -159,18 +159,18 @@ def compare(old: dict[str, Any], new: dict[str, Any], old_rb: Any, new_rb: Any
         changes.append({"what": "finding added", "rule": rule_id,
                         "severity": new_findings[rule_id].get("severity"),
                         "title": new_findings[rule_id].get("title"),
-                        "why": [_why(rule_id, rule_changes, knowledge_changed)]})
+                        "why": [_why(rule_id, rule_changes, roots)]})
     for rule_id in sorted(set(old_findings) - set(new_findings)):
         changes.append({"what": "finding removed", "rule": rule_id,
                         "severity": old_findings[rule_id].get("severity"),
                         "title": old_findings[rule_id].get("title"),
-                        "why": [_why(rule_id, rule_changes, knowledge_changed)]})
+                        "why": [_why(rule_id, rule_changes, roots)]})
     for rule_id in sorted(set(old_findings) & set(new_findings)):
         a, b = old_findings[rule_id], new_findings[rule_id]
         if a.get("severity") != b.get("severity"):
             changes.append({"what": "finding severity", "rule": rule_id,
                             "from": a.get("severity"), "to": b.get("severity"),
-                            "why": [_why(rule_id, rule_changes, knowledge_changed)]})
+                            "why": [_why(rule_id, rule_changes, roots)]})
     old_opts = {(o.get("rung"), o.get("service")): o.get("status")
                 for o in old.get("options") or []}
     new_opts = {(o.get("rung"), o.get("service")): o.get("status")
