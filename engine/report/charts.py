@@ -187,7 +187,7 @@ def cost_chart(decision: Mapping[str, Any]) -> dict[str, str] | None:
     rows = [as_dict(r) for r in as_list(input_doc.get("benchmarks"))]
     metric, costs = _cost_metric(_criteria_data(decision), rows)
     labels = list(costs)[:MAX_BARS]
-    figure = _figure(7.0, 1.2 + 0.26 * max(len(labels), 2))
+    figure = _figure(7.0, 1.0 + 0.26 * len(labels) if labels else 1.5)
     ax = figure.subplots()
     if labels:
         limit = min(x for x in (budget, value) if x is not None)
@@ -196,25 +196,32 @@ def cost_chart(decision: Mapping[str, Any]) -> dict[str, str] | None:
         ax.set_yticks(range(len(labels)), [_short(c) for c in labels])
         ax.invert_yaxis()
         ax.set_xlabel(f"{metric} (USD per month)")
-    else:
-        ax.set_yticks([])
-        ax.text(0.5, 0.5, "No candidate reports a cost metric", transform=ax.transAxes,
-                ha="center", va="center", color=NEUTRAL)
-        ax.set_xlabel("USD per month")
-    if budget is not None:
+    else:  # no measured costs yet: still show what the project may spend against its value
+        given = [(label, amount, colour) for label, amount, colour in
+                 (("budget", budget, NEUTRAL), ("expected value", value, "#1565c0"))
+                 if amount is not None]
+        ax.barh(range(len(given)), [g[1] for g in given], height=0.5, zorder=2,
+                color=[g[2] for g in given])
+        ax.set_yticks(range(len(given)), [g[0] for g in given])
+        ax.invert_yaxis()
+        ax.set_xlabel("USD per month (no candidate has a measured cost yet)")
+    if budget is not None and labels:
         ax.axvline(budget, color=INK, linestyle="--", linewidth=1.2, zorder=3,
                    label=f"budget {text(budget)}")
-    if value is not None:
+    if value is not None and labels:
         ax.axvline(value, color="#1565c0", linestyle="-", linewidth=1.6, zorder=3,
                    label=f"expected value {text(value)}")
     ax.set_xlim(left=0)
     ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="y", length=0)
-    ax.legend(loc="lower right", frameon=False, fontsize=7)
+    if labels:
+        ax.legend(loc="lower right", frameon=False, fontsize=7)
     return {"title": "Cost against expected value and budget",
             "caption": "Monthly cost per candidate; green stays within both the budget and "
-                       "the expected value, red exceeds one of them.",
+                       "the expected value, red exceeds one of them." if labels else
+                       "Monthly budget and expected value as answered; benchmark candidates "
+                       "with a cost column to compare their cost.",
             "svg": _svg(figure)}
 
 

@@ -139,6 +139,7 @@ def _option(option: Mapping[str, Any]) -> dict[str, Any]:
         "status_label": humanize(status),
         "status_class": status if status in STATUS_ORDER else "other",
         "reasons": [text(r) for r in as_list(option.get("reasons"))],
+        "method": text(option.get("method")) if option.get("method") else "",
         "checks": checks,
         "met": met,
         "judged": judged,
