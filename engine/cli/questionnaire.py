@@ -1,0 +1,109 @@
+"""`mladvisor questionnaire`: the terminal wizard, or a commented answers template."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from engine.cli._common import CONTEXT, emit, out_option, write_atomic
+
+DEFAULT_PROGRESS = Path("answers.yaml.partial")
+
+
+def progress_path(out: Path | None, resume: Path | None) -> Path:
+    """Where progress is saved after each answer: beside --out, else the resumed file."""
+    if out is not None:
+        return out.with_name(out.name + ".partial")
+    if resume is not None:
+        return resume
+    return DEFAULT_PROGRESS
+
+
+def run_wizard(stdin: TextIO, prompts: TextIO, out: Path | None, resume: Path | None,
+               do_assess: bool, record: bool) -> None:
+    """The whole interactive session; split from the click command so tests can call it."""
+    from engine.errors import InputError
+    from engine.facts import parse_answers, read_document
+    from engine.wizard import InputEnded, Wizard, check_document, dump_answers
+
+    answers: dict[str, Any] = {}
+    if resume is not None:
+        answers = check_document(read_document(resume), str(resume))
+    progress = progress_path(out, resume)
+
+    def save(doc: dict[str, Any]) -> None:
+        write_atomic(progress, dump_answers(doc).encode("utf-8"))
+
+    wizard = Wizard(stdin=stdin, out=prompts, answers=answers, on_progress=save)
+    if resume is not None:
+        wizard.say(f"Resuming from {resume}: answered questions are not asked again.")
+    try:
+        doc = wizard.run()
+    except (InputEnded, KeyboardInterrupt):
+        save(wizard.answers)
+        raise InputError("<stdin>", "", "the questionnaire was not finished; progress saved in "
+                         f"{progress}, continue with --resume {progress}") from None
+    parse_answers(doc, str(out or "<answers>"))
+    data = dump_answers(doc).encode("utf-8")
+    emit(data, out)
+    if out is not None:
+        wizard.say(f"Answers written to {out}.")
+    if (out is not None or progress != resume) and progress.exists():
+        progress.unlink()  # FILE.partial has served its purpose once FILE is written
+    if do_assess:
+        _assess(doc, prompts if out is None else sys.stdout, record)
+
+
+def _assess(doc: dict[str, Any], stream: TextIO, record: bool) -> None:
+    from engine.api import assess
+    from engine.wizard import summary_text
+
+    assessment = assess({"answers": doc, "benchmarks": None, "drift": None})
+    if record:
+        from engine.audit import open_log
+
+        with open_log() as log:
+            log.append(assessment, None)
+    stream.write("\n" + summary_text(assessment.decision))
+    stream.flush()
+
+
+@click.command(context_settings=CONTEXT)
+@out_option
+@click.option("--template", is_flag=True,
+              help="Print a commented answers file (every question, its help, choices and "
+                   "default) instead of asking.")
+@click.option("--resume", type=click.Path(dir_okay=False, exists=False, path_type=Path),
+              help="Continue from a partial answers file; answered questions are skipped.")
+@click.option("--assess", "do_assess", is_flag=True,
+              help="Assess the answers at the end and print the verdict and strategy.")
+@click.option("--no-record", is_flag=True,
+              help="With --assess: do not append the decision to the audit log.")
+def questionnaire(out: Path | None, template: bool, resume: Path | None, do_assess: bool,
+                  no_record: bool) -> None:
+    """Answer the questionnaire phase by phase in the terminal, or print a template.
+
+    Each answer is checked as it is typed and asked again with the reason when invalid;
+    questions that do not apply are skipped. Progress is saved after every answer (to
+    FILE.partial with --out FILE), so an interrupted session continues with --resume. The
+    session ends with a review, then the answers file is written to --out or standard output
+    (questions go to standard error).
+
+    \b
+    Example:
+        mladvisor questionnaire --out answers.yaml --assess
+        mladvisor questionnaire --resume answers.yaml.partial --out answers.yaml
+        mladvisor questionnaire --template > answers.yaml
+    """
+    if template:
+        if resume is not None or do_assess:
+            raise click.UsageError("--template cannot be combined with --resume or --assess")
+        from engine.wizard import template_text
+
+        emit(template_text(), out)
+        return
+    run_wizard(sys.stdin, sys.stderr, out, resume,
+               do_assess, not no_record)

@@ -1,0 +1,226 @@
+"""The terminal questionnaire: template, scripted sessions with invalid answers, skips, resume."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from engine.cli import cli
+from engine.facts import TASKS, parse_answers
+from engine.wizard import Wizard, fields, template_text
+
+# One line per prompt, in questionnaire order, for a complete session. Invalid answers are
+# followed by the valid one the wizard re-asks for.
+NAME = ["Ticket routing", "Dana Lee, Support Ops", ""]
+BUSINESS = ["", "Route incoming tickets",        # empty statement is refused, then answered
+            "maybe", "yes",                        # not yes/no, then yes
+            "median time to first response",      # kpi: asked because the objective is measurable
+            "y", "-5", "20000", "3000",           # negative value refused
+            "F1", "f1_macro", "abc", "0.85", "",  # bad metric name, bad threshold, goal default
+            "latency_p95_ms", "500", "at-most", ""]
+PROBLEM = ["2", "no", "specialized", "no", "cloud", "200,000", ""]
+DATA = ["yes", "yes", "12.5", "12000", "good", "yes", "yes"]
+REST = ["basic", "no", "yes", "region, age band"]
+REVIEW = [""]
+SESSION = NAME + BUSINESS + PROBLEM + DATA + REST + REVIEW
+
+
+def feed(lines: list[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def run(args: list[str], lines: list[str] | str) -> object:
+    runner = CliRunner()
+    text = lines if isinstance(lines, str) else feed(lines)
+    return runner.invoke(cli, ["questionnaire", *args], input=text, catch_exceptions=False)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MLADVISOR_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "home"
+
+
+def test_template_is_a_valid_commented_answers_file() -> None:
+    text = template_text()
+    loaded = parse_answers(yaml.safe_load(text), "template")
+    # Only the required answers are live; everything else is left to its default.
+    assert "business.kpi" in loaded.defaulted and "project.stage" in loaded.defaulted
+    assert loaded.answers.project.name == "Support ticket routing"
+    for f in fields():
+        assert f.question in text, f.path
+    for task in TASKS:
+        assert task in text
+    assert "Asked only when: {business.objective_measurable: true}" in text
+    assert "a number (>= 0), or null if unknown; default null" in text
+
+
+def test_template_command_prints_and_writes(tmp_path: Path) -> None:
+    result = run(["--template"], "")
+    assert result.exit_code == 0
+    assert result.stdout == template_text()
+    out = tmp_path / "t.yaml"
+    result = run(["--template", "--out", str(out)], "")
+    assert result.exit_code == 0 and out.read_text() == template_text()
+    result = run(["--template", "--assess"], "")
+    assert result.exit_code == 2
+
+
+def test_scripted_session_validates_skips_and_writes_answers(tmp_path: Path) -> None:
+    out = tmp_path / "answers.yaml"
+    result = run(["--out", str(out)], SESSION)
+    assert result.exit_code == 0, result.output
+    said = result.stderr
+    # every invalid answer was refused with its reason and asked again
+    assert "An answer is required. Please try again." in said
+    assert "Yes or no, got maybe" in said
+    assert "greater than or equal to 0, got -5" in said
+    assert "Lower-case letters, digits and _ only" in said and "got F1" in said
+    assert "A number, got abc" in said
+    assert "A whole number, got 12.5" in said
+    assert "== Phase 1 of 6: The project ==" in said and "== Review ==" in said
+    doc = yaml.safe_load(out.read_text())
+    assert doc["schema"] == "mladvisor.answers/1"
+    loaded = parse_answers(doc, str(out))
+    a = loaded.answers
+    assert a.business.kpi == "median time to first response"
+    assert [c.model_dump() for c in a.business.success_criteria] == [
+        {"metric": "f1_macro", "threshold": 0.85, "goal": "at-least"},
+        {"metric": "latency_p95_ms", "threshold": 500.0, "goal": "at-most"}]
+    assert a.problem.task == "text-classification"  # chosen by its number
+    assert a.problem.requests_per_month == 200000
+    assert a.data.labeled_examples == 12000
+    assert a.monitoring.sensitive_attributes == ["region", "age band"]
+    assert not (tmp_path / "answers.yaml.partial").exists()
+    assert result.stdout == ""  # the answers went to the file, questions to stderr
+
+
+def test_conditional_questions_are_skipped(tmp_path: Path) -> None:
+    lines = (NAME + ["Route tickets", "no", "no", "", "", ""]
+             + ["", "", "", "", "", "", ""] + ["no", "0", "", ""] + ["", "", "", ""] + REVIEW)
+    out = tmp_path / "a.yaml"
+    result = run(["--out", str(out)], lines)
+    assert result.exit_code == 0, result.output
+    assert "Which KPI should the project move?" not in result.stderr
+    assert "Are the data sources identified" not in result.stderr
+    assert "How good is the data?" not in result.stderr
+    doc = yaml.safe_load(out.read_text())
+    assert "kpi" not in doc["business"]
+    assert "sources_identified" not in doc["data"] and "quality" not in doc["data"]
+    loaded = parse_answers(doc)
+    assert "business.kpi" in loaded.defaulted
+
+
+def test_answers_go_to_stdout_without_out() -> None:
+    result = run([], SESSION)
+    assert result.exit_code == 0
+    doc = yaml.safe_load(result.stdout)
+    assert doc["project"]["name"] == "Ticket routing"
+    assert "What is the project called?" not in result.stdout
+
+
+def test_interrupted_session_resumes_where_it_stopped(tmp_path: Path) -> None:
+    out = tmp_path / "answers.yaml"
+    first = NAME + BUSINESS[:5]  # stops after the KPI
+    result = run(["--out", str(out)], first)
+    assert result.exit_code == 2
+    partial = tmp_path / "answers.yaml.partial"
+    assert f"--resume {partial}" in result.stderr
+    assert not out.exists()
+    saved = yaml.safe_load(partial.read_text())
+    assert saved["project"]["name"] == "Ticket routing"
+    assert saved["business"]["kpi"] == "median time to first response"
+    assert "stakeholders_aligned" not in saved["business"]
+
+    second = BUSINESS[5:] + PROBLEM + DATA + REST + REVIEW
+    result = run(["--resume", str(partial), "--out", str(out)], second)
+    assert result.exit_code == 0, result.output
+    # answered questions are not asked again (a question's help shows only when it is asked)
+    assert "The name used on the report" not in result.stderr
+    assert "For example median time to first response" not in result.stderr
+    assert "Sponsors, the team that builds it" in result.stderr
+    complete = run(["--out", str(tmp_path / "direct.yaml")], SESSION)
+    assert complete.exit_code == 0
+    assert out.read_text() == (tmp_path / "direct.yaml").read_text()
+    assert not partial.exists()
+
+
+def test_resume_reasks_an_invalid_saved_answer(tmp_path: Path) -> None:
+    saved = tmp_path / "p.yaml"
+    saved.write_text("schema: mladvisor.answers/1\nproject:\n  name: X\n  respondent: Y\n"
+                     "  stage: someday\n")
+    result = run(["--resume", str(saved)], ["2"] + BUSINESS + PROBLEM + DATA + REST + REVIEW)
+    assert result.exit_code == 0, result.output
+    assert "project.stage: the saved answer is not valid" in result.stderr
+    assert yaml.safe_load(result.stdout)["project"]["stage"] == "data-preparation"
+    # without --out, progress goes back to the resumed file
+    assert yaml.safe_load(saved.read_text())["project"]["stage"] == "data-preparation"
+
+
+def test_resume_with_unknown_key_is_a_one_line_input_error(tmp_path: Path) -> None:
+    saved = tmp_path / "p.yaml"
+    saved.write_text("schema: mladvisor.answers/1\nproject:\n  nmae: X\n")
+    result = run(["--resume", str(saved)], "")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {saved}: project.nmae: unknown key (not part of the format)"]
+    missing = run(["--resume", str(tmp_path / "nope.yaml")], "")
+    assert missing.exit_code == 2 and "file not found" in missing.stderr
+
+
+def test_review_can_change_an_answer_and_asks_what_now_applies(tmp_path: Path) -> None:
+    lines = (NAME + ["Route tickets", "no", "no", "", "", ""]
+             + ["", "", "", "", "", "", ""] + ["no", "0", "", ""] + ["", "", "", ""]
+             + ["99", "5", "yes", "tickets answered per day", ""])
+    out = tmp_path / "a.yaml"
+    result = run(["--out", str(out)], lines)
+    assert result.exit_code == 0, result.output
+    assert "expected a number from 1 to" in result.stderr
+    doc = yaml.safe_load(out.read_text())
+    assert doc["business"]["objective_measurable"] is True
+    assert doc["business"]["kpi"] == "tickets answered per day"
+    assert result.stderr.count("== Review ==") == 3  # shown again after the bad number
+
+
+def test_assess_prints_the_decision_and_records_it(tmp_path: Path, home: Path) -> None:
+    out = tmp_path / "a.yaml"
+    result = run(["--out", str(out), "--assess"], SESSION)
+    assert result.exit_code == 0, result.output
+    assert "Verdict: " in result.stdout and "Strategy: " in result.stdout
+    from engine.api import assess
+    from engine.audit import open_log
+
+    expected = assess({"answers": yaml.safe_load(out.read_text()), "benchmarks": None,
+                       "drift": None}).decision
+    assert f"Verdict: {expected['verdict']}" in result.stdout
+    if expected["strategy"]:
+        assert expected["strategy"]["rung"] in result.stdout
+    with open_log(home) as log:
+        listed = log.list()
+    assert len(listed) == 1 and listed[0]["project"] == "Ticket routing"
+    assert listed[0]["record_id"] in result.stdout
+
+
+def test_assess_no_record_leaves_the_log_alone(tmp_path: Path, home: Path) -> None:
+    result = run(["--out", str(tmp_path / "a.yaml"), "--assess", "--no-record"], SESSION)
+    assert result.exit_code == 0
+    assert "Verdict: " in result.stdout
+    assert not (home / "audit.sqlite").exists()
+
+
+def test_wizard_runs_on_injected_streams() -> None:
+    progress: list[dict] = []
+    out = io.StringIO()
+    wizard = Wizard(stdin=io.StringIO(feed(SESSION)), out=out, on_progress=progress.append)
+    doc = wizard.run()
+    assert parse_answers(doc).answers.business.kpi == "median time to first response"
+    # progress is reported after each answer, growing one answer at a time
+    assert progress[0]["project"] == {"name": "Ticket routing"}
+    assert len(progress) >= len([f for f in fields()]) - 3
+    assert "Which business problem should this solve?" in out.getvalue()
+    assert "One or two sentences, in business terms" in out.getvalue()  # help is shown
