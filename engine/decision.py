@@ -130,7 +130,7 @@ def options_of(resolution: Resolution, facts: dict[str, list[dict[str, Any]]],
     for rung in knowledge.ladder.rungs:
         if rung.id not in present:
             out.append({"rung": rung.id, "service": None, "status": "not-evaluated",
-                        "reasons": ["no rule proposed an option at this rung for this project"]})
+                        "reasons": ["no available service in the catalog offers this rung for the task"]})
     ranks = [r.id for r in knowledge.ladder.rungs]
     statuses = ["selected", "eligible", "rejected", "not-evaluated"]
     return sorted(out, key=lambda o: (ranks.index(o["rung"]), statuses.index(o["status"]),

@@ -48,6 +48,6 @@ def emit(data: bytes | str, out: Path | None) -> None:
     if isinstance(data, str):
         data = data.encode("utf-8")
     if out is None:
-        click.get_binary_stream("stdout").write(data)
+        click.echo(data, nl=False)
     else:
         write_atomic(out, data)

@@ -1,0 +1,84 @@
+"""`mladvisor assess`: evaluate an answers file (and evidence) and print or write the decision."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.cli._common import CONTEXT, emit, format_option, out_option
+
+EXIT_BLOCKED = 1
+BLOCKING_VERDICTS = ("not-ready", "ml-not-recommended")
+
+
+def render(assessment: Any, fmt: str, colour: bool = False) -> bytes:
+    """The decision in the requested format; reports get the counterfactuals when available."""
+    decision = assessment.decision
+    if fmt == "json":
+        return assessment.decision_json
+    if fmt == "text":
+        from engine.textreport import render_text
+
+        return render_text(decision, colour=colour).encode("utf-8")
+    from engine import report
+
+    decision = dict(decision)
+    explanation = _explanation(assessment)
+    if explanation is not None:
+        decision["explanation"] = explanation
+    return report.render_html(decision) if fmt == "html" else report.render_pdf(decision)
+
+
+def _explanation(assessment: Any) -> dict[str, Any] | None:
+    try:
+        from engine.explain import explain
+    except ImportError:
+        return None
+    result = explain(assessment)
+    return {"counterfactuals": result.get("counterfactuals", [])}
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("answers", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--benchmarks", "-b", type=click.Path(dir_okay=False, path_type=Path),
+              help="Benchmark results of candidate solutions (CSV or JSON).")
+@click.option("--drift", "-d", type=click.Path(dir_okay=False, path_type=Path),
+              help="Drift summary of a deployed model (mladvisor.drift/1 JSON).")
+@format_option(["text", "json", "html", "pdf"], "text")
+@out_option
+@click.option("--no-record", is_flag=True, help="Do not append this decision to the audit log.")
+@click.option("--fail-on-blocker", is_flag=True,
+              help="Exit 1 when the verdict is not-ready or ml-not-recommended.")
+def assess(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
+           out: Path | None, no_record: bool, fail_on_blocker: bool) -> None:
+    """Evaluate ANSWERS against the rule base and print or write the decision.
+
+    The decision is appended to the audit log (MLADVISOR_HOME) unless --no-record.
+
+    \b
+    Example:
+        mladvisor assess answers.yaml
+        mladvisor assess answers.yaml --benchmarks bench.csv --format json
+        mladvisor assess answers.yaml --format pdf --out report.pdf
+    """
+    from engine.api import assess_files
+    from engine.canonical import sha256_hex
+
+    if fmt == "pdf" and out is None and sys.stdout.isatty():
+        raise click.UsageError("--format pdf writes binary data: give --out FILE")
+    assessment = assess_files(answers, benchmarks, drift)
+    data = render(assessment, fmt, colour=out is None and sys.stdout.isatty())
+    if not no_record:
+        from engine.audit import open_log
+
+        reports = {fmt: sha256_hex(data)} if fmt in ("html", "pdf") else None
+        with open_log() as log:
+            log.append(assessment, reports)
+    emit(data, out)
+    if out is not None:
+        click.echo(f"{assessment.decision['verdict']}: wrote {out}", err=True)
+    if fail_on_blocker and assessment.decision["verdict"] in BLOCKING_VERDICTS:
+        sys.exit(EXIT_BLOCKED)

@@ -1,0 +1,110 @@
+"""`mladvisor rules`: inspect, check and test the rule base."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from engine.cli._common import CONTEXT, emit, format_option, out_option
+
+
+@click.group(context_settings=CONTEXT)
+def rules() -> None:
+    """Inspect, lint and test the rule base (rules/ and knowledge/).
+
+    \b
+    Example:
+        mladvisor rules list --phase data
+        mladvisor rules lint
+        mladvisor rules test
+    """
+
+
+@rules.command("list", context_settings=CONTEXT)
+@click.option("--phase", help="Only the rules of this lifecycle phase.")
+@format_option(["text", "json"], "text")
+@out_option
+def list_rules(phase: str | None, fmt: str, out: object) -> None:
+    """List the rules: id, phase, severity and title.
+
+    \b
+    Example:
+        mladvisor rules list --phase monitoring
+    """
+    from engine.canonical import pretty_bytes
+    from engine.rulebase import default_rulebase
+
+    rb = default_rulebase()
+    selected = [r for r in rb.rules if phase is None or r.phase == phase]
+    if fmt == "json":
+        doc = [{"id": r.id, "phase": r.phase, "severity": r.severity, "title": r.title,
+                "guidance": r.guidance, "status": r.status, "file": rb.sources[r.id],
+                "examples": len(r.examples)} for r in selected]
+        emit(pretty_bytes(doc), out)  # type: ignore[arg-type]
+        return
+    lines = [f"{r.id:<58} {r.severity:<14} {r.title}" for r in selected]
+    lines.append(f"{len(selected)} rules (rule base {rb.version}, sha256 {rb.sha256[:12]})")
+    emit("\n".join(lines) + "\n", out)  # type: ignore[arg-type]
+
+
+@rules.command(context_settings=CONTEXT)
+@click.option("--no-examples", is_flag=True, help="Static checks only; do not run the examples.")
+def lint(no_examples: bool) -> None:
+    """Check the rule base: fact paths, guidance ids, examples and coverage.
+
+    Exits 2 when any error is found.
+
+    \b
+    Example:
+        mladvisor rules lint
+    """
+    from engine.lint import lint as run_lint
+    from engine.rulebase import default_rulebase
+
+    rb = default_rulebase()
+    problems = run_lint(rb, run_examples=not no_examples)
+    for problem in problems:
+        click.echo(str(problem), err=problem.level == "error")
+    errors = sum(p.level == "error" for p in problems)
+    click.echo(f"{len(rb.rules)} rules checked: {errors} error(s), "
+               f"{len(problems) - errors} warning(s)")
+    if errors:
+        sys.exit(2)
+
+
+@rules.command(context_settings=CONTEXT)
+@click.argument("prefix", required=False)
+@click.option("--verbose", "-v", is_flag=True, help="List every example, not only failures.")
+def test(prefix: str | None, verbose: bool) -> None:
+    """Run every rule's examples and print coverage.
+
+    PREFIX limits the run to rule ids starting with it (e.g. data.). Coverage names the rules no
+    example fires, and the rules without an example where they do not fire. Exits 2 on failure.
+
+    \b
+    Example:
+        mladvisor rules test
+        mladvisor rules test monitoring. -v
+    """
+    from engine.rulebase import default_rulebase
+    from engine.ruletest import run_all
+
+    report = run_all(default_rulebase(), prefix)
+    for result in report.results:
+        if verbose or not result.passed:
+            mark = "PASS" if result.passed else "FAIL"
+            click.echo(f"{mark} {result.rule}: {result.example}")
+            for problem in result.problems:
+                click.echo(f"     {problem}")
+    rules_run = len({r.rule for r in report.results})
+    click.echo(f"coverage: {rules_run - len(report.uncovered)} of {rules_run} rules fired by "
+               "an example")
+    if report.uncovered:
+        click.echo("  never fired: " + ", ".join(report.uncovered))
+    if report.no_negative:
+        click.echo("  no example where they stay silent: " + ", ".join(report.no_negative))
+    passed = len(report.results) - len(report.failed)
+    click.echo(f"{passed} passed, {len(report.failed)} failed")
+    if report.failed or report.uncovered:
+        sys.exit(2)

@@ -1,0 +1,109 @@
+"""Run every rule's examples, the way `opa test` runs a policy's tests.
+
+An example overrides the rule base's baseline answers, optionally adds evidence, and states
+whether the rule fires (and, optionally, the verdict and strategy that follow). The same run also
+checks that the Python condition evaluator agrees with durable_rules on which rules fire.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import conditions
+from engine.api import Assessment, Sources, assess
+from engine.inference import plain
+from engine.rulebase import DERIVED_TYPES, Example, Rule, RuleBase
+
+
+@dataclass
+class ExampleResult:
+    rule: str
+    example: str
+    passed: bool
+    problems: list[str] = field(default_factory=list)
+    fired: set[str] = field(default_factory=set)
+    disagreements: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TestReport:
+    results: list[ExampleResult]
+    uncovered: list[str]  # active rules no example fires
+    no_negative: list[str]  # active rules without an example that does not fire
+
+    @property
+    def failed(self) -> list[ExampleResult]:
+        return [r for r in self.results if not r.passed]
+
+
+def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+    """Set a dotted answer path; None removes it, so the answer takes its default."""
+    parts = path.split(".")
+    node = doc
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    if value is None:
+        node.pop(parts[-1], None)
+    else:
+        node[parts[-1]] = copy.deepcopy(value)
+
+
+def example_input(rulebase: RuleBase, example: Example) -> dict[str, Any]:
+    answers = copy.deepcopy(rulebase.baseline)
+    for path, value in example.answers.items():
+        set_path(answers, path, value)
+    return {"answers": answers, "benchmarks": example.benchmarks, "drift": example.drift}
+
+
+def facts_by_type(assessment: Assessment) -> dict[str, list[dict[str, Any]]]:
+    """Every fact the session held, by type, with dotted field names."""
+    return {kind: [plain(f) for f in facts] for kind, facts in assessment.run.facts.items()}
+
+
+def python_fired(rulebase: RuleBase, assessment: Assessment) -> set[str]:
+    """Rules whose conditions the Python evaluator satisfies on the session's facts."""
+    facts = facts_by_type(assessment)
+    return {rule.id for rule in rulebase.active()
+            if conditions.matches(rule.condition, facts, DERIVED_TYPES)}
+
+
+def run_example(rulebase: RuleBase, rule: Rule, example: Example) -> ExampleResult:
+    source = f"{rulebase.sources.get(rule.id, 'rules')}: {rule.id}: example {example.name!r}"
+    assessment = assess(example_input(rulebase, example), rulebase,
+                        Sources(source, source, source), assessment_id="example")
+    fired = {f.rule.id for f in assessment.run.firings}
+    result = ExampleResult(rule.id, example.name, True, fired=fired)
+    if (rule.id in fired) != example.fires:
+        result.problems.append(f"expected the rule {'to fire' if example.fires else 'not to fire'}")
+    decision = assessment.decision
+    strategy = decision.get("strategy") or {}
+    for key, actual in (("verdict", decision["verdict"]), ("rung", strategy.get("rung")),
+                        ("service", strategy.get("service"))):
+        expected = getattr(example, key)
+        if expected is not None and expected != actual:
+            result.problems.append(f"expected {key} {expected}, got {actual}")
+    python = python_fired(rulebase, assessment)
+    result.disagreements = sorted(fired ^ python)
+    if result.disagreements:
+        result.problems.append("durable_rules and the Python evaluator disagree on: "
+                               + ", ".join(result.disagreements))
+    result.passed = not result.problems
+    return result
+
+
+def run_all(rulebase: RuleBase, only: str | None = None) -> TestReport:
+    results: list[ExampleResult] = []
+    fired_somewhere: set[str] = set()
+    for rule in rulebase.active():
+        if only and not rule.id.startswith(only):
+            continue
+        for example in rule.examples:
+            result = run_example(rulebase, rule, example)
+            results.append(result)
+            fired_somewhere |= result.fired
+    active = [r for r in rulebase.active() if not only or r.id.startswith(only)]
+    uncovered = sorted(r.id for r in active if r.id not in fired_somewhere)
+    no_negative = sorted(r.id for r in active if all(e.fires for e in r.examples))
+    return TestReport(results, uncovered, no_negative)

@@ -1,0 +1,56 @@
+"""Reading benchmark rows and drift summaries for `assess`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.errors import InputError
+from engine.evidence_io import load_benchmarks, load_drift
+from tests.conftest import EXAMPLES
+
+
+def test_csv_rows_are_typed() -> None:
+    rows = load_benchmarks(EXAMPLES / "evidence" / "ticket-benchmarks.csv")
+    assert rows[0] == {"candidate": "keyword-rules", "rung": "no-ml", "service": None,
+                       "f1_macro": 0.52, "latency_p95_ms": 5.0, "cost_usd_per_month": 0.0}
+
+
+@pytest.mark.parametrize(("content", "path", "expected"), [
+    ("candidate,rung\nx,mid-rung\n", "row 1.rung", "expected one of"),
+    ("candidate,rung,f1\nx,no-ml,abc\n", "row 1.f1", "expected a number"),
+    ("candidate,f1\nx,0.5\n", "rung", "required column"),
+    ("candidate,rung\n,no-ml\n", "row 1.candidate", "missing"),
+    ("candidate,rung\na,no-ml\na,pre-built\n", "row 2.candidate", "unique"),
+    ("candidate,rung\n", "", "at least one"),
+    ('{"candidate": "x"}', "", "JSON list"),
+])
+def test_bad_rows_name_the_field(tmp_path: Path, content: str, path: str, expected: str) -> None:
+    file = tmp_path / ("b.json" if content.startswith("{") else "b.csv")
+    file.write_text(content)
+    with pytest.raises(InputError) as info:
+        load_benchmarks(file)
+    assert info.value.path == path
+    assert expected in info.value.message
+
+
+def test_unknown_service_is_an_input_error(tmp_path: Path) -> None:
+    from engine.api import assess_files
+
+    file = tmp_path / "b.csv"
+    file.write_text("candidate,rung,service,f1_macro\nx,pre-built,acme-magic,0.9\n")
+    with pytest.raises(InputError) as info:
+        assess_files(EXAMPLES / "review-sentiment.yaml", benchmarks=file)
+    assert info.value.path == "row 1.service"
+
+
+def test_drift_summary_is_validated(tmp_path: Path) -> None:
+    good = load_drift(EXAMPLES / "evidence" / "fraud-drift.json")
+    assert good["dataset_drift"] is True
+    bad = tmp_path / "d.json"
+    bad.write_text('{"schema": "mladvisor.drift/1", "dataset_drift": "maybe", '
+                   '"share_drifted": 0.1, "features": []}')
+    with pytest.raises(InputError) as info:
+        load_drift(bad)
+    assert info.value.path == "dataset_drift"
