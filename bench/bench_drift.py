@@ -1,0 +1,208 @@
+"""Benchmark: `mladvisor drift` against Evidently's DataDriftPreset on the same synthetic data.
+
+Reference and current each have ROWS rows, 10 numeric and 10 categorical columns, some drifted
+on purpose. Each tool runs in its own process (Evidently in `bench/.venv-evidently`, created
+here, since it needs pandas < 3), reading the same Parquet files; wall time and peak resident
+memory (ru_maxrss of the child) are measured, and per-column verdicts compared.
+
+    python bench/bench_drift.py            # 1,000,000 rows per side
+    python bench/bench_drift.py --quick    # 100,000 rows per side, under a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+EVIDENTLY_VENV = HERE / ".venv-evidently"
+EVIDENTLY_REQUIREMENTS = ["evidently==0.7.23", "pandas<3", "pyarrow"]
+TARGET_SPEEDUP = 20.0
+TARGET_MEMORY_RATIO = 2.0
+
+# Column -> shift applied to the current data. Numeric: (mean shift in std, scale factor).
+NUMERIC_SHIFTS = {"n0": (1.0, 1.0), "n1": (0.3, 1.0), "n2": (0.0, 1.6), "n3": (0.05, 1.0)}
+# Categorical: weight multiplied on the first category of the current data.
+CATEGORICAL_SHIFTS = {"c0": 6.0, "c1": 2.5, "c2": 1.15}
+
+EVIDENTLY_RUNNER = r"""
+import json, sys, time
+import pandas as pd
+from evidently import Report
+from evidently.presets import DataDriftPreset
+reference, current, out = sys.argv[1:4]
+ref = pd.read_parquet(reference)
+cur = pd.read_parquet(current)
+snapshot = Report([DataDriftPreset()]).run(cur, ref)
+columns = {}
+for metric in snapshot.dict()["metrics"]:
+    config = metric["config"]
+    if config.get("type", "").endswith("ValueDrift"):
+        method, threshold, value = config["method"], config["threshold"], metric["value"]
+        drifted = value < threshold if "p_value" in method else value >= threshold
+        columns[config["column"]] = {"method": method, "value": value, "drifted": bool(drifted)}
+with open(out, "w") as handle:
+    json.dump(columns, handle)
+"""
+
+
+def generate(directory: Path, rows: int, seed: int = 0) -> tuple[Path, Path]:
+    """Reference and current Parquet files, written in slices to bound this process's memory."""
+    rng = np.random.default_rng(seed)
+    cardinalities = [3, 5, 8, 12, 20, 4, 6, 10, 15, 7]
+    paths = []
+    for side in ("reference", "current"):
+        path = directory / f"{side}.parquet"
+        writer = None
+        for start in range(0, rows, 250_000):
+            n = min(250_000, rows - start)
+            data: dict[str, pa.Array] = {}
+            for i in range(10):
+                name = f"n{i}"
+                shift, scale = NUMERIC_SHIFTS.get(name, (0.0, 1.0)) if side == "current" \
+                    else (0.0, 1.0)
+                mean, std = 10.0 * (i + 1), 2.0 + i
+                if i % 3 == 0:
+                    values = rng.normal(mean + shift * std, std * scale, n)
+                elif i % 3 == 1:
+                    values = mean + std * (rng.lognormal(0, 0.5, n) + shift) * scale
+                else:
+                    values = rng.uniform(0, 12 * std, n) * scale + shift * std * 3.46
+                data[name] = pa.array(values)
+            for i, k in enumerate(cardinalities):
+                name = f"c{i}"
+                weights = np.linspace(1.0, 2.0, k)
+                if side == "current" and name in CATEGORICAL_SHIFTS:
+                    weights[0] *= CATEGORICAL_SHIFTS[name]
+                codes = rng.choice(k, n, p=weights / weights.sum())
+                labels = pa.array([f"{name}_value_{j}" for j in range(k)])
+                data[name] = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), labels)
+            table = pa.table(data)
+            table = table.cast(pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type)
+                                           else f.type) for f in table.schema]))
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table, row_group_size=250_000)
+        assert writer is not None
+        writer.close()
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def measure(command: list[str]) -> tuple[float, int, int, str]:
+    """Wall seconds, peak RSS bytes, exit code and stderr tail of one child process."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        tail = err.read().decode("utf-8", "replace")[-1500:]
+    return elapsed, usage.ru_maxrss * 1024, child.returncode, tail
+
+
+def evidently_python() -> Path | None:
+    """The Evidently virtualenv's interpreter, created on first use; None if it cannot be."""
+    python = EVIDENTLY_VENV / "bin" / "python"
+    check = [str(python), "-c", "import evidently, pandas; assert pandas.__version__ < '3'"]
+    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
+        return python
+    print(f"creating {EVIDENTLY_VENV} with {' '.join(EVIDENTLY_REQUIREMENTS)} ...", flush=True)
+    made = subprocess.run([sys.executable, "-m", "venv", str(EVIDENTLY_VENV)],
+                          capture_output=True, text=True)
+    if made.returncode == 0:
+        made = subprocess.run([str(python), "-m", "pip", "install", "-q",
+                               *EVIDENTLY_REQUIREMENTS], capture_output=True, text=True)
+    if made.returncode != 0 or subprocess.run(check, capture_output=True).returncode != 0:
+        print("Evidently could not be installed; only mladvisor's figures follow.")
+        print((made.stderr or "").strip().splitlines()[-1:] or "")
+        return None
+    return python
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100,000 rows per side")
+    parser.add_argument("--rows", type=int, default=None, help="rows per side")
+    parser.add_argument("--skip-evidently", action="store_true")
+    args = parser.parse_args(argv)
+    rows = args.rows or (100_000 if args.quick else 1_000_000)
+
+    with tempfile.TemporaryDirectory(prefix="bench-drift-") as tmp:
+        directory = Path(tmp)
+        print(f"generating {rows:,} rows per side, 10 numeric + 10 categorical columns ...",
+              flush=True)
+        reference, current = generate(directory, rows)
+        arrow_bytes = sum(pq.read_table(p).nbytes for p in (reference, current))
+        print(f"data: {arrow_bytes / 1e6:.0f} MB in memory (Arrow, both sides), "
+              f"{sum(p.stat().st_size for p in (reference, current)) / 1e6:.0f} MB on disk")
+
+        ours_json = directory / "ours.json"
+        ours_cmd = [sys.executable, "-c", "from engine.cli import main; main()", "drift",
+                    str(reference), str(current), "--out", str(ours_json)]
+        ours_time, ours_peak, code, tail = measure(ours_cmd)
+        if code != 0:
+            print(f"mladvisor drift failed ({code}):\n{tail}")
+            return 1
+        ours = json.loads(ours_json.read_text())
+        print(f"mladvisor drift: {ours_time:.2f} s, peak RSS {ours_peak / 1e6:.0f} MB "
+              f"({ours_peak / arrow_bytes:.2f}x the data), dataset_drift="
+              f"{ours['dataset_drift']}, share {ours['share_drifted']:.2f}")
+
+        python = None if args.skip_evidently else evidently_python()
+        if python is None:
+            _print_columns(ours, None)
+            return 0
+        theirs_json = directory / "evidently.json"
+        theirs_time, theirs_peak, code, tail = measure(
+            [str(python), "-c", EVIDENTLY_RUNNER, str(reference), str(current), str(theirs_json)])
+        if code != 0:
+            print(f"Evidently failed ({code}):\n{tail}")
+            _print_columns(ours, None)
+            return 0
+        theirs = json.loads(theirs_json.read_text())
+        print(f"Evidently DataDriftPreset: {theirs_time:.2f} s, peak RSS "
+              f"{theirs_peak / 1e6:.0f} MB ({theirs_peak / arrow_bytes:.2f}x the data)")
+        agree = _print_columns(ours, theirs)
+        speedup = theirs_time / ours_time
+        met = "met" if speedup >= TARGET_SPEEDUP else "NOT met"
+        print(f"\ntime ratio (Evidently / mladvisor): {speedup:.1f}x "
+              f"(target >= {TARGET_SPEEDUP:.0f}x: {met})")
+        print(f"peak memory: mladvisor {ours_peak / 1e6:.0f} MB, Evidently "
+              f"{theirs_peak / 1e6:.0f} MB, ratio {theirs_peak / ours_peak:.1f}x; mladvisor / data "
+              f"{ours_peak / arrow_bytes:.2f} (target < {TARGET_MEMORY_RATIO:.0f}: "
+              f"{'met' if ours_peak < TARGET_MEMORY_RATIO * arrow_bytes else 'NOT met'})")
+        print(f"per-column verdicts agree: {agree} of {len(ours['features'])}")
+    return 0
+
+
+def _print_columns(ours: dict, theirs: dict | None) -> int:
+    print(f"\n{'column':8} {'method':14} {'mladvisor':>11} {'drift':>6}"
+          + (f" {'evidently':>11} {'drift':>6}  agree" if theirs else ""))
+    agree = 0
+    for feature in ours["features"]:
+        line = (f"{feature['name']:8} {feature['method']:14} {feature['statistic']:11.5f} "
+                f"{str(feature['drifted']):>6}")
+        if theirs is not None:
+            other = theirs.get(feature["name"])
+            same = other is not None and other["drifted"] == feature["drifted"]
+            agree += same
+            line += (f" {other['value']:11.5f} {str(other['drifted']):>6}  "
+                     f"{'yes' if same else 'NO'}" if other else "  (not in Evidently's report)")
+        print(line)
+    return agree
+
+
+if __name__ == "__main__":
+    sys.exit(main())
