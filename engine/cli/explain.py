@@ -1,0 +1,77 @@
+"""`mladvisor explain` and `mladvisor diff`: why a decision came out as it did, what would change
+it, and what changed between two decisions of one project."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from engine.cli._common import CONTEXT, emit, format_option, out_option
+
+_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("answers", type=_FILE)
+@click.option("--benchmarks", "-b", type=_FILE,
+              help="Benchmark results of candidate solutions (CSV or JSON).")
+@click.option("--drift", "-d", type=_FILE,
+              help="Drift summary of a deployed model (mladvisor.drift/1 JSON).")
+@format_option(["text", "json"], "text")
+@out_option
+def explain(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
+            out: Path | None) -> None:
+    """Explain the decision on ANSWERS: why, why not, and what would change it.
+
+    Every change listed under "What would change this recommendation" was applied to the
+    answers and assessed again; the verdict and strategy shown are that run's.
+
+    \b
+    Example:
+        mladvisor explain answers.yaml
+        mladvisor explain answers.yaml --benchmarks bench.csv --format json
+    """
+    from engine.api import assess_files
+    from engine.explain import explain as explain_assessment
+
+    assessment = assess_files(answers, benchmarks, drift)
+    result = explain_assessment(assessment)
+    if fmt == "json":
+        emit(_json(result), out)
+    else:
+        from engine.explain_text import render_text
+
+        emit(render_text(assessment.decision, result), out)
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("a", type=_FILE)
+@click.argument("b", type=_FILE)
+@format_option(["text", "json"], "text")
+@out_option
+def diff(a: Path, b: Path, fmt: str, out: Path | None) -> None:
+    """Compare two answers files or two saved decisions (A before, B after).
+
+    Shows the answers that changed, the findings added and removed, and whether the verdict
+    and the strategy moved. A side that is an answers file is assessed with the installed
+    rule base; a saved decision (mladvisor.decision/1) is read as it is.
+
+    \b
+    Example:
+        mladvisor diff answers-march.yaml answers-june.yaml
+        mladvisor diff decision-old.json answers.yaml --format json
+    """
+    from engine.explain_diff import diff as diff_decisions
+    from engine.explain_diff import load_decision, render_text
+
+    result = diff_decisions(load_decision(a), load_decision(b))
+    if fmt == "json":
+        emit(_json(result), out)
+    else:
+        emit(render_text(result, str(a), str(b)), out)

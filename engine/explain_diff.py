@@ -1,0 +1,144 @@
+"""Compare two decisions of one project, e.g. between milestones: what was answered differently,
+which findings appeared or went away, and whether the verdict and the strategy moved.
+
+Either side may be an answers file (assessed now with the installed rule base) or a saved
+decision (mladvisor.decision/1 JSON), told apart by their `schema` field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError
+from engine.facts import ANSWERS_SCHEMA, leaf_paths, read_document
+
+DECISION_SCHEMA = "mladvisor.decision/1"
+
+
+def load_decision(path: str | Path, benchmarks: str | Path | None = None,
+                  drift: str | Path | None = None) -> dict[str, Any]:
+    """A decision from a saved decision file, or from assessing an answers file."""
+    doc = read_document(path)
+    schema = doc.get("schema") if isinstance(doc, dict) else None
+    if schema == DECISION_SCHEMA:
+        for key in ("verdict", "findings"):
+            if key not in doc:
+                raise InputError(str(path), key, "required field of a saved decision is missing")
+        if not isinstance(doc["findings"], list):
+            raise InputError(str(path), "findings", "expected a list of findings",
+                             type(doc["findings"]).__name__)
+        return doc
+    if schema == ANSWERS_SCHEMA:
+        from engine.api import assess_files
+
+        return assess_files(path, benchmarks, drift).decision
+    got = schema if isinstance(schema, str) else (None if schema is None else repr(schema))
+    if not isinstance(doc, dict):
+        got = "empty document" if doc is None else type(doc).__name__
+    raise InputError(str(path), "schema" if isinstance(doc, dict) else "",
+                     f"expected an answers file ({ANSWERS_SCHEMA}) or a saved decision "
+                     f"({DECISION_SCHEMA})", got)
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), item, out)
+    else:
+        out[prefix] = value
+
+
+def answers_of(decision: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The effective answers a decision was made on, by dotted path (lists kept whole)."""
+    answers = (decision.get("input") or {}).get("answers")
+    if not isinstance(answers, Mapping):
+        return None
+    out: dict[str, Any] = {}
+    _flatten("", {k: v for k, v in answers.items() if k != "schema"}, out)
+    return out
+
+
+def _strategy(decision: Mapping[str, Any]) -> dict[str, Any] | None:
+    strategy = decision.get("strategy")
+    if not isinstance(strategy, Mapping):
+        return None
+    return {"rung": strategy.get("rung"), "service": strategy.get("service")}
+
+
+def _finding(f: Mapping[str, Any]) -> dict[str, Any]:
+    return {"rule": f.get("rule"), "severity": f.get("severity"), "phase": f.get("phase"),
+            "title": f.get("title")}
+
+
+def diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """What changed from decision a to decision b."""
+    answers_a, answers_b = answers_of(a), answers_of(b)
+    changed: list[dict[str, Any]] | None = None
+    if answers_a is not None and answers_b is not None:
+        known = list(leaf_paths())
+        paths = sorted(set(answers_a) | set(answers_b),
+                       key=lambda p: (known.index(p) if p in known else len(known), p))
+        changed = [{"path": p, "from": answers_a.get(p), "to": answers_b.get(p)}
+                   for p in paths if answers_a.get(p) != answers_b.get(p)]
+    rules_a = {f.get("rule"): f for f in a.get("findings", [])}
+    rules_b = {f.get("rule"): f for f in b.get("findings", [])}
+    strategy_a, strategy_b = _strategy(a), _strategy(b)
+    return {
+        "answers": changed,
+        "findings": {
+            "added": [_finding(f) for r, f in rules_b.items() if r not in rules_a],
+            "removed": [_finding(f) for r, f in rules_a.items() if r not in rules_b],
+        },
+        "verdict": {"from": a.get("verdict"), "to": b.get("verdict"),
+                    "changed": a.get("verdict") != b.get("verdict")},
+        "strategy": {"from": strategy_a, "to": strategy_b, "changed": strategy_a != strategy_b},
+    }
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) if not isinstance(v, Mapping) else
+                               " ".join(f"{k}={_show(x)}" for k, x in v.items())
+                               for v in value) + "]"
+    return str(value)
+
+
+def _strategy_text(strategy: Mapping[str, Any] | None) -> str:
+    if not strategy:
+        return "(none)"
+    service = strategy.get("service")
+    return f"{strategy.get('rung')}" + (f" ({service})" if service else "")
+
+
+def render_text(result: Mapping[str, Any], name_a: str = "A", name_b: str = "B") -> str:
+    """The diff as a short account a person reads top to bottom."""
+    lines = [f"Comparing {name_a} -> {name_b}", ""]
+    verdict, strategy = result["verdict"], result["strategy"]
+    lines.append(f"Verdict:  {verdict['from']} -> {verdict['to']}" if verdict["changed"]
+                 else f"Verdict:  {verdict['to']} (unchanged)")
+    lines.append(f"Strategy: {_strategy_text(strategy['from'])} -> "
+                 f"{_strategy_text(strategy['to'])}" if strategy["changed"]
+                 else f"Strategy: {_strategy_text(strategy['to'])} (unchanged)")
+    lines.append("")
+    answers = result["answers"]
+    if answers is None:
+        lines.append("Answers: not compared (a saved decision without its input answers)")
+    elif not answers:
+        lines.append("Answers: no change")
+    else:
+        lines.append(f"Answers changed ({len(answers)}):")
+        lines.extend(f"  {c['path']}: {_show(c['from'])} -> {_show(c['to'])}" for c in answers)
+    for kind, mark in (("added", "+"), ("removed", "-")):
+        items = result["findings"][kind]
+        lines.append("")
+        lines.append(f"Findings {kind} ({len(items)}):" if items else f"Findings {kind}: none")
+        lines.extend(f"  {mark} [{f['severity']}] {f['title']} ({f['rule']})" for f in items)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,81 @@
+"""The explanation as text: a stakeholder reads why the decision came out as it did, and what
+they would have to answer differently to get another one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def show(value: Any) -> str:
+    if value is None:
+        return "(not given)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        if not value:
+            return "(none)"
+        return "[" + ", ".join(
+            " ".join(f"{k}={show(x)}" for k, x in v.items()) if isinstance(v, Mapping)
+            else show(v) for v in value) + "]"
+    return str(value)
+
+
+def outcome_text(verdict: str, strategy: Mapping[str, Any] | None) -> str:
+    if not strategy:
+        return f"{verdict} (no strategy)"
+    service = strategy.get("service")
+    return f"{verdict}, {strategy.get('rung')}" + (f" on {service}" if service else "")
+
+
+def _get(doc: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(doc, Mapping):
+            return None
+        doc = doc.get(part)
+    return doc
+
+
+def render_text(decision: Mapping[str, Any], explanation: Mapping[str, Any]) -> str:
+    """Why, what would change it, what it depends on, and why the other rules stayed silent."""
+    answers = (decision.get("input") or {}).get("answers") or {}
+    name = (decision.get("project") or {}).get("name") or "This project"
+    lines = [f"{name}: {outcome_text(decision['verdict'], decision.get('strategy'))}", ""]
+
+    lines.append("What would change this recommendation")
+    counterfactuals = explanation["counterfactuals"]
+    if not counterfactuals:
+        lines.append("  No single answer, and no pair of the answers tried, changes the verdict "
+                     "or the strategy.")
+    for index, cf in enumerate(counterfactuals, start=1):
+        parts = [f"{path} were {show(value)} (now {show(_get(answers, path))})"
+                 for path, value in cf["changes"].items()]
+        lines.append(f"  {index}. If {' and '.join(parts)}:")
+        lines.append(f"     -> {outcome_text(cf['verdict'], cf['strategy'])}")
+    lines.append("")
+
+    decisive = [s["path"] for s in explanation["sensitivity"] if s["decisive"]]
+    free = [s["path"] for s in explanation["sensitivity"] if not s["decisive"]]
+    lines.append("What the decision depends on")
+    lines.append("  Decisive (one change moves the verdict or strategy): "
+                 + (", ".join(decisive) or "none"))
+    lines.append("  Not decisive on their own: " + (", ".join(free) or "none"))
+    lines.append("")
+
+    lines.append("Why: rules that fired")
+    for entry in explanation["why"]:
+        label = f" - {entry['finding']}" if entry.get("finding") else ""
+        facts = ", ".join(f"{k} = {show(v)}" for k, v in entry["facts"].items())
+        lines.append(f"  {entry['rule']}{label}")
+        if facts:
+            lines.append(f"      on {facts}")
+    lines.append("")
+
+    lines.append("Why not: rules that did not fire, and a condition that is false")
+    for entry in explanation["why_not"]:
+        reasons = "; ".join(f"{f['path']} is {show(f['actual'])}, needs {f['expected']}"
+                            for f in entry["failed"])
+        lines.append(f"  {entry['rule']}: {reasons}")
+    return "\n".join(lines) + "\n"
