@@ -386,7 +386,15 @@ def outcome_of(decision: Mapping[str, Any]) -> Outcome:
 class Trial:
     changes: dict[str, Any]
     outcome: Outcome
-    state: frozenset[str]
+    rules: frozenset[str]  # decisive rules that fired
+    options: frozenset[str]  # option statuses
+
+
+def _promise(trial: Trial, base: Trial) -> tuple[int, int]:
+    """How far a change that kept the outcome moved what decides it: decisive rules it
+    silenced (net of those it woke), then option statuses it changed."""
+    return (len(base.rules - trial.rules) - len(trial.rules - base.rules),
+            len(trial.options ^ base.options))
 
 
 class Searcher:
@@ -399,12 +407,12 @@ class Searcher:
         self.runs = 0
         self._cache: dict[str, Trial | None] = {}
 
-    def state(self, run_assessment: Any) -> frozenset[str]:
-        """What can move the decision: decisive rules fired and option statuses."""
-        fired = {f.rule.id for f in run_assessment.run.firings if f.rule.id in self.relevant}
+    def as_trial(self, changes: dict[str, Any], result: Any) -> Trial:
+        """A run's outcome and what decided it: decisive rules fired and option statuses."""
+        fired = {f.rule.id for f in result.run.firings if f.rule.id in self.relevant}
         statuses = {f"{o['rung']}/{o['service']}={o['status']}"
-                    for o in run_assessment.decision["options"]}
-        return frozenset(fired | statuses)
+                    for o in result.decision["options"]}
+        return Trial(changes, outcome_of(result.decision), frozenset(fired), frozenset(statuses))
 
     def trial(self, changes: dict[str, Any]) -> Trial | None:
         from engine.api import assess
@@ -420,7 +428,7 @@ class Searcher:
         except InputError:
             trial = None  # a value the model refuses in this context: not a counterfactual
         else:
-            trial = Trial(changes, outcome_of(result.decision), self.state(result))
+            trial = self.as_trial(changes, result)
         self._cache[key] = trial
         return trial
 
@@ -450,13 +458,13 @@ def search(assessment: Any, rulebase: RuleBase | None = None, limit: int = MAX_C
     rb = rulebase or assessment.rulebase
     dom = domain(assessment, rb)
     searcher = Searcher(assessment, rb)
-    base = outcome_of(assessment.decision)
-    base_state = searcher.state(assessment)
+    base_trial = searcher.as_trial({}, assessment)
+    base = base_trial.outcome
     order = list(leaf_paths())
 
     singles: list[Trial] = []
     # single changes that leave the outcome alone but move what decides it: pair material
-    promising: dict[str, tuple[int, Trial]] = {}
+    promising: dict[str, tuple[tuple[int, int], Trial]] = {}
     for path, value in _round_robin(dom.values, order, max_runs):
         trial = searcher.trial({path: value})
         if trial is None:
@@ -464,12 +472,13 @@ def search(assessment: Any, rulebase: RuleBase | None = None, limit: int = MAX_C
         if trial.outcome != base:
             singles.append(trial)
             continue
-        score = len(trial.state ^ base_state)
-        if score and (path not in promising or score > promising[path][0]):
+        score = _promise(trial, base_trial)
+        if any(score) and (path not in promising or score > promising[path][0]):
             promising[path] = (score, trial)
 
     single_outcomes = {t.outcome for t in singles}
-    seeds = sorted(promising.items(), key=lambda item: (-item[1][0], order.index(item[0])))
+    seeds = sorted(promising.items(), key=lambda item: (-item[1][0][0], -item[1][0][1],
+                                                         order.index(item[0])))
     pairs: list[Trial] = []
     for (_, (_, a)), (_, (_, b)) in itertools.combinations(seeds[:MAX_PAIR_SEEDS], 2):
         trial = searcher.trial({**a.changes, **b.changes})
