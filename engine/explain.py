@@ -41,9 +41,9 @@ FACT_KIND = {
     "outcome": "a resolution of the options",
 }
 MAX_COUNTERFACTUALS = 10
-# The engine takes 10-20 ms a case: these bounds keep one explanation under a second.
-MAX_SINGLE_RUNS = 40
-MAX_PAIR_SEEDS = 5  # singles combined into pairs: C(5, 2) = 10 extra runs at most
+# The engine takes 1-15 ms a case: these bounds keep one explanation well under a second.
+MAX_SINGLE_RUNS = 64
+MAX_PAIR_SEEDS = 6  # singles combined into pairs: C(6, 2) = 15 extra runs at most
 MAX_FAILED_LEAVES = 5
 
 Outcome = tuple[str, str | None, str | None]  # verdict, rung, service
@@ -300,7 +300,25 @@ def domain(assessment: Any, rulebase: RuleBase | None = None) -> Domain:
             continue  # free text: not part of the search
         if optional and current is not None:
             candidates.append(None)
-        out.values[path] = _distinct(path, candidates, current, out.leaves[path], case, facts)
+        if path in _fact_dependent(rb, fields):
+            out.values[path] = candidates  # the facts themselves change with it: try them all
+        else:
+            out.values[path] = _distinct(path, candidates, current, out.leaves[path], case, facts)
+    return out
+
+
+def _fact_dependent(rb: RuleBase, fields: Mapping[str, Any]) -> set[str]:
+    """Answers that decide which facts enter a session (the rule base's offer filter): values
+    of these cannot be judged alike from the facts of the current run."""
+    node = getattr(rb, "offer_filter", None)
+    if node is None:
+        return set()
+    out = set()
+    for path in conditions.paths(node):
+        case_path = _case_path(path)
+        name = _field_of(case_path, fields) if case_path else None
+        if name:
+            out.add(name)
     return out
 
 

@@ -244,6 +244,36 @@ def test_fields_left_out_of_the_search_really_do_not_matter(name: str) -> None:
     assert tried > 0
 
 
+@pytest.mark.parametrize("name", ["policy-assistant.yaml", "variant:edge-few-labels"])
+def test_values_judged_alike_are_really_alike(name: str) -> None:
+    """Of the choices of a searched field, the search tries one per way the conditions judge
+    them; every choice it skips, tried here, ends like the current answer or a tried one."""
+    assessment, _ = _case(name)
+    dom = domain(assessment)
+    answers = assessment.decision["input"]["answers"]
+    checked = 0
+    for path, kept in dom.values.items():
+        ann = leaf_paths()[path].annotation
+        if typing.get_origin(ann) is not typing.Literal:
+            continue
+        current = answers
+        for part in path.split("."):
+            current = current[part]
+
+        def outcome(value: Any, path: str = path) -> Any:
+            doc = dict(assessment.input_doc)
+            doc["answers"] = copy.deepcopy(assessment.input_doc["answers"])
+            _set(doc["answers"], path, value)
+            return _outcome(assess(doc).decision)
+
+        allowed = {json.dumps(outcome(v), sort_keys=True) for v in [current, *kept]}
+        for value in typing.get_args(ann):
+            if value not in kept and value != current:
+                assert json.dumps(outcome(value), sort_keys=True) in allowed, (path, value)
+                checked += 1
+    assert checked > 0
+
+
 def test_thresholds_come_from_rule_conditions() -> None:
     """Numeric candidates sit at and beside the thresholds the rules compare answers with."""
     assessment, _ = _case("variant:baseline")
