@@ -16,8 +16,10 @@ from typing import Any
 
 _SAFE_INT = 2**53 - 1
 _STRING = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")')  # JSON strings, kept by split()
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
-_SUSPECT = re.compile(r"\d[.e]|\d{16}")
+# Where Python and ECMAScript may write a number differently: an integral float (1.0), an
+# exponent (1e-05) or a long integer; the whole number token around each hit is then rewritten.
+_SUSPECT = re.compile(r"\.0(?!\d)|\de|\d{16}")
+_NUMBER_CHARS = frozenset("0123456789.-+e")
 _OUTSIDE_BMP = re.compile("[\U00010000-\U0010FFFF]")
 
 
@@ -25,8 +27,26 @@ class _NeedsReference(Exception):
     """A value the fast path cannot write exactly as RFC 8785 does."""
 
 
-def _number(match: re.Match[str]) -> str:
-    token = match.group(0)
+def _rewrite(rest: str) -> str:
+    """Rewrite the suspect number tokens of the text outside strings."""
+    out: list[str] = []
+    last = 0
+    for hit in _SUSPECT.finditer(rest):
+        start, end = hit.start(), hit.end()
+        if start < last:
+            continue  # inside a token already rewritten
+        while start > 0 and rest[start - 1] in _NUMBER_CHARS:
+            start -= 1
+        while end < len(rest) and rest[end] in _NUMBER_CHARS:
+            end += 1
+        out.append(rest[last:start])
+        out.append(_number(rest[start:end]))
+        last = end
+    out.append(rest[last:])
+    return "".join(out)
+
+
+def _number(token: str) -> str:
     if "." not in token and "e" not in token:
         if abs(int(token)) > _SAFE_INT:
             raise _NeedsReference
@@ -46,12 +66,13 @@ def canonical_json(value: Any) -> bytes:
     try:
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                           allow_nan=False)
-        if _OUTSIDE_BMP.search(text):  # keys would sort by UTF-16 code units
+        if not text.isascii() and _OUTSIDE_BMP.search(text):  # keys sort by UTF-16 units
             raise _NeedsReference
         parts = _STRING.split(text)  # odd items are strings, even items the rest
-        for i in range(0, len(parts), 2):
-            if _SUSPECT.search(parts[i]):
-                parts[i] = _NUMBER.sub(_number, parts[i])
+        rest = "\x00".join(parts[0::2])  # no NUL outside strings: a safe separator
+        if not _SUSPECT.search(rest):
+            return text.encode("utf-8")
+        parts[0::2] = _rewrite(rest).split("\x00")
         return "".join(parts).encode("utf-8")
     except (_NeedsReference, UnicodeEncodeError, ValueError, TypeError):
         import rfc8785

@@ -106,6 +106,7 @@ class AuditLog:
         self._signer: Signer | None = None
         self._signer_loaded = False
         self._known_rulebases: set[str] = set()
+        self._manifests: dict[tuple[Any, ...], tuple[Any, tuple[str, bytes, dict[str, bytes]]]] = {}
         self._connect()
 
     # -- connection -------------------------------------------------------------------------
@@ -183,9 +184,7 @@ class AuditLog:
         record_id = str(decision["assessment_id"])
         input_doc = assessment.input_doc
         rb = assessment.rulebase
-        manifest, blobs = rulebase_manifest(dict(getattr(rb, "files", None) or {}))
-        manifest_bytes = canonical_json(manifest)
-        files_sha256 = sha256_hex(manifest_bytes)
+        files_sha256, manifest_bytes, blobs = self._manifest(rb)
         input_bytes = canonical_json(input_doc)
         respondent = _get(decision, "project", "respondent")
         if respondent is None:
@@ -208,6 +207,21 @@ class AuditLog:
         rulebase_rows = (files_sha256, manifest_bytes, blobs)
         self._append(record_id, "assessment", parts, rulebase_rows)
         return record_id
+
+    def _manifest(self, rb: Any) -> tuple[str, bytes, dict[str, bytes]]:
+        """(files sha256, canonical manifest, blobs) of a rule base, once per RuleBase object."""
+        files = getattr(rb, "files", None) or {}
+        key = (id(rb), id(files), getattr(rb, "sha256", None), len(files))
+        cached = self._manifests.get(key)
+        if cached is not None and cached[0] is rb:
+            return cached[1]
+        manifest, blobs = rulebase_manifest(dict(files))
+        manifest_bytes = canonical_json(manifest)
+        value = (sha256_hex(manifest_bytes), manifest_bytes, blobs)
+        if len(self._manifests) > 16:
+            self._manifests.clear()
+        self._manifests[key] = (rb, value)  # holding rb keeps its id from being reused
+        return value
 
     def append_report(self, record_id: str, fmt: str, sha256: str) -> str:
         """Record that a report of an earlier assessment was rendered: a new event record."""
