@@ -11,7 +11,6 @@ from engine.canonical import doc_sha256, pretty_bytes
 from engine.case import build_facts
 from engine.decision import (
     DECISION_SCHEMA,
-    Decision,
     actions_of,
     findings_of,
     monitoring_plan_of,
@@ -24,7 +23,6 @@ from engine.errors import InputError
 from engine.facts import LoadedAnswers, effective_answers, parse_answers, read_document
 from engine.ids import new_id
 from engine.inference import Run, compiled_for
-from engine.knowledge import offer_facts
 from engine.resolve import Resolution, resolve_options, resolve_verdict, selection_fact
 from engine.rulebase import RuleBase, default_rulebase
 
@@ -90,14 +88,12 @@ def assess(input_doc: dict[str, Any], rulebase: RuleBase | None = None,
     compiled = compiled_for(rb)
     knowledge = rb.knowledge
     with compiled.start() as session:
-        session.assert_facts("case", [case])
-        for kind in ("criterion", "bench", "check", "feature", "bias"):
-            session.assert_facts(kind, facts[kind])
-        session.assert_facts("offer", offer_facts(knowledge.catalog))
+        session.assert_facts({"case": [case], **facts, "offer": rb.offers_for(case)})
         resolution = resolve_options(session.run.derived, knowledge)
-        session.assert_facts("outcome", [{"selected": resolution.selected is not None}])
+        stage_two = {"outcome": [{"selected": resolution.selected is not None}]}
         if resolution.selected is not None:
-            session.assert_facts("selection", [selection_fact(resolution.selected)])
+            stage_two["selection"] = [selection_fact(resolution.selected)]
+        session.assert_facts(stage_two)
         run = session.run
     verdict = resolve_verdict(run.derived, knowledge)
     withhold = verdict == "not-ready"
@@ -119,7 +115,6 @@ def assess(input_doc: dict[str, Any], rulebase: RuleBase | None = None,
         "monitoring_plan": monitoring_plan_of(run),
         "actions": actions_of(findings),
     }
-    Decision.model_validate(decision)
     return Assessment(decision, doc, rb, loaded, run, resolution)
 
 

@@ -13,14 +13,23 @@ evaluator sees it, so durable_rules never needs an absence test.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "exists")
-NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "le": "gt", "gt": "le",
-           "in": "not_in", "not_in": "in"}
+NEGATED = {
+    "eq": "ne",
+    "ne": "eq",
+    "lt": "ge",
+    "ge": "lt",
+    "le": "gt",
+    "gt": "le",
+    "in": "not_in",
+    "not_in": "in",
+}
 DURABLE_OPS = {"ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 CASE = "case"
 
@@ -70,7 +79,7 @@ def parse(cond: Any, where: str = "when", negate: bool = False) -> Node:
     if not isinstance(cond, Mapping) or not cond:
         raise ConditionError(where, "expected a mapping (all/any/not or path: value)")
     if len(cond) == 1:
-        (key, body), = cond.items()
+        ((key, body),) = cond.items()
         if key in ("all", "any"):
             if not isinstance(body, list) or not body:
                 raise ConditionError(f"{where}.{key}", "expected a non-empty list of conditions")
@@ -123,13 +132,15 @@ def leaves(node: Node) -> Iterator[Leaf]:
             yield from leaves(item)
 
 
-def paths(node: Node) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def paths(node: Node) -> frozenset[str]:
+    """Every fact path a condition reads (cached: conditions are immutable)."""
     out: set[str] = set()
     for leaf in leaves(node):
         out.add(leaf.path)
         if isinstance(leaf.value, Ref):
             out.add(leaf.value.path)
-    return out
+    return frozenset(out)
 
 
 # ---------------------------------------------------------------- Python evaluation
@@ -171,7 +182,9 @@ def _compare(op: str, actual: Any, expected: Any) -> bool:
     raise AssertionError(op)
 
 
-def eval_leaf(leaf: Leaf, bindings: Mapping[str, Mapping[str, Any]], derived: Iterable[str]) -> bool:
+def eval_leaf(
+    leaf: Leaf, bindings: Mapping[str, Mapping[str, Any]], derived: Iterable[str]
+) -> bool:
     actual = lookup(bindings, leaf.path, derived)
     if leaf.op == "exists":
         return (actual is not _MISSING) == leaf.value
@@ -188,8 +201,9 @@ def evaluate(node: Node, bindings: Mapping[str, Mapping[str, Any]], derived: Ite
     return all(results) if node.kind == "all" else any(results)
 
 
-def failing_leaves(node: Node, bindings: Mapping[str, Mapping[str, Any]],
-                   derived: Iterable[str]) -> list[Leaf]:
+def failing_leaves(
+    node: Node, bindings: Mapping[str, Mapping[str, Any]], derived: Iterable[str]
+) -> list[Leaf]:
     """Leaves that make the node false: each one, changed, is a reason the rule did not fire."""
     if isinstance(node, Leaf):
         return [] if eval_leaf(node, bindings, derived) else [node]
@@ -217,8 +231,9 @@ def aliases(node: Node, derived: Iterable[str]) -> list[str]:
     return seen
 
 
-def matches(node: Node, facts_by_type: Mapping[str, list[Mapping[str, Any]]],
-            derived: Iterable[str]) -> list[dict[str, Mapping[str, Any]]]:
+def matches(
+    node: Node, facts_by_type: Mapping[str, list[Mapping[str, Any]]], derived: Iterable[str]
+) -> list[dict[str, Mapping[str, Any]]]:
     """Every binding of facts (one per fact type) that satisfies the condition."""
     derived = tuple(derived)
     names = aliases(node, derived)
@@ -233,8 +248,9 @@ def matches(node: Node, facts_by_type: Mapping[str, list[Mapping[str, Any]]],
 
 # ---------------------------------------------------------------- durable_rules compilation
 
+
 def field_name(key: str) -> str:
-    """durable_rules field names cannot hold dots: data.labeled_examples -> data__labeled_examples."""
+    """durable_rules field names cannot hold dots: a.b -> a__b"""
     return key.replace(".", "__")
 
 
@@ -297,9 +313,10 @@ def compile_durable(node: Node, derived: Iterable[str], type_field: str = "t") -
                     ref_alias, _ = split_path(leaf.value.path, derived)
                     if ref_alias not in order or order.index(ref_alias) > order.index(owner):
                         raise ConditionError(
-                            "when", f"{leaf.path} refers to {leaf.value.path}: a reference must "
-                                    f"name a fact type bound earlier ({' -> '.join(order)})")
+                            "when",
+                            f"{leaf.path} refers to {leaf.value.path}: a reference must "
+                            f"name a fact type bound earlier ({' -> '.join(order)})",
+                        )
             per_alias[owner].append(_durable(item, derived))
-        out.append([{alias: {"$and": [{type_field: alias}, *per_alias[alias]]}}
-                    for alias in order])
+        out.append([{alias: {"$and": [{type_field: alias}, *per_alias[alias]]}} for alias in order])
     return out

@@ -81,46 +81,83 @@ def findings_of(run: Run, knowledge: Knowledge) -> list[dict[str, Any]]:
         if not rule.then.finding or rule.id in seen:
             continue
         seen[rule.id] = {
-            "rule": rule.id, "phase": rule.phase, "severity": rule.severity,
+            "rule": rule.id,
+            "phase": rule.phase,
+            "severity": rule.severity,
             "title": fill(rule.title, firing.bindings),
             "rationale": fill(" ".join(rule.rationale.split()), firing.bindings),
             "action": fill(" ".join(rule.action.split()), firing.bindings),
             "facts": _used_values(rule.condition, firing.bindings),
             "guidance": rule.guidance,
         }
-    return sorted(seen.values(), key=lambda f: (ladder.severity_order.index(f["severity"]),
-                                                phases.index(f["phase"]), f["rule"]))
+    return sorted(
+        seen.values(),
+        key=lambda f: (
+            ladder.severity_order.index(f["severity"]),
+            phases.index(f["phase"]),
+            f["rule"],
+        ),
+    )
 
 
 def trace_of(run: Run) -> list[dict[str, Any]]:
-    return [{"order": f.order, "rule": f.rule.id,
-             "matched": _used_values(f.rule.condition, f.bindings),
-             "asserted": f.asserted} for f in run.firings]
+    return [
+        {
+            "order": f.order,
+            "rule": f.rule.id,
+            "matched": _used_values(f.rule.condition, f.bindings),
+            "asserted": f.asserted,
+        }
+        for f in run.firings
+    ]
 
 
-def options_of(resolution: Resolution, facts: dict[str, list[dict[str, Any]]],
-               knowledge: Knowledge, withhold_selection: bool) -> list[dict[str, Any]]:
+def options_of(
+    resolution: Resolution,
+    facts: dict[str, list[dict[str, Any]]],
+    knowledge: Knowledge,
+    withhold_selection: bool,
+) -> list[dict[str, Any]]:
     checks = facts.get("check", [])
     out = []
     for state in resolution.options:
         status = state.status
         if status == "selected" and withhold_selection:
             status = "eligible"
-        reasons = list(dict.fromkeys(state.rejected if state.rejected else
-                                     state.support + [f"not preferred: {r}" for r in state.demoted]
-                                     + [f"meets every success criterion ({c})" for c in state.meets]))
+        reasons = list(
+            dict.fromkeys(
+                state.rejected
+                if state.rejected
+                else state.support
+                + [f"not preferred: {r}" for r in state.demoted]
+                + [f"meets every success criterion ({c})" for c in state.meets]
+            )
+        )
         if status == "eligible" and not reasons and resolution.selected is not None:
             chosen = resolution.selected
-            reasons = [f"viable, but {chosen.service or chosen.rung} ({chosen.rung}) is simpler "
-                       "or preferred"]
+            reasons = [
+                f"viable, but {chosen.service or chosen.rung} ({chosen.rung}) is simpler "
+                "or preferred"
+            ]
         evidence = []
         for row in facts.get("bench", []):
-            if row["rung"] != state.rung or (row.get("service") and row["service"] != state.service):
+            if row["rung"] != state.rung or (
+                row.get("service") and row["service"] != state.service
+            ):
                 continue
-            evidence.append({"candidate": row["candidate"], "meets_all": row["meets_all"],
-                             "checks": [c for c in checks if c["candidate"] == row["candidate"]]})
-        entry: dict[str, Any] = {"rung": state.rung, "service": state.service, "status": status,
-                                 "reasons": reasons}
+            evidence.append(
+                {
+                    "candidate": row["candidate"],
+                    "meets_all": row["meets_all"],
+                    "checks": [c for c in checks if c["candidate"] == row["candidate"]],
+                }
+            )
+        entry: dict[str, Any] = {
+            "rung": state.rung,
+            "service": state.service,
+            "status": status,
+            "reasons": reasons,
+        }
         if state.attrs.get("method"):
             entry["method"] = " ".join(str(state.attrs["method"]).split())
         if evidence:
@@ -129,12 +166,27 @@ def options_of(resolution: Resolution, facts: dict[str, list[dict[str, Any]]],
     present = {o["rung"] for o in out}
     for rung in knowledge.ladder.rungs:
         if rung.id not in present:
-            out.append({"rung": rung.id, "service": None, "status": "not-evaluated",
-                        "reasons": ["no available service in the catalog offers this rung for the task"]})
+            out.append(
+                {
+                    "rung": rung.id,
+                    "service": None,
+                    "status": "not-evaluated",
+                    "reasons": [
+                        "no available service in the catalog offers this rung for the task"
+                    ],
+                }
+            )
     ranks = [r.id for r in knowledge.ladder.rungs]
     statuses = ["selected", "eligible", "rejected", "not-evaluated"]
-    return sorted(out, key=lambda o: (ranks.index(o["rung"]), statuses.index(o["status"]),
-                                      o["service"] or "", o.get("method", "")))
+    return sorted(
+        out,
+        key=lambda o: (
+            ranks.index(o["rung"]),
+            statuses.index(o["status"]),
+            o["service"] or "",
+            o.get("method", ""),
+        ),
+    )
 
 
 def strategy_of(resolution: Resolution, knowledge: Knowledge) -> dict[str, Any]:
@@ -145,8 +197,10 @@ def strategy_of(resolution: Resolution, knowledge: Knowledge) -> dict[str, Any]:
     rung = next(r for r in ladder.rungs if r.id == selected.rung)
     service = knowledge.catalog.get(selected.service)
     method = " ".join(str(selected.attrs.get("method", "")).split()).rstrip(".")
-    values = {"service_name": service.name if service else "",
-              "method": method[:1].lower() + method[1:]}
+    values = {
+        "service_name": service.name if service else "",
+        "method": method[:1].lower() + method[1:],
+    }
     summary = " ".join(rung.summary.format(**values).split())
     return {"rung": selected.rung, "service": selected.service, "summary": summary}
 

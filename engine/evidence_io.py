@@ -63,7 +63,9 @@ def parse_benchmark_rows(rows: list[Any], file: str) -> list[dict[str, Any]]:
                 raise InputError(file, f"{where}.{column}", "required value is missing")
         candidate = str(row["candidate"]).strip()
         if candidate in seen:
-            raise InputError(file, f"{where}.candidate", "expected unique candidate names", candidate)
+            raise InputError(
+                file, f"{where}.candidate", "expected unique candidate names", candidate
+            )
         seen.add(candidate)
         rung = str(row["rung"]).strip()
         if rung not in RUNGS:
@@ -92,11 +94,13 @@ def load_benchmarks(path: str | Path) -> list[dict[str, Any]]:
         try:
             rows = json.loads(text)
         except json.JSONDecodeError as error:
-            raise InputError(file, "", f"expected a JSON list of rows ({error.msg}, "
-                                       f"line {error.lineno})") from None
+            raise InputError(
+                file, "", f"expected a JSON list of rows ({error.msg}, line {error.lineno})"
+            ) from None
         if not isinstance(rows, list):
-            raise InputError(file, "", "expected a JSON list of benchmark rows",
-                             type(rows).__name__)
+            raise InputError(
+                file, "", "expected a JSON list of benchmark rows", type(rows).__name__
+            )
         return parse_benchmark_rows(rows, file)
     try:
         reader = csv.DictReader(io.StringIO(text))
@@ -104,8 +108,9 @@ def load_benchmarks(path: str | Path) -> list[dict[str, Any]]:
         rows = []
         for row in reader:
             if None in row:
-                raise InputError(file, f"row {len(rows) + 1}",
-                                 "expected as many values as header columns")
+                raise InputError(
+                    file, f"row {len(rows) + 1}", "expected as many values as header columns"
+                )
             rows.append(row)
     except csv.Error as error:
         raise InputError(file, "", f"expected CSV ({error})") from None

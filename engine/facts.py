@@ -15,17 +15,38 @@ from engine.errors import InputError
 
 ANSWERS_SCHEMA = "mladvisor.answers/1"
 
-Phase = Literal["business-goal", "data", "solution-evaluation", "model-selection", "training",
-                "deployment", "monitoring"]
+Phase = Literal[
+    "business-goal",
+    "data",
+    "solution-evaluation",
+    "model-selection",
+    "training",
+    "deployment",
+    "monitoring",
+]
 Rung = Literal["no-ml", "pre-built", "hosted-custom", "pre-trained", "from-scratch"]
 Verdict = Literal["proceed", "proceed-with-conditions", "not-ready", "ml-not-recommended"]
 Severity = Literal["blocker", "warning", "recommendation", "info"]
 Task = Literal[
-    "sentiment-analysis", "text-classification", "entity-extraction", "document-extraction",
-    "translation", "speech-to-text", "text-to-speech", "text-generation", "summarization",
-    "question-answering", "conversational-agent", "image-classification", "object-detection",
-    "recommendation", "forecasting", "tabular-classification", "tabular-regression",
-    "anomaly-detection", "other",
+    "sentiment-analysis",
+    "text-classification",
+    "entity-extraction",
+    "document-extraction",
+    "translation",
+    "speech-to-text",
+    "text-to-speech",
+    "text-generation",
+    "summarization",
+    "question-answering",
+    "conversational-agent",
+    "image-classification",
+    "object-detection",
+    "recommendation",
+    "forecasting",
+    "tabular-classification",
+    "tabular-regression",
+    "anomaly-detection",
+    "other",
 ]
 
 PHASES: tuple[str, ...] = Phase.__args__  # type: ignore[attr-defined]
@@ -45,87 +66,124 @@ class Strict(BaseModel):
 class Project(Strict):
     name: NonEmpty = Field(description="The project's name, as it should appear on the report.")
     respondent: NonEmpty = Field(
-        description="Who answered the questionnaire (name and role); recorded in the audit log.")
+        description="Who answered the questionnaire (name and role); recorded in the audit log."
+    )
     stage: Literal["idea", "data-preparation", "experimentation", "deployed"] = Field(
-        "idea", description="Where the project is today.")
+        "idea", description="Where the project is today."
+    )
 
 
 class SuccessCriterion(Strict):
-    metric: MetricName = Field(description="Metric name, matched to benchmark columns, "
-                                           "e.g. f1_macro, latency_p95_ms, cost_usd_per_month.")
+    metric: MetricName = Field(
+        description="Metric name, matched to benchmark columns, "
+        "e.g. f1_macro, latency_p95_ms, cost_usd_per_month."
+    )
     threshold: float = Field(description="The value the metric must reach.", allow_inf_nan=False)
     goal: Literal["at-least", "at-most"] = Field(
-        "at-least", description="Whether the metric must be at least or at most the threshold.")
+        "at-least", description="Whether the metric must be at least or at most the threshold."
+    )
 
 
 class Business(Strict):
     problem_statement: NonEmpty = Field(description="The business problem, in a sentence or two.")
     objective_measurable: bool = Field(
-        False, description="A measurable business objective (a KPI) exists for this project.")
+        False, description="A measurable business objective (a KPI) exists for this project."
+    )
     kpi: NonEmpty | None = Field(None, description="The KPI the project should move.")
     stakeholders_aligned: bool = Field(
-        False, description="The stakeholders agree on the goal and on how success is measured.")
+        False, description="The stakeholders agree on the goal and on how success is measured."
+    )
     expected_value_usd_per_month: float | None = Field(
-        None, ge=0, allow_inf_nan=False,
-        description="Value the solution is expected to bring per month, in US dollars.")
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Value the solution is expected to bring per month, in US dollars.",
+    )
     budget_usd_per_month: float | None = Field(
-        None, ge=0, allow_inf_nan=False,
-        description="What the organisation will spend per month to run it, in US dollars.")
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="What the organisation will spend per month to run it, in US dollars.",
+    )
     success_criteria: list[SuccessCriterion] = Field(
-        default_factory=list, max_length=50,
-        description="Measurable success criteria: metric, threshold and goal.")
+        default_factory=list,
+        max_length=50,
+        description="Measurable success criteria: metric, threshold and goal.",
+    )
 
 
 class Problem(Strict):
     task: Task = Field("other", description="The kind of ML task.")
     rules_suffice: bool = Field(
-        False, description="A fixed rule or heuristic already meets the objective.")
+        False, description="A fixed rule or heuristic already meets the objective."
+    )
     domain_specificity: Literal["generic", "moderate", "specialized"] = Field(
-        "moderate", description="How far the data's language or imagery is from everyday use.")
+        "moderate", description="How far the data's language or imagery is from everyday use."
+    )
     explainability_required: bool = Field(
-        False, description="Each prediction must be explainable to users or regulators.")
+        False, description="Each prediction must be explainable to users or regulators."
+    )
     deployment_target: Literal["cloud", "edge", "on-premises"] = Field(
-        "cloud", description="Where the model must run.")
+        "cloud", description="Where the model must run."
+    )
     requests_per_month: int | None = Field(
-        None, ge=0, description="Expected prediction requests per month.")
+        None, ge=0, description="Expected prediction requests per month."
+    )
     latency_p95_ms: float | None = Field(
-        None, gt=0, allow_inf_nan=False,
-        description="Required 95th-percentile response time in milliseconds, if any.")
+        None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Required 95th-percentile response time in milliseconds, if any.",
+    )
 
 
 class Data(Strict):
     available: bool = Field(False, description="Relevant data exists and the team can use it.")
     sources_identified: bool = Field(
-        False, description="The data sources are identified and access is arranged.")
+        False, description="The data sources are identified and access is arranged."
+    )
     labeled_examples: int = Field(
-        0, ge=0, description="How many labelled examples exist (0 if none).")
+        0, ge=0, description="How many labelled examples exist (0 if none)."
+    )
     quality: Literal["good", "fair", "poor", "unknown"] = Field(
-        "unknown", description="The data's quality, as far as it is known.")
+        "unknown", description="The data's quality, as far as it is known."
+    )
     inputs_outputs_defined: bool = Field(
-        False, description="The ML problem is formulated: inputs, outputs and metrics are defined.")
+        False, description="The ML problem is formulated: inputs, outputs and metrics are defined."
+    )
     contains_personal_data: bool = Field(
-        False, description="The data contains personal or sensitive information.")
+        False, description="The data contains personal or sensitive information."
+    )
 
 
 class Team(Strict):
     ml_expertise: Literal["none", "basic", "advanced"] = Field(
-        "none", description="The team's experience building and running ML models.")
+        "none", description="The team's experience building and running ML models."
+    )
 
 
 class Monitoring(Strict):
     plan_exists: bool = Field(
-        False, description="A plan exists to monitor the deployed model's performance and data.")
+        False, description="A plan exists to monitor the deployed model's performance and data."
+    )
     ground_truth_available: bool = Field(
-        False, description="True outcomes become known after predictions, so accuracy can be "
-                           "measured in production.")
+        False,
+        description="True outcomes become known after predictions, so accuracy can be "
+        "measured in production.",
+    )
     sensitive_attributes: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = (
-        Field(default_factory=list, max_length=50,
-              description="Attributes to check for bias (e.g. region, age band)."))
+        Field(
+            default_factory=list,
+            max_length=50,
+            description="Attributes to check for bias (e.g. region, age band).",
+        )
+    )
 
 
 class Answers(Strict):
     schema_: Literal["mladvisor.answers/1"] = Field(
-        ANSWERS_SCHEMA, alias="schema", description="The answers file format.")
+        ANSWERS_SCHEMA, alias="schema", description="The answers file format."
+    )
     project: Project
     business: Business
     problem: Problem = Field(default_factory=Problem)  # type: ignore[arg-type]
@@ -154,7 +212,7 @@ def answers_schema() -> dict[str, Any]:
 
 
 def leaf_paths(model: type[BaseModel] = Answers, prefix: str = "") -> dict[str, Any]:
-    """Every answer field by dotted path -> its pydantic FieldInfo (lists and scalars are leaves)."""
+    """Every answer field by dotted path -> its FieldInfo (lists and scalars are leaves)."""
     out: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         key = info.alias or name

@@ -43,6 +43,8 @@ class Run:
     errors: list[BaseException] = field(default_factory=list)
     seen: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
     facts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    bodies: dict[str, dict[str, Any]] = field(default_factory=dict)  # fid -> dotted fields
+    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # next round
 
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
@@ -103,7 +105,11 @@ class Compiled:
             for index, patterns in enumerate(branches):
                 name = rule.id if index == 0 else f"{rule.id}#{index + 1}"
                 ruleset[name] = {"all": patterns, "run": f"{self.name}|{rule.id}"}
-        ruleset[SINK] = {"all": [{"m": {"$ex": {TYPE_FIELD: 1}}}], "run": f"{self.name}|{SINK}"}
+        # A fact no rule can match raises MessageNotHandled. The sink's first pattern accepts
+        # every fact; its second can never match, so it never fires and costs no action.
+        ruleset[SINK] = {"all": [{"m": {"$ex": {TYPE_FIELD: 1}}},
+                                 {"never": {TYPE_FIELD: "__never__"}}],
+                         "run": f"{self.name}|{SINK}"}
         return ruleset
 
     def _action(self, rule_id: str) -> Callable[[Any], None]:
@@ -112,19 +118,19 @@ class Compiled:
                 return
             state = self.current
             try:
-                matched = dict(c._m)
-                key = (rule_id, tuple(sorted(str(f.get(ID_FIELD)) for f in matched.values())))
+                matched = {alias: fact[ID_FIELD] for alias, fact in c._m.items()}
+                key = (rule_id, tuple(sorted(matched.values())))
                 if key in state.seen:
                     return
                 state.seen.add(key)
-                bindings = {alias: plain(fact) for alias, fact in matched.items()}
+                bindings = {alias: state.bodies[fid] for alias, fid in matched.items()}
                 firing = Firing(len(state.firings) + 1, self.rules[rule_id], bindings)
                 state.firings.append(firing)
                 for kind, fact in self._consequences(firing):
                     state.derived.setdefault(kind, []).append(fact)
                     firing.asserted.append(describe(kind, fact))
                     if kind in FED_BACK:
-                        c.assert_fact(self._fact(kind, fact, state))
+                        state.pending.append((kind, fact))
             except BaseException as error:  # durable swallows action errors: keep them
                 state.errors.append(error)
 
@@ -149,8 +155,9 @@ class Compiled:
     def _fact(self, kind: str, body: dict[str, Any], state: Run) -> dict[str, Any]:
         fact = {conditions.field_name(k): v for k, v in body.items() if v is not None}
         fact[TYPE_FIELD] = kind
-        fact[ID_FIELD] = f"{kind}{sum(len(v) for v in state.facts.values()) + 1}"
+        fact[ID_FIELD] = fid = f"{kind}{len(state.bodies) + 1}"
         state.facts.setdefault(kind, []).append(fact)
+        state.bodies[fid] = {k: v for k, v in body.items() if v is not None}
         return fact
 
     def start(self) -> Session:
@@ -176,17 +183,22 @@ class Session:
         except Exception:  # noqa: BLE001 - a session with no state is fine to lose
             pass
 
-    def assert_facts(self, kind: str, bodies: list[dict[str, Any]]) -> None:
-        if not bodies:
-            return
-        facts = []
-        for body in bodies:
-            fact = self.compiled._fact(kind, body, self.run)
-            fact["sid"] = self.sid
-            facts.append(fact)
-        _host().assert_facts(self.compiled.name, facts)
-        if self.run.errors:
-            raise self.run.errors[0]
+    def assert_facts(self, facts_by_kind: dict[str, list[dict[str, Any]]]) -> None:
+        """Assert a batch, then the facts its actions derived, round by round, until quiet.
+
+        Batching a round into one call saves a round trip into durable_rules per derived fact.
+        """
+        batch = [(kind, body) for kind, bodies in facts_by_kind.items() for body in bodies]
+        while batch:
+            facts = []
+            for kind, body in batch:
+                fact = self.compiled._fact(kind, body, self.run)
+                fact["sid"] = self.sid
+                facts.append(fact)
+            _host().assert_facts(self.compiled.name, facts)
+            if self.run.errors:
+                raise self.run.errors[0]
+            batch, self.run.pending = self.run.pending, []
 
 
 def describe(kind: str, fact: dict[str, Any]) -> str:

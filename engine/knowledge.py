@@ -22,6 +22,7 @@ class Model(BaseModel):
 
 # ------------------------------------------------------------------ guidance
 
+
 class GuidanceItem(Model):
     id: str = Field(pattern=r"^[a-z-]+\.[a-z0-9-]+$")
     title: str
@@ -50,6 +51,7 @@ class Guidance(Model):
 
 
 # ------------------------------------------------------------------ services
+
 
 class Offer(Model):
     rung: Rung
@@ -94,23 +96,28 @@ class Catalog(Model):
 
 # ------------------------------------------------------------------ ladder
 
+
 class RungInfo(Model):
     id: Rung
     title: str
     description: str
-    summary: str = Field(description="Strategy sentence; {service_name} and {method} are filled in.")
+    summary: str = Field(
+        description="Strategy sentence; {service_name} and {method} are filled in."
+    )
 
 
 class Ladder(Model):
     schema_: Literal["mladvisor.ladder/1"] = Field(alias="schema")
     rungs: list[RungInfo]
     verdict_precedence: list[Verdict] = Field(
-        description="Most decisive first: the first verdict any rule proposes wins.")
+        description="Most decisive first: the first verdict any rule proposes wins."
+    )
     default_verdict: Verdict
     fallback_rung: Rung = Field(description="The strategy when no option survives.")
     fallback_summary: str
     tie_break: dict[str, list[str]] = Field(
-        description="Within a rung, offers are ordered by these offer fields, values in order.")
+        description="Within a rung, offers are ordered by these offer fields, values in order."
+    )
     severity_order: list[Literal["blocker", "warning", "recommendation", "info"]]
     verdicts: dict[Verdict, str] = Field(description="Plain-language meaning of each verdict.")
 
@@ -129,6 +136,7 @@ class Ladder(Model):
 
 
 # ------------------------------------------------------------------ questionnaire
+
 
 class Question(Model):
     path: str
@@ -167,8 +175,12 @@ class Knowledge(Model):
         return {g.id: g for p in self.guidance.phases for g in p.guidance}
 
 
-FILES = {"guidance": ("guidance.yaml", Guidance), "catalog": ("services.yaml", Catalog),
-         "ladder": ("ladder.yaml", Ladder), "questionnaire": ("questionnaire.yaml", Questionnaire)}
+FILES = {
+    "guidance": ("guidance.yaml", Guidance),
+    "catalog": ("services.yaml", Catalog),
+    "ladder": ("ladder.yaml", Ladder),
+    "questionnaire": ("questionnaire.yaml", Questionnaire),
+}
 
 
 def load_yaml(path: Path) -> Any:
@@ -229,13 +241,22 @@ def offer_facts(catalog: Catalog) -> list[dict[str, Any]]:
     for order, service in enumerate(catalog.services):
         for index, offer in enumerate(service.offers, start=1):
             for task in offer.tasks:
-                facts.append({
-                    "offer": f"{service.id}#{index}", "service": service.id, "service_name": service.name, "kind": service.kind,
-                    "availability": service.availability, "catalog_order": order,
-                    "rung": offer.rung, "task": task, "method": offer.method,
-                    "min_labeled_examples": offer.min_labeled_examples, "hosted": offer.hosted,
-                    "cost_tier": offer.cost_tier, "effort": offer.effort,
-                    "explainable": offer.explainable,
-                })
+                facts.append(
+                    {
+                        "offer": f"{service.id}#{index}",
+                        "service": service.id,
+                        "service_name": service.name,
+                        "kind": service.kind,
+                        "availability": service.availability,
+                        "catalog_order": order,
+                        "rung": offer.rung,
+                        "task": task,
+                        "method": offer.method,
+                        "min_labeled_examples": offer.min_labeled_examples,
+                        "hosted": offer.hosted,
+                        "cost_tier": offer.cost_tier,
+                        "effort": offer.effort,
+                        "explainable": offer.explainable,
+                    }
+                )
     return facts
-

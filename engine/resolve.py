@@ -14,7 +14,9 @@ from typing import Any
 
 from engine.knowledge import Knowledge
 
-Key = tuple[str, str | None, str | None]  # rung, service, offer (one service may offer a rung twice)
+Key = tuple[
+    str, str | None, str | None
+]  # rung, service, offer (one service may offer a rung twice)
 
 
 @dataclass
@@ -44,9 +46,13 @@ class Resolution:
 def _targets(spec: dict[str, Any], options: dict[Key, OptionState]) -> list[OptionState]:
     """The options a reject/demote/meets names: a rung and, optionally, a service and an offer."""
     rung, service, offer = spec.get("rung"), spec.get("service"), spec.get("offer")
-    return [o for o in options.values()
-            if o.rung == rung and (service in (None, "", "*") or o.service == service)
-            and (offer in (None, "") or o.offer == offer)]
+    return [
+        o
+        for o in options.values()
+        if o.rung == rung
+        and (service in (None, "", "*") or o.service == service)
+        and (offer in (None, "") or o.offer == offer)
+    ]
 
 
 def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowledge) -> Resolution:
@@ -55,8 +61,13 @@ def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowled
     for fact in derived.get("option", []):
         key = (fact["rung"], fact.get("service"), fact.get("offer"))
         state = options.setdefault(key, OptionState(*key))
-        state.attrs.update({k: v for k, v in fact.items()
-                            if k not in ("rung", "service", "offer", "rule", "reason")})
+        state.attrs.update(
+            {
+                k: v
+                for k, v in fact.items()
+                if k not in ("rung", "service", "offer", "rule", "reason")
+            }
+        )
         if fact.get("reason"):
             state.support.append(fact["reason"])
     for fact in derived.get("reject", []):
@@ -103,8 +114,12 @@ def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowled
 
 
 def selection_fact(selected: OptionState) -> dict[str, Any]:
-    fact = {"rung": selected.rung, "service": selected.service, "offer": selected.offer,
-            "evidence": bool(selected.meets)}
+    fact = {
+        "rung": selected.rung,
+        "service": selected.service,
+        "offer": selected.offer,
+        "evidence": bool(selected.meets),
+    }
     for attr in ("kind", "hosted", "cost_tier", "effort", "min_labeled_examples", "explainable"):
         if attr in selected.attrs:
             fact[attr] = selected.attrs[attr]

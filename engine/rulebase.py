@@ -22,31 +22,96 @@ from engine.paths import data_root
 # Derived fact types a rule may bind, and the fields each carries. `*` allows any field (the
 # metrics of a benchmark row are named by the project's success criteria).
 DERIVED_TYPES: dict[str, set[str]] = {
-    "offer": {"offer", "service", "service_name", "kind", "availability", "catalog_order", "rung", "task",
-              "method", "min_labeled_examples", "hosted", "cost_tier", "effort", "explainable"},
-    "option": {"offer", "rung", "service", "kind", "hosted", "cost_tier", "effort",
-               "min_labeled_examples", "explainable", "method", "catalog_order"},
+    "offer": {
+        "offer",
+        "service",
+        "service_name",
+        "kind",
+        "availability",
+        "catalog_order",
+        "rung",
+        "task",
+        "method",
+        "min_labeled_examples",
+        "hosted",
+        "cost_tier",
+        "effort",
+        "explainable",
+    },
+    "option": {
+        "offer",
+        "rung",
+        "service",
+        "kind",
+        "hosted",
+        "cost_tier",
+        "effort",
+        "min_labeled_examples",
+        "explainable",
+        "method",
+        "catalog_order",
+    },
     "criterion": {"metric", "threshold", "goal"},
     "bench": {"candidate", "rung", "service", "meets_all", "missed", "unmeasured", "*"},
-    "check": {"candidate", "rung", "service", "metric", "goal", "threshold", "value", "met",
-              "gap", "relative_gap"},
-    "feature": {"name", "kind", "method", "statistic", "p_value", "drifted", "psi",
-                "missing_share_reference", "missing_share_current", "missing_share_change"},
+    "check": {
+        "candidate",
+        "rung",
+        "service",
+        "metric",
+        "goal",
+        "threshold",
+        "value",
+        "met",
+        "gap",
+        "relative_gap",
+    },
+    "feature": {
+        "name",
+        "kind",
+        "method",
+        "statistic",
+        "p_value",
+        "drifted",
+        "psi",
+        "missing_share_reference",
+        "missing_share_current",
+        "missing_share_change",
+    },
     "bias": {"attribute", "metric", "value", "threshold", "violated"},
     "finding": {"rule", "phase", "severity"},
-    "selection": {"rung", "service", "offer", "evidence", "kind", "hosted", "cost_tier", "effort",
-                  "min_labeled_examples", "explainable"},
+    "selection": {
+        "rung",
+        "service",
+        "offer",
+        "evidence",
+        "kind",
+        "hosted",
+        "cost_tier",
+        "effort",
+        "min_labeled_examples",
+        "explainable",
+    },
     "outcome": {"selected"},
 }
 
 # Case facts computed from the input without any domain choice (counts, evidence summaries).
 CASE_EXTRAS = {
-    "business.success_criteria.count", "monitoring.sensitive_attributes.count",
-    "evidence.benchmarks", "evidence.drift", "evidence.criteria_with_benchmarks",
-    "drift.dataset_drift", "drift.share_drifted", "drift.drifted_features",
-    "drift.performance.metric", "drift.performance.reference", "drift.performance.current",
-    "drift.performance.criterion", "drift.performance.reference_meets",
-    "drift.performance.current_meets", "drift.bias.violations", "drift.multivariate.drifted",
+    "business.success_criteria.count",
+    "monitoring.sensitive_attributes.count",
+    "evidence.benchmarks",
+    "evidence.drift",
+    "evidence.criteria_with_benchmarks",
+    "drift.dataset_drift",
+    "drift.share_drifted",
+    "drift.drifted_features",
+    "drift.performance.metric",
+    "drift.performance.reference",
+    "drift.performance.current",
+    "drift.performance.criterion",
+    "drift.performance.reference_meets",
+    "drift.performance.current_meets",
+    "drift.bias.violations",
+    "drift.multivariate.drifted",
     "drift.multivariate.auc",
 }
 
@@ -56,8 +121,9 @@ ASSERTABLE = ("option", "reject", "demote", "meets", "verdict", "monitor")
 class Example(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
-    answers: dict[str, Any] = Field(default_factory=dict,
-                                    description="Dotted answer paths overriding the baseline.")
+    answers: dict[str, Any] = Field(
+        default_factory=dict, description="Dotted answer paths overriding the baseline."
+    )
     benchmarks: list[dict[str, Any]] | None = None
     drift: dict[str, Any] | None = None
     fires: bool
@@ -73,8 +139,9 @@ class Then(BaseModel):
     reject: dict[str, Any] | None = None
     demote: dict[str, Any] | None = None
     meets: dict[str, Any] | None = None
-    verdict: Literal["proceed", "proceed-with-conditions", "not-ready",
-                     "ml-not-recommended"] | None = None
+    verdict: (
+        Literal["proceed", "proceed-with-conditions", "not-ready", "ml-not-recommended"] | None
+    ) = None
     monitor: dict[str, Any] | None = None
 
 
@@ -112,8 +179,11 @@ class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     schema_: Literal["mladvisor.rulebase/1"] = Field(alias="schema")
     version: str
-    baseline: dict[str, Any] = Field(description="A healthy answers file that rule examples "
-                                                 "override, so each example names only what matters.")
+    offer_filter: Any = Field(None, description="Condition an offer must meet to be asserted.")
+    baseline: dict[str, Any] = Field(
+        description="A healthy answers file that rule examples override, so each example names "
+        "only what matters."
+    )
 
 
 @dataclass
@@ -125,6 +195,11 @@ class RuleBase:
     knowledge: Knowledge
     baseline: dict[str, Any]
     files: dict[str, bytes] = field(repr=False)
+    offer_filter: Any = None  # parsed condition
+    _offers: list[dict[str, Any]] | None = field(default=None, repr=False)
+    _offer_cache: dict[tuple[str, ...], list[dict[str, Any]]] = field(
+        default_factory=dict, repr=False
+    )
     sources: dict[str, str] = field(default_factory=dict)  # rule id -> file
 
     def active(self) -> list[Rule]:
@@ -133,8 +208,28 @@ class RuleBase:
     def rule(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
 
-    def derived_types(self) -> tuple[str, ...]:
-        return tuple(DERIVED_TYPES)
+    def offers_for(self, case: dict[str, Any]) -> list[dict[str, Any]]:
+        """The catalog offers that enter this case's session (see offer_filter), cached by the
+        case values the filter reads."""
+        from engine.knowledge import offer_facts
+
+        if self._offers is None:
+            self._offers = offer_facts(self.knowledge.catalog)
+        if self.offer_filter is None:
+            return self._offers
+        case_paths = sorted(
+            p
+            for p in conditions.paths(self.offer_filter)
+            if conditions.split_path(p, DERIVED_TYPES)[0] == conditions.CASE
+        )
+        key = tuple(repr(case.get(p)) for p in case_paths)
+        if key not in self._offer_cache:
+            self._offer_cache[key] = [
+                o
+                for o in self._offers
+                if conditions.evaluate(self.offer_filter, {"case": case, "offer": o}, DERIVED_TYPES)
+            ]
+        return self._offer_cache[key]
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -170,21 +265,43 @@ def load_rulebase(root: Path | None = None) -> RuleBase:
         for index, rule in enumerate(rule_file.rules):
             where = f"rules[{index}]"
             if rule.phase != rule_file.phase:
-                raise RuleBaseError(str(path), f"{where}.phase",
-                                    f"rule {rule.id} is in the {rule_file.phase} file")
+                raise RuleBaseError(
+                    str(path), f"{where}.phase", f"rule {rule.id} is in the {rule_file.phase} file"
+                )
             if rule.id in sources:
-                raise RuleBaseError(str(path), f"{where}.id",
-                                    f"duplicate rule id {rule.id} (also in {sources[rule.id]})")
+                raise RuleBaseError(
+                    str(path),
+                    f"{where}.id",
+                    f"duplicate rule id {rule.id} (also in {sources[rule.id]})",
+                )
             try:
                 rule.condition = conditions.parse(rule.when)
             except conditions.ConditionError as error:
-                raise RuleBaseError(str(path), f"{where}({rule.id}).{error.where}",
-                                    error.problem) from None
+                raise RuleBaseError(
+                    str(path), f"{where}({rule.id}).{error.where}", error.problem
+                ) from None
             sources[rule.id] = path.name
             rules.append(rule)
     files = _files(root)
-    return RuleBase(root=root, version=manifest.version, sha256=fingerprint(files), rules=rules,
-                    knowledge=knowledge, baseline=manifest.baseline, files=files, sources=sources)
+    offer_filter = None
+    if manifest.offer_filter is not None:
+        try:
+            offer_filter = conditions.parse(manifest.offer_filter)
+        except conditions.ConditionError as error:
+            raise RuleBaseError(
+                str(manifest_path), f"offer_filter.{error.where}", error.problem
+            ) from None
+    return RuleBase(
+        root=root,
+        version=manifest.version,
+        sha256=fingerprint(files),
+        rules=rules,
+        knowledge=knowledge,
+        baseline=manifest.baseline,
+        files=files,
+        sources=sources,
+        offer_filter=offer_filter,
+    )
 
 
 _CACHE: dict[str, RuleBase] = {}

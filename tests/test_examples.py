@@ -10,7 +10,11 @@ from tests.conftest import EXAMPLES
 
 # file -> (verdict, rung, service), written from the guidance, not from the engine's output.
 EXPECTED = {
-    "support-ticket-routing.yaml": ("proceed-with-conditions", "hosted-custom", "amazon-comprehend"),
+    "support-ticket-routing.yaml": (
+        "proceed-with-conditions",
+        "hosted-custom",
+        "amazon-comprehend",
+    ),
     "review-sentiment.yaml": ("proceed", "pre-built", "amazon-comprehend"),
     "invoice-approval-rules.yaml": ("ml-not-recommended", "no-ml", None),
     "churn-idea.yaml": ("not-ready", None, None),
@@ -47,10 +51,14 @@ def test_examples_cover_every_verdict_and_four_rungs() -> None:
 
 
 def test_benchmark_evidence_keeps_the_simplest_rung_that_meets_every_criterion() -> None:
-    decision = assess_files(EXAMPLES / "support-ticket-routing.yaml",
-                            benchmarks=EXAMPLES / "evidence" / "ticket-benchmarks.csv").decision
-    assert (decision["strategy"]["rung"], decision["strategy"]["service"]) == \
-        ("hosted-custom", "amazon-comprehend")
+    decision = assess_files(
+        EXAMPLES / "support-ticket-routing.yaml",
+        benchmarks=EXAMPLES / "evidence" / "ticket-benchmarks.csv",
+    ).decision
+    assert (decision["strategy"]["rung"], decision["strategy"]["service"]) == (
+        "hosted-custom",
+        "amazon-comprehend",
+    )
     by_key = {(o["rung"], o["service"]): o for o in decision["options"]}
     # jumpstart also meets every criterion but sits on a higher rung: eligible, not selected
     assert by_key[("pre-trained", "sagemaker-jumpstart")]["status"] == "eligible"
@@ -62,10 +70,14 @@ def test_benchmark_evidence_keeps_the_simplest_rung_that_meets_every_criterion()
 
 
 def test_drift_evidence_calls_for_retraining_and_adjustment() -> None:
-    decision = assess_files(EXAMPLES / "fraud-deployed.yaml",
-                            drift=EXAMPLES / "evidence" / "fraud-drift.json").decision
+    decision = assess_files(
+        EXAMPLES / "fraud-deployed.yaml", drift=EXAMPLES / "evidence" / "fraud-drift.json"
+    ).decision
     rules = {f["rule"] for f in decision["findings"]}
-    assert {"monitoring.dataset-drift", "monitoring.performance-retrain",
-            "monitoring.bias-violation"} <= rules
+    assert {
+        "monitoring.dataset-drift",
+        "monitoring.performance-retrain",
+        "monitoring.bias-violation",
+    } <= rules
     assert "monitoring.performance-rebuild" not in rules
     assert "monitoring.deployed-without-drift-check" not in rules

@@ -1,0 +1,154 @@
+"""Engine throughput: durable_rules over generated cases, against plain-Python evaluation of the
+same conditions, and the wall time of `mladvisor --version` and of one `assess`.
+
+Targets (issue 2): at least 1,000 cases/s per process; --version under 0.3 s.
+Figures are ratios against baselines measured in the same run; nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, get_args
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def generated_answers(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Valid answers files with every choice field drawn at random from its domain."""
+    from engine.facts import leaf_paths
+    from engine.rulebase import default_rulebase
+
+    rng = random.Random(seed)
+    base = default_rulebase().baseline
+    fields = leaf_paths()
+    docs = []
+    for _ in range(count):
+        doc = copy.deepcopy(base)
+        for path, info in fields.items():
+            if path.startswith("project.") and path != "project.stage":
+                continue
+            choices = get_args(info.annotation)
+            value: Any
+            if info.annotation is bool:
+                value = rng.random() < 0.7
+            elif choices and all(isinstance(c, str) for c in choices):
+                value = rng.choice(choices)
+            elif path == "data.labeled_examples":
+                value = rng.choice([0, 40, 150, 800, 5000, 50000])
+            elif path.endswith("_usd_per_month"):
+                value = rng.choice([100, 1500, 8000, 40000])
+            else:
+                continue
+            node = doc
+            *parents, leaf = path.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+        docs.append(doc)
+    return docs
+
+
+def engine_rate(docs: list[dict[str, Any]]) -> tuple[float, float, float]:
+    """Cases per second: inference only (assert, fire, resolve; by wall and by CPU time, which a
+    busy machine disturbs less) and the whole assessment."""
+    from engine.api import assess
+    from engine.case import build_facts
+    from engine.facts import parse_answers
+    from engine.inference import compiled_for
+    from engine.resolve import resolve_options, selection_fact
+    from engine.rulebase import default_rulebase
+
+    rb = default_rulebase()
+    compiled = compiled_for(rb)
+    prepared = []
+    for doc in docs:
+        loaded = parse_answers(doc)
+        case, facts = build_facts(loaded.answers, None, None)
+        prepared.append((case, facts))
+    start, cpu = time.perf_counter(), time.process_time()
+    for case, facts in prepared:
+        with compiled.start() as session:
+            session.assert_facts({"case": [case], **facts, "offer": rb.offers_for(case)})
+            resolution = resolve_options(session.run.derived, rb.knowledge)
+            stage_two = {"outcome": [{"selected": resolution.selected is not None}]}
+            if resolution.selected is not None:
+                stage_two["selection"] = [selection_fact(resolution.selected)]
+            session.assert_facts(stage_two)
+    inference = len(docs) / (time.perf_counter() - start)
+    inference_cpu = len(docs) / (time.process_time() - cpu)
+    start = time.perf_counter()
+    for doc in docs:
+        assess({"answers": doc}, rb, assessment_id="bench")
+    whole = len(docs) / (time.perf_counter() - start)
+    return inference, inference_cpu, whole
+
+
+def python_rate(docs: list[dict[str, Any]]) -> float:
+    """Cases per second for the plain-Python evaluator over the same input facts and rules."""
+    from engine import conditions
+    from engine.case import build_facts
+    from engine.facts import parse_answers
+    from engine.rulebase import DERIVED_TYPES, default_rulebase
+
+    rb = default_rulebase()
+    prepared = []
+    for doc in docs:
+        case, facts = build_facts(parse_answers(doc).answers, None, None)
+        prepared.append({"case": [case], **facts, "offer": rb.offers_for(case)})
+    rules = rb.active()
+    start = time.perf_counter()
+    for facts in prepared:
+        for rule in rules:
+            conditions.matches(rule.condition, facts, DERIVED_TYPES)
+    return len(docs) / (time.perf_counter() - start)
+
+
+def wall(cmd: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="1,000 cases instead of 10,000")
+    args = parser.parse_args(argv)
+    count = 1000 if args.quick else 10000
+    docs = generated_answers(count)
+    from engine.api import assess
+    from engine.rulebase import default_rulebase
+
+    assess({"answers": docs[0]}, default_rulebase())  # compile once, outside the timing
+    inference, inference_cpu, whole = engine_rate(docs)
+    plain = python_rate(docs)
+    exe = str(ROOT / ".venv" / "bin" / "mladvisor")
+    exe = exe if Path(exe).exists() else "mladvisor"
+    runs = 3 if args.quick else 7
+    version = wall([exe, "--version"], runs)
+    python_start = wall([sys.executable, "-c", "pass"], runs)
+    one = wall([exe, "assess", "examples/support-ticket-routing.yaml", "--no-record",
+                "--format", "json"], runs)
+    print(f"engine: {count} generated cases")
+    print(f"  durable_rules inference   {inference:9.0f} cases/s  (target >= 1000; "
+          f"{inference_cpu:.0f} per CPU-second)")
+    print(f"  whole assessment          {whole:9.0f} cases/s  (facts, inference, decision)")
+    print(f"  plain-Python conditions   {plain:9.0f} cases/s")
+    print(f"  ratio python/durable      {plain / inference:9.2f} x")
+    print(f"  mladvisor --version       {version:9.3f} s  (target < 0.3; bare python "
+          f"{python_start:.3f} s)")
+    print(f"  mladvisor assess (1 case) {one:9.3f} s")
+
+
+if __name__ == "__main__":
+    main()
