@@ -129,6 +129,15 @@ def test_edited_column_is_named(home: Path) -> None:
     assert "record 6" in message and "time column" in message
 
 
+@pytest.mark.parametrize("column,value", [("record_id", "another-id"), ("kind", "report"),
+                                          ("signature", "AAAA"), ("prev_hash", "1" * 64)])
+def test_every_edited_column_is_named(home: Path, column: str, value: str) -> None:
+    path, ids = build()
+    tamper(path, (f"UPDATE records SET {column}=? WHERE seq=6", (value,)))
+    message = failure(home)
+    assert "record 6" in message
+
+
 def test_edited_entry_hash_is_named(home: Path) -> None:
     path, _ = build()
     tamper(path, ("UPDATE records SET entry_hash=? WHERE seq=7", ("f" * 64,)))
