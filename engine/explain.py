@@ -45,6 +45,7 @@ MAX_COUNTERFACTUALS = 10
 MAX_SINGLE_RUNS = 64
 MAX_PAIR_SEEDS = 6  # singles combined into pairs: C(6, 2) = 15 extra runs at most
 MAX_FAILED_LEAVES = 5
+PER_ANSWER = 2  # counterfactuals changing the same answers, before the others get a turn
 
 Outcome = tuple[str, str | None, str | None]  # verdict, rung, service
 
@@ -553,13 +554,19 @@ def _select(trials: list[Trial], base: Outcome, rb: RuleBase, order: list[str],
     turns: list[Outcome] = []
     for depth in range(max((len(v) for v in kinds.values()), default=0)):
         turns.extend(v[depth] for _, v in sorted(kinds.items()) if depth < len(v))
-    chosen: list[Trial] = []
+    ranked: list[Trial] = []
     for depth in range(max((len(q) for q in by_outcome.values()), default=0)):
-        for outcome in turns:
-            queue = by_outcome[outcome]
-            if depth < len(queue) and len(chosen) < limit:
-                chosen.append(queue[depth])
-    return chosen
+        ranked.extend(by_outcome[o][depth] for o in turns if depth < len(by_outcome[o]))
+    # at most PER_ANSWER changes of one answer before every other answer has had its turn
+    chosen: list[Trial] = []
+    uses: dict[tuple[str, ...], int] = {}
+    for trial in ranked:
+        paths = tuple(sorted(trial.changes))
+        if uses.get(paths, 0) < PER_ANSWER:
+            uses[paths] = uses.get(paths, 0) + 1
+            chosen.append(trial)
+    chosen.extend(t for t in ranked if not any(t is c for c in chosen))
+    return chosen[:limit]
 
 
 # ---------------------------------------------------------------- the public API
