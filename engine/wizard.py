@@ -54,8 +54,8 @@ class Field:
 
     def validate(self, value: Any, source: str = "<answer>") -> Any:
         """The value as the answers model accepts it, or an InputError naming this field."""
-        try:
-            return self.adapter.validate_python(value)
+        try:  # back to plain JSON-able data: criteria become dicts, not models
+            return self.adapter.dump_python(self.adapter.validate_python(value), mode="json")
         except ValidationError as error:
             problem = validation_to_input_error(source, error)
             problem.path = f"{self.path}.{problem.path}" if problem.path else self.path

@@ -1,0 +1,391 @@
+"""The web front-end: the questionnaire as one server-rendered form, results and past ones.
+
+Pages work without JavaScript (none is served): the form posts, the server validates it with
+the same answers model as every other front-end, assesses it through `engine.api.assess`,
+records it in the audit log and redirects to the result, which embeds the HTML report.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from engine.web import security
+from engine.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
+
+HERE = Path(__file__).resolve().parent
+RECORD_ID = re.compile(r"^[0-9a-fA-F-]{4,64}$")
+PDF_CACHE_SIZE = 8
+
+
+@dataclass
+class Settings:
+    """How the server runs; `token` is required off loopback (see engine.cli.serve)."""
+
+    host: str = "127.0.0.1"
+    token: str | None = None
+    home: Path | None = None
+    max_body: int = 64 * 1024
+    secret: str | None = None
+    allowed_hosts: list[str] | None = None
+
+
+def _label(identifier: Any) -> str:
+    text = str(identifier or "").replace("-", " ").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _when(value: Any) -> str:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value or "")
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _slug(text: Any) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", str(text or "").lower()).strip("-")
+    return slug[:40] or "assessment"
+
+
+class WebApp:
+    """Route handlers sharing the settings, templates, signer and the audit log."""
+
+    def __init__(self, settings: Settings) -> None:
+        import jinja2
+
+        self.settings = settings
+        self.signer = security.Signer(settings.secret)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+            autoescape=True, trim_blocks=True, lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined)
+        self.env.filters["label"] = _label
+        self.env.filters["when"] = _when
+        self._log: Any = None
+        self._log_lock = threading.Lock()
+        self._assess_lock = threading.Lock()
+        self._pdf_cache: OrderedDict[str, bytes] = OrderedDict()
+
+    # -- helpers ------------------------------------------------------------------------
+    @property
+    def log(self) -> Any:
+        with self._log_lock:
+            if self._log is None:
+                from engine.audit import open_log
+
+                self._log = open_log(self.settings.home)
+            return self._log
+
+    def page(self, request: Any, template: str, status: int = 200, **context: Any) -> Any:
+        """Render a page; make sure the browser holds a CSRF nonce for the forms on it."""
+        from starlette.responses import HTMLResponse
+
+        nonce = request.cookies.get(CSRF_COOKIE)
+        fresh = not nonce or len(nonce) > 100
+        if fresh:
+            nonce = security.new_nonce()
+        context.setdefault("nav", "")
+        html = self.env.get_template(template).render(
+            csrf=self.signer.csrf_token(nonce), **context)
+        response = HTMLResponse(html, status_code=status)
+        if fresh:
+            response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="strict", path="/")
+        return response
+
+    def error(self, request: Any, status: int, title: str, message: str) -> Any:
+        return self.page(request, "error.html", status=status, title=title, message=message)
+
+    def record(self, request: Any, record_id: str) -> dict[str, Any] | None:
+        from engine.errors import InputError
+
+        if not RECORD_ID.match(record_id):
+            return None
+        try:
+            record = self.log.get(record_id)
+        except InputError:
+            return None
+        if record.get("kind") != "assessment" or not isinstance(record.get("decision"), dict):
+            return None
+        return record
+
+    def form_page(self, request: Any, values: dict[str, Any], errors: dict[str, str],
+                  rows: int, status: int = 200, notice: str = "") -> Any:
+        from engine.web.forms import error_list, view
+
+        return self.page(request, "form.html", status=status, nav="new",
+                         title="Assess an ML project", sections=view(values, errors, rows),
+                         errors=error_list(errors), notice=notice)
+
+    # -- routes -------------------------------------------------------------------------
+    async def new(self, request: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+
+        from engine.web.forms import MIN_CRITERIA_ROWS, from_answers
+
+        values: dict[str, Any] = {}
+        notice = ""
+        source = request.query_params.get("from")
+        if source:
+            record = await run_in_threadpool(self.record, request, source)
+            if record is None:
+                notice = "That assessment was not found; the form starts empty."
+            else:
+                answers = (record.get("input") or {}).get("answers") or {}
+                values = from_answers(answers)
+                notice = "The answers of the earlier assessment are filled in; change any of " \
+                         "them and assess again. The earlier assessment stays in the log."
+        rows = max(MIN_CRITERIA_ROWS, len([k for k in values if k.endswith("-metric")]) + 1)
+        return self.form_page(request, values, {}, rows, notice=notice)
+
+    async def submit(self, request: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import RedirectResponse
+
+        from engine.web.forms import read_form
+
+        try:
+            form = await request.form(max_files=0, max_fields=500, max_part_size=64 * 1024)
+        except Exception:  # malformed bodies and file uploads alike: a 400, not a traceback
+            return self.error(request, 400, "The form could not be read",
+                              "The request was not a questionnaire form.")
+        if not self.signer.csrf_ok(str(form.get(CSRF_FIELD) or ""),
+                                   request.cookies.get(CSRF_COOKIE)):
+            return self.error(request, 403, "The form has expired",
+                              "This form did not come from this page, or it is too old. "
+                              "Open the questionnaire again and resubmit your answers.")
+        sub = read_form(form)
+        if form.get("action") == "more":
+            from engine.web.forms import MAX_CRITERIA
+
+            return self.form_page(request, sub.values, {},
+                                  min(MAX_CRITERIA, sub.criteria_rows + 3))
+        if sub.errors:
+            return self.form_page(request, sub.values, sub.errors, sub.criteria_rows,
+                                  status=422)
+        try:
+            record_id = await run_in_threadpool(self._assess, sub.doc)
+        except Exception as error:
+            from engine.errors import InputError
+
+            if not isinstance(error, InputError):
+                raise
+            from engine.web.forms import field_path, reason
+
+            errors = {field_path(error.path): reason(error)}
+            return self.form_page(request, sub.values, errors, sub.criteria_rows, status=422)
+        return RedirectResponse(f"/assessments/{record_id}", status_code=303)
+
+    def _assess(self, doc: dict[str, Any]) -> str:
+        from engine.api import Sources, assess
+
+        with self._assess_lock:  # one inference engine per process
+            assessment = assess({"answers": doc, "benchmarks": None, "drift": None},
+                                sources=Sources(answers="form"))
+        return self.log.append(assessment, None)
+
+    async def past(self, request: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+
+        rows = await run_in_threadpool(lambda: list(reversed(self.log.list(limit=500))))
+        return self.page(request, "list.html", nav="past", title="Past assessments", rows=rows)
+
+    async def result(self, request: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+
+        record_id = request.path_params["record_id"]
+        record = await run_in_threadpool(self.record, request, record_id)
+        if record is None:
+            return self.error(request, 404, "Assessment not found",
+                              "No recorded assessment has that id.")
+        decision = record["decision"]
+        return self.page(request, "result.html", nav="past",
+                         title=f"Result: {(decision.get('project') or {}).get('name', '')}",
+                         record=record, decision=decision, rid=record["record_id"])
+
+    async def report_html(self, request: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import Response
+
+        record = await run_in_threadpool(self.record, request, request.path_params["record_id"])
+        if record is None:
+            return self.error(request, 404, "Assessment not found",
+                              "No recorded assessment has that id.")
+        from engine.report import render_html
+
+        html = await run_in_threadpool(render_html, record["decision"])
+        return Response(html, media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": security.REPORT_CSP})
+
+    async def report_pdf(self, request: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import Response
+
+        record = await run_in_threadpool(self.record, request, request.path_params["record_id"])
+        if record is None:
+            return self.error(request, 404, "Assessment not found",
+                              "No recorded assessment has that id.")
+        rid = record["record_id"]
+        pdf = self._pdf_cache.get(rid)
+        if pdf is None:
+            pdf = await run_in_threadpool(self._render_pdf, record)
+        name = f"mladvisor-{_slug((record['decision'].get('project') or {}).get('name'))}-" \
+               f"{rid[:8]}.pdf"
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    def _render_pdf(self, record: dict[str, Any]) -> bytes:
+        import hashlib
+
+        from engine.report import render_pdf
+
+        pdf = render_pdf(record["decision"])
+        self.log.append_report(record["record_id"], "pdf", hashlib.sha256(pdf).hexdigest())
+        self._pdf_cache[record["record_id"]] = pdf
+        while len(self._pdf_cache) > PDF_CACHE_SIZE:
+            self._pdf_cache.popitem(last=False)
+        return pdf
+
+    async def answers_file(self, request: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import Response
+
+        from engine.wizard import dump_answers
+
+        record = await run_in_threadpool(self.record, request, request.path_params["record_id"])
+        if record is None:
+            return self.error(request, 404, "Assessment not found",
+                              "No recorded assessment has that id.")
+        answers = (record.get("input") or {}).get("answers") or {}
+        name = f"{_slug((record['decision'].get('project') or {}).get('name'))}-answers.yaml"
+        return Response(dump_answers(answers), media_type="application/yaml; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    async def not_found(self, request: Any, exc: Exception) -> Any:
+        status = getattr(exc, "status_code", 404)
+        if status == 405:
+            return self.error(request, 405, "Not allowed", "That page cannot be used this way.")
+        return self.error(request, 404, "Page not found", "There is no page at this address.")
+
+    async def server_error(self, request: Any, exc: Exception) -> Any:
+        return self.error(request, 500, "Something went wrong",
+                          "The server could not complete the request; the error is logged.")
+
+
+class AccessToken:
+    """Require the access token: `Authorization: Bearer`, the session cookie, or `?token=`.
+
+    `?token=` (the link `mladvisor serve` prints) sets a signed session cookie and redirects to
+    the same page without the token, so it does not stay in the address bar or history.
+    """
+
+    def __init__(self, app: Any, web: WebApp, token: str) -> None:
+        self.app = app
+        self.web = web
+        self.token = token
+        self.digest = security.token_digest(token)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        from starlette.requests import Request
+        from starlette.responses import HTMLResponse, RedirectResponse
+
+        request = Request(scope)
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("bearer ") and security.token_matches(header[7:].strip(),
+                                                                            self.token):
+            await self.app(scope, receive, send)
+            return
+        if self.web.signer.session_ok(request.cookies.get(SESSION_COOKIE), self.digest):
+            await self.app(scope, receive, send)
+            return
+        given = request.query_params.get("token")
+        if given is not None and request.method == "GET" and security.token_matches(given,
+                                                                                     self.token):
+            query = "&".join(f"{k}={v}" for k, v in request.query_params.multi_items()
+                             if k != "token")
+            target = scope["path"] + (f"?{query}" if query else "")
+            response = RedirectResponse(target, status_code=303)
+            response.set_cookie(SESSION_COOKIE, self.web.signer.session_cookie(self.digest),
+                                httponly=True, samesite="lax", path="/")
+            await response(scope, receive, send)
+            return
+        html = self.web.env.get_template("token.html").render(
+            title="Access token needed", nav="", csrf="", wrong=given is not None)
+        await HTMLResponse(html, status_code=401,
+                           headers={"WWW-Authenticate": 'Bearer realm="mladvisor"'})(
+            scope, receive, send)
+
+
+class Headers:
+    """Security headers on every response; pages are never cached (answers can be personal)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def wrapped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {k.lower() for k, _ in headers}
+                extra = [(b"x-content-type-options", b"nosniff"),
+                         (b"referrer-policy", b"no-referrer"),
+                         (b"x-frame-options", b"SAMEORIGIN"),
+                         (b"content-security-policy", security.PAGE_CSP.encode()),
+                         (b"cache-control", b"no-store" if not static else b"max-age=3600")]
+                headers += [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, wrapped)
+
+
+def create_app(settings: Settings | None = None) -> Any:
+    """The ASGI application; `mladvisor serve` runs it under uvicorn."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    settings = settings or Settings()
+    if not security.is_loopback(settings.host) and not settings.token:
+        raise ValueError("an access token is required when serving on a non-loopback address")
+    web = WebApp(settings)
+    routes = [
+        Route("/", web.new, methods=["GET"]),
+        Route("/assess", web.submit, methods=["POST"]),
+        Route("/assessments", web.past, methods=["GET"]),
+        Route("/assessments/{record_id}", web.result, methods=["GET"]),
+        Route("/assessments/{record_id}/report.html", web.report_html, methods=["GET"]),
+        Route("/assessments/{record_id}/report.pdf", web.report_pdf, methods=["GET"]),
+        Route("/assessments/{record_id}/answers.yaml", web.answers_file, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    hosts = settings.allowed_hosts
+    if hosts is None:
+        hosts = list(security.LOOPBACK_NAMES) if security.is_loopback(settings.host) else ["*"]
+        if settings.host not in hosts and "*" not in hosts:
+            hosts.append(settings.host)
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+                  Middleware(Headers),
+                  Middleware(security.BodyLimit, limit=settings.max_body)]
+    if settings.token:
+        middleware.append(Middleware(AccessToken, web=web, token=settings.token))
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={404: web.not_found, 405: web.not_found,
+                                        500: web.server_error})
+    app.state.web = web
+    return app

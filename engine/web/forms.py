@@ -1,0 +1,251 @@
+"""The questionnaire as one HTML form: build the view of each field, read a submission back.
+
+A submitted form becomes an answers document plus a message per field that needs attention,
+keyed by the field's dotted path (InputError.path), so every message lands beside its input.
+Unanswered optional questions are left out of the document so that the report lists them as
+defaulted, exactly as with a hand-written answers file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import InputError
+from engine.wizard import Field, fields, get_path, is_asked, ordered, sections, set_path
+
+SOURCE = "form"
+MIN_CRITERIA_ROWS = 3
+MAX_CRITERIA = 50  # the answers model allows 50 criteria
+CRITERION_PARTS = ("metric", "threshold", "goal")
+GOALS = ("at-least", "at-most")
+
+
+@dataclass
+class Submission:
+    """What the person typed (to show it again), the document, and the messages by path."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    doc: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    criteria_rows: int = MIN_CRITERIA_ROWS
+
+
+def reason(error: InputError) -> str:
+    """An InputError as a sentence for a person, without file and path (the form shows those)."""
+    text = error.expected
+    if "pattern" in text and "a-z" in text:
+        text = "use lower-case letters, digits and _ only, starting with a letter (like f1_macro)"
+    if error.got is not None and not isinstance(error.got, dict | list):
+        text += f" (you entered {error.got})"
+    return text[:1].upper() + text[1:]
+
+
+def row_name(f: Field, index: int, part: str) -> str:
+    return f"{f.name}-{index}-{part}"
+
+
+def read_form(form: Mapping[str, Any]) -> Submission:
+    """Form fields -> answers document and per-field messages (empty when all is well)."""
+    sub = Submission()
+    for f in fields():
+        if f.kind == "criteria":
+            _read_criteria(f, form, sub)
+            continue
+        raw = str(form.get(f.name, "") or "")
+        sub.values[f.name] = raw
+        if not raw.strip():
+            if f.required:
+                sub.errors[f.path] = "An answer is required"
+            continue  # unanswered: the model's default applies and the report says so
+        if f.kind == "bool":
+            raw = {"yes": "yes", "no": "no"}.get(raw, raw)
+        try:
+            set_path(sub.doc, f.path, f.parse(raw, SOURCE))
+        except InputError as error:
+            sub.errors[f.path] = reason(error)
+    for f in fields():  # a question that does not apply is not part of the answers
+        if not is_asked(f, sub.doc) and get_path(sub.doc, f.path, None) is not None:
+            _drop(sub.doc, f.path)
+    if not sub.errors:
+        _check_whole(sub)
+    sub.doc = ordered(sub.doc)
+    return sub
+
+
+def _drop(doc: dict[str, Any], path: str) -> None:
+    head, key = path.split(".", 1)
+    section = doc.get(head)
+    if isinstance(section, dict):
+        section.pop(key, None)
+        if not section:
+            doc.pop(head)
+
+
+def _read_criteria(f: Field, form: Mapping[str, Any], sub: Submission) -> None:
+    """Rows `NAME-i-metric/threshold/goal`; messages are keyed by the row (PATH.i.part)."""
+    from engine.wizard import _criterion_fields, _number
+
+    parts = _criterion_fields()
+    indexes = sorted({int(k.split("-")[1]) for k in form
+                      if k.startswith(f.name + "-") and k.count("-") == 2
+                      and k.split("-")[1].isdigit() and int(k.split("-")[1]) < MAX_CRITERIA})
+    criteria = []
+    for index in indexes:
+        raw = {p: str(form.get(row_name(f, index, p), "") or "").strip() for p in CRITERION_PARTS}
+        for p in CRITERION_PARTS:
+            sub.values[row_name(f, index, p)] = raw[p]
+        if not raw["metric"] and not raw["threshold"]:
+            continue  # an empty row (its goal keeps the preselected choice)
+        item: dict[str, Any] = {}
+        for p in CRITERION_PARTS:
+            key = f"{f.path}.{index}.{p}"
+            try:
+                if p == "goal":
+                    item[p] = parts[p].parse(raw[p], SOURCE)
+                elif not raw[p]:
+                    raise InputError(SOURCE, key, "an answer is required")
+                elif p == "threshold":
+                    item[p] = parts[p].validate(_number(raw[p], "float", key, SOURCE), SOURCE)
+                else:
+                    item[p] = parts[p].validate(raw[p], SOURCE)
+            except InputError as error:
+                sub.errors[key] = reason(error)
+        criteria.append(item)
+    sub.criteria_rows = max(MIN_CRITERIA_ROWS, (max(indexes) + 1) if indexes else 0)
+    if criteria and not any(k.startswith(f.path + ".") for k in sub.errors):
+        try:
+            set_path(sub.doc, f.path, f.validate(criteria, SOURCE))
+        except InputError as error:
+            sub.errors[f.path] = reason(error)
+
+
+def _check_whole(sub: Submission) -> None:
+    """The whole document through the answers model, the same check the engine makes."""
+    from engine.facts import parse_answers
+
+    try:
+        parse_answers(ordered(sub.doc), SOURCE)
+    except InputError as error:
+        sub.errors[field_path(error.path)] = reason(error)
+
+
+def field_path(path: str) -> str:
+    """The question a (possibly nested) error path belongs to; unknown paths go to the top."""
+    known = {f.path for f in fields()}
+    probe = path
+    while probe:
+        if probe in known:
+            return probe
+        probe = probe.rpartition(".")[0]
+    return ""
+
+
+def from_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Form values prefilled from an answers document (edit and assess again)."""
+    values: dict[str, Any] = {}
+    for f in fields():
+        value = get_path(answers, f.path, None)
+        if value is None:
+            continue
+        if f.kind == "criteria":
+            for index, item in enumerate(value):
+                for p in CRITERION_PARTS:
+                    shown = item.get(p, "")
+                    if isinstance(shown, float) and shown.is_integer():
+                        shown = int(shown)
+                    values[row_name(f, index, p)] = str(shown)
+        elif f.kind == "bool":
+            values[f.name] = "yes" if value else "no"
+        elif f.kind == "list":
+            values[f.name] = ", ".join(value)
+        elif isinstance(value, float) and value.is_integer():
+            values[f.name] = str(int(value))
+        else:
+            values[f.name] = str(value)
+    return values
+
+
+def condition_note(f: Field) -> str:
+    """'Answer this if you answered yes to “…”.' from the question's ask_when."""
+    from engine.conditions import Leaf, leaves
+
+    if f.ask_when is None:
+        return ""
+    by_path = {g.path: g for g in fields()}
+    parts = []
+    for leaf in leaves(f.ask_when):
+        if not isinstance(leaf, Leaf) or leaf.path not in by_path:
+            continue
+        other = by_path[leaf.path]
+        if leaf.op == "eq":
+            parts.append(f"you answered {other.show(leaf.value)} to “{other.question}”")
+        elif leaf.op == "ne":
+            parts.append(f"you did not answer {other.show(leaf.value)} to “{other.question}”")
+        else:
+            parts.append(f"“{other.question}” is {leaf.op} {other.show(leaf.value)}")
+    return ("Answer this only if " + " and ".join(parts) + ".") if parts else ""
+
+
+def view(sub_values: Mapping[str, Any], errors: Mapping[str, str],
+         criteria_rows: int = MIN_CRITERIA_ROWS) -> list[dict[str, Any]]:
+    """Everything the template needs, section by section; no decisions are made here."""
+    out = []
+    for number, (section, section_fields) in enumerate(sections(), start=1):
+        items = []
+        for f in section_fields:
+            item: dict[str, Any] = {
+                "f": f, "id": f"q-{f.name}", "name": f.name, "value": sub_values.get(f.name, ""),
+                "error": errors.get(f.path, ""), "note": condition_note(f),
+                "default": "" if f.required else _default_text(f),
+            }
+            if f.kind == "criteria":
+                item["rows"] = _criteria_rows(f, sub_values, errors, criteria_rows)
+            items.append(item)
+        out.append({"number": number, "section": section, "questions": items,
+                    "id": f"phase-{section.id}"})
+    return out
+
+
+def _default_text(f: Field) -> str:
+    if f.kind in ("criteria", "list"):
+        return "none"
+    if f.default is None:
+        return "unknown"
+    return f.show(f.default)
+
+
+def _criteria_rows(f: Field, values: Mapping[str, Any], errors: Mapping[str, str],
+                   count: int) -> list[dict[str, Any]]:
+    filled = [i for i in range(MAX_CRITERIA)
+              if any(values.get(row_name(f, i, p)) for p in ("metric", "threshold"))]
+    total = min(MAX_CRITERIA, max(count, (max(filled) + 1) if filled else 0, MIN_CRITERIA_ROWS))
+    rows = []
+    for index in range(total):
+        rows.append({
+            "index": index, "number": index + 1,
+            "cells": {p: {"name": row_name(f, index, p), "id": f"q-{row_name(f, index, p)}",
+                          "value": values.get(row_name(f, index, p), ""),
+                          "error": errors.get(f"{f.path}.{index}.{p}", "")}
+                      for p in CRITERION_PARTS},
+        })
+    return rows
+
+
+def error_list(errors: Mapping[str, str]) -> list[dict[str, str]]:
+    """The summary at the top of the form: each message linking to its input."""
+    by_path = {f.path: f for f in fields()}
+    out = []
+    for path, message in errors.items():
+        f = by_path.get(field_path(path))
+        if f is None:
+            out.append({"href": "#answers-form", "label": "The answers", "message": message})
+        elif f.kind == "criteria" and path != f.path:
+            index, part = path[len(f.path) + 1:].split(".", 1)
+            out.append({"href": f"#q-{row_name(f, int(index), part)}",
+                        "label": f"Success criterion {int(index) + 1}: {part}",
+                        "message": message})
+        else:
+            out.append({"href": f"#q-{f.name}", "label": f.question, "message": message})
+    return out
