@@ -63,8 +63,8 @@ def engine_rate(docs: list[dict[str, Any]]) -> tuple[float, float, float]:
     from engine.case import build_facts
     from engine.facts import parse_answers
     from engine.inference import compiled_for
-    from engine.resolve import resolve_options, selection_fact
-    from engine.rulebase import default_rulebase
+    from engine.resolve import outcome_fact, resolve_options, selection_fact
+    from engine.rulebase import CAUSES, default_rulebase
 
     rb = default_rulebase()
     compiled = compiled_for(rb)
@@ -78,7 +78,7 @@ def engine_rate(docs: list[dict[str, Any]]) -> tuple[float, float, float]:
         with compiled.start() as session:
             session.assert_facts({"case": [case], **facts, "offer": rb.offers_for(case)})
             resolution = resolve_options(session.run.derived, rb.knowledge)
-            stage_two = {"outcome": [{"selected": resolution.selected is not None}]}
+            stage_two = {"outcome": [outcome_fact(resolution, CAUSES)]}
             if resolution.selected is not None:
                 stage_two["selection"] = [selection_fact(resolution.selected)]
             session.assert_facts(stage_two)

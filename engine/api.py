@@ -23,8 +23,14 @@ from engine.errors import InputError
 from engine.facts import LoadedAnswers, effective_answers, parse_answers, read_document
 from engine.ids import new_id
 from engine.inference import Run, compiled_for
-from engine.resolve import Resolution, resolve_options, resolve_verdict, selection_fact
-from engine.rulebase import RuleBase, default_rulebase
+from engine.resolve import (
+    Resolution,
+    outcome_fact,
+    resolve_options,
+    resolve_verdict,
+    selection_fact,
+)
+from engine.rulebase import CAUSES, RuleBase, default_rulebase
 
 
 @dataclass
@@ -90,7 +96,7 @@ def assess(input_doc: dict[str, Any], rulebase: RuleBase | None = None,
     with compiled.start() as session:
         session.assert_facts({"case": [case], **facts, "offer": rb.offers_for(case)})
         resolution = resolve_options(session.run.derived, knowledge)
-        stage_two = {"outcome": [{"selected": resolution.selected is not None}]}
+        stage_two = {"outcome": [outcome_fact(resolution, CAUSES)]}
         if resolution.selected is not None:
             stage_two["selection"] = [selection_fact(resolution.selected)]
         session.assert_facts(stage_two)

@@ -13,7 +13,7 @@ from typing import Any
 
 from engine import conditions
 from engine.facts import leaf_paths
-from engine.rulebase import CASE_EXTRAS, DERIVED_TYPES, Rule, RuleBase
+from engine.rulebase import CASE_EXTRAS, CAUSES, DERIVED_TYPES, Rule, RuleBase
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 
@@ -80,6 +80,9 @@ def lint(rulebase: RuleBase, run_examples: bool = True) -> list[Problem]:
             for path in PLACEHOLDER.findall(text):
                 if not path_known(path, case_paths):
                     report("error", f"unknown fact path {{{path}}} in a message")
+        reject = rule.then.reject or {}
+        if reject and reject.get("cause") not in CAUSES:
+            report("error", f"then.reject.cause must be one of {', '.join(CAUSES)}")
         if rule.guidance not in guidance:
             report("error", f"unknown guidance id {rule.guidance!r} (see knowledge/guidance.yaml)")
         for example in rule.examples:

@@ -30,6 +30,7 @@ class OptionState:
     support: list[str] = field(default_factory=list)
     meets: list[str] = field(default_factory=list)  # candidates meeting every criterion
     missed: list[str] = field(default_factory=list)  # measured misses, outweighed by a pass
+    causes: set[str] = field(default_factory=set)  # why it was rejected (rulebase.CAUSES)
     status: str = "eligible"
 
     @property
@@ -76,10 +77,11 @@ def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowled
             key = (fact["rung"], fact.get("service") or None, fact.get("offer") or None)
             targets = [options.setdefault(key, OptionState(*key))]
         for state in targets:
-            if fact.get("evidence"):
+            if fact.get("cause") == "evidence":
                 state.missed.append(fact.get("reason", fact["rule"]))
             else:
                 state.rejected.append(fact.get("reason", fact["rule"]))
+                state.causes.add(fact.get("cause") or "other")
     for fact in derived.get("demote", []):
         for state in _targets(fact, options):
             state.demoted.append(fact.get("reason", fact["rule"]))
@@ -100,6 +102,7 @@ def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowled
     for state in options.values():
         if state.missed and not state.meets:  # a measured miss rules out, unless a pass exists
             state.rejected.extend(state.missed)
+            state.causes.add("evidence")
     alive = sorted((o for o in options.values() if not o.rejected), key=order)
     proven = [o for o in alive if o.meets]
     clear = [o for o in alive if not o.demoted]
@@ -111,6 +114,15 @@ def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowled
         selected.status = "selected"
     ordered = sorted(options.values(), key=order)
     return Resolution(ordered, selected)
+
+
+def outcome_fact(resolution: Resolution, causes: tuple[str, ...]) -> dict[str, Any]:
+    """Whether anything was selected, and how many options each cause alone ruled out (an
+    option rejected for several causes counts for none: no single fix would revive it)."""
+    fact: dict[str, Any] = {"selected": resolution.selected is not None}
+    for cause in causes:
+        fact[f"rejected_by_{cause}"] = sum(o.causes == {cause} for o in resolution.options)
+    return fact
 
 
 def selection_fact(selected: OptionState) -> dict[str, Any]:

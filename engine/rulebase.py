@@ -91,8 +91,12 @@ DERIVED_TYPES: dict[str, set[str]] = {
         "min_labeled_examples",
         "explainable",
     },
-    "outcome": {"selected"},
+    "outcome": set(),  # filled below from CAUSES
 }
+
+# Why a rule rejects an option; `evidence` rejections yield to a measured pass.
+CAUSES = ("labels", "cost", "constraint", "availability", "evidence", "objective", "other")
+DERIVED_TYPES["outcome"] = {"selected", *(f"rejected_by_{cause}" for cause in CAUSES)}
 
 # Case facts computed from the input without any domain choice (counts, evidence summaries).
 CASE_EXTRAS = {
