@@ -49,6 +49,10 @@ def render_text(decision: Mapping[str, Any], explanation: Mapping[str, Any]) -> 
     if not counterfactuals:
         lines.append("  No single answer, and no pair of the answers tried, changes the verdict "
                      "or the strategy.")
+        blockers = [f for f in decision.get("findings", []) if f.get("severity") == "blocker"]
+        if len(blockers) > 2:
+            lines.append(f"  {len(blockers)} blockers stand in the way, each to be fixed:")
+            lines.extend(f"    - {f['title']} ({f['rule']})" for f in blockers)
     for index, cf in enumerate(counterfactuals, start=1):
         parts = [f"{path} were {show(value)} (now {show(_get(answers, path))})"
                  for path, value in cf["changes"].items()]

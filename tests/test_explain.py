@@ -338,3 +338,22 @@ def test_cli_explain_writes_out_file(tmp_path: Path) -> None:
     data = json.loads(out.read_text())
     assert data["counterfactuals"] == [] or all(cf["verdict"] for cf in data["counterfactuals"])
     assert data["why_not"]
+
+
+def test_text_lists_blockers_when_nothing_small_helps() -> None:
+    from engine.explain_text import render_text
+
+    answers = copy.deepcopy(default_rulebase().baseline)
+    for path in ("business.objective_measurable", "business.stakeholders_aligned",
+                 "data.available"):
+        _set(answers, path, False)
+    assessment = assess({"answers": answers})
+    result = explain(assessment)
+    assert assessment.decision["verdict"] == "not-ready"
+    assert result["counterfactuals"] == [] or all(
+        len(cf["changes"]) <= 2 for cf in result["counterfactuals"])
+    text = render_text(assessment.decision, result)
+    if not result["counterfactuals"]:
+        blockers = [f for f in assessment.decision["findings"] if f["severity"] == "blocker"]
+        assert f"{len(blockers)} blockers stand in the way" in text
+        assert all(f["rule"] in text for f in blockers)
