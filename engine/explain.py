@@ -521,7 +521,7 @@ def _select(trials: list[Trial], base: Outcome, rb: RuleBase, order: list[str],
     """A short, varied list: one change set per path set and outcome (the value nearest the
     current answer), fewest changes first; outcomes taken in turn from each kind of change
     (a better verdict, another rung, a worse verdict, another service on the same rung)."""
-    precedence = list(rb.knowledge.ladder.verdict_precedence)  # most decisive (worst) first
+    precedence: list[str] = list(rb.knowledge.ladder.verdict_precedence)  # worst first
     rungs = [r.id for r in rb.knowledge.ladder.rungs]
     by_outcome: dict[Outcome, list[Trial]] = {}
     seen: set[tuple[Outcome, tuple[str, ...]]] = set()
