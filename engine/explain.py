@@ -36,7 +36,7 @@ DECISIVE_THEN = ("option", "reject", "demote", "meets", "verdict")
 FACT_KIND = {
     "bench": "a benchmark row", "check": "a benchmark measurement of a success criterion",
     "criterion": "a success criterion", "feature": "a feature of the drift summary",
-    "bias": "a bias check of the drift summary", "offer": "a catalog offer for the task",
+    "bias": "a bias check of the drift summary", "offer": "a catalog offer for this project",
     "option": "a candidate option", "finding": "a finding", "selection": "a selected option",
     "outcome": "a resolution of the options",
 }
@@ -424,6 +424,7 @@ class Searcher:
         self.rulebase = rulebase
         self.relevant = {r.id for r in relevant_rules(rulebase)}
         self.runs = 0
+        self.errors: list[str] = []
         self._cache: dict[str, Trial | None] = {}
 
     def as_trial(self, changes: dict[str, Any], result: Any) -> Trial:
@@ -446,6 +447,9 @@ class Searcher:
             result = assess(doc, self.rulebase, assessment_id="explain")
         except InputError:
             trial = None  # a value the model refuses in this context: not a counterfactual
+        except Exception as error:  # noqa: BLE001 - one failed hypothesis must not sink the rest
+            self.errors.append(f"{json.dumps(changes, default=str)}: {error!r}")
+            trial = None
         else:
             trial = self.as_trial(changes, result)
         self._cache[key] = trial
@@ -468,6 +472,7 @@ class SearchResult:
     sensitivity: list[dict[str, Any]]
     runs: int  # engine runs the search made
     candidates: int  # single changes in the domain (some left untried past the budget)
+    errors: list[str]  # changes the engine failed on (skipped; a bug to report)
 
 
 def search(assessment: Any, rulebase: RuleBase | None = None, limit: int = MAX_COUNTERFACTUALS,
@@ -513,7 +518,7 @@ def search(assessment: Any, rulebase: RuleBase | None = None, limit: int = MAX_C
     decisive = {next(iter(t.changes)) for t in singles}
     sensitivity = [{"path": p, "decisive": p in decisive} for p in order]
     return SearchResult(counterfactuals, sensitivity, searcher.runs,
-                        sum(len(v) for v in dom.values.values()))
+                        sum(len(v) for v in dom.values.values()), searcher.errors)
 
 
 def _select(trials: list[Trial], base: Outcome, rb: RuleBase, order: list[str],

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from engine import conditions
 from engine.api import Assessment, assess, assess_files
 from engine.cli import cli
-from engine.explain import describe_expected, domain, explain, facts_of
+from engine.explain import describe_expected, domain, explain, facts_of, search
 from engine.facts import leaf_paths
 from engine.inference import plain
 from engine.rulebase import DERIVED_TYPES, default_rulebase
@@ -141,6 +141,16 @@ def test_two_blockers_need_a_pair() -> None:
     assert {"business.objective_measurable": True, "business.stakeholders_aligned": True} in \
         [cf["changes"] for cf in pairs]
     assert all(cf["verdict"] != "not-ready" for cf in pairs)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_no_hypothesis_breaks_the_engine(name: str) -> None:
+    """The search skips a change the engine fails on; none should exist."""
+    assessment, result = _case(name)
+    found = search(assessment)
+    assert found.errors == []
+    assert found.runs >= found.candidates or found.runs >= 64
+    assert found.counterfactuals == result["counterfactuals"]
 
 
 def test_counterfactuals_are_deterministic() -> None:
