@@ -99,7 +99,7 @@ def test_checkpoint_file_option(home: Path, tmp_path: Path) -> None:
     head = tmp_path / "head.json"
     assert run("checkpoint", "--no-save", "--out", str(head)).exit_code == 0
     result = run("verify", "--checkpoint", str(head))
-    assert result.exit_code == 0 and "matches 1 checkpoint" in result.stdout
+    assert result.exit_code == 0 and "matches 2 checkpoint(s)" in result.stdout  # + head
     bad = json.loads(head.read_text())
     bad["count"] = 9
     head.write_text(json.dumps(bad))

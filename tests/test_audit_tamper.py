@@ -117,9 +117,23 @@ def test_rewritten_history_is_caught_by_the_checkpoint(home: Path) -> None:
         if "TRIGGER" in statement:
             conn.execute(statement)
     conn.close()
-    assert open_log().verify()["records"] == 10  # a whole chain on its own...
-    message = failure(home, checkpoint=checkpoint)  # ...but not the one vouched for
+    assert open_log().verify(saved=False)["records"] == 10  # a whole chain on its own...
+    message = failure(home, checkpoint=checkpoint, saved=False)  # ...but not the one vouched for
     assert "record 10" in message and "history rewritten" in message
+    message = failure(home)  # the head file beside the log says the same by default
+    assert "audit.head.json" in message and "history rewritten" in message
+
+
+def test_re_hashed_last_record_is_caught_by_the_head_file(home: Path) -> None:
+    path, ids = build(4)
+    _, body, prev, _ = row(path, 4)
+    record = json.loads(body)
+    record["decision"]["verdict"] = "proceed"
+    new_body = canonical_json(record)
+    tamper(path, ("UPDATE records SET body=?, entry_hash=? WHERE seq=4",
+                  (new_body, sha256_hex(prev.encode() + new_body))))
+    message = failure(home)
+    assert f"record 4 ({ids[3]}) is not the record the checkpoint names" in message
 
 
 def test_edited_column_is_named(home: Path) -> None:
@@ -205,9 +219,11 @@ def test_truncated_tail_is_caught_by_a_saved_checkpoint(home: Path) -> None:
     conn.executemany("INSERT INTO rulebases VALUES (?,?)", bases)
     conn.executemany("INSERT INTO meta VALUES (?,?)", meta)
     conn.close()
-    assert open_log().verify()["records"] == 7  # nothing inside the file shows it
-    message = failure(home, checkpoint=load_checkpoint(saved))
+    assert open_log().verify(saved=False)["records"] == 7  # nothing inside the file shows it
+    message = failure(home, checkpoint=load_checkpoint(saved), saved=False)
     assert "the log has 7 records" in message and "vouches for 10" in message
+    (home / "audit.head.json").unlink()
+    assert "vouches for 10" in failure(home)  # the saved copy in home/checkpoints is found
 
 
 def test_checkpoint_of_another_log_is_named(home: Path, tmp_path: Path) -> None:
@@ -313,3 +329,22 @@ def test_log_re_signed_with_another_key_fails_against_trusted_keys(
 def test_unsigned_records_fail_when_signatures_are_required(home: Path) -> None:
     build(2)
     assert "record 1" in failure(home, require_signatures=True)
+
+
+def test_unsigned_record_after_signed_ones_fails_unless_allowed(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    keygen(home)
+    build(2)
+    monkeypatch.setenv("MLADVISOR_AUDIT_KEY", "off")
+    log = open_log()
+    rid = log.append(make_assessment(7))
+    message = failure(home)
+    assert f"record 3 ({rid}): not signed, though earlier records are" in message
+    summary = open_log().verify(allow_unsigned=True)
+    assert summary["ok"] and summary["warnings"] and summary["unsigned"] == 1
+
+
+def test_unreadable_head_file_is_named(home: Path) -> None:
+    build(2)
+    (home / "audit.head.json").write_text("{not json")
+    assert "head file audit.head.json is unreadable" in failure(home)

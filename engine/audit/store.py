@@ -106,6 +106,7 @@ class AuditLog:
         self._signer: Signer | None = None
         self._signer_loaded = False
         self._known_rulebases: set[str] = set()
+        self._log_id: str | None = None
         self._manifests: dict[tuple[Any, ...], tuple[Any, tuple[str, bytes, dict[str, bytes]]]] = {}
         self._connect()
 
@@ -278,11 +279,12 @@ class AuditLog:
                 body = join_object({**parts, "time": canonical_json(now)})
                 entry_hash = sha256_hex(prev_hash.encode("ascii") + body)
                 signature = signer.sign(entry_hash.encode("ascii")) if signer else None
-                conn.execute(
+                cursor = conn.execute(
                     "INSERT INTO records (record_id, kind, time, body, prev_hash, entry_hash,"
                     " signature, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (record_id, kind, now, body, prev_hash, entry_hash, signature,
                      signer.key_id if signer else None))
+                seq = int(cursor.lastrowid or 0)
                 conn.execute("COMMIT")
             except BaseException as error:
                 try:
@@ -294,6 +296,35 @@ class AuditLog:
                 raise
             if rulebase_rows is not None:
                 self._known_rulebases.add(rulebase_rows[0])
+            self._write_head(seq, entry_hash)
+
+    @property
+    def head_path(self) -> Path:
+        """The head file: a checkpoint rewritten after every append, outside the database."""
+        return self.path.with_suffix(".head.json")
+
+    def _write_head(self, seq: int, entry_hash: str) -> None:
+        """Best effort, after the commit: a record whose head file write is lost still counts.
+
+        Concurrent writers may leave an older head behind; an older head is still a true
+        statement about a prefix of the log, so it never makes a healthy log fail.
+        """
+        from engine.audit.checkpoint import CHECKPOINT_SCHEMA, dump_checkpoint, signed_bytes
+
+        if self._log_id is None:
+            self._log_id = self.meta().get("log_id")
+        head: dict[str, Any] = {"schema": CHECKPOINT_SCHEMA, "log_id": self._log_id,
+                                "count": seq, "head_hash": entry_hash, "time": utc_now()}
+        signer = self.signer
+        if signer is not None:
+            head["key_id"] = signer.key_id
+            head["signature"] = signer.sign(signed_bytes(head))
+        tmp = self.head_path.with_name(f".{self.head_path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(dump_checkpoint(head))
+            os.replace(tmp, self.head_path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
 
     # -- reading ----------------------------------------------------------------------------
     def _row_to_record(self, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -370,20 +401,27 @@ class AuditLog:
         return out
 
     def verify(self, checkpoint: Any = None, *, checkpoints: list[Any] | None = None,
-               trusted: dict[str, str] | None = None,
-               require_signatures: bool = False) -> dict[str, Any]:
+               trusted: dict[str, str] | None = None, require_signatures: bool = False,
+               allow_unsigned: bool = False, saved: bool = True) -> dict[str, Any]:
         """Recompute every hash, link and signature; raises AuditError naming the first problem.
 
-        `checkpoint`/`checkpoints` are checkpoint dicts or file paths; `trusted` maps key ids to
-        public keys kept outside the log (see verify.verify_log).
+        `checkpoint`/`checkpoints` are checkpoint dicts or file paths; with `saved` the head
+        file beside the log and the checkpoints kept in home/checkpoints are checked too.
+        `trusted` maps key ids to public keys kept outside the log (see verify.verify_log).
         """
+        from engine.audit.checkpoint import saved_checkpoints
         from engine.audit.verify import verify_log
 
         found = list(checkpoints or [])
         if checkpoint is not None:
             found.insert(0, checkpoint)
+        head = None
+        if saved:
+            found += saved_checkpoints(self.home)
+            head = self.head_path
         return verify_log(self, checkpoints=found, trusted=trusted,
-                          require_signatures=require_signatures)
+                          require_signatures=require_signatures, allow_unsigned=allow_unsigned,
+                          head_path=head)
 
     def checkpoint(self) -> dict[str, Any]:
         """The signed (when a key is configured) head of the log: count and head hash."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from engine.audit.canonical import canonical_json, sha256_hex
 from engine.audit.checkpoint import load_checkpoint, signed_bytes, validate_checkpoint
 from engine.audit.signing import SignatureChecker, key_id_of
-from engine.errors import AuditError
+from engine.errors import AuditError, MladvisorError
 
 if TYPE_CHECKING:
     from engine.audit.store import AuditLog
@@ -37,7 +37,8 @@ def _label(seq: int, record_id: str | None) -> str:
 
 def verify_log(log: AuditLog, checkpoints: list[Any] | None = None,
                trusted: dict[str, str] | None = None,
-               require_signatures: bool = False) -> dict[str, Any]:
+               require_signatures: bool = False, allow_unsigned: bool = False,
+               head_path: Path | None = None) -> dict[str, Any]:
     """Check the whole log; returns a summary or raises AuditError naming the first problem.
 
     `checkpoints` are dicts or paths of saved checkpoints; `trusted` maps key id to a base64 raw
@@ -79,10 +80,17 @@ def verify_log(log: AuditLog, checkpoints: list[Any] | None = None,
         summary["keys"] = "trusted" if trusted else "stored in the log"
         checker = SignatureChecker()
         _walk(conn, problems, warnings, summary, keys, checker, require_signatures,
-              GENESIS, RECORD_SCHEMA)
+              allow_unsigned, GENESIS, RECORD_SCHEMA)
         _check_rulebases(conn, problems, summary.pop("_files_refs"))
         for checkpoint in checkpoints or []:
             _check_checkpoint(conn, checkpoint, summary, keys, checker, problems)
+        if head_path is not None and head_path.exists():
+            try:
+                head = load_checkpoint(head_path)
+            except MladvisorError as error:
+                problems.add(f"the head file {head_path.name} is unreadable ({error})")
+            else:
+                _check_checkpoint(conn, head, summary, keys, checker, problems)
         # last: a dropped trigger is how the damage above was done, not the damage itself
         present = {r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type='trigger'")}
@@ -107,7 +115,8 @@ def verify_log(log: AuditLog, checkpoints: list[Any] | None = None,
 
 def _walk(conn: sqlite3.Connection, problems: Problems, warnings: list[str],
           summary: dict[str, Any], keys: dict[str, str], checker: SignatureChecker,
-          require_signatures: bool, genesis: str, record_schema: str) -> None:
+          require_signatures: bool, allow_unsigned: bool, genesis: str,
+          record_schema: str) -> None:
     expected_seq = 1
     prev_hash = genesis
     prev_seq = 0
@@ -192,8 +201,13 @@ def _walk(conn: sqlite3.Connection, problems: Problems, warnings: list[str],
             unsigned += 1
             if require_signatures:
                 problems.add(f"{label}: not signed")
-            elif signing_started and len(warnings) < 5:
-                warnings.append(f"{label}: not signed, though earlier records are")
+            elif signing_started:
+                message = (f"{label}: not signed, though earlier records are (signing was"
+                           " turned off, or the record was added by other means)")
+                if not allow_unsigned:
+                    problems.add(message)
+                elif len(warnings) < 5:
+                    warnings.append(message)
         prev_hash = entry_hash
         prev_seq = seq
         expected_seq = seq + 1

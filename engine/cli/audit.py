@@ -140,14 +140,17 @@ def show(record_id: str, fmt: str, out: Path | None) -> None:
               type=click.Path(dir_okay=False, path_type=Path),
               help="A checkpoint file saved earlier; detects a truncated tail. Repeatable.")
 @click.option("--saved/--no-saved", default=True, show_default=True,
-              help="Also check the checkpoints kept in MLADVISOR_HOME/checkpoints.")
+              help="Also check the head file beside the log (audit.head.json, rewritten after"
+              " every append) and the checkpoints kept in MLADVISOR_HOME/checkpoints.")
 @click.option("--pubkey", "pubkeys", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A trusted Ed25519 public key (PEM). MLADVISOR_HOME/keys/*.pub are trusted too.")
 @click.option("--require-signatures", is_flag=True, help="Fail on any unsigned record.")
+@click.option("--allow-unsigned", is_flag=True,
+              help="Only warn about unsigned records after signed ones (signing turned off).")
 @format_option(["text", "json"], "text")
 def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...],
-           require_signatures: bool, fmt: str) -> None:
+           require_signatures: bool, allow_unsigned: bool, fmt: str) -> None:
     """Recompute every hash, link and signature; exit 3 naming the first bad record.
 
     Edited, deleted, inserted or reordered records, a truncated tail, a corrupt file, altered
@@ -159,16 +162,14 @@ def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...]
         mladvisor audit checkpoint --out head.json
         mladvisor audit verify --checkpoint head.json
     """
-    from engine.audit.checkpoint import load_checkpoint, saved_checkpoints
+    from engine.audit.checkpoint import load_checkpoint
     from engine.audit.signing import trusted_keys
 
-    home = _home()
     loaded = [load_checkpoint(p) for p in checkpoints]
-    if saved:
-        loaded += saved_checkpoints(home)
-    trusted = trusted_keys(home, list(pubkeys))
-    summary = _log().verify(checkpoints=loaded, trusted=trusted,
-                            require_signatures=require_signatures)
+    trusted = trusted_keys(_home(), list(pubkeys))
+    summary = _log().verify(checkpoints=loaded, trusted=trusted, saved=saved,
+                            require_signatures=require_signatures,
+                            allow_unsigned=allow_unsigned)
     if fmt == "json":
         click.echo(json.dumps(summary, indent=2, sort_keys=True))
         return
