@@ -262,6 +262,21 @@ def test_large_report_renders_and_stays_readable() -> None:
     reader = PdfReader(io.BytesIO(render_pdf(large)))
     text = pdf_text(reader)
     assert 8 <= len(reader.pages) <= 30
-    assert "Not ready" in text and "and 5 more under Findings" in text
+    assert "Not ready" in text and "and 6 more under Findings" in text
     # the long project name is shown in full on page 1
     assert "insurance portfolio" in " ".join((reader.pages[0].extract_text() or "").split())
+
+
+def test_summary_stays_on_page_one_with_extreme_text() -> None:
+    large = load("large")
+    huge = "Claims " * 400
+    large["project"]["name"] = huge
+    large["actions"] = [huge] * 5
+    for finding in large["findings"]:
+        finding["title"] = huge
+    large["strategy"] = {"rung": "r", "service": "s", "summary": huge}
+    reader = PdfReader(io.BytesIO(render_pdf(large)))
+    first = " ".join((reader.pages[0].extract_text() or "").split())
+    second = " ".join((reader.pages[1].extract_text() or "").split())
+    assert "Contents" in first and "Appendix: trace and audit" in first
+    assert second.startswith("The ladder") or "The ladder Every rung" in second

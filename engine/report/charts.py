@@ -8,6 +8,7 @@ comments are stripped before the SVG is inlined.
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from collections.abc import Mapping
@@ -250,9 +251,23 @@ def drift_chart(decision: Mapping[str, Any]) -> dict[str, str] | None:
             "svg": _svg(figure)}
 
 
+def scope_ids(svg: str, prefix: str) -> str:
+    """Prefix every id and reference, so several charts inline in one page never collide."""
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
+    return re.sub(r'(xlink:href|href)="#([^"]+)"',
+                  lambda m: f'{m.group(1)}="#{prefix}{m.group(2)}"', svg)
+
+
 def build_charts(decision: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Each chart as inline SVG (for the HTML file) and as a data: URI (for the PDF, where an
+    image keeps the SVG's presentation attributes out of the HTML cascade)."""
     charts = criteria_charts(decision)
     for chart in (cost_chart(decision), drift_chart(decision)):
         if chart is not None:
             charts.append(chart)
+    for index, chart in enumerate(charts, 1):
+        chart["data_uri"] = "data:image/svg+xml;base64," + base64.b64encode(
+            chart["svg"].encode("utf-8")).decode("ascii")
+        chart["svg"] = scope_ids(chart["svg"], f"chart{index}-")
     return charts

@@ -28,7 +28,7 @@ VERDICT_LABELS = {
 STATUS_ORDER = ("selected", "eligible", "rejected", "not-evaluated")
 GOAL_SYMBOLS = {"at-least": "≥", "at-most": "≤", "equal": "=", "eq": "="}
 ANSWER_SECTIONS = ("project", "business", "problem", "data", "team", "monitoring")
-SUMMARY_BLOCKERS = 6
+SUMMARY_BLOCKERS = 5
 
 
 def as_list(value: Any) -> list[Any]:
