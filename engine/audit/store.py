@@ -134,7 +134,8 @@ class AuditLog:
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (utc_now(),))
                 conn.execute("COMMIT")
         except sqlite3.DatabaseError as error:
-            raise AuditError(f"{self.path}: not a readable audit log ({error})") from None
+            raise AuditError(f"{self.path}: the log file is corrupt or not an audit log"
+                             f" ({error})") from None
         self._conn = conn
         self._pid = os.getpid()
 

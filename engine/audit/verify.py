@@ -64,7 +64,8 @@ def verify_log(log: AuditLog, checkpoints: list[Any] | None = None,
         except sqlite3.DatabaseError as error:
             raise AuditError(f"{path}: the database file is corrupt ({error})") from None
         if result != ["ok"]:
-            problems.add(f"the database file is corrupt: {result[0]}")
+            detail = "; ".join(" ".join(str(r).split()) for r in result[:3])
+            problems.add(f"the database file is corrupt: {detail}")
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         summary["log_id"] = meta.get("log_id")
         db_keys = {}
@@ -106,7 +107,8 @@ def verify_log(log: AuditLog, checkpoints: list[Any] | None = None,
     if problems.items:
         more = len(problems.items) - 1
         tail = f" [{more} more problem{'s' if more > 1 else ''}]" if more else ""
-        error = AuditError(f"{path}: verification failed: {problems.items[0]}{tail}")
+        first = " ".join(problems.items[0].split())  # one line on stderr
+        error = AuditError(f"{path}: verification failed: {first}{tail}")
         error.problems = list(problems.items)  # type: ignore[attr-defined]
         raise error
     summary["ok"] = True
