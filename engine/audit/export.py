@@ -72,7 +72,7 @@ def mask_record(record: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
     def first_pass(node: Any) -> None:
         if isinstance(node, dict):
             for chain in chains:
-                parent = node
+                parent: Any = node
                 for key in chain[:-1]:
                     parent = parent.get(key) if isinstance(parent, dict) else None
                 if isinstance(parent, dict) and chain[-1] in parent \

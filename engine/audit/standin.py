@@ -38,7 +38,7 @@ def make_assessment(n: int, respondent: str = "Dana Lee, Support Ops",
     import uuid
 
     rb = rulebase or StandInRuleBase()
-    answers = {"schema": "mladvisor.answers/1",
+    answers: dict[str, Any] = {"schema": "mladvisor.answers/1",
                "project": {"name": f"Project {n}", "respondent": respondent, "stage": "idea"},
                "business": {"problem_statement": "Route incoming tickets", "kpi": "median time",
                             "objective_measurable": True, "stakeholders_aligned": True,

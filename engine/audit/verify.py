@@ -108,9 +108,9 @@ def verify_log(log: AuditLog, checkpoints: list[Any] | None = None,
         more = len(problems.items) - 1
         tail = f" [{more} more problem{'s' if more > 1 else ''}]" if more else ""
         first = " ".join(problems.items[0].split())  # one line on stderr
-        error = AuditError(f"{path}: verification failed: {first}{tail}")
-        error.problems = list(problems.items)  # type: ignore[attr-defined]
-        raise error
+        failure = AuditError(f"{path}: verification failed: {first}{tail}")
+        failure.problems = list(problems.items)  # type: ignore[attr-defined]
+        raise failure
     summary["ok"] = True
     return summary
 
