@@ -486,28 +486,35 @@ def search(assessment: Any, rulebase: RuleBase | None = None, limit: int = MAX_C
     base = base_trial.outcome
     order = list(leaf_paths())
 
-    singles: list[Trial] = []
-    # single changes that leave the outcome alone but move what decides it: pair material
+    def moves(outcome: Outcome) -> bool:
+        """A counterfactual flips the verdict or moves the strategy to another rung."""
+        return outcome[:2] != base[:2]
+
+    changed: list[Trial] = []  # any change of verdict or strategy (service included)
+    # single changes that leave verdict and rung alone but move what decides them: pair material
     promising: dict[str, tuple[tuple[int, int], Trial]] = {}
     for path, value in _round_robin(dom.values, order, max_runs):
         trial = searcher.trial({path: value})
         if trial is None:
             continue
         if trial.outcome != base:
-            singles.append(trial)
+            changed.append(trial)
+        if moves(trial.outcome):
             continue
         score = _promise(trial, base_trial)
         if any(score) and (path not in promising or score > promising[path][0]):
             promising[path] = (score, trial)
+    singles = [t for t in changed if moves(t.outcome)]
 
-    single_outcomes = {t.outcome for t in singles}
+    single_outcomes = {t.outcome[:2] for t in singles}
     seeds = sorted(promising.items(), key=lambda item: (-item[1][0][0], -item[1][0][1],
                                                          order.index(item[0])))
     pairs: list[Trial] = []
     for (_, (_, a)), (_, (_, b)) in itertools.combinations(seeds[:MAX_PAIR_SEEDS], 2):
         trial = searcher.trial({**a.changes, **b.changes})
-        # minimal only: no single change reaches this outcome
-        if trial is not None and trial.outcome != base and trial.outcome not in single_outcomes:
+        # minimal only: no single change reaches this verdict and rung
+        if trial is not None and moves(trial.outcome) and \
+                trial.outcome[:2] not in single_outcomes:
             pairs.append(trial)
 
     chosen = _select(singles + pairs, base, rb, order, limit)
@@ -515,7 +522,7 @@ def search(assessment: Any, rulebase: RuleBase | None = None, limit: int = MAX_C
                         "strategy": None if t.outcome[1] is None and t.outcome[2] is None
                         else {"rung": t.outcome[1], "service": t.outcome[2]}}
                        for t in chosen]
-    decisive = {next(iter(t.changes)) for t in singles}
+    decisive = {next(iter(t.changes)) for t in changed}
     sensitivity = [{"path": p, "decisive": p in decisive} for p in order]
     return SearchResult(counterfactuals, sensitivity, searcher.runs,
                         sum(len(v) for v in dom.values.values()), searcher.errors)
@@ -525,7 +532,7 @@ def _select(trials: list[Trial], base: Outcome, rb: RuleBase, order: list[str],
             limit: int) -> list[Trial]:
     """A short, varied list: one change set per path set and outcome (the value nearest the
     current answer), fewest changes first; outcomes taken in turn from each kind of change
-    (a better verdict, another rung, a worse verdict, another service on the same rung)."""
+    (a better verdict, another rung with the same verdict, a worse verdict)."""
     precedence: list[str] = list(rb.knowledge.ladder.verdict_precedence)  # worst first
     rungs = [r.id for r in rb.knowledge.ladder.rungs]
     by_outcome: dict[Outcome, list[Trial]] = {}
