@@ -18,7 +18,7 @@ from engine.web import Settings, create_app
 from engine.wizard import fields
 
 with warnings.catch_warnings():  # starlette warns that its client will move to httpx2
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 BASE = "http://127.0.0.1"

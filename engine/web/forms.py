@@ -199,6 +199,7 @@ def view(sub_values: Mapping[str, Any], errors: Mapping[str, str],
                 "f": f, "id": f"q-{f.name}", "name": f.name, "value": sub_values.get(f.name, ""),
                 "error": errors.get(f.path, ""), "note": condition_note(f),
                 "default": "" if f.required else _default_text(f),
+                "empty": _empty_text(f), "bounds": _bounds_text(f.bounds),
             }
             if f.kind == "criteria":
                 item["rows"] = _criteria_rows(f, sub_values, errors, criteria_rows)
@@ -206,6 +207,26 @@ def view(sub_values: Mapping[str, Any], errors: Mapping[str, str],
         out.append({"number": number, "section": section, "questions": items,
                     "id": f"phase-{section.id}"})
     return out
+
+
+def _empty_text(f: Field) -> str:
+    """What leaving a text box empty means, in words."""
+    if f.required:
+        return ""
+    if f.kind in ("criteria", "list"):
+        return "Leave empty for none."
+    if f.default is None:
+        return "Leave empty if unknown."
+    return f"Leave empty to use the default, {f.show(f.default)}."
+
+
+def _bounds_text(bounds: str) -> str:
+    words = {">=": "{} or more", ">": "more than {}", "<=": "{} or less", "<": "less than {}"}
+    out = []
+    for part in filter(None, (b.strip() for b in bounds.split(","))):
+        sign, _, value = part.partition(" ")
+        out.append(words.get(sign, sign + " {}").format(value))
+    return " and ".join(out)
 
 
 def _default_text(f: Field) -> str:
