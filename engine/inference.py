@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import itertools
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -165,7 +166,12 @@ class Compiled:
 
 
 class Session:
-    """One case's working memory; always closed, so sessions never pile up (limit: 1,024)."""
+    """One case's working memory; always closed, so sessions never pile up (limit: 1,024).
+
+    Sessions run one at a time per process: durable_rules is not safe across threads (DESIGN.md
+    saw segfaults), and actions report to the one current Run. A web server's worker threads
+    therefore queue here; parallelism comes from processes.
+    """
 
     def __init__(self, compiled: Compiled, sid: str) -> None:
         self.compiled = compiled
@@ -173,6 +179,7 @@ class Session:
         self.run = Run()
 
     def __enter__(self) -> Session:
+        _LOCK.acquire()
         self.compiled.current = self.run
         return self
 
@@ -182,6 +189,8 @@ class Session:
             _host().delete_state(self.compiled.name, self.sid)
         except Exception:  # noqa: BLE001 - a session with no state is fine to lose
             pass
+        finally:
+            _LOCK.release()
 
     def assert_facts(self, facts_by_kind: dict[str, list[dict[str, Any]]]) -> None:
         """Assert a batch, then the facts its actions derived, round by round, until quiet.
@@ -215,6 +224,7 @@ def describe(kind: str, fact: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- the process's one Host
 
 _HOST: Any = None
+_LOCK = threading.RLock()
 
 
 def _host() -> Any:
@@ -245,6 +255,7 @@ _COMPILED: dict[int, Compiled] = {}
 def compiled_for(rulebase: RuleBase) -> Compiled:
     """Compile each RuleBase object once per process (durable cannot unregister a ruleset)."""
     key = id(rulebase)
-    if key not in _COMPILED:
-        _COMPILED[key] = Compiled(rulebase)
-    return _COMPILED[key]
+    with _LOCK:
+        if key not in _COMPILED:
+            _COMPILED[key] = Compiled(rulebase)
+        return _COMPILED[key]

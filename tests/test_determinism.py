@@ -55,3 +55,16 @@ def test_assessment_id_carries_the_time() -> None:
     when = timestamp_of(decision["assessment_id"])
     assert when is not None
     assert abs((datetime.now(UTC) - when).total_seconds()) < 60
+
+
+def test_threads_queue_for_the_engine_and_get_their_own_decisions() -> None:
+    """A web server calls assess from worker threads: each must get its own case's decision."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = ["support-ticket-routing.yaml", "churn-idea.yaml", "invoice-approval-rules.yaml",
+             "policy-assistant.yaml"] * 6
+    expected = {name: strip_id(assess_files(EXAMPLES / name).decision_json) for name in set(names)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda n: (n, assess_files(EXAMPLES / n).decision_json), names))
+    for name, raw in results:
+        assert strip_id(raw) == expected[name], name
