@@ -334,6 +334,9 @@ def _numeric(path: str, base: type, info: Any, current: Any, leaves: list[Leaf],
             if (ge is not None and v < ge) or (gt is not None and v <= gt):
                 continue
             values.add(v)
+    if not values and current is None:  # only tested for presence: any allowed value will do
+        values.add(ge if ge is not None else (gt + 1 if gt is not None else 1))
+        values = {int(v) if base is int else float(v) for v in values}
     values.discard(current)
     if current is None:
         return sorted(values)

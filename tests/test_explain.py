@@ -371,3 +371,32 @@ def test_text_lists_blockers_when_nothing_small_helps() -> None:
     assert len(blockers) >= 3
     assert f"{len(blockers)} blockers stand in the way" in text
     assert all(f["rule"] in text for f in blockers)
+
+
+def test_domain_follows_the_rule_base_not_the_code(tmp_path: Path) -> None:
+    """Move a threshold in a copy of the rule base: the search moves with it."""
+    import shutil
+
+    from engine.rulebase import load_rulebase
+
+    root = default_rulebase().root
+    for folder in ("rules", "knowledge"):
+        shutil.copytree(root / folder, tmp_path / folder)
+    data = tmp_path / "rules" / "data.yaml"
+    text = data.read_text()
+    assert "data.labeled_examples: {lt: 100}" in text
+    data.write_text(text.replace("data.labeled_examples: {lt: 100}",
+                                 "data.labeled_examples: {lt: 3333}"))
+    rb = load_rulebase(tmp_path)
+    assessment = assess({"answers": default_rulebase().baseline}, rb)
+    assert assessment.decision["input"]["answers"]["data"]["labeled_examples"] < 3333
+    values = domain(assessment, rb).values["data.labeled_examples"]
+    assert 3333 in values
+    assert 3333 not in domain(assess({"answers": default_rulebase().baseline})).values[
+        "data.labeled_examples"]
+    result = explain(assessment, rb)
+    for cf in result["counterfactuals"]:
+        doc = {"answers": copy.deepcopy(default_rulebase().baseline)}
+        for path, value in cf["changes"].items():
+            _set(doc["answers"], path, value)
+        assert _outcome(assess(doc, rb).decision) == (cf["verdict"], cf["strategy"])
