@@ -400,3 +400,21 @@ def test_domain_follows_the_rule_base_not_the_code(tmp_path: Path) -> None:
         for path, value in cf["changes"].items():
             _set(doc["answers"], path, value)
         assert _outcome(assess(doc, rb).decision) == (cf["verdict"], cf["strategy"])
+
+
+def test_same_explanation_in_every_process() -> None:
+    """Set and dict order must not leak into the output: two hash seeds, same bytes."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        run = subprocess.run([sys.executable, "-m", "engine.cli", "explain",
+                              str(EXAMPLES / "support-ticket-routing.yaml"), "-f", "json"],
+                             capture_output=True, env=env, check=False)
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout)
+    assert outputs[0] == outputs[1]
+    assert json.loads(outputs[0])["counterfactuals"]
