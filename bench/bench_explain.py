@@ -11,6 +11,7 @@ counterfactual search and the why / why-not passes. Figures are printed, never a
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -118,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ncases: {len(rows)}; median of medians {statistics.median(medians):.3f} s; "
           f"worst {worst:.3f} s; engine runs per case {runs / len(rows):.1f}; "
           f"search cost per run {per_run:.1f} ms")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {os.cpu_count()} CPUs, 1-minute load average {load:.2f} at the end "
+          "(explain is single-threaded: a loaded machine stretches every figure)")
     print(f"target < {TARGET_SECONDS:g} s per case: "
           + ("met" if not over else f"missed by {', '.join(map(str, over))}"))
     return 0
