@@ -19,9 +19,15 @@ from engine.report.html import templates_dir
 EPOCH_FALLBACK = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+# Added to a decision only for the report (by `assess --format pdf`), never part of it.
+REPORT_ONLY_KEYS = ("explanation", "counterfactuals")
+
+
 def canonical_json(decision: Mapping[str, Any]) -> bytes:
     """The decision JSON exactly as `assess --format json` writes it (sorted keys, indented,
-    UTF-8, final newline), using the core helper when present so the bytes always agree."""
+    UTF-8, final newline), using the core helper when present so the bytes always agree.
+    Report-only additions such as the explanation are left out: they are not the decision."""
+    decision = {k: v for k, v in decision.items() if k not in REPORT_ONLY_KEYS}
     try:
         from engine.canonical import pretty_bytes
     except ImportError:
