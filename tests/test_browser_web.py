@@ -256,7 +256,10 @@ def test_phone_width_has_no_sideways_scrolling(browser: Any, server: str, shots:
     frame = page.frame_locator("iframe.report-frame")
     assert "ML project assessment".lower() in frame.locator("body").inner_text(
         timeout=15000).lower()
-    page.screenshot(path=str(shots / "result-phone.png"), full_page=True)
+    page.screenshot(path=str(shots / "result-phone.png"))
+    # Chromium leaves iframes blank in full-page captures: scroll to the report and capture it
+    page.locator("iframe.report-frame").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "result-phone-report.png"))
     page.get_by_role("link", name="Open the full report on its own page").click()
     page.wait_for_url(re.compile(r"/report\.html$"))
     assert HOSTILE in page.locator("h1").first.inner_text()

@@ -365,3 +365,38 @@ def test_serve_refuses_a_public_address_without_token(monkeypatch: pytest.Monkey
     assert "refusing to serve on 0.0.0.0 without an access token" in result.stderr
     short = CliRunner().invoke(cli, ["serve", "--token", "abc"])
     assert short.exit_code == 2 and "at least 8 characters" in short.stderr
+
+
+def test_serve_command_runs_a_loopback_server(tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, MLADVISOR_HOME=str(tmp_path / "home"))
+    env.pop("MLADVISOR_TOKEN", None)
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "mladvisor"), "serve",
+                             "--port", str(port)],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert page.status_code == 200 and "Assess an ML project" in page.text
+        assert "server" not in page.headers  # no version banner
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert f"serving the questionnaire on http://127.0.0.1:{port}/" in proc.stderr.read()
