@@ -514,7 +514,8 @@ def search(assessment: Any, rulebase: RuleBase | None = None, limit: int = MAX_C
                                                          order.index(item[0])))
     pairs: list[Trial] = []
     for (_, (_, a)), (_, (_, b)) in itertools.combinations(seeds[:MAX_PAIR_SEEDS], 2):
-        trial = searcher.trial({**a.changes, **b.changes})
+        both = {**a.changes, **b.changes}
+        trial = searcher.trial({p: both[p] for p in sorted(both, key=order.index)})
         # minimal only: no single change reaches this verdict and rung
         if trial is not None and moves(trial.outcome) and \
                 trial.outcome[:2] not in single_outcomes:

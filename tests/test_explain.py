@@ -51,6 +51,10 @@ def _variants() -> dict[str, dict[str, Any]]:
     _set(edge, "problem.deployment_target", "edge")
     _set(edge, "data.labeled_examples", 40)
     out["edge-few-labels"] = edge
+    warnings = copy.deepcopy(base)
+    _set(warnings, "data.quality", "unknown")
+    _set(warnings, "problem.latency_p95_ms", 100)
+    out["two-warnings"] = warnings
     return out
 
 
@@ -155,6 +159,18 @@ def test_no_hypothesis_breaks_the_engine(name: str) -> None:
     assert found.errors == []
     assert found.runs >= found.candidates or found.runs >= 64
     assert found.counterfactuals == result["counterfactuals"]
+
+
+def test_two_warnings_need_a_pair() -> None:
+    """Two warnings hold the verdict at proceed-with-conditions; clearing both proceeds, and
+    the pair lists its changes in questionnaire order."""
+    assessment, result = _case("variant:two-warnings")
+    assert assessment.decision["verdict"] == "proceed-with-conditions"
+    pairs = [cf for cf in result["counterfactuals"] if len(cf["changes"]) == 2]
+    proceed = [cf for cf in pairs if cf["verdict"] == "proceed"]
+    assert proceed, pairs
+    assert list(proceed[0]["changes"]) == ["problem.latency_p95_ms", "data.quality"]
+    assert result["counterfactuals"][0] is proceed[0]  # a better verdict comes first
 
 
 def test_counterfactuals_are_deterministic() -> None:
