@@ -90,6 +90,11 @@ def diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
         "findings": {
             "added": [_finding(f) for r, f in rules_b.items() if r not in rules_a],
             "removed": [_finding(f) for r, f in rules_a.items() if r not in rules_b],
+            # still raised, on other facts (e.g. a count that moved between milestones)
+            "changed": [_finding(f) | {"facts": {"from": rules_a[r].get("facts"),
+                                                 "to": f.get("facts")}}
+                        for r, f in rules_b.items()
+                        if r in rules_a and rules_a[r].get("facts") != f.get("facts")],
         },
         "verdict": {"from": a.get("verdict"), "to": b.get("verdict"),
                     "changed": a.get("verdict") != b.get("verdict")},
@@ -136,9 +141,15 @@ def render_text(result: Mapping[str, Any], name_a: str = "A", name_b: str = "B")
     else:
         lines.append(f"Answers changed ({len(answers)}):")
         lines.extend(f"  {c['path']}: {_show(c['from'])} -> {_show(c['to'])}" for c in answers)
-    for kind, mark in (("added", "+"), ("removed", "-")):
+    for kind, mark in (("added", "+"), ("removed", "-"), ("changed", "~")):
         items = result["findings"][kind]
         lines.append("")
         lines.append(f"Findings {kind} ({len(items)}):" if items else f"Findings {kind}: none")
-        lines.extend(f"  {mark} [{f['severity']}] {f['title']} ({f['rule']})" for f in items)
+        for f in items:
+            lines.append(f"  {mark} [{f['severity']}] {f['title']} ({f['rule']})")
+            if kind == "changed":
+                before, after = f["facts"]["from"] or {}, f["facts"]["to"] or {}
+                lines.extend(f"      {k}: {_show(before.get(k))} -> {_show(after.get(k))}"
+                             for k in sorted(set(before) | set(after))
+                             if before.get(k) != after.get(k))
     return "\n".join(lines) + "\n"

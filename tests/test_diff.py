@@ -58,11 +58,29 @@ def test_two_answers_files_json(milestones: tuple[Path, Path]) -> None:
     assert data["strategy"]["from"]["rung"] == "pre-built"
 
 
+def test_findings_raised_on_other_facts(tmp_path: Path) -> None:
+    """A finding present at both milestones but on different facts is 'changed', with the
+    facts that moved."""
+    before = copy.deepcopy(default_rulebase().baseline)
+    before["data"]["labeled_examples"] = 40
+    after = copy.deepcopy(before)
+    after["data"]["labeled_examples"] = 60
+    a, b = _write(tmp_path / "a.yaml", before), _write(tmp_path / "b.yaml", after)
+    data = json.loads(_run(str(a), str(b), "-f", "json").output)
+    changed = {f["rule"]: f for f in data["findings"]["changed"]}
+    assert "data.too-few-labels" in changed
+    facts = changed["data.too-few-labels"]["facts"]
+    assert facts["from"]["data.labeled_examples"] == 40
+    assert facts["to"]["data.labeled_examples"] == 60
+    assert "data.too-few-labels" not in {f["rule"] for f in data["findings"]["added"]}
+    assert "\n      data.labeled_examples: 40 -> 60\n" in _run(str(a), str(b)).output
+
+
 def test_same_file_has_no_changes() -> None:
     file = str(EXAMPLES / "review-sentiment.yaml")
     data = json.loads(_run(file, file, "-f", "json").output)
     assert data["answers"] == []
-    assert data["findings"] == {"added": [], "removed": []}
+    assert data["findings"] == {"added": [], "removed": [], "changed": []}
     assert data["verdict"]["changed"] is False and data["strategy"]["changed"] is False
 
 
