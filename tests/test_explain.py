@@ -434,3 +434,12 @@ def test_same_explanation_in_every_process() -> None:
         outputs.append(run.stdout)
     assert outputs[0] == outputs[1]
     assert json.loads(outputs[0])["counterfactuals"]
+
+
+def test_cli_limit() -> None:
+    file = str(EXAMPLES / "support-ticket-routing.yaml")
+    full = json.loads(CliRunner().invoke(cli, ["explain", file, "-f", "json"]).output)
+    short = json.loads(CliRunner().invoke(cli, ["explain", file, "-f", "json", "-n", "3"]).output)
+    assert len(full["counterfactuals"]) > 3
+    assert short["counterfactuals"] == full["counterfactuals"][:3]
+    assert CliRunner().invoke(cli, ["explain", file, "-n", "-1"]).exit_code == 2

@@ -23,9 +23,11 @@ def _json(data: object) -> str:
               help="Benchmark results of candidate solutions (CSV or JSON).")
 @click.option("--drift", "-d", type=_FILE,
               help="Drift summary of a deployed model (mladvisor.drift/1 JSON).")
+@click.option("--limit", "-n", type=click.IntRange(0, 50), default=10, show_default=True,
+              help="At most this many counterfactuals.")
 @format_option(["text", "json"], "text")
 @out_option
-def explain(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
+def explain(answers: Path, benchmarks: Path | None, drift: Path | None, limit: int, fmt: str,
             out: Path | None) -> None:
     """Explain the decision on ANSWERS: why, why not, and what would change it.
 
@@ -41,7 +43,7 @@ def explain(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str
     from engine.explain import explain as explain_assessment
 
     assessment = assess_files(answers, benchmarks, drift)
-    result = explain_assessment(assessment)
+    result = explain_assessment(assessment, limit=limit)
     if fmt == "json":
         emit(_json(result), out)
     else:
