@@ -16,10 +16,11 @@ ANSWERS = sorted(p for p in EXAMPLES.glob("*.y*ml") if p.suffix in (".yaml", ".y
 
 
 def evidence_for(answers: Path, kind: str) -> Path | None:
-    """Evidence files beside an example share its stem: x.yaml, x.benchmarks.csv, x.drift.json."""
-    for candidate in sorted(EXAMPLES.glob(f"{answers.stem}*")):
-        if candidate != answers and kind in candidate.name and candidate.suffix in (
-                ".csv", ".json"):
+    """Evidence for an example: examples/evidence/<word>-<kind>*.{csv,json} where <word> is
+    part of the example's name (ticket-benchmarks.csv serves support-ticket-routing.yaml)."""
+    for candidate in sorted((EXAMPLES / "evidence").glob(f"*{kind}*")):
+        word = candidate.stem.split(f"-{kind}")[0]
+        if candidate.suffix in (".csv", ".json") and word and word in answers.stem:
             return candidate
     return None
 
@@ -37,6 +38,10 @@ def test_example_renders_html_and_pdf(answers: Path) -> None:
                                   drift=evidence_for(answers, "drift"))
     decision = assessment.decision
     name = decision["project"]["name"]
+    if evidence_for(answers, "bench"):
+        assert decision["input"]["benchmarks"]
+    if evidence_for(answers, "drift"):
+        assert decision["input"]["drift"]
 
     html = render_html(decision).decode("utf-8")
     assert "<!DOCTYPE html>" in html and 'id="appendix"' in html
@@ -51,6 +56,10 @@ def test_example_renders_html_and_pdf(answers: Path) -> None:
     strategy = decision.get("strategy") or {}
     if strategy.get("rung"):
         assert strategy["rung"] in first
+    if decision["input"].get("benchmarks"):
+        assert "Candidates against success criteria" in html
+    if decision["input"].get("drift"):
+        assert "Drift per feature" in html
 
 
 HOSTILE = Path(__file__).parent / "fixtures" / "report" / "answers-hostile.yaml"
