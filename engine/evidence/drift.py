@@ -206,7 +206,7 @@ def compute_drift(reference: Path, current: Path, options: Options | None = None
     if ref_rows == 0:
         raise InputError(str(reference), "", "expected at least one data row", "no rows")
     ref_table = ref_sample.table(ref_src.schema)
-    _prepare(columns, ref_table, ref_rows)
+    _prepare(columns, ref_table)
     labels.prepare(ref_table, by_name)
 
     # Second reference pass: binned counts and labels. A reference the sample holds whole is
@@ -426,7 +426,7 @@ def _scan(batch: pa.RecordBatch, columns: list[Column], which: str, sample: Rese
                     side.counts[key] += count
 
 
-def _prepare(columns: list[Column], ref_table: pa.Table, ref_rows: int) -> None:
+def _prepare(columns: list[Column], ref_table: pa.Table) -> None:
     """Between the passes: decide kinds and bin edges from the reference and its sample."""
     import numpy as np
 
@@ -449,7 +449,7 @@ def _prepare(columns: list[Column], ref_table: pa.Table, ref_rows: int) -> None:
         column.grid = (low, step, int(math.ceil((high - low) / step)) + 1)
         deciles = np.quantile(values, np.linspace(0, 1, PSI_BINS + 1)[1:-1])
         column.decile_edges = np.unique(deciles)
-        if ref_rows <= SMALL_REFERENCE_ROWS:
+        if ref.count <= SMALL_REFERENCE_ROWS:
             column.ks_values = np.unique(values)
 
 
