@@ -77,4 +77,6 @@ class DriftSummary(_Strict):
     multivariate: Multivariate | None = Field(default=None, description="Domain classifier.")
     thresholds: dict[str, float] | None = Field(default=None, description="Thresholds used.")
 
-    model_config = ConfigDict(extra="forbid", validate_default=True, populate_by_name=True)
+    # Dumps use the alias, so `model_dump()` gives back "schema" as written.
+    model_config = ConfigDict(extra="forbid", validate_default=True, populate_by_name=True,
+                              serialize_by_alias=True)
