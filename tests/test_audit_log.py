@@ -162,7 +162,7 @@ def test_signing_with_generated_key(home: Path) -> None:
     record = log.get(rid)
     assert record["key_id"] == key_id and record["signature"]
     summary = log.verify()
-    assert summary["signed"] == 1 and summary["keys"] == "stored in the log"
+    assert summary["signed"] == 1 and summary["keys"] == "trusted"  # its .pub is in home/keys
     checkpoint = log.checkpoint()
     assert checkpoint["key_id"] == key_id and checkpoint["signature"]
     with pytest.raises(InputError):

@@ -171,6 +171,12 @@ def compare(old: dict[str, Any], new: dict[str, Any], old_rb: Any, new_rb: Any
             changes.append({"what": "finding severity", "rule": rule_id,
                             "from": a.get("severity"), "to": b.get("severity"),
                             "why": [_why(rule_id, rule_changes, roots)]})
+            continue
+        fields = [k for k in sorted(set(a) | set(b)) if k != "severity"
+                  and canonical_json(a.get(k)) != canonical_json(b.get(k))]
+        if fields:
+            changes.append({"what": "finding changed", "rule": rule_id, "fields": fields,
+                            "why": [_why(rule_id, rule_changes, roots)]})
     old_opts = {(o.get("rung"), o.get("service")): o.get("status")
                 for o in old.get("options") or []}
     new_opts = {(o.get("rung"), o.get("service")): o.get("status")
@@ -179,6 +185,12 @@ def compare(old: dict[str, Any], new: dict[str, Any], old_rb: Any, new_rb: Any
         if old_opts.get(key) != new_opts.get(key):
             changes.append({"what": "option", "rung": key[0], "service": key[1],
                             "from": old_opts.get(key), "to": new_opts.get(key)})
+    covered = {"assessment_id", "verdict", "strategy", "findings", "options", "trace",
+               "rulebase", "engine_version"}
+    other = [k for k in sorted(set(old) | set(new)) if k not in covered
+             and canonical_json(old.get(k)) != canonical_json(new.get(k))]
+    if other:
+        changes.append({"what": "other", "fields": other, "why": causes})
     return changes
 
 

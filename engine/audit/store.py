@@ -320,7 +320,8 @@ class AuditLog:
         if signer is not None:
             head["key_id"] = signer.key_id
             head["signature"] = signer.sign(signed_bytes(head))
-        tmp = self.head_path.with_name(f".{self.head_path.name}.{os.getpid()}.tmp")
+        tmp = self.head_path.with_name(
+            f".{self.head_path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             tmp.write_bytes(dump_checkpoint(head))
             os.replace(tmp, self.head_path)
@@ -408,10 +409,15 @@ class AuditLog:
 
         `checkpoint`/`checkpoints` are checkpoint dicts or file paths; with `saved` the head
         file beside the log and the checkpoints kept in home/checkpoints are checked too.
-        `trusted` maps key ids to public keys kept outside the log (see verify.verify_log).
+        `trusted` maps key ids to public keys kept outside the log (default: the *.pub files in
+        home/keys; pass {} to check signatures against the keys stored in the log only).
         """
         from engine.audit.checkpoint import saved_checkpoints
+        from engine.audit.signing import trusted_keys
         from engine.audit.verify import verify_log
+
+        if trusted is None:
+            trusted = trusted_keys(self.home)
 
         found = list(checkpoints or [])
         if checkpoint is not None:

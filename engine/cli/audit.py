@@ -253,6 +253,10 @@ def _replay_text(results: list[dict[str, Any]]) -> str:
             elif what == "option":
                 text = (f"option {change['rung']}/{change['service']}: {change['from']} -> "
                         f"{change['to']}")
+            elif what == "finding changed":
+                text = f"finding {change['rule']} changed: {', '.join(change['fields'])}"
+            elif what == "other":
+                text = f"also changed: {', '.join(change['fields'])}"
             else:
                 text = f"{what}: {change['rule']} ({change['severity']}) {change['title']}"
             lines.append(f"    {text}")
