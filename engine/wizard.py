@@ -9,6 +9,7 @@ The wizard reads and writes injected text streams, so tests drive it without a t
 
 from __future__ import annotations
 
+import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -292,7 +293,12 @@ def ordered(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def dump_answers(doc: Mapping[str, Any]) -> str:
+DEFAULTED_NOTE = "# Left at their default (the report lists them as defaulted): "
+
+
+def dump_answers(doc: Mapping[str, Any], defaulted: Iterable[str] = ()) -> str:
+    """The answers file; questions answered with Enter (the default) are named in a comment,
+    so that the report still lists them as defaulted and --resume does not ask them again."""
     import yaml
 
     def tidy(value: Any) -> Any:
@@ -305,8 +311,22 @@ def dump_answers(doc: Mapping[str, Any]) -> str:
         return value
 
     header = "# mladvisor answers file, written by `mladvisor questionnaire`\n"
-    return header + yaml.safe_dump(tidy(ordered(doc)), sort_keys=False, allow_unicode=True,
+    text = header + yaml.safe_dump(tidy(ordered(doc)), sort_keys=False, allow_unicode=True,
                                    default_flow_style=False, width=100)
+    left = [f.path for f in fields() if f.path in set(defaulted) and not has_path(doc, f.path)]
+    if left:
+        text += DEFAULTED_NOTE + ", ".join(left) + "\n"
+    return text
+
+
+def read_defaulted(text: str) -> set[str]:
+    """The questions a saved answers file says were left at their default."""
+    known = {f.path for f in fields()}
+    out: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith(DEFAULTED_NOTE):
+            out.update(p.strip() for p in line[len(DEFAULTED_NOTE):].split(","))
+    return out & known
 
 
 def check_document(raw: Any, source: str) -> dict[str, Any]:
@@ -420,6 +440,9 @@ def _describe(f: Field) -> str:
 
 # ------------------------------------------------------------------ the terminal wizard
 
+DEFAULTED = object()  # the person pressed Enter: the model's default applies
+
+
 class InputEnded(Exception):
     """The input stream ended before the questionnaire did (progress is kept)."""
 
@@ -428,15 +451,18 @@ class InputEnded(Exception):
 class Wizard:
     """Asks the questionnaire phase by phase on `stdin`/`out`, validating every answer.
 
-    `answers` holds what is already known (a resumed file); `on_progress` is called with the
-    whole document after every answer so that an interrupted session can be resumed.
+    `answers` holds what is already known (a resumed file) and `defaulted` the questions already
+    answered with Enter; those are left out of the document so that the report lists them as
+    defaulted. `on_progress(answers, defaulted)` is called after every answer so that an
+    interrupted session can be resumed.
     """
 
     stdin: TextIO
     out: TextIO
     answers: dict[str, Any] = field(default_factory=dict)
-    on_progress: Callable[[dict[str, Any]], None] | None = None
+    on_progress: Callable[[dict[str, Any], list[str]], None] | None = None
     source: str = "<answer>"
+    defaulted: set[str] = field(default_factory=set)
 
     def say(self, text: str = "") -> None:
         self.out.write(text + "\n")
@@ -445,11 +471,25 @@ class Wizard:
     def read(self, prompt: str) -> str:
         self.out.write(prompt)
         self.out.flush()
+        if self.stdin is sys.stdin and sys.stdin.isatty():
+            return self._read_terminal()
         line = self.stdin.readline()
         if not line:
             self.say()
             raise InputEnded
         return line.rstrip("\r\n")
+
+    def _read_terminal(self) -> str:
+        """A real terminal gets line editing (readline) where the platform has it."""
+        try:
+            import readline  # noqa: F401
+        except ImportError:
+            pass
+        try:
+            return input()
+        except EOFError:
+            self.say()
+            raise InputEnded from None
 
     def run(self) -> dict[str, Any]:
         """Ask every applicable question not yet answered, review, and return the answers."""
@@ -458,7 +498,7 @@ class Wizard:
         all_sections = sections()
         for number, (section, section_fields) in enumerate(all_sections, start=1):
             pending = [f for f in section_fields
-                       if not has_path(self.answers, f.path) or not is_asked(f, self.answers)]
+                       if not self._answered(f) or not is_asked(f, self.answers)]
             if not any(is_asked(f, self.answers) for f in pending):
                 self._drop_skipped(section_fields)
                 continue
@@ -471,8 +511,12 @@ class Wizard:
         self.review()
         return self.answers
 
+    def _answered(self, f: Field) -> bool:
+        return has_path(self.answers, f.path) or f.path in self.defaulted
+
     def _check_resumed(self) -> None:
         """Resumed answers are validated too; an invalid one is dropped and asked again."""
+        self.defaulted = {p for p in self.defaulted if not has_path(self.answers, p)}
         for f in fields():
             value = get_path(self.answers, f.path)
             if value is _MISSING:
@@ -488,12 +532,14 @@ class Wizard:
         for f in section_fields:
             if not is_asked(f, self.answers):
                 drop_path(self.answers, f.path)
+                self.defaulted.discard(f.path)
 
     def _visit(self, f: Field) -> None:
         if not is_asked(f, self.answers):
             drop_path(self.answers, f.path)
+            self.defaulted.discard(f.path)
             return
-        if has_path(self.answers, f.path):
+        if self._answered(f):
             return
         self.ask(f)
 
@@ -511,7 +557,12 @@ class Wizard:
             value = self._ask_criteria(f, current if isinstance(current, list) else None)
         else:
             value = self._ask_value(f, current)
-        set_path(self.answers, f.path, value)
+        if value is DEFAULTED:
+            drop_path(self.answers, f.path)
+            self.defaulted.add(f.path)
+        else:
+            set_path(self.answers, f.path, value)
+            self.defaulted.discard(f.path)
         self._progress()
 
     def _prompt(self, f: Field, current: Any) -> str:
@@ -538,12 +589,14 @@ class Wizard:
             text = self.read(self._prompt(f, current))
             if not text.strip() and current is not _MISSING and current is not None:
                 return current
+            if not text.strip() and not f.required:
+                return DEFAULTED
             try:
                 return f.parse(text, self.source)
             except InputError as error:
                 self.say(f"  ! {_reason(error)}. Please try again.")
 
-    def _ask_criteria(self, f: Field, current: list[Any] | None) -> list[dict[str, Any]]:
+    def _ask_criteria(self, f: Field, current: list[Any] | None) -> Any:
         if current:
             self.say(f"  Current: {f.show(current)}")
             keep = self.read("  Keep these criteria? [yes/no; Enter keeps them] > ")
@@ -575,7 +628,7 @@ class Wizard:
             except InputError as error:
                 criteria.pop()
                 self.say(f"  ! {_reason(error)}. That criterion was not added.")
-        return criteria
+        return criteria or DEFAULTED
 
     def _ask_part(self, prompt: str, parse: Callable[[str], Any]) -> Any:
         while True:
@@ -587,7 +640,7 @@ class Wizard:
 
     def _progress(self) -> None:
         if self.on_progress is not None:
-            self.on_progress(ordered(self.answers))
+            self.on_progress(ordered(self.answers), sorted(self.defaulted))
 
     def review(self) -> None:
         """Show every answer; let the person change any of them before saving."""
@@ -621,8 +674,11 @@ class Wizard:
             self.say(section.title)
             for f in shown:
                 numbered.append(f)
-                value = get_path(self.answers, f.path, None)
-                self.say(f"  {len(numbered):>2}. {f.question} {f.show(value)}")
+                if f.path in self.defaulted:
+                    shown_value = f"{f.show(f.default)} (default)"
+                else:
+                    shown_value = f.show(get_path(self.answers, f.path, None))
+                self.say(f"  {len(numbered):>2}. {f.question} {shown_value}")
         return numbered
 
 

@@ -96,6 +96,12 @@ def test_scripted_session_validates_skips_and_writes_answers(tmp_path: Path) -> 
     assert a.problem.requests_per_month == 200000
     assert a.data.labeled_examples == 12000
     assert a.monitoring.sensitive_attributes == ["region", "age band"]
+    # Enter took the default: the answer is left out so the report lists it as defaulted
+    assert "stage" not in doc["project"] and "project.stage" in loaded.defaulted
+    assert "problem.latency_p95_ms" in loaded.defaulted
+    assert "# Left at their default (the report lists them as defaulted): project.stage, " \
+        "problem.latency_p95_ms" in out.read_text()
+    assert "Where is the project today? idea (default)" in said
     assert not (tmp_path / "answers.yaml.partial").exists()
     assert result.stdout == ""  # the answers went to the file, questions to stderr
 
@@ -216,11 +222,24 @@ def test_assess_no_record_leaves_the_log_alone(tmp_path: Path, home: Path) -> No
 def test_wizard_runs_on_injected_streams() -> None:
     progress: list[dict] = []
     out = io.StringIO()
-    wizard = Wizard(stdin=io.StringIO(feed(SESSION)), out=out, on_progress=progress.append)
+    wizard = Wizard(stdin=io.StringIO(feed(SESSION)), out=out,
+                    on_progress=lambda doc, left: progress.append(doc))
     doc = wizard.run()
     assert parse_answers(doc).answers.business.kpi == "median time to first response"
     # progress is reported after each answer, growing one answer at a time
     assert progress[0]["project"] == {"name": "Ticket routing"}
     assert len(progress) >= len([f for f in fields()]) - 3
+    assert "project.stage" in wizard.defaulted and "stage" not in doc["project"]
     assert "Which business problem should this solve?" in out.getvalue()
     assert "One or two sentences, in business terms" in out.getvalue()  # help is shown
+
+
+def test_resuming_a_finished_file_asks_nothing_but_the_review(tmp_path: Path) -> None:
+    out = tmp_path / "a.yaml"
+    assert run(["--out", str(out)], SESSION).exit_code == 0
+    again = tmp_path / "b.yaml"
+    result = run(["--resume", str(out), "--out", str(again)], REVIEW)
+    assert result.exit_code == 0, result.output
+    assert "== Phase" not in result.stderr and "== Review ==" in result.stderr
+    assert again.read_text() == out.read_text()
+    assert out.read_text().count("# Left at their default") == 1

@@ -27,27 +27,30 @@ def run_wizard(stdin: TextIO, prompts: TextIO, out: Path | None, resume: Path | 
     """The whole interactive session; split from the click command so tests can call it."""
     from engine.errors import InputError
     from engine.facts import parse_answers, read_document
-    from engine.wizard import InputEnded, Wizard, check_document, dump_answers
+    from engine.wizard import InputEnded, Wizard, check_document, dump_answers, read_defaulted
 
     answers: dict[str, Any] = {}
+    defaulted: set[str] = set()
     if resume is not None:
         answers = check_document(read_document(resume), str(resume))
+        defaulted = read_defaulted(resume.read_text(encoding="utf-8"))
     progress = progress_path(out, resume)
 
-    def save(doc: dict[str, Any]) -> None:
-        write_atomic(progress, dump_answers(doc).encode("utf-8"))
+    def save(doc: dict[str, Any], left: list[str]) -> None:
+        write_atomic(progress, dump_answers(doc, left).encode("utf-8"))
 
-    wizard = Wizard(stdin=stdin, out=prompts, answers=answers, on_progress=save)
+    wizard = Wizard(stdin=stdin, out=prompts, answers=answers, on_progress=save,
+                    defaulted=defaulted)
     if resume is not None:
         wizard.say(f"Resuming from {resume}: answered questions are not asked again.")
     try:
         doc = wizard.run()
     except (InputEnded, KeyboardInterrupt):
-        save(wizard.answers)
+        save(wizard.answers, sorted(wizard.defaulted))
         raise InputError("<stdin>", "", "the questionnaire was not finished; progress saved in "
                          f"{progress}, continue with --resume {progress}") from None
     parse_answers(doc, str(out or "<answers>"))
-    data = dump_answers(doc).encode("utf-8")
+    data = dump_answers(doc, wizard.defaulted).encode("utf-8")
     emit(data, out)
     if out is not None:
         wizard.say(f"Answers written to {out}.")
