@@ -325,3 +325,40 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(case: str, tmp_path:
                 "type-change": "column age"}.get(case)
     if expected:
         assert expected in stderr
+
+
+def test_identifier_columns_are_skipped_and_left_out_of_the_share(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.evidence.drift as drift_module
+
+    monkeypatch.setattr(drift_module, "MAX_CATEGORIES", 500)
+    rng = np.random.default_rng(24)
+    ref_frame, cur_frame = _frame(rng, 2000, shift=False), _frame(rng, 2000, shift=True)
+    ref_frame["ticket"] = [f"T{i}" for i in range(2000)]
+    cur_frame["ticket"] = [f"T{i}" for i in range(2000, 4000)]
+    ref = _write(ref_frame, tmp_path / "ref.parquet")
+    cur = _write(cur_frame, tmp_path / "cur.parquet")
+    doc = compute_drift(ref, cur)
+    ticket = next(f for f in doc["features"] if f["name"] == "ticket")
+    assert ticket["method"] == "skipped" and ticket["drifted"] is False
+    assert doc["share_drifted"] == pytest.approx(2 / 7, abs=1e-6)  # 7 tested columns
+    assert {k: v for k, v in _verdicts(doc).items() if k != "ticket"} == EXPECTED
+
+
+def test_progress_bar_only_when_stderr_is_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from engine.evidence.progress import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal, redirected = Terminal(), io.StringIO()
+    for stream in (terminal, redirected):
+        monkeypatch.setattr(sys, "stderr", stream)
+        with progress(1000, "reference 1/2") as bar:
+            bar.update(1000)
+    assert "reference 1/2" in terminal.getvalue()
+    assert redirected.getvalue() == ""

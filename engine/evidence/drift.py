@@ -73,6 +73,9 @@ GRID_STEP_STD = 0.005
 GRID_SPAN_STD = 10.0
 MAX_GRID_BINS = 50_000
 DISTINCT_CAP = 1000              # distinct numeric values counted exactly up to this many
+# A text column with more distinct values is an identifier or free text (Evidently reads it as
+# text, not as categories): it is reported as skipped and left out of the drifted share.
+MAX_CATEGORIES = 100_000
 REGRESSION_MIN_VALUES = 20       # a numeric target with more values (or fractions) is regression
 SEED = 0
 
@@ -234,11 +237,12 @@ def compute_drift(reference: Path, current: Path, options: Options | None = None
     cur_table = cur_sample.table(cur_src.schema)
 
     features = [_test(c, ref_table, cur_table, cur_rows) for c in columns]
-    drifted = sum(1 for f in features if f["drifted"])
-    share = drifted / len(features) if features else 0.0
+    tested = [f for f in features if f["method"] != "skipped"]
+    drifted = sum(1 for f in tested if f["drifted"])
+    share = drifted / len(tested) if tested else 0.0
     doc: dict[str, Any] = {
         "schema": SCHEMA_ID,
-        "dataset_drift": bool(features) and share >= DATASET_DRIFT_SHARE,
+        "dataset_drift": bool(tested) and share >= DATASET_DRIFT_SHARE,
         "share_drifted": round(share, 6),
         "features": features,
         "reference_rows": ref_rows,
@@ -404,8 +408,10 @@ def _scan(batch: pa.RecordBatch, columns: list[Column], which: str, sample: Rese
             finite = values[np.isfinite(values)]
             side.missing += len(values) - len(finite)
             _merge(side, finite)
+        elif side.counts is None:
+            side.missing += array.null_count
+            side.count += len(array) - array.null_count
         elif pa.types.is_dictionary(array.type):
-            assert side.counts is not None
             side.missing += array.null_count
             side.count += len(array) - array.null_count
             indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
@@ -418,12 +424,14 @@ def _scan(batch: pa.RecordBatch, columns: list[Column], which: str, sample: Rese
             strings = _strings(array)
             side.missing += strings.null_count
             side.count += len(strings) - strings.null_count
-            assert side.counts is not None
             counted = pc.value_counts(strings)
             for key, count in zip(counted.field("values").to_pylist(),
                                   counted.field("counts").to_pylist(), strict=True):
                 if key is not None:
                     side.counts[key] += count
+        if not column.arrow_numeric and side.counts is not None \
+                and len(side.counts) > MAX_CATEGORIES:
+            side.counts = None
 
 
 def _prepare(columns: list[Column], ref_table: pa.Table) -> None:
@@ -497,7 +505,11 @@ def _sig(value: float | None) -> float | None:
 def _test(column: Column, ref_table: pa.Table, cur_table: pa.Table, cur_rows: int) -> dict:
     ref, cur = column.ref, column.cur
     entry: dict[str, Any] = {"name": column.name, "kind": column.kind}
-    if ref.count == 0 or cur.count == 0:
+    if column.kind == CATEGORICAL and not column.arrow_numeric and (
+            ref.counts is None or cur.counts is None):
+        entry.update(method="skipped", statistic=None, p_value=None, drifted=False,
+                     threshold=None)
+    elif ref.count == 0 or cur.count == 0:
         # Evidently refuses an empty column; a column that emptied on one side has drifted.
         entry.update(method="missing", statistic=None, p_value=None,
                      drifted=(ref.count == 0) != (cur.count == 0), threshold=None)
@@ -519,7 +531,8 @@ def _choose_and_run(column: Column, ref_table: pa.Table, cur_table: pa.Table,
         n_values = len(set(ref.counts) | set(cur.counts))
     else:
         n_values = DISTINCT_CAP + 1
-    as_counts = column.kind == CATEGORICAL or n_values <= FEW_VALUES
+    as_counts = n_values <= FEW_VALUES or (
+        column.kind == CATEGORICAL and ref.counts is not None and cur.counts is not None)
     if ref.count <= SMALL_REFERENCE_ROWS:
         if as_counts:
             if n_values > 2:
@@ -674,7 +687,8 @@ def _domain_classifier(columns: list[Column], ref_table: pa.Table,
                        cur_table: pa.Table) -> dict[str, Any] | None:
     """ROC AUC of gradient boosting telling sampled reference rows from current rows."""
     import numpy as np
-    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -692,14 +706,17 @@ def _domain_classifier(columns: list[Column], ref_table: pa.Table,
             values[~np.isfinite(values)] = np.nan
             blocks.append(values)
             categorical.append(False)
-        else:
-            keys = [*_strings(ref_part.column(column.name)).to_pylist(),
-                    *_strings(cur_part.column(column.name)).to_pylist()]
-            codes, uniques = pd.factorize(pd.Series(keys, dtype=object), sort=True)
+        elif column.ref.counts is not None and column.cur.counts is not None:
+            keys = pa.concat_arrays([_strings(ref_part.column(column.name)),
+                                     _strings(cur_part.column(column.name))])
+            encoded_keys = pc.dictionary_encode(keys)
+            codes = pc.fill_null(encoded_keys.indices, -1).to_numpy(zero_copy_only=False)
             encoded = codes.astype(float)
             encoded[codes < 0] = np.nan
             blocks.append(encoded)
-            categorical.append(len(uniques) <= 250)
+            categorical.append(len(encoded_keys.dictionary) <= 250)
+    if not blocks:
+        return None
     X = np.column_stack(blocks)
     y = np.r_[np.zeros(ref_part.num_rows), np.ones(cur_part.num_rows)]
     model = HistGradientBoostingClassifier(max_iter=40, max_leaf_nodes=15,
