@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         size = len(canonical_json({"decision": base.decision, "input": base.input_doc}))
         print(f"disk flush (fdatasync) latency: {flush_latency_ms(work):.2f} ms   "
               f"record size: {size / 1024:.1f} KB (real decision + input)")
-        n = 1000 if args.quick else 5000
+        n = 500 if args.quick else 5000
         rate = bench_appends(work / "plain", base, n)
         print(f"appends/s, 1 process, unsigned:   {rate:8.0f}   ({n} appends; target >= 1000)")
         shm = Path("/dev/shm")
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         rate = bench_appends(work / "signed", base, n // 2)
         print(f"appends/s, 1 process, Ed25519:    {rate:8.0f}   ({n // 2} appends)")
         os.environ.pop("MLADVISOR_AUDIT_KEY")
-        each = 250 if args.quick else 1000
+        each = 150 if args.quick else 1000
         rate = bench_parallel(work / "parallel", base, 4, each)
         print(f"appends/s, 4 processes together:  {rate:8.0f}   ({4 * each} appends, chain "
               "verified)")
@@ -199,13 +199,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"verify {count} unsigned records:  {seconds:8.2f} s   (target < 2 s)")
         os.environ["MLADVISOR_AUDIT_KEY"] = str(_key(work))
         signed = work / "bigsigned"
-        bench_appends(signed, base, 2000 if args.quick else 10000, durable=False)
+        bench_appends(signed, base, 1000 if args.quick else 10000, durable=False)
         os.environ.pop("MLADVISOR_AUDIT_KEY")
         count, seconds = bench_verify(signed)
         print(f"verify {count} signed records:    {seconds:8.2f} s")
         size_mb = (big / "audit.sqlite").stat().st_size / 1e6
         print(f"log file for 10,000 records:       {size_mb:8.1f} MB")
-        replays = 100 if args.quick else 1000
+        replays = 50 if args.quick else 1000
         count, recorded, both = bench_replay(big, replays)
         print(f"replay/s, recorded rule base:     {recorded:8.0f}   ({count} decisions, all "
               "reproduced)")

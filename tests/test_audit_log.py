@@ -227,3 +227,19 @@ def test_join_object_equals_whole_canonicalisation() -> None:
     doc = {"b": [1.0, "x"], "a": {"z": None}, "time": "2026-01-01T00:00:00Z"}
     assert join_object({k: canonical_json(v) for k, v in doc.items()}) == canonical_json(doc)
     assert json.loads(join_object({"k": b"1"})) == {"k": 1}
+
+
+def test_key_rotation_keeps_old_records_verifiable(home: Path) -> None:
+    first, _, _ = keygen(home)
+    log = open_log()
+    log.append(make_assessment(1))
+    second, _, _ = keygen(home, force=True)
+    assert second != first
+    log = open_log()  # a new process would load the new key
+    rid = log.append(make_assessment(2))
+    assert log.get(rid)["key_id"] == second
+    summary = log.verify()
+    assert summary["signed"] == 2 and summary["keys"] == "trusted"
+    (home / "keys" / f"{first}.pub").unlink()  # forgetting the old public key is noticed
+    with pytest.raises(AuditError, match=f"signed by key {first}"):
+        open_log().verify()
