@@ -1,7 +1,30 @@
 """The tamper-evident decision log (issue 5): append, read, verify, checkpoint, export, replay.
 
-`open_log()` opens `MLADVISOR_HOME/audit.sqlite`; see store.py for the record format and
-signing.py for how signing is enabled (`MLADVISOR_AUDIT_KEY` or `mladvisor audit keygen`).
+Files in MLADVISOR_HOME (default ~/.mladvisor):
+
+- `audit.sqlite` - the log. WAL, synchronous=FULL, one transaction per record; triggers refuse
+  UPDATE and DELETE on every table. Tables: `records` (seq, record_id, kind, time, body,
+  prev_hash, entry_hash, signature, key_id), `blobs` (rule base and knowledge files by sha256,
+  stored once), `rulebases` (the canonical {path: sha256} manifest of each rule base, keyed by
+  its sha256), `keys` (public keys that signed records), `meta` (schema, log_id, created).
+- `audit.head.json` - a checkpoint of the head rewritten after every append; `verify` checks it
+  by default, so a re-hashed last record or a log rebuilt shorter is caught.
+- `checkpoints/` - copies of `mladvisor audit checkpoint` output, also checked by default.
+  Keep a copy elsewhere too: only a checkpoint out of the log writer's reach proves nothing
+  was cut off the end.
+- `keys/audit-ed25519.pem` (written by `mladvisor audit keygen`) turns signing on; every public
+  key generated stays as `keys/<key_id>.pub`, the trust store `verify` uses. The environment
+  variable `MLADVISOR_AUDIT_KEY` names another PEM private key, or `off` to stop signing.
+
+A record (`body`) is the RFC 8785 canonical JSON of
+`{schema: "mladvisor.audit-record/1", kind: "assessment", record_id, time (UTC), respondent,
+input, input_sha256, rulebase: {version, sha256, files_sha256}, engine_version, decision,
+reports: {format: sha256}}`, or for a later rendering `{schema, kind: "report", record_id, time,
+of, format, sha256, engine_version}`. `entry_hash = sha256(prev_hash ‖ body)` where prev_hash is
+the previous entry hash as 64 ASCII hex digits (64 zeros for the first record); the signature is
+Ed25519 over the ASCII hex of entry_hash, and `key_id` the first 16 hex digits of the sha256 of
+the raw public key. `mladvisor audit export` writes each record with its chain fields so that
+an auditor can recompute the chain without this code.
 """
 
 from __future__ import annotations
