@@ -374,8 +374,30 @@ class AuditLog:
         if kind:
             sql += " WHERE kind=?"
             params = (kind,)
-        for row in self._read(sql + " ORDER BY seq", params):
-            yield self._row_to_record(row)
+        yield from (self._row_to_record(row) for row in self._stream(sql + " ORDER BY seq",
+                                                                      params))
+
+    def _stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        """Rows from one snapshot on a connection of their own: large logs are not held in
+        memory, and the caller may append while iterating."""
+        try:
+            reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=120,
+                                     isolation_level=None)
+        except sqlite3.DatabaseError as error:
+            raise AuditError(f"{self.path}: cannot read the audit log ({error})") from None
+        try:
+            reader.execute("PRAGMA busy_timeout=120000")
+            reader.execute("BEGIN")
+            cursor = reader.execute(sql, params)
+            while True:
+                rows = cursor.fetchmany(256)
+                if not rows:
+                    break
+                yield from rows
+        except sqlite3.DatabaseError as error:
+            raise AuditError(f"{self.path}: cannot read the audit log ({error})") from None
+        finally:
+            reader.close()
 
     def count(self) -> int:
         return int(self._read("SELECT count(*) FROM records")[0][0])
@@ -452,7 +474,7 @@ class AuditLog:
             sql += " AND time<=?"
             params.append(until)
         out = []
-        for row in self._read(sql + " ORDER BY seq", tuple(params)):
+        for row in self._stream(sql + " ORDER BY seq", tuple(params)):
             summary = summarize(self._row_to_record(row))
             if respondent and respondent.lower() not in str(summary["respondent"] or "").lower():
                 continue
