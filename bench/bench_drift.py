@@ -56,7 +56,8 @@ with open(out, "w") as handle:
 """
 
 
-def generate(directory: Path, rows: int, seed: int = 0) -> tuple[Path, Path]:
+def generate(directory: Path, rows: int, seed: int = 0,
+             reference_rows: int | None = None) -> tuple[Path, Path]:
     """Reference and current Parquet files, written in slices to bound this process's memory."""
     rng = np.random.default_rng(seed)
     cardinalities = [3, 5, 8, 12, 20, 4, 6, 10, 15, 7]
@@ -64,8 +65,9 @@ def generate(directory: Path, rows: int, seed: int = 0) -> tuple[Path, Path]:
     for side in ("reference", "current"):
         path = directory / f"{side}.parquet"
         writer = None
-        for start in range(0, rows, 250_000):
-            n = min(250_000, rows - start)
+        side_rows = reference_rows if side == "reference" and reference_rows else rows
+        for start in range(0, side_rows, 250_000):
+            n = min(250_000, side_rows - start)
             data: dict[str, pa.Array] = {}
             for i in range(10):
                 name = f"n{i}"
@@ -135,15 +137,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 rows per side")
     parser.add_argument("--rows", type=int, default=None, help="rows per side")
+    parser.add_argument("--reference-rows", type=int, default=None,
+                        help="reference rows if not ROWS (<= 1000: Evidently's p-value tests)")
     parser.add_argument("--skip-evidently", action="store_true")
     args = parser.parse_args(argv)
     rows = args.rows or (100_000 if args.quick else 1_000_000)
 
     with tempfile.TemporaryDirectory(prefix="bench-drift-") as tmp:
         directory = Path(tmp)
-        print(f"generating {rows:,} rows per side, 10 numeric + 10 categorical columns ...",
-              flush=True)
-        reference, current = generate(directory, rows)
+        ref_rows = args.reference_rows or rows
+        print(f"generating {ref_rows:,} reference and {rows:,} current rows, 10 numeric + 10 "
+              "categorical columns ...", flush=True)
+        reference, current = generate(directory, rows, reference_rows=ref_rows)
         arrow_bytes = sum(pq.read_table(p).nbytes for p in (reference, current))
         print(f"data: {arrow_bytes / 1e6:.0f} MB in memory (Arrow, both sides), "
               f"{sum(p.stat().st_size for p in (reference, current)) / 1e6:.0f} MB on disk")
@@ -192,13 +197,15 @@ def _print_columns(ours: dict, theirs: dict | None) -> int:
           + (f" {'evidently':>11} {'drift':>6}  agree" if theirs else ""))
     agree = 0
     for feature in ours["features"]:
-        line = (f"{feature['name']:8} {feature['method']:14} {feature['statistic']:11.5f} "
+        # p-value for p-value tests, else the distance: the figure Evidently reports.
+        score = feature["p_value"] if feature["p_value"] is not None else feature["statistic"]
+        line = (f"{feature['name']:8} {feature['method']:14} {score:11.5g} "
                 f"{str(feature['drifted']):>6}")
         if theirs is not None:
             other = theirs.get(feature["name"])
             same = other is not None and other["drifted"] == feature["drifted"]
             agree += same
-            line += (f" {other['value']:11.5f} {str(other['drifted']):>6}  "
+            line += (f" {other['value']:11.5g} {str(other['drifted']):>6}  "
                      f"{'yes' if same else 'NO'}" if other else "  (not in Evidently's report)")
         print(line)
     return agree
