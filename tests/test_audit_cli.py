@@ -76,6 +76,10 @@ def test_verify_ok_and_exit_3_on_tamper(home: Path) -> None:
     assert result.exit_code == 3
     assert f"record 3 ({ids[2]})" in result.stderr
     assert result.stderr.count("\n") == 1
+    result = run("verify", "--format", "json")
+    assert result.exit_code == 3
+    problems = json.loads(result.stdout)["problems"]
+    assert problems[0].startswith(f"record 3 ({ids[2]})")
 
 
 def test_checkpoint_then_truncation_is_caught_by_default(home: Path) -> None:

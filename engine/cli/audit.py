@@ -167,9 +167,15 @@ def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...]
 
     loaded = [load_checkpoint(p) for p in checkpoints]
     trusted = trusted_keys(_home(), list(pubkeys))
-    summary = _log().verify(checkpoints=loaded, trusted=trusted, saved=saved,
-                            require_signatures=require_signatures,
-                            allow_unsigned=allow_unsigned)
+    try:
+        summary = _log().verify(checkpoints=loaded, trusted=trusted, saved=saved,
+                                require_signatures=require_signatures,
+                                allow_unsigned=allow_unsigned)
+    except AuditError as error:
+        if fmt == "json":  # every problem for the auditor; the first one still goes to stderr
+            click.echo(json.dumps({"ok": False, "problems": getattr(error, "problems", [])},
+                                  indent=2))
+        raise
     if fmt == "json":
         click.echo(json.dumps(summary, indent=2, sort_keys=True))
         return
