@@ -174,3 +174,31 @@ def test_the_stored_rule_base_is_complete(home: Path) -> None:
     assert files == default_rulebase().files
     assert record["rulebase"]["sha256"] == default_rulebase().sha256
     assert record["input_sha256"] == record["decision"]["input_sha256"]
+
+
+def test_assess_records_and_audit_report_appends_an_event(home: Path, tmp_path: Path) -> None:
+    import hashlib
+
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(yaml.safe_dump(ANSWERS))
+    html = tmp_path / "report.html"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["assess", str(answers), "--format", "html", "--out", str(html)],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    log = open_log()
+    [summary] = log.list()
+    record = log.get(summary["record_id"])
+    assert record["reports"] == {"html": hashlib.sha256(html.read_bytes()).hexdigest()}
+    assert record["respondent"] == "Dana Lee, Support Ops"
+    again = tmp_path / "again.html"
+    result = runner.invoke(cli, ["audit", "report", summary["record_id"][:12], "--out",
+                                 str(again)], catch_exceptions=False)
+    assert result.exit_code == 0 and again.stat().st_size > 1000
+    [event] = log.reports_for(summary["record_id"])
+    assert event["format"] == "html"
+    assert event["sha256"] == hashlib.sha256(again.read_bytes()).hexdigest()
+    assert runner.invoke(cli, ["assess", str(answers), "--no-record"],
+                         catch_exceptions=False).exit_code == 0
+    assert log.count() == 2  # the assessment and its report event, nothing for --no-record
+    assert log.verify()["records"] == 2
