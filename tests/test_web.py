@@ -400,3 +400,14 @@ def test_serve_command_runs_a_loopback_server(tmp_path: Path) -> None:
         proc.terminate()
         proc.wait(10)
     assert f"serving the questionnaire on http://127.0.0.1:{port}/" in proc.stderr.read()
+
+
+def test_unwritable_audit_log_is_reported_not_hidden(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the home directory should be")
+    client = TestClient(create_app(Settings(home=blocker)), base_url=BASE,
+                        raise_server_exceptions=False)
+    response = submit(client, VALID)
+    assert response.status_code == 500
+    assert "could not be recorded" in response.text or "Something went wrong" in response.text
+    assert "Traceback" not in response.text

@@ -243,3 +243,11 @@ def test_resuming_a_finished_file_asks_nothing_but_the_review(tmp_path: Path) ->
     assert "== Phase" not in result.stderr and "== Review ==" in result.stderr
     assert again.read_text() == out.read_text()
     assert out.read_text().count("# Left at their default") == 1
+
+
+def test_no_input_at_all_leaves_no_partial_file(tmp_path: Path) -> None:
+    result = run([], "")
+    assert result.exit_code == 2
+    assert "no answer was given" in result.stderr
+    assert list(tmp_path.iterdir()) == [] or not any(
+        p.name.endswith(".partial") for p in tmp_path.iterdir())

@@ -46,6 +46,9 @@ def run_wizard(stdin: TextIO, prompts: TextIO, out: Path | None, resume: Path | 
     try:
         doc = wizard.run()
     except (InputEnded, KeyboardInterrupt):
+        if not wizard.answers.keys() - {"schema"} and not wizard.defaulted:
+            raise InputError("<stdin>", "", "the questionnaire was not finished (no answer "
+                             "was given)") from None
         save(wizard.answers, sorted(wizard.defaulted))
         raise InputError("<stdin>", "", "the questionnaire was not finished; progress saved in "
                          f"{progress}, continue with --resume {progress}") from None

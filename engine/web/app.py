@@ -168,17 +168,18 @@ class WebApp:
         if sub.errors:
             return self.form_page(request, sub.values, sub.errors, sub.criteria_rows,
                                   status=422)
+        from engine.errors import InputError, MladvisorError
+
         try:
             record_id = await run_in_threadpool(self._assess, sub.doc)
-        except Exception as error:
-            from engine.errors import InputError
-
-            if not isinstance(error, InputError):
-                raise
+        except InputError as error:
             from engine.web.forms import field_path, reason
 
             errors = {field_path(error.path): reason(error)}
             return self.form_page(request, sub.values, errors, sub.criteria_rows, status=422)
+        except MladvisorError as error:  # e.g. the audit log cannot be written
+            return self.error(request, 500, "The assessment could not be recorded",
+                              f"Nothing was saved. {error}")
         return RedirectResponse(f"/assessments/{record_id}", status_code=303)
 
     def _assess(self, doc: dict[str, Any]) -> str:
