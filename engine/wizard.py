@@ -162,6 +162,14 @@ def _kind(annotation: Any) -> tuple[str, tuple[str, ...]]:
     return "text", ()
 
 
+def _adapter(info: Any) -> TypeAdapter[Any]:
+    """A validator for one field alone: its type with its constraints (bounds, lengths)."""
+    annotation: Any = info.annotation
+    if info.metadata:
+        annotation = Annotated[annotation, *info.metadata]
+    return TypeAdapter(annotation)
+
+
 def _bounds(metadata: Iterable[Any]) -> str:
     out = []
     for item in metadata:
@@ -199,8 +207,7 @@ def _build_fields(questionnaire: Any) -> tuple[Field, ...]:
                     else REQUIRED
             else:
                 default = info.get_default(call_default_factory=True)
-            adapter: TypeAdapter[Any] = TypeAdapter(
-                Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation)
+            adapter = _adapter(info)
             out.append(Field(
                 path=q.path, section=section.id, question=q.question, help=q.help, kind=kind,
                 choices=choices, default=default, nullable=nullable,
@@ -689,8 +696,7 @@ def _criterion_fields() -> dict[str, Field]:
     out = {}
     for name, info in SuccessCriterion.model_fields.items():
         kind, choices = _kind(info.annotation)
-        adapter: TypeAdapter[Any] = TypeAdapter(
-            Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation)
+        adapter = _adapter(info)
         out[name] = Field(
             path=f"business.success_criteria.{name}", section="", question=name, help="",
             kind=kind, choices=choices,

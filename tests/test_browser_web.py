@@ -40,14 +40,22 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(home: Path) -> Iterator[str]:
+    from engine.web import Settings
+
+    srv, thread, url = start_server(Settings(home=home))
+    yield url
+    srv.should_exit = True
+    thread.join(10)
+
+
+def start_server(settings: Any) -> tuple[Any, threading.Thread, str]:
     import uvicorn
 
-    from engine.web import Settings, create_app
+    from engine.web import create_app
 
     port = free_port()
-    app = create_app(Settings(home=home))
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False)
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                            log_level="warning", access_log=False)
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -55,9 +63,7 @@ def server(home: Path) -> Iterator[str]:
     while not srv.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    return srv, thread, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
@@ -287,3 +293,28 @@ def test_hostile_text_is_shown_not_run(browser: Any, server: str) -> None:
     assert page.evaluate("document.querySelectorAll('script').length") == 0
     assert dialogs == []
     context.close()
+
+
+def test_access_token_link_opens_a_session(browser: Any, tmp_path: Path, shots: Path) -> None:
+    from engine.web import Settings
+
+    srv, thread, url = start_server(Settings(home=tmp_path / "home", token="s3cret-token-1"))
+    try:
+        context = browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        refused = page.goto(url + "/")
+        assert refused is not None and refused.status == 401
+        page.get_by_label("Access token").fill("wrong-token")
+        page.get_by_role("button", name="Continue").click()
+        assert page.get_by_role("alert").inner_text() == "That access token is not valid."
+        page.screenshot(path=str(shots / "token.png"))
+        page.goto(url + "/?token=s3cret-token-1")
+        assert page.url == url + "/"  # the token does not stay in the address bar
+        fill_required(page)
+        page.get_by_role("button", name="Assess the project").click()
+        page.wait_for_url(re.compile(r"/assessments/[0-9a-f-]+$"))
+        assert page.get_by_role("heading", name=re.compile(r"^Verdict: ")).is_visible()
+        context.close()
+    finally:
+        srv.should_exit = True
+        thread.join(10)
