@@ -65,8 +65,8 @@ def _available(target: str) -> bool:
 def cli() -> None:
     """Decision support for ML projects: assess a project against the ML lifecycle guidance.
 
+    \b
     Example:
-
         mladvisor questionnaire --template > answers.yaml
         mladvisor assess answers.yaml --format pdf --out report.pdf
     """

@@ -13,11 +13,17 @@ import click
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-def out_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-        help="Write to this file instead of standard output (required for pdf).",
-    )(func)
+OUT_HELP = "Write to this file (atomically) instead of standard output."
+
+
+def out_option(func: Callable[..., Any] | None = None, *, help: str = OUT_HELP) -> Any:
+    """--out FILE; usable bare (@out_option) or with its own help (@out_option(help=...))."""
+
+    def decorate(inner: Callable[..., Any]) -> Callable[..., Any]:
+        return click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                            default=None, help=help)(inner)
+
+    return decorate(func) if func is not None else decorate
 
 
 def format_option(choices: list[str], default: str) -> Callable[[Callable[..., Any]], Any]:

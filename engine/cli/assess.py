@@ -48,7 +48,8 @@ def _explanation(assessment: Any) -> dict[str, Any] | None:
 @click.option("--drift", "-d", type=click.Path(dir_okay=False, path_type=Path),
               help="Drift summary of a deployed model (mladvisor.drift/1 JSON).")
 @format_option(["text", "json", "html", "pdf"], "text")
-@out_option
+@out_option(help="Write to this file (atomically) instead of standard output; pdf needs it "
+                 "on a terminal.")
 @click.option("--no-record", is_flag=True, help="Do not append this decision to the audit log.")
 @click.option("--fail-on-blocker", is_flag=True,
               help="Exit 1 when the verdict is not-ready or ml-not-recommended.")
