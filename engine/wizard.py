@@ -9,6 +9,7 @@ The wizard reads and writes injected text streams, so tests drive it without a t
 
 from __future__ import annotations
 
+import re
 import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -710,11 +711,30 @@ def _required(name: str, source: str) -> Any:
     raise InputError(source, name, "an answer is required")
 
 
+_PLAIN = (
+    (re.compile(r"^input should be greater than or equal to (\S+)$"), "must be {} or more"),
+    (re.compile(r"^input should be greater than (\S+)$"), "must be more than {}"),
+    (re.compile(r"^input should be less than or equal to (\S+)$"), "must be {} or less"),
+    (re.compile(r"^input should be less than (\S+)$"), "must be less than {}"),
+    (re.compile(r"^string should have at most (\d+) characters?$"),
+     "must be at most {} characters long"),
+    (re.compile(r"^string should match pattern .*a-z.*$"),
+     "lower-case letters, digits and _ only, starting with a letter (like f1_macro)"),
+)
+
+
+def plain(expected: str) -> str:
+    """The model's wording of a constraint, in words a stakeholder uses."""
+    for pattern, words in _PLAIN:
+        match = pattern.match(expected.strip())
+        if match:
+            return words.format(*match.groups())
+    return expected
+
+
 def _reason(error: InputError) -> str:
     """An InputError without its file and path: the wizard already shows the question."""
-    text = error.expected
-    if "pattern" in text and "a-z" in text:
-        text = "lower-case letters, digits and _ only, starting with a letter (like f1_macro)"
+    text = plain(error.expected)
     if error.got is not None:
         text += f", got {error.got!r}" if not isinstance(error.got, str) else f", got {error.got}"
     return text[0].upper() + text[1:] if text else "Invalid answer"

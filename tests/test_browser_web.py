@@ -171,8 +171,8 @@ def test_invalid_form_shows_the_messages(browser: Any, server: str, shots: Path)
     assert summary.is_visible()
     text = summary.inner_text()
     assert "4 answers need attention" in text
-    assert "What is the project called?: An answer is required" in text
-    assert "How many labelled examples exist?: Input should be greater than or equal to 0" in text
+    assert "What is the project called? An answer is required" in text
+    assert "How many labelled examples exist? Must be 0 or more (you entered -5)" in text
     name = page.get_by_label("What is the project called?")
     assert name.get_attribute("aria-invalid") == "true"
     # the message is announced with the field (aria-describedby)

@@ -218,7 +218,7 @@ def test_invalid_form_shows_messages_beside_each_field(client: TestClient, home:
         tag = re.search(rf'<input[^>]*id="{anchor}"[^>]*>', text).group(0)
         assert 'aria-invalid="true"' in tag, anchor
     assert 'id="q-project__name-error"' in text and "An answer is required" in text
-    assert "greater than or equal to 0 (you entered -5)" in text
+    assert "Must be 0 or more (you entered -5)" in text
     assert "A whole number (you entered lots)" in text
     # what was typed is kept, escaped
     assert 'value="F1 score"' in text and 'value="Dana Lee, Support Ops"' in text

@@ -79,7 +79,7 @@ def test_scripted_session_validates_skips_and_writes_answers(tmp_path: Path) -> 
     # every invalid answer was refused with its reason and asked again
     assert "An answer is required. Please try again." in said
     assert "Yes or no, got maybe" in said
-    assert "greater than or equal to 0, got -5" in said
+    assert "Must be 0 or more, got -5" in said
     assert "Lower-case letters, digits and _ only" in said and "got F1" in said
     assert "A number, got abc" in said
     assert "A whole number, got 12.5" in said

@@ -34,9 +34,9 @@ class Submission:
 
 def reason(error: InputError) -> str:
     """An InputError as a sentence for a person, without file and path (the form shows those)."""
-    text = error.expected
-    if "pattern" in text and "a-z" in text:
-        text = "use lower-case letters, digits and _ only, starting with a letter (like f1_macro)"
+    from engine.wizard import plain
+
+    text = plain(error.expected)
     if error.got is not None and not isinstance(error.got, dict | list):
         text += f" (you entered {error.got})"
     return text[:1].upper() + text[1:]
