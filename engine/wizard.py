@@ -109,6 +109,15 @@ class Field:
         return str(value)
 
 
+def default_text(f: Field) -> str:
+    """A field's default in words: 'no', 'moderate', 'unknown', 'none'."""
+    if f.kind in ("criteria", "list"):
+        return "none"
+    if f.default is None:
+        return "unknown"
+    return f.show(f.default)
+
+
 def criterion_text(criterion: Mapping[str, Any]) -> str:
     goal = str(criterion.get("goal", "at-least")).replace("-", " ")
     threshold = criterion.get("threshold")
@@ -301,7 +310,8 @@ def ordered(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-DEFAULTED_NOTE = "# Left at their default (the report lists them as defaulted): "
+DEFAULTED_NOTE = "# Left at their default (the report lists them as defaulted):"
+DEFAULTED_MORE = "#   "
 
 
 def dump_answers(doc: Mapping[str, Any], defaulted: Iterable[str] = ()) -> str:
@@ -323,7 +333,10 @@ def dump_answers(doc: Mapping[str, Any], defaulted: Iterable[str] = ()) -> str:
                                    default_flow_style=False, width=100)
     left = [f.path for f in fields() if f.path in set(defaulted) and not has_path(doc, f.path)]
     if left:
-        text += DEFAULTED_NOTE + ", ".join(left) + "\n"
+        import textwrap
+
+        lines = textwrap.wrap(", ".join(left), 96, break_on_hyphens=False)
+        text += DEFAULTED_NOTE + "\n" + "".join(f"{DEFAULTED_MORE}{line}\n" for line in lines)
     return text
 
 
@@ -331,9 +344,15 @@ def read_defaulted(text: str) -> set[str]:
     """The questions a saved answers file says were left at their default."""
     known = {f.path for f in fields()}
     out: set[str] = set()
+    inside = False
     for line in text.splitlines():
         if line.startswith(DEFAULTED_NOTE):
-            out.update(p.strip() for p in line[len(DEFAULTED_NOTE):].split(","))
+            inside = True
+            line = DEFAULTED_MORE + line[len(DEFAULTED_NOTE):]
+        if inside and line.startswith(DEFAULTED_MORE):
+            out.update(p.strip() for p in line[len(DEFAULTED_MORE):].split(","))
+        elif inside:
+            inside = False
     return out & known
 
 
@@ -683,7 +702,7 @@ class Wizard:
             for f in shown:
                 numbered.append(f)
                 if f.path in self.defaulted:
-                    shown_value = f"{f.show(f.default)} (default)"
+                    shown_value = f"{default_text(f)} (default)"
                 else:
                     shown_value = f.show(get_path(self.answers, f.path, None))
                 self.say(f"  {len(numbered):>2}. {f.question} {shown_value}")

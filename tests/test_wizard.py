@@ -99,8 +99,8 @@ def test_scripted_session_validates_skips_and_writes_answers(tmp_path: Path) -> 
     # Enter took the default: the answer is left out so the report lists it as defaulted
     assert "stage" not in doc["project"] and "project.stage" in loaded.defaulted
     assert "problem.latency_p95_ms" in loaded.defaulted
-    assert "# Left at their default (the report lists them as defaulted): project.stage, " \
-        "problem.latency_p95_ms" in out.read_text()
+    assert "# Left at their default (the report lists them as defaulted):\n" \
+        "#   project.stage, problem.latency_p95_ms\n" in out.read_text()
     assert "Where is the project today? idea (default)" in said
     assert not (tmp_path / "answers.yaml.partial").exists()
     assert result.stdout == ""  # the answers went to the file, questions to stderr

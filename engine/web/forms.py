@@ -230,11 +230,9 @@ def _bounds_text(bounds: str) -> str:
 
 
 def _default_text(f: Field) -> str:
-    if f.kind in ("criteria", "list"):
-        return "none"
-    if f.default is None:
-        return "unknown"
-    return f.show(f.default)
+    from engine.wizard import default_text
+
+    return default_text(f)
 
 
 def _criteria_rows(f: Field, values: Mapping[str, Any], errors: Mapping[str, str],
