@@ -249,6 +249,7 @@ def matches(
 # ---------------------------------------------------------------- durable_rules compilation
 
 
+@functools.lru_cache(maxsize=8192)
 def field_name(key: str) -> str:
     """durable_rules field names cannot hold dots: a.b -> a__b"""
     return key.replace(".", "__")

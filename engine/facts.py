@@ -6,7 +6,10 @@ outside `project` has a default; the loader reports which answers took it.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -211,8 +214,15 @@ def answers_schema() -> dict[str, Any]:
     return schema
 
 
-def leaf_paths(model: type[BaseModel] = Answers, prefix: str = "") -> dict[str, Any]:
-    """Every answer field by dotted path -> its FieldInfo (lists and scalars are leaves)."""
+def leaf_paths(model: type[BaseModel] = Answers, prefix: str = "") -> Mapping[str, Any]:
+    """Every answer field by dotted path -> its FieldInfo (lists and scalars are leaves).
+
+    Cached and read-only: the loader asks for it on every file."""
+    return MappingProxyType(_leaf_paths(model, prefix))
+
+
+@functools.lru_cache(maxsize=64)
+def _leaf_paths(model: type[BaseModel], prefix: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         key = info.alias or name
@@ -221,7 +231,7 @@ def leaf_paths(model: type[BaseModel] = Answers, prefix: str = "") -> dict[str, 
         path = f"{prefix}{key}"
         ann = info.annotation
         if isinstance(ann, type) and issubclass(ann, BaseModel):
-            out.update(leaf_paths(ann, path + "."))
+            out.update(_leaf_paths(ann, path + "."))
         else:
             out[path] = info
     return out
