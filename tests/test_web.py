@@ -241,6 +241,17 @@ def test_form_without_csrf_token_is_refused(client: TestClient, home: Path) -> N
     response = client.post("/assess", data=VALID, follow_redirects=False)
     assert response.status_code == 403
     assert "The form has expired" in response.text
+    # the person's answers are shown again with a fresh token, so nothing typed is lost
+    assert 'value="Ticket routing"' in response.text
+    fresh = re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
+    assert client.post("/assess", data={"csrf_token": fresh, **VALID},
+                       follow_redirects=False).status_code == 303
+    assert len(recorded(home)) == 1
+    # another site's page posting with a valid token of this browser is refused too
+    token = csrf(client)
+    response = client.post("/assess", data={"csrf_token": token, **VALID},
+                           headers={"origin": "http://evil.example"})
+    assert response.status_code == 403 and len(recorded(home)) == 1
     forged = create_app(Settings(home=home, secret="another-secret"))
     other = TestClient(forged, base_url=BASE)
     token = csrf(other)
@@ -251,7 +262,7 @@ def test_form_without_csrf_token_is_refused(client: TestClient, home: Path) -> N
     client.cookies.clear()
     response = client.post("/assess", data={"csrf_token": token, **VALID})
     assert response.status_code == 403
-    assert recorded(home) == []
+    assert len(recorded(home)) == 1
 
 
 def test_oversize_bodies_are_refused(client: TestClient, home: Path) -> None:

@@ -154,12 +154,15 @@ class WebApp:
         except Exception:  # malformed bodies and file uploads alike: a 400, not a traceback
             return self.error(request, 400, "The form could not be read",
                               "The request was not a questionnaire form.")
-        if not self.signer.csrf_ok(str(form.get(CSRF_FIELD) or ""),
-                                   request.cookies.get(CSRF_COOKIE)):
-            return self.error(request, 403, "The form has expired",
-                              "This form did not come from this page, or it is too old. "
-                              "Open the questionnaire again and resubmit your answers.")
         sub = read_form(form)
+        if not self._same_origin(request) or not self.signer.csrf_ok(
+                str(form.get(CSRF_FIELD) or ""), request.cookies.get(CSRF_COOKIE)):
+            # Nothing is assessed or recorded; the answers are shown again (escaped) with a
+            # fresh token, so a person whose form outlived a server restart loses nothing.
+            return self.form_page(
+                request, sub.values, {}, sub.criteria_rows, status=403,
+                notice="The form has expired or did not come from this page, so nothing was "
+                       "assessed. Check the answers below and press “Assess the project” again.")
         if form.get("action") == "more":
             from engine.web.forms import MAX_CRITERIA
 
@@ -181,6 +184,16 @@ class WebApp:
             return self.error(request, 500, "The assessment could not be recorded",
                               f"Nothing was saved. {error}")
         return RedirectResponse(f"/assessments/{record_id}", status_code=303)
+
+    @staticmethod
+    def _same_origin(request: Any) -> bool:
+        """A browser names the page a form came from; another site's page is refused."""
+        from urllib.parse import urlsplit
+
+        origin = request.headers.get("origin")
+        if not origin:
+            return True  # older browsers and non-browser clients: the CSRF token decides
+        return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
 
     def _assess(self, doc: dict[str, Any]) -> str:
         from engine.api import Sources, assess
