@@ -23,7 +23,7 @@ INK = "#1f2933"
 GRID = "#d9dee3"
 MAX_METRICS_PER_ROW = 3
 MAX_BARS = 24
-RC = {
+RC: dict[Any, Any] = {
     "svg.hashsalt": "mladvisor-report",
     "svg.fonttype": "none",
     "text.parse_math": False,

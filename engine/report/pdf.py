@@ -7,7 +7,6 @@ assets and data: URLs, and the only attachment is the canonical decision JSON.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -27,15 +26,9 @@ def canonical_json(decision: Mapping[str, Any]) -> bytes:
     """The decision JSON exactly as `assess --format json` writes it (sorted keys, indented,
     UTF-8, final newline), using the core helper when present so the bytes always agree.
     Report-only additions such as the explanation are left out: they are not the decision."""
-    decision = {k: v for k, v in decision.items() if k not in REPORT_ONLY_KEYS}
-    try:
-        from engine.canonical import pretty_bytes
-    except ImportError:
-        pretty_bytes = None
-    if pretty_bytes is not None:
-        return pretty_bytes(dict(decision))
-    return (json.dumps(decision, sort_keys=True, indent=2, ensure_ascii=False,
-                       allow_nan=False) + "\n").encode("utf-8")
+    from engine.canonical import pretty_bytes
+
+    return pretty_bytes({k: v for k, v in decision.items() if k not in REPORT_ONLY_KEYS})
 
 
 @contextmanager
