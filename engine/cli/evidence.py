@@ -34,9 +34,10 @@ def benchmark(data: Path, target: str, task: str | None, text_column: str | None
     --out, writes CSV (JSON when the name ends in .json) in the format `assess --benchmarks`
     reads, and prints the table.
 
+    \b
     Example:
-
         mladvisor benchmark tickets.csv --target team --text-column body --out bench.csv
+        mladvisor benchmark houses.parquet --target price --out bench.json --curve-out curve.json
     """
     import json
 
@@ -85,10 +86,11 @@ def drift(reference: Path, current: Path, target: str | None, prediction: str | 
     are read in chunks, so they may be larger than memory. With --out, writes
     mladvisor.drift/1 JSON and prints the table.
 
+    \b
     Example:
-
-        mladvisor drift train.parquet last_week.parquet --target churned \\
-            --prediction predicted --sensitive region --out drift.json
+        mladvisor drift train.parquet last_week.parquet --out drift.json
+        mladvisor drift ref.csv cur.csv --target churned --prediction predicted \\
+            --sensitive region --out drift.json
     """
     from engine.evidence.drift import Options, compute_drift, to_json, to_table
 
