@@ -191,8 +191,8 @@ class WebApp:
         from urllib.parse import urlsplit
 
         origin = request.headers.get("origin")
-        if not origin:
-            return True  # older browsers and non-browser clients: the CSRF token decides
+        if not origin or origin == "null":
+            return True  # privacy modes, non-browser clients: the CSRF token decides
         return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
 
     def _assess(self, doc: dict[str, Any]) -> str:
@@ -355,7 +355,7 @@ class Headers:
                 headers = list(message.get("headers") or [])
                 present = {k.lower() for k, _ in headers}
                 extra = [(b"x-content-type-options", b"nosniff"),
-                         (b"referrer-policy", b"no-referrer"),
+                         (b"referrer-policy", b"same-origin"),
                          (b"x-frame-options", b"SAMEORIGIN"),
                          (b"content-security-policy", security.PAGE_CSP.encode()),
                          (b"cache-control", b"no-store" if not static else b"max-age=3600")]
