@@ -522,6 +522,10 @@ class Wizard:
         """Ask every applicable question not yet answered, review, and return the answers."""
         self.answers = ordered(self.answers)
         self._check_resumed()
+        self.say("Answer each question and press Enter. Enter alone keeps the value shown in "
+                 "brackets (the default);")
+        self.say("type ? for more about a question. You can review and change every answer at "
+                 "the end.")
         all_sections = sections()
         for number, (section, section_fields) in enumerate(all_sections, start=1):
             pending = [f for f in section_fields
@@ -618,6 +622,10 @@ class Wizard:
                 return current
             if not text.strip() and not f.required:
                 return DEFAULTED
+            if text.strip() == "?":
+                self.say(f"  {f.description}")
+                self.say(f"  Expected: {_describe(f)}.")
+                continue
             try:
                 return f.parse(text, self.source)
             except InputError as error:

@@ -22,7 +22,7 @@ BUSINESS = ["", "Route incoming tickets",        # empty statement is refused, t
             "y", "-5", "20000", "3000",           # negative value refused
             "F1", "f1_macro", "abc", "0.85", "",  # bad metric name, bad threshold, goal default
             "latency_p95_ms", "500", "at-most", ""]
-PROBLEM = ["2", "no", "specialized", "no", "cloud", "200,000", ""]
+PROBLEM = ["2", "no", "specialized", "no", "?", "cloud", "200,000", ""]  # ? explains
 DATA = ["yes", "yes", "12.5", "12000", "good", "yes", "yes"]
 REST = ["basic", "no", "yes", "region, age band"]
 REVIEW = [""]
@@ -83,6 +83,8 @@ def test_scripted_session_validates_skips_and_writes_answers(tmp_path: Path) -> 
     assert "Lower-case letters, digits and _ only" in said and "got F1" in said
     assert "A number, got abc" in said
     assert "A whole number, got 12.5" in said
+    assert "  Where the model must run.\n  Expected: one of: cloud | edge | on-premises; " \
+        "default cloud." in said  # what ? shows: the model's description and type
     assert "== Phase 1 of 6: The project ==" in said and "== Review ==" in said
     doc = yaml.safe_load(out.read_text())
     assert doc["schema"] == "mladvisor.answers/1"
