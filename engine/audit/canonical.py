@@ -46,6 +46,63 @@ def _rewrite(rest: str) -> str:
     return "".join(out)
 
 
+_INTEGRAL_B = re.compile(rb"\.0(?![0-9])")
+_EXPONENT_B = re.compile(rb"e[+-][0-9]")
+_DIGIT_RUN = bytes.maketrans(b"123456789", b"000000000")  # a run of digits becomes 0000...
+_DIGIT_BYTES = frozenset(b"0123456789")
+_NUMBER_BYTES = frozenset(b"0123456789.-+e")
+
+
+def _suspects(data: bytes) -> list[int]:
+    """Positions that may be in a number written differently (found with literal-led searches,
+    which are many times faster than one pattern starting with a character class)."""
+    hits: list[int] = []
+    if b".0" in data:
+        hits += [m.start() for m in _INTEGRAL_B.finditer(data)]
+    if b"e+" in data or b"e-" in data:
+        hits += [m.start() for m in _EXPONENT_B.finditer(data)
+                 if m.start() and data[m.start() - 1] in _DIGIT_BYTES]
+    runs = data.translate(_DIGIT_RUN)
+    at = runs.find(b"0" * 16)
+    while at >= 0:
+        hits.append(at)
+        at = runs.find(b"0" * 16, at + 16)
+    return sorted(hits)
+
+
+def _rewrite_outside_strings(data: bytes) -> bytes:
+    """Rewrite suspect numbers of canonical-candidate bytes that hold no escaped backslash.
+
+    Then every `\\"` is an escaped quote, every other `"` opens or closes a string, and a
+    position is inside a string when an odd number of such quotes precede it.
+    """
+    out: list[bytes] = []
+    last = 0
+    quotes = 0  # string delimiters in data[:scanned]
+    scanned = 0
+    for start in _suspects(data):
+        if start < last:
+            continue  # inside a token already rewritten
+        quotes += data.count(b'"', scanned, start) - data.count(b'\\"', scanned, start)
+        scanned = start
+        if quotes % 2:
+            continue  # inside a string
+        end = start
+        while start > 0 and data[start - 1] in _NUMBER_BYTES:
+            start -= 1
+        while end < len(data) and data[end] in _NUMBER_BYTES:
+            end += 1
+        out.append(data[last:start])
+        out.append(_number(data[start:end].decode("ascii")).encode("ascii"))
+        last = end
+        quotes += data.count(b'"', scanned, end) - data.count(b'\\"', scanned, end)
+        scanned = end
+    if not out:
+        return data
+    out.append(data[last:])
+    return b"".join(out)
+
+
 def _number(token: str) -> str:
     if "." not in token and "e" not in token:
         if abs(int(token)) > _SAFE_INT:
@@ -68,6 +125,8 @@ def canonical_json(value: Any) -> bytes:
                           allow_nan=False)
         if not text.isascii() and _OUTSIDE_BMP.search(text):  # keys sort by UTF-16 units
             raise _NeedsReference
+        if "\\\\" not in text:  # no literal backslash: quote parity tells strings apart
+            return _rewrite_outside_strings(text.encode("utf-8"))
         parts = _STRING.split(text)  # odd items are strings, even items the rest
         rest = "\x00".join(parts[0::2])  # no NUL outside strings: a safe separator
         if not _SUSPECT.search(rest):
