@@ -59,15 +59,15 @@ def read_form(form: Mapping[str, Any]) -> Submission:
             if f.required:
                 sub.errors[f.path] = "An answer is required"
             continue  # unanswered: the model's default applies and the report says so
-        if f.kind == "bool":
-            raw = {"yes": "yes", "no": "no"}.get(raw, raw)
         try:
             set_path(sub.doc, f.path, f.parse(raw, SOURCE))
         except InputError as error:
             sub.errors[f.path] = reason(error)
     for f in fields():  # a question that does not apply is not part of the answers
-        if not is_asked(f, sub.doc) and get_path(sub.doc, f.path, None) is not None:
-            _drop(sub.doc, f.path)
+        if not is_asked(f, sub.doc):
+            sub.errors.pop(f.path, None)
+            if get_path(sub.doc, f.path, None) is not None:
+                _drop(sub.doc, f.path)
     if not sub.errors:
         _check_whole(sub)
     sub.doc = ordered(sub.doc)
