@@ -283,3 +283,43 @@ def test_summary_stays_on_page_one_with_extreme_text() -> None:
     second = " ".join((reader.pages[1].extract_text() or "").split())
     assert "Contents" in first and "Appendix: trace and audit" in first
     assert second.startswith("The ladder") or "The ladder Every rung" in second
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_text_colours_meet_wcag_aa_contrast() -> None:
+    from engine.report.html import templates_dir
+
+    css = (templates_dir() / "report.css").read_text(encoding="utf-8")
+    palette = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", css))
+    palette["white"] = "#ffffff"
+    pairs = [("ink", "white"), ("muted", "white"), ("muted", "soft"), ("green", "white"),
+             ("white", "green"), ("white", "amber"), ("white", "red"), ("white", "grey"),
+             ("amber", "amber-bg"), ("red", "red-bg"), ("green", "green-bg"),
+             ("blue", "blue-bg"), ("grey", "grey-bg"), ("blue", "white"), ("red", "white")]
+    for fg, bg in pairs:
+        light, dark = sorted((_luminance(palette[fg]), _luminance(palette[bg])), reverse=True)
+        ratio = (light + 0.05) / (dark + 0.05)
+        assert ratio >= 4.5, f"{fg} on {bg}: {ratio:.2f}"
+
+
+def test_importing_the_report_command_stays_light() -> None:
+    code = ("import sys, engine.cli.report, engine.report; "
+            "heavy = {'weasyprint', 'matplotlib', 'jinja2', 'pypdf'} & set(sys.modules); "
+            "print(sorted(heavy))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=120)
+    assert result.stdout.strip() == "[]"
+
+
+def test_html_is_byte_identical_in_another_process(sample_html: str) -> None:
+    code = ("import json, hashlib; from engine.report import render_html; "
+            f"d = json.load(open({str(FIXTURES / 'decision-sample.json')!r})); "
+            "print(hashlib.sha256(render_html(d)).hexdigest())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=300)
+    assert result.stdout.strip() == hashlib.sha256(sample_html.encode("utf-8")).hexdigest()
