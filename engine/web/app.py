@@ -71,6 +71,7 @@ class WebApp:
         self._log_lock = threading.Lock()
         self._assess_lock = threading.Lock()
         self._pdf_cache: OrderedDict[str, bytes] = OrderedDict()
+        self._pdf_lock = threading.Lock()
 
     # -- helpers ------------------------------------------------------------------------
     @property
@@ -245,7 +246,8 @@ class WebApp:
             return self.error(request, 404, "Assessment not found",
                               "No recorded assessment has that id.")
         rid = record["record_id"]
-        pdf = self._pdf_cache.get(rid)
+        with self._pdf_lock:
+            pdf = self._pdf_cache.get(rid)
         if pdf is None:
             pdf = await run_in_threadpool(self._render_pdf, record)
         name = f"mladvisor-{_slug((record['decision'].get('project') or {}).get('name'))}-" \
@@ -260,9 +262,10 @@ class WebApp:
 
         pdf = render_pdf(record["decision"])
         self.log.append_report(record["record_id"], "pdf", hashlib.sha256(pdf).hexdigest())
-        self._pdf_cache[record["record_id"]] = pdf
-        while len(self._pdf_cache) > PDF_CACHE_SIZE:
-            self._pdf_cache.popitem(last=False)
+        with self._pdf_lock:
+            self._pdf_cache[record["record_id"]] = pdf
+            while len(self._pdf_cache) > PDF_CACHE_SIZE:
+                self._pdf_cache.popitem(last=False)
         return pdf
 
     async def answers_file(self, request: Any) -> Any:
