@@ -119,7 +119,8 @@ def test_report_from_recorded_id(home: Path, tmp_path: Path,
     (home / audit.LOG_FILE).write_bytes(b"")
     monkeypatch.setattr(audit, "open_log", lambda *a, **k: FakeLog())
     out = tmp_path / "r.html"
-    result = run("report", decision["assessment_id"][:13], "-f", "html", "-o", str(out))
+    result = run("report", decision["assessment_id"][:13], "-f", "html", "-o", str(out),
+                 "--no-record")
     assert result.exit_code == 0, result.output
     assert decision["assessment_id"] in out.read_text(encoding="utf-8")
     result = run("report", "ffffffff", "-f", "html", "-o", str(out))
@@ -130,13 +131,22 @@ def test_report_from_real_audit_log(home: Path, tmp_path: Path) -> None:
     """End to end with the real log when its stand-in assessments are available."""
     audit = pytest.importorskip("engine.audit")
     standin = pytest.importorskip("engine.audit.standin")
+    import hashlib
+
     log = audit.open_log()
     record_id = log.append(standin.make_assessment(1))
     out = tmp_path / "r.pdf"
-    result = run("report", record_id, "-f", "pdf", "-o", str(out))
+    result = run("report", record_id[:12], "-f", "pdf", "-o", str(out))
     assert result.exit_code == 0, result.output
     reader = PdfReader(io.BytesIO(out.read_bytes()))
     assert "Project 1" in reader.pages[0].extract_text()
+    events = audit.open_log().reports_for(record_id)
+    assert len(events) == 1
+    assert hashlib.sha256(out.read_bytes()).hexdigest() in json.dumps(events[0])
+    result = run("report", record_id, "-f", "html", "-o", str(tmp_path / "r.html"),
+                 "--no-record")
+    assert result.exit_code == 0
+    assert len(audit.open_log().reports_for(record_id)) == 1
 
 
 def test_help_has_example() -> None:

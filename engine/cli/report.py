@@ -12,8 +12,9 @@ from engine.cli._common import CONTEXT, emit, format_option, out_option
 from engine.errors import InputError
 
 
-def load_decision(source: str) -> tuple[dict[str, Any], str]:
-    """A decision from a saved JSON file, or else from the audit log by (prefix of) id."""
+def load_decision(source: str) -> tuple[dict[str, Any], str | None]:
+    """A decision from a saved JSON file, or else from the audit log by (prefix of) id;
+    the second value is the full record id when it came from the log."""
     path = Path(source)
     if path.is_file():
         try:
@@ -23,7 +24,7 @@ def load_decision(source: str) -> tuple[dict[str, Any], str]:
         except json.JSONDecodeError as error:
             raise InputError(source, f"line {error.lineno} column {error.colno}",
                              f"valid JSON ({error.msg})") from None
-        return _checked(decision, source), source
+        return _checked(decision, source), None
     if path.suffix.lower() in (".json", ".yaml", ".yml") or "/" in source or "\\" in source:
         raise InputError(source, "", "an existing decision JSON file or a recorded assessment id")
     try:
@@ -40,7 +41,7 @@ def load_decision(source: str) -> tuple[dict[str, Any], str]:
     decision = record.get("decision") if isinstance(record, dict) else None
     if not isinstance(decision, dict):
         raise InputError(source, "decision", "the id of a recorded assessment")
-    return _checked(decision, source), source
+    return _checked(decision, source), str(record.get("record_id") or source)
 
 
 def _checked(decision: Any, source: str) -> dict[str, Any]:
@@ -60,12 +61,15 @@ def _checked(decision: Any, source: str) -> dict[str, Any]:
 @click.argument("id_or_decision", metavar="ID_OR_DECISION")
 @format_option(["html", "pdf"], "html")
 @out_option
-def report(id_or_decision: str, fmt: str, out: Path | None) -> None:
+@click.option("--no-record", is_flag=True,
+              help="Do not note the rendered report (its sha256) in the audit log.")
+def report(id_or_decision: str, fmt: str, out: Path | None, no_record: bool) -> None:
     """Render a decision as an HTML or PDF report.
 
     ID_OR_DECISION is a decision JSON file saved with `mladvisor assess --format json`, or the
     id (or a unique prefix of it) of an assessment recorded in the audit log. The file is
-    written whole or not at all; PDF needs --out.
+    written whole or not at all; PDF needs --out. A report of a recorded assessment is noted
+    in the audit log with its sha256, unless --no-record.
 
     Example:
 
@@ -74,8 +78,18 @@ def report(id_or_decision: str, fmt: str, out: Path | None) -> None:
     """
     if fmt == "pdf" and out is None:
         raise click.UsageError("--format pdf needs --out FILE")
-    decision, _ = load_decision(id_or_decision)
+    decision, record_id = load_decision(id_or_decision)
     from engine.report import render_html, render_pdf
 
     data = render_pdf(decision) if fmt == "pdf" else render_html(decision)
     emit(data, out)
+    if record_id is not None and not no_record:
+        import hashlib
+
+        from engine.audit import open_log
+
+        log = open_log()
+        try:
+            log.append_report(record_id, fmt, hashlib.sha256(data).hexdigest())
+        finally:
+            log.close()
