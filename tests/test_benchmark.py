@@ -176,3 +176,20 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(case: str, tmp_path:
                      "missing-text-column": "--text-column"}.get(case)
     if expected_path:
         assert expected_path in stderr
+
+
+def test_large_files_are_sampled_in_a_stream(rule_data: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.evidence.tables as tables
+
+    frame = pd.read_csv(rule_data)
+    parquet = tmp_path / "loans.parquet"
+    frame.to_parquet(parquet, row_group_size=64)
+    result = run_benchmark(parquet, "approved", max_rows=300)  # 400 rows: sampled
+    by_name = {r["candidate"]: r for r in result.rows}
+    assert by_name["one-rule"]["train_rows"] == 300
+    assert by_name["one-rule"]["accuracy"] > 0.95
+    monkeypatch.setattr(tables, "WHOLE_READ_BYTES", 1000)  # the CSV now counts as large
+    streamed = run_benchmark(rule_data, "approved", max_rows=250)
+    assert streamed.rows[0]["train_rows"] == 250
+    assert {r["candidate"]: r for r in streamed.rows}["one-rule"]["accuracy"] > 0.95

@@ -151,7 +151,7 @@ def _mean(values: list[float]) -> float:
 def _load(path: Path, target: str, text_column: str | None, max_rows: int) -> Any:
     from engine.evidence.tables import read_frame
 
-    frame = read_frame(path)
+    frame = read_frame(path, max_rows=max_rows, seed=RANDOM_STATE)
     if len(frame.columns) == 0 or len(frame) == 0:
         raise InputError(str(path), "", "expected at least one data row", "no rows")
     columns = [str(c) for c in frame.columns]

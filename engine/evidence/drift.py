@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import InputError
 from engine.evidence.drift_schema import SCHEMA_ID
 from engine.evidence.progress import progress
-from engine.evidence.tables import DEFAULT_BATCH_ROWS, TableSource
+from engine.evidence.tables import DEFAULT_BATCH_ROWS, Reservoir, TableSource
 
 if TYPE_CHECKING:
     import numpy as np
@@ -116,69 +116,6 @@ class Column:
     grid: tuple[float, float, int] | None = None   # low, step, bins
     decile_edges: np.ndarray | None = None
     ks_values: np.ndarray | None = None
-
-
-class Reservoir:
-    """A uniform random sample of k rows of a stream (bottom-k by random priority)."""
-
-    def __init__(self, k: int, seed: int) -> None:
-        import numpy as np
-
-        self.k = k
-        self.rng = np.random.default_rng(seed)
-        self.parts: list[pa.RecordBatch] = []
-        self.priorities: list[np.ndarray] = []
-        self.size = 0
-        self.threshold = math.inf
-
-    def add(self, batch: pa.RecordBatch) -> None:
-        import numpy as np
-
-        priority = self.rng.random(batch.num_rows)
-        keep = np.flatnonzero(priority < self.threshold)
-        if len(keep) == 0:
-            return
-        self.parts.append(_dense(batch.take(keep) if len(keep) < batch.num_rows else batch))
-        self.priorities.append(priority[keep])
-        self.size += len(keep)
-        if self.size > 2 * self.k:
-            self._compact()
-
-    def _compact(self) -> None:
-        import numpy as np
-        import pyarrow as pa
-
-        if not self.parts:
-            return
-        table = pa.Table.from_batches(self.parts)
-        priority = np.concatenate(self.priorities)
-        order = np.argsort(priority, kind="stable")[: self.k]
-        if len(order) == self.k:
-            self.threshold = float(priority[order[-1]])
-        table = table.take(order).combine_chunks()
-        self.parts = table.to_batches() or []
-        self.priorities = [priority[order]]
-        self.size = len(order)
-
-    def table(self, schema: pa.Schema) -> pa.Table:
-        """The sample in priority order: any prefix is itself a uniform sample."""
-        import pyarrow as pa
-
-        self._compact()
-        if not self.parts:
-            return schema.empty_table()
-        return pa.Table.from_batches(self.parts)
-
-
-def _dense(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Dictionary columns decoded, so that samples from different row groups concatenate."""
-    import pyarrow as pa
-
-    if not any(pa.types.is_dictionary(f.type) for f in batch.schema):
-        return batch
-    arrays = [a.dictionary_decode() if pa.types.is_dictionary(a.type) else a
-              for a in batch.columns]
-    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import InputError
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
@@ -17,6 +19,8 @@ PARQUET_SUFFIXES = {".parquet", ".pq", ".parq"}
 DEFAULT_BATCH_ROWS = 131_072
 # Bytes per CSV block; pyarrow infers column types from the first block.
 CSV_BLOCK_BYTES = 16 << 20
+# Files larger than this on disk are sampled in a stream instead of read whole.
+WHOLE_READ_BYTES = 256 << 20
 
 
 def is_parquet(path: Path) -> bool:
@@ -37,11 +41,22 @@ def _check_exists(path: Path) -> None:
         raise InputError(str(path), "", "expected a readable CSV or Parquet file", "no such file")
 
 
-def read_frame(path: Path) -> pd.DataFrame:
-    """The whole file as a DataFrame (benchmarks train in memory)."""
+def read_frame(path: Path, max_rows: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """The file as a DataFrame (benchmarks train in memory).
+
+    A file that is large on disk (or a Parquet file with more than `max_rows` rows) is streamed
+    and a uniform random sample of `max_rows` rows kept, so a file larger than memory can still
+    be benchmarked; a smaller file is read whole by pandas.
+    """
     import pandas as pd
 
     _check_exists(path)
+    if max_rows is not None and _too_big(path, max_rows):
+        source = TableSource(path)
+        sample = Reservoir(max_rows, seed)
+        for batch in source.batches():
+            sample.add(batch)
+        return sample.table(source.schema).to_pandas()
     try:
         if is_parquet(path):
             frame = pd.read_parquet(path)
@@ -51,6 +66,19 @@ def read_frame(path: Path) -> pd.DataFrame:
         raise InputError(str(path), "", "expected a readable CSV or Parquet file",
                          _first_line(error)) from None
     return frame
+
+
+def _too_big(path: Path, max_rows: int) -> bool:
+    if path.stat().st_size > WHOLE_READ_BYTES:
+        return True
+    if is_parquet(path):
+        try:
+            import pyarrow.parquet as pq
+
+            return bool(pq.ParquetFile(path).metadata.num_rows > max_rows)
+        except Exception:  # noqa: BLE001 - the whole read below reports it
+            return False
+    return False
 
 
 def _first_line(error: BaseException) -> str:
@@ -134,3 +162,66 @@ class TableSource:
         except Exception as error:  # noqa: BLE001 - a bad block half-way is unreadable input
             raise InputError(str(self.path), "", "expected consistent CSV or Parquet rows",
                              _first_line(error)) from None
+
+
+class Reservoir:
+    """A uniform random sample of k rows of a stream (bottom-k by random priority)."""
+
+    def __init__(self, k: int, seed: int) -> None:
+        import numpy as np
+
+        self.k = k
+        self.rng = np.random.default_rng(seed)
+        self.parts: list[pa.RecordBatch] = []
+        self.priorities: list[np.ndarray] = []
+        self.size = 0
+        self.threshold = math.inf
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        import numpy as np
+
+        priority = self.rng.random(batch.num_rows)
+        keep = np.flatnonzero(priority < self.threshold)
+        if len(keep) == 0:
+            return
+        self.parts.append(_dense(batch.take(keep) if len(keep) < batch.num_rows else batch))
+        self.priorities.append(priority[keep])
+        self.size += len(keep)
+        if self.size > 2 * self.k:
+            self._compact()
+
+    def _compact(self) -> None:
+        import numpy as np
+        import pyarrow as pa
+
+        if not self.parts:
+            return
+        table = pa.Table.from_batches(self.parts)
+        priority = np.concatenate(self.priorities)
+        order = np.argsort(priority, kind="stable")[: self.k]
+        if len(order) == self.k:
+            self.threshold = float(priority[order[-1]])
+        table = table.take(order).combine_chunks()
+        self.parts = table.to_batches() or []
+        self.priorities = [priority[order]]
+        self.size = len(order)
+
+    def table(self, schema: pa.Schema) -> pa.Table:
+        """The sample in priority order: any prefix is itself a uniform sample."""
+        import pyarrow as pa
+
+        self._compact()
+        if not self.parts:
+            return schema.empty_table()
+        return pa.Table.from_batches(self.parts)
+
+
+def _dense(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Dictionary columns decoded, so that samples from different row groups concatenate."""
+    import pyarrow as pa
+
+    if not any(pa.types.is_dictionary(f.type) for f in batch.schema):
+        return batch
+    arrays = [a.dictionary_decode() if pa.types.is_dictionary(a.type) else a
+              for a in batch.columns]
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
