@@ -139,3 +139,23 @@ def test_sigkill_at_random_moments_leaves_a_log_that_verifies(tmp_path: Path) ->
         summary = open_log(home).verify()
         assert summary["records"] >= previous + 3
         previous = summary["records"]
+
+
+def test_verify_while_others_append(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    open_log(home).close()
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(home), "300", f"w{i}"],
+                                env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               for i in range(2)]
+    checks = 0
+    try:
+        while any(w.poll() is None for w in workers):
+            summary = open_log(home).verify()  # never a false alarm mid-append
+            assert summary["records"] <= 600
+            checks += 1
+    finally:
+        for worker in workers:
+            worker.wait(timeout=300)
+    assert all(w.returncode == 0 for w in workers)
+    assert checks > 0
+    assert open_log(home).verify()["records"] == 600

@@ -56,6 +56,14 @@ def verify_log(log: AuditLog, checkpoints: list[Any] | None = None,
     except sqlite3.DatabaseError as error:
         raise AuditError(f"{path}: cannot open the audit log: {error}") from None
     summary: dict[str, Any] = {"log": str(path)}
+    head = None
+    if head_path is not None and head_path.exists():
+        # read before the snapshot: the head is written after its commit, so it never names a
+        # record the snapshot cannot see
+        try:
+            head = load_checkpoint(head_path)
+        except MladvisorError as error:
+            problems.add(f"the head file {head_path.name} is unreadable ({error})")
     try:
         conn.execute("PRAGMA busy_timeout=120000")
         conn.execute("BEGIN")  # one snapshot, while others may keep appending
@@ -85,13 +93,8 @@ def verify_log(log: AuditLog, checkpoints: list[Any] | None = None,
         _check_rulebases(conn, problems, summary.pop("_files_refs"))
         for checkpoint in checkpoints or []:
             _check_checkpoint(conn, checkpoint, summary, keys, checker, problems)
-        if head_path is not None and head_path.exists():
-            try:
-                head = load_checkpoint(head_path)
-            except MladvisorError as error:
-                problems.add(f"the head file {head_path.name} is unreadable ({error})")
-            else:
-                _check_checkpoint(conn, head, summary, keys, checker, problems)
+        if head is not None:
+            _check_checkpoint(conn, head, summary, keys, checker, problems)
         # last: a dropped trigger is how the damage above was done, not the damage itself
         present = {r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type='trigger'")}
