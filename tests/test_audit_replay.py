@@ -202,3 +202,15 @@ def test_assess_records_and_audit_report_appends_an_event(home: Path, tmp_path: 
                          catch_exceptions=False).exit_code == 0
     assert log.count() == 2  # the assessment and its report event, nothing for --no-record
     assert log.verify()["records"] == 2
+
+
+def test_a_newer_engine_version_alone_is_not_a_different_decision(home: Path) -> None:
+    from engine.api import assess
+
+    assessment = assess(variants()[0])
+    assessment.decision["engine_version"] = "0.0.1"
+    log = open_log()
+    rid = log.append(assessment)
+    result = replay(log, [rid], current=False)[0]
+    assert result["reproduced"]
+    assert result["engine"]["recorded"] == "0.0.1" and result["engine"]["replayed"] != "0.0.1"

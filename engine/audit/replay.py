@@ -73,13 +73,13 @@ def recorded_rulebase(log: AuditLog, record: dict[str, Any]) -> Any:
     return rb
 
 
-def _without_id(decision: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in decision.items() if k != "assessment_id"}
+# Not part of what was decided: the id is the record's, the engine version is reported apart.
+_NOT_COMPARED = {"assessment_id", "engine_version"}
 
 
 def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     keys = sorted(set(before) | set(after))
-    return [k for k in keys if k != "assessment_id" and canonical_json(before.get(k))
+    return [k for k in keys if k not in _NOT_COMPARED and canonical_json(before.get(k))
             != canonical_json(after.get(k))]
 
 
@@ -211,7 +211,9 @@ def replay_record(log: AuditLog, record: dict[str, Any], current: bool = True
         result.update(reproduced=False, error=str(error), differences=[])
         return result
     differences = _differences(recorded, again)
-    result.update(reproduced=not differences, differences=differences)
+    result.update(reproduced=not differences, differences=differences,
+                  engine={"recorded": recorded.get("engine_version"),
+                          "replayed": again.get("engine_version")})
     if current:
         now_rb = default_rulebase()
         try:

@@ -233,6 +233,10 @@ def _replay_text(results: list[dict[str, Any]]) -> str:
         head = f"{r['record_id']}  rule base {r['rulebase']}: {status}"
         if not r["reproduced"]:
             head += f" ({r.get('error') or 'differs in ' + ', '.join(r['differences'])})"
+        engine = r.get("engine") or {}
+        if engine.get("recorded") != engine.get("replayed"):
+            head += f" (recorded by engine {engine.get('recorded')}, replayed by" \
+                f" {engine.get('replayed')})"
         current = r.get("current")
         if current is None:
             lines.append(head)
