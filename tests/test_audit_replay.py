@@ -214,3 +214,17 @@ def test_a_newer_engine_version_alone_is_not_a_different_decision(home: Path) ->
     result = replay(log, [rid], current=False)[0]
     assert result["reproduced"]
     assert result["engine"]["recorded"] == "0.0.1" and result["engine"]["replayed"] != "0.0.1"
+
+
+def test_a_broken_current_rule_base_still_replays_the_recorded_one(
+        home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = record_all()
+    broken = changed_rulebase(tmp_path)
+    (broken / "rules" / "data.yaml").write_text("schema: mladvisor.rules/1\nphase: data\n"
+                                                "rules: [{id: nope}]\n")
+    monkeypatch.setenv("MLADVISOR_RULEBASE", str(broken))
+    result = replay(open_log(), [ids[0]])[0]
+    assert result["reproduced"]
+    assert "current rule base" in result["current"]["error"]
+    text = CliRunner().invoke(cli, ["audit", "replay", ids[0]], catch_exceptions=False)
+    assert text.exit_code == 0 and "reproduced" in text.stdout

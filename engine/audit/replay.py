@@ -54,14 +54,14 @@ def recorded_rulebase(log: AuditLog, record: dict[str, Any]) -> Any:
                          " stored rule base")
     if files_sha in _LOADED:
         return _LOADED[files_sha]
-    current = default_rulebase()
-    if current.sha256 == ref.get("sha256"):
-        files = log.rulebase_files(files_sha)
-        if files == current.files:
-            _LOADED[files_sha] = current  # the same files: reuse the compiled current rules
-            return current
-    else:
-        files = log.rulebase_files(files_sha)
+    files = log.rulebase_files(files_sha)
+    try:
+        current = default_rulebase()
+    except MladvisorError:
+        current = None  # a broken current rule base must not stop replays of recorded ones
+    if current is not None and current.sha256 == ref.get("sha256") and files == current.files:
+        _LOADED[files_sha] = current  # the same files: reuse the compiled current rules
+        return current
     directory = tempfile.mkdtemp(prefix="mladvisor-replay-")
     _DIRS.append(directory)
     rb = load_rulebase(extract_rulebase(files, Path(directory)))
@@ -215,7 +215,11 @@ def replay_record(log: AuditLog, record: dict[str, Any], current: bool = True
                   engine={"recorded": recorded.get("engine_version"),
                           "replayed": again.get("engine_version")})
     if current:
-        now_rb = default_rulebase()
+        try:
+            now_rb = default_rulebase()
+        except MladvisorError as error:
+            result["current"] = {"rulebase": None, "error": f"current rule base: {error}"}
+            return result
         try:
             now = assess(record["input"], rulebase=now_rb, assessment_id=record_id).decision
         except MladvisorError as error:

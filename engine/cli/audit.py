@@ -242,7 +242,8 @@ def _replay_text(results: list[dict[str, Any]]) -> str:
             lines.append(head)
             continue
         if "error" in current:
-            lines.append(head + f"; current rule base {current['rulebase']}: {current['error']}")
+            name = f"current rule base {current['rulebase']}" if current["rulebase"] else ""
+            lines.append(head + f"; {name + ': ' if name else ''}{current['error']}")
             continue
         if current["unchanged"]:
             lines.append(head + f"; current rule base {current['rulebase']}: no change")
