@@ -38,8 +38,8 @@ def audit() -> None:
     MLADVISOR_AUDIT_KEY names an Ed25519 PEM key, or after `mladvisor audit keygen`
     (MLADVISOR_AUDIT_KEY=off turns it off).
 
+    \b
     Example:
-
         mladvisor audit list
         mladvisor audit verify
     """
@@ -59,8 +59,8 @@ def list_cmd(kind: str, respondent: str | None, verdict: str | None, since: str 
              until: str | None, limit: int | None, fmt: str, out: Path | None) -> None:
     """List recorded decisions, oldest first.
 
+    \b
     Example:
-
         mladvisor audit list --since 2026-01 --verdict not-ready
     """
     until_bound = until + "\uffff" if until else None  # a prefix includes the whole period
@@ -93,8 +93,8 @@ def show(record_id: str, fmt: str, out: Path | None) -> None:
 
     RECORD_ID is the assessment id (or a unique prefix of it).
 
+    \b
     Example:
-
         mladvisor audit show 0192f7a0
     """
     log = _log()
@@ -157,8 +157,8 @@ def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...]
     rule base files and forged signatures are each reported. Without a checkpoint only a
     truncation that left traces in the file is caught; against a checkpoint any is.
 
+    \b
     Example:
-
         mladvisor audit checkpoint --out head.json
         mladvisor audit verify --checkpoint head.json
     """
@@ -202,8 +202,8 @@ def replay(record_ids: tuple[str, ...], replay_all: bool, recorded_only: bool, f
 
     Exit 3 when a recorded decision is not reproduced.
 
+    \b
     Example:
-
         mladvisor audit replay --all
         mladvisor audit replay 0192f7a0 --format json
     """
@@ -295,8 +295,8 @@ def export(fmt: str, mask: bool, kind: str, since: str | None, until: str | None
     Each JSON line holds a record with its prev_hash, entry_hash and signature: unmasked, an
     auditor can recompute entry_hash = sha256(prev_hash + RFC 8785 JSON of the record).
 
+    \b
     Example:
-
         mladvisor audit export --format csv --mask --out decisions.csv
     """
     from engine.audit.export import export_csv, export_jsonl
@@ -318,8 +318,8 @@ def checkpoint(save: bool, out: Path | None) -> None:
     Keep the output somewhere the log's writers cannot change it; `verify --checkpoint FILE`
     then detects records cut off the end.
 
+    \b
     Example:
-
         mladvisor audit checkpoint --out /secure/audit-head.json
     """
     from engine.audit.checkpoint import dump_checkpoint, save_checkpoint
@@ -338,8 +338,8 @@ def checkpoint(save: bool, out: Path | None) -> None:
 def keygen(force: bool) -> None:
     """Create an Ed25519 signing key in MLADVISOR_HOME/keys; later records are signed.
 
+    \b
     Example:
-
         mladvisor audit keygen
     """
     from engine.audit.signing import keygen as make
@@ -356,8 +356,8 @@ def keygen(force: bool) -> None:
 def report_cmd(record_id: str, fmt: str, no_record: bool, out: Path | None) -> None:
     """Render a recorded decision as HTML or PDF and record the report's sha256.
 
+    \b
     Example:
-
         mladvisor audit report 0192f7a0 --format pdf --out report.pdf
     """
     if fmt == "pdf" and out is None:
