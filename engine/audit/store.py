@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from engine import __version__
 from engine.audit.canonical import canonical_json, join_object, sha256_hex
@@ -451,6 +451,17 @@ class AuditLog:
         return verify_log(self, checkpoints=found, trusted=trusted,
                           require_signatures=require_signatures, allow_unsigned=allow_unsigned,
                           head_path=head)
+
+    def export(self, out: IO[str], fmt: str = "jsonl", mask: bool = False,
+               kind: str | None = None, since: str | None = None,
+               until: str | None = None) -> int:
+        """Write the log as JSON Lines or CSV for auditors; returns the number of records."""
+        from engine.audit.export import export_csv, export_jsonl
+
+        if fmt not in ("jsonl", "csv"):
+            raise InputError(str(self.path), "format", "jsonl or csv", fmt)
+        writer = export_csv if fmt == "csv" else export_jsonl
+        return writer(self, out, mask=mask, kind=kind, since=since, until=until)
 
     def checkpoint(self) -> dict[str, Any]:
         """The signed (when a key is configured) head of the log: count and head hash."""

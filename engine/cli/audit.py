@@ -225,6 +225,12 @@ def replay(record_ids: tuple[str, ...], replay_all: bool, recorded_only: bool, f
                          f" first: record {first['seq']} ({first['record_id']}): {what}")
 
 
+def _strategy_name(strategy: Any) -> str:
+    if not strategy:
+        return "none"
+    return "/".join(x for x in (strategy["rung"], strategy["service"]) if x)
+
+
 def _replay_text(results: list[dict[str, Any]]) -> str:
     lines = []
     changed = 0
@@ -257,10 +263,8 @@ def _replay_text(results: list[dict[str, Any]]) -> str:
                 if "rule" in change:
                     text = f"{what} of {change['rule']}: {change['from']} -> {change['to']}"
             elif what == "strategy":
-                def name(s: Any) -> str:
-                    return "none" if not s else "/".join(x for x in (s["rung"], s["service"])
-                                                         if x)
-                text = f"strategy {name(change['from'])} -> {name(change['to'])}"
+                text = (f"strategy {_strategy_name(change['from'])} -> "
+                        f"{_strategy_name(change['to'])}")
             elif what == "option":
                 text = (f"option {change['rung']}/{change['service']}: {change['from']} -> "
                         f"{change['to']}")
@@ -299,12 +303,9 @@ def export(fmt: str, mask: bool, kind: str, since: str | None, until: str | None
     Example:
         mladvisor audit export --format csv --mask --out decisions.csv
     """
-    from engine.audit.export import export_csv, export_jsonl
-
     buffer = io.StringIO()
-    writer = export_csv if fmt == "csv" else export_jsonl
-    writer(_log(), buffer, mask=mask, kind=None if kind == "all" else kind, since=since,
-           until=until + "\uffff" if until else None)
+    _log().export(buffer, fmt, mask=mask, kind=None if kind == "all" else kind, since=since,
+                  until=until + "\uffff" if until else None)
     emit(buffer.getvalue(), out)
 
 
