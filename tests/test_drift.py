@@ -362,3 +362,25 @@ def test_progress_bar_only_when_stderr_is_a_terminal(monkeypatch: pytest.MonkeyP
             bar.update(1000)
     assert "reference 1/2" in terminal.getvalue()
     assert redirected.getvalue() == ""
+
+
+def test_column_types_follow_evidently_inference(tmp_path: Path) -> None:
+    """Integers with <= 10 values are categories, unless a CSV blank makes pandas read floats;
+    text with many distinct values is free text (skipped), with fewer it is categories."""
+    rng = np.random.default_rng(25)
+    n = 3000
+    frame = pd.DataFrame({
+        "rooms": rng.integers(0, 8, n),
+        "floors": rng.integers(0, 8, n).astype(float),
+        "zone": rng.choice([f"z{i}" for i in range(60)], n),
+        "comment": [f"note {i} {rng.integers(1000)}" for i in range(n)],
+    })
+    frame.loc[frame.index[:10], "floors"] = np.nan
+    ref = _write(frame, tmp_path / "ref.csv")
+    doc = compute_drift(ref, ref, Options(multivariate=False))
+    by_name = {f["name"]: f for f in doc["features"]}
+    assert (by_name["rooms"]["kind"], by_name["rooms"]["method"]) == ("categorical",
+                                                                     "jensenshannon")
+    assert (by_name["floors"]["kind"], by_name["floors"]["method"]) == ("numeric", "wasserstein")
+    assert by_name["zone"]["method"] == "jensenshannon"
+    assert by_name["comment"]["method"] == "skipped"

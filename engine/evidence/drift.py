@@ -76,6 +76,10 @@ DISTINCT_CAP = 1000              # distinct numeric values counted exactly up to
 # A text column with more distinct values is an identifier or free text (Evidently reads it as
 # text, not as categories): it is reported as skipped and left out of the drifted share.
 MAX_CATEGORIES = 100_000
+# Evidently's type inference reads a text column whose distinct values exceed half its values as
+# free text, not categories; with more than TEXT_MIN_VALUES values we skip it the same way.
+TEXT_UNIQUE_SHARE = 0.5
+TEXT_MIN_VALUES = 50
 REGRESSION_MIN_VALUES = 20       # a numeric target with more values (or fractions) is regression
 SEED = 0
 
@@ -116,6 +120,7 @@ class Column:
     grid: tuple[float, float, int] | None = None   # low, step, bins
     decile_edges: np.ndarray | None = None
     ks_values: np.ndarray | None = None
+    skipped: bool = False      # identifier or free text: not tested, not in the share
 
 
 @dataclass
@@ -146,7 +151,7 @@ def compute_drift(reference: Path, current: Path, options: Options | None = None
     if ref_rows == 0:
         raise InputError(str(reference), "", "expected at least one data row", "no rows")
     ref_table = ref_sample.table(ref_src.schema)
-    _prepare(columns, ref_table)
+    _prepare(columns, ref_table, csv=not ref_src.parquet)
     labels.prepare(ref_table, by_name)
 
     # Second reference pass: binned counts and labels. A reference the sample holds whole is
@@ -371,7 +376,7 @@ def _scan(batch: pa.RecordBatch, columns: list[Column], which: str, sample: Rese
             side.counts = None
 
 
-def _prepare(columns: list[Column], ref_table: pa.Table) -> None:
+def _prepare(columns: list[Column], ref_table: pa.Table, csv: bool) -> None:
     """Between the passes: decide kinds and bin edges from the reference and its sample."""
     import numpy as np
 
@@ -379,10 +384,14 @@ def _prepare(columns: list[Column], ref_table: pa.Table) -> None:
         ref = column.ref
         if not column.arrow_numeric:
             column.kind = CATEGORICAL
+            distinct = len(ref.counts) if ref.counts is not None else MAX_CATEGORIES + 1
+            column.skipped = distinct > TEXT_MIN_VALUES and distinct > TEXT_UNIQUE_SHARE * ref.count
             continue
         distinct = len(ref.counts) if ref.counts is not None else DISTINCT_CAP + 1
-        # Evidently reads integer columns with few values as categories.
-        column.kind = (CATEGORICAL if column.arrow_integer and distinct <= INTEGER_CATEGORICAL_LIMIT
+        # Evidently (reading with pandas) sees integer columns with few values as categories;
+        # pandas reads a CSV integer column with blanks as floats, hence numeric.
+        integer = column.arrow_integer and not (csv and ref.missing > 0)
+        column.kind = (CATEGORICAL if integer and distinct <= INTEGER_CATEGORICAL_LIMIT
                        else NUMERIC)
         values = _floats(ref_table.column(column.name))
         values = np.sort(values[np.isfinite(values)])
@@ -442,8 +451,8 @@ def _sig(value: float | None) -> float | None:
 def _test(column: Column, ref_table: pa.Table, cur_table: pa.Table, cur_rows: int) -> dict:
     ref, cur = column.ref, column.cur
     entry: dict[str, Any] = {"name": column.name, "kind": column.kind}
-    if column.kind == CATEGORICAL and not column.arrow_numeric and (
-            ref.counts is None or cur.counts is None):
+    if column.skipped or (column.kind == CATEGORICAL and not column.arrow_numeric and (
+            ref.counts is None or cur.counts is None)):
         entry.update(method="skipped", statistic=None, p_value=None, drifted=False,
                      threshold=None)
     elif ref.count == 0 or cur.count == 0:
@@ -643,7 +652,8 @@ def _domain_classifier(columns: list[Column], ref_table: pa.Table,
             values[~np.isfinite(values)] = np.nan
             blocks.append(values)
             categorical.append(False)
-        elif column.ref.counts is not None and column.cur.counts is not None:
+        elif (not column.skipped and column.ref.counts is not None
+              and column.cur.counts is not None):
             keys = pa.concat_arrays([_strings(ref_part.column(column.name)),
                                      _strings(cur_part.column(column.name))])
             encoded_keys = pc.dictionary_encode(keys)
