@@ -371,11 +371,11 @@ def test_column_types_follow_evidently_inference(tmp_path: Path) -> None:
     n = 3000
     frame = pd.DataFrame({
         "rooms": rng.integers(0, 8, n),
-        "floors": rng.integers(0, 8, n).astype(float),
+        "floors": pd.array(rng.integers(0, 8, n), dtype="Int64"),  # written as "3" or ""
         "zone": rng.choice([f"z{i}" for i in range(60)], n),
         "comment": [f"note {i} {rng.integers(1000)}" for i in range(n)],
     })
-    frame.loc[frame.index[:10], "floors"] = np.nan
+    frame.loc[frame.index[:10], "floors"] = pd.NA
     ref = _write(frame, tmp_path / "ref.csv")
     doc = compute_drift(ref, ref, Options(multivariate=False))
     by_name = {f["name"]: f for f in doc["features"]}
