@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> None:
               f"record size: {size / 1024:.1f} KB (real decision + input)")
         n = 500 if args.quick else 5000
         rate = bench_appends(work / "plain", base, n)
-        print(f"appends/s, 1 process, unsigned:   {rate:8.0f}   ({n} appends; target >= 1000)")
+        print(f"appends/s, 1 process, unsigned:   {rate:8.0f}   ({n} appends; target >= 1000;"
+              f" flush now {flush_latency_ms(work, 50):.2f} ms)")
         shm = Path("/dev/shm")
         if shm.is_dir() and os.access(shm, os.W_OK):
             ram = Path(tempfile.mkdtemp(prefix="bench-audit-", dir=shm))
@@ -187,12 +188,13 @@ def main(argv: list[str] | None = None) -> None:
             print(f"appends/s, same on tmpfs (no disk flush): {rate:8.0f}")
         os.environ["MLADVISOR_AUDIT_KEY"] = str(_key(work))
         rate = bench_appends(work / "signed", base, n // 2)
-        print(f"appends/s, 1 process, Ed25519:    {rate:8.0f}   ({n // 2} appends)")
+        print(f"appends/s, 1 process, Ed25519:    {rate:8.0f}   ({n // 2} appends;"
+              f" flush now {flush_latency_ms(work, 50):.2f} ms)")
         os.environ.pop("MLADVISOR_AUDIT_KEY")
         each = 150 if args.quick else 1000
         rate = bench_parallel(work / "parallel", base, 4, each)
         print(f"appends/s, 4 processes together:  {rate:8.0f}   ({4 * each} appends, chain "
-              "verified)")
+              f"verified; flush now {flush_latency_ms(work, 50):.2f} ms)")
         big = work / "big"
         bench_appends(big, base, 10000, durable=False)
         count, seconds = bench_verify(big)
