@@ -482,10 +482,10 @@ def _choose_and_run(column: Column, ref_table: pa.Table, cur_table: pa.Table,
     if ref.count <= SMALL_REFERENCE_ROWS:
         if as_counts:
             if n_values > 2:
-                statistic, p_value = _chisquare(ref.counts, cur.counts)
-                return "chisquare", statistic, p_value, P_VALUE_THRESHOLD, _below(p_value)
-            statistic, p_value = _z_test(ref.counts, cur.counts)
-            return "z", statistic, p_value, P_VALUE_THRESHOLD, _below(p_value)
+                chi2, p_value = _chisquare(ref.counts, cur.counts)
+                return "chisquare", chi2, p_value, P_VALUE_THRESHOLD, _below(p_value)
+            z, p_value = _z_test(ref.counts, cur.counts)
+            return "z", z, p_value, P_VALUE_THRESHOLD, _below(p_value)
         statistic, p_value = _ks(column, ref_table, cur_table, cur_rows)
         return "ks", statistic, p_value, P_VALUE_THRESHOLD, _below(p_value)
     if as_counts:
@@ -705,10 +705,10 @@ class _Labels:
             many = ref.counts is None or len(ref.counts) > REGRESSION_MIN_VALUES
             self.regression = column.arrow_numeric and (many or not ref.integral)
         for name in self.options.sensitive:
-            column = by_name.get(name)
-            if column is None or not column.arrow_numeric:
+            attribute = by_name.get(name)
+            if attribute is None or not attribute.arrow_numeric:
                 continue
-            counts = column.ref.counts
+            counts = attribute.ref.counts
             if counts is None or len(counts) > INTEGER_CATEGORICAL_LIMIT:
                 values = _floats(ref_table.column(name))
                 values = values[np.isfinite(values)]
