@@ -323,3 +323,19 @@ def test_html_is_byte_identical_in_another_process(sample_html: str) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, timeout=300)
     assert result.stdout.strip() == hashlib.sha256(sample_html.encode("utf-8")).hexdigest()
+
+
+def test_threads_render_the_same_bytes(sample: dict, sample_pdf: bytes) -> None:
+    """The web server may render from threads: the output must not depend on it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    minimal_alone = render_pdf(MINIMAL)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(render_pdf, [sample, MINIMAL, sample]))
+    assert results == [sample_pdf, minimal_alone, sample_pdf]
+
+
+def test_no_invented_date_without_an_assessment_id() -> None:
+    reader = PdfReader(io.BytesIO(render_pdf(MINIMAL)))
+    assert "/CreationDate" not in reader.metadata
+    assert "date unknown" in pdf_text(reader)

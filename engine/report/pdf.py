@@ -8,6 +8,7 @@ assets and data: URLs, and the only attachment is the canonical decision JSON.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,6 +17,9 @@ from typing import Any
 from engine.report.html import templates_dir
 
 EPOCH_FALLBACK = datetime(2000, 1, 1, tzinfo=UTC)
+# One render at a time per process: SOURCE_DATE_EPOCH is process-wide, and WeasyPrint's
+# font machinery is not documented as thread-safe (the web server may render from threads).
+_RENDER_LOCK = threading.Lock()
 
 
 # Added to a decision only for the report (by `assess --format pdf`), never part of it.
@@ -53,9 +57,10 @@ def html_to_pdf(html: str, *, metadata: Mapping[str, Any], attachment: bytes,
 
     root = templates_dir()
     fetcher = fetcher or SafeFetcher(root / "assets")
-    moment = metadata.get("moment") or EPOCH_FALLBACK
+    known = metadata.get("moment")
+    moment = known or EPOCH_FALLBACK
     naive = moment.astimezone(UTC).replace(tzinfo=None)
-    with _source_date(moment):
+    with _RENDER_LOCK, _source_date(moment):
         document = HTML(string=html, base_url=(root / "assets").as_uri() + "/",
                         url_fetcher=fetcher).render(pdf_variant="pdf/a-3u", pdf_tags=True)
         meta = document.metadata
@@ -64,7 +69,8 @@ def html_to_pdf(html: str, *, metadata: Mapping[str, Any], attachment: bytes,
         meta.description = metadata["subject"]
         meta.keywords = list(metadata["keywords"])
         meta.generator = "mladvisor"
-        stamp = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # the assessment's time; no date at all rather than an invented one
+        stamp = known.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if known else None
         meta.created = meta.modified = stamp
         meta.lang = "en"
         meta.attachments = []  # nothing from the page itself is ever embedded
