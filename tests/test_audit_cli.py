@@ -191,3 +191,29 @@ def test_help_has_examples() -> None:
                     "report"):
         result = run(command, "-h")
         assert result.exit_code == 0 and "Example:" in result.stdout, command
+
+
+def test_verify_an_export_on_its_own(home: Path, tmp_path: Path) -> None:
+    run("keygen")
+    fill(4)
+    export = tmp_path / "log.jsonl"
+    assert run("export", "--out", str(export)).exit_code == 0
+    result = run("verify", "--export", str(export))
+    assert result.exit_code == 0
+    assert result.stdout.startswith("ok: 4 exported records") and "4 of 4 signatures" in \
+        result.stdout
+    lines = export.read_text().splitlines()
+    edited = json.loads(lines[2])
+    edited["record"]["respondent"] = "Someone Else"
+    lines[2] = json.dumps(edited)
+    export.write_text("\n".join(lines) + "\n")
+    result = run("verify", "--export", str(export))
+    assert result.exit_code == 3 and "record 3" in result.stderr and "edited" in result.stderr
+    del lines[2]
+    lines[1:2] = []  # now records 1 and 4 only: a gap, each line still checks
+    export.write_text("\n".join(lines) + "\n")
+    result = run("verify", "--export", str(export), "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["gaps"] == 1
+    masked = tmp_path / "masked.jsonl"
+    run("export", "--mask", "--out", str(masked))
+    assert run("verify", "--export", str(masked)).exit_code == 2

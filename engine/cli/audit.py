@@ -145,17 +145,23 @@ def show(record_id: str, fmt: str, out: Path | None) -> None:
 @click.option("--pubkey", "pubkeys", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A trusted Ed25519 public key (PEM). MLADVISOR_HOME/keys/*.pub are trusted too.")
+@click.option("--export", "export_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Verify a JSON Lines export (from `audit export`) instead of the log.")
 @click.option("--require-signatures", is_flag=True, help="Fail on any unsigned record.")
 @click.option("--allow-unsigned", is_flag=True,
               help="Only warn about unsigned records after signed ones (signing turned off).")
 @format_option(["text", "json"], "text")
 def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...],
-           require_signatures: bool, allow_unsigned: bool, fmt: str) -> None:
+           export_file: Path | None, require_signatures: bool, allow_unsigned: bool,
+           fmt: str) -> None:
     """Recompute every hash, link and signature; exit 3 naming the first bad record.
 
     Edited, deleted, inserted or reordered records, a truncated tail, a corrupt file, altered
-    rule base files and forged signatures are each reported. Without a checkpoint only a
-    truncation that left traces in the file is caught; against a checkpoint any is.
+    rule base files and forged signatures are each reported. With --export, checks an
+    unmasked JSON Lines export on its own (hashes, links, trusted signatures).
+
+    A truncated tail is caught against the head file kept beside the log, the checkpoints in
+    MLADVISOR_HOME/checkpoints and any --checkpoint FILE.
 
     \b
     Example:
@@ -165,8 +171,19 @@ def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...]
     from engine.audit.checkpoint import load_checkpoint
     from engine.audit.signing import trusted_keys
 
-    loaded = [load_checkpoint(p) for p in checkpoints]
     trusted = trusted_keys(_home(), list(pubkeys))
+    if export_file is not None:
+        from engine.audit.verify import verify_export
+
+        summary = verify_export(export_file, trusted)
+        if fmt == "json":
+            click.echo(json.dumps(summary, indent=2, sort_keys=True))
+        else:
+            click.echo(f"ok: {summary['records']} exported records, head {summary['head_hash']},"
+                       f" {summary['gaps']} gap(s), {summary['signatures_checked']} of"
+                       f" {summary['signed']} signatures checked")
+        return
+    loaded = [load_checkpoint(p) for p in checkpoints]
     try:
         summary = _log().verify(checkpoints=loaded, trusted=trusted, saved=saved,
                                 require_signatures=require_signatures,
