@@ -384,3 +384,16 @@ def test_column_types_follow_evidently_inference(tmp_path: Path) -> None:
     assert (by_name["floors"]["kind"], by_name["floors"]["method"]) == ("numeric", "wasserstein")
     assert by_name["zone"]["method"] == "jensenshannon"
     assert by_name["comment"]["method"] == "skipped"
+
+
+def test_positive_label_must_be_a_label(tmp_path: Path) -> None:
+    rng = np.random.default_rng(26)
+    frame = _labelled(rng, 500, 0.9, {"north": 0.1, "south": 0.0})
+    ref = _write(frame, tmp_path / "ref.csv")
+    out = tmp_path / "d.json"
+    code, _, stderr = _run("drift", str(ref), str(ref), "--prediction", "predicted",
+                           "--sensitive", "group", "--positive-label", "yes", "--out", str(out))
+    assert code == 2 and "--positive-label" in stderr and not out.exists()
+    doc = compute_drift(ref, ref, Options(prediction="predicted", sensitive=("group",),
+                                          positive_label="0", multivariate=False))
+    assert {b["positive_label"] for b in doc["bias"]} == {"0"}

@@ -140,7 +140,7 @@ def compute_drift(reference: Path, current: Path, options: Options | None = None
     cur_src = TableSource(current, options.batch_rows)
     columns = _columns(ref_src, cur_src, options)
     by_name = {c.name: c for c in columns}
-    labels = _Labels(options, by_name)
+    labels = _Labels(options, by_name, str(current))
 
     ref_sample = Reservoir(SAMPLE_ROWS, SEED)
     with progress(ref_src.num_rows, "reference 1/2") as bar:
@@ -686,7 +686,8 @@ SEPARATOR = "\x1f"
 class _Labels:
     """Counts of (target, prediction) and (group, prediction, target), streamed."""
 
-    def __init__(self, options: Options, by_name: dict[str, Column]) -> None:
+    def __init__(self, options: Options, by_name: dict[str, Column], file: str) -> None:
+        self.file = file
         self.options = options
         self.by_name = by_name
         self.regression = False
@@ -771,12 +772,17 @@ class _Labels:
                 "reference_rows": ref_n, "current_rows": cur_n}
 
     def positive_label(self) -> str | None:
-        if self.options.positive_label is not None:
-            return self.options.positive_label
         labels: set[str] = set()
         for counter in self.groups.values():
             for key in counter:
                 labels.update(key.split(SEPARATOR)[1:])
+        if self.options.positive_label is not None:
+            if labels and self.options.positive_label not in labels:
+                shown = ", ".join(sorted(labels)[:8])
+                raise InputError(self.file, "--positive-label",
+                                 f"expected one of the labels ({shown})",
+                                 self.options.positive_label)
+            return self.options.positive_label
         if not labels:
             return None
         lowered = {label.lower() for label in labels}
