@@ -292,7 +292,16 @@ def test_altered_rule_base_file_is_named(home: Path) -> None:
     digest = conn.execute("SELECT sha256 FROM blobs LIMIT 1").fetchone()[0]
     conn.close()
     tamper(path, ("UPDATE blobs SET content=? WHERE sha256=?", (b"rules: [evil]\n", digest)))
-    assert f"rule base file {digest[:12]} was altered" in failure(home)
+    message = failure(home)
+    assert "record 1 (" in message and "stored rule base file" in message
+    assert "was altered" in message
+
+
+def test_altered_rule_base_manifest_is_named(home: Path) -> None:
+    path, ids = build(3)
+    tamper(path, ("UPDATE rulebases SET manifest=?", (b'{"rules/x.yaml":"00"}',)))
+    message = failure(home)
+    assert f"record 1 ({ids[0]})" in message and "manifest was altered" in message
 
 
 def test_dropped_trigger_is_named(home: Path) -> None:

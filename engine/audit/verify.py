@@ -129,7 +129,7 @@ def _walk(conn: sqlite3.Connection, problems: Problems, warnings: list[str],
         "SELECT seq, entry_hash FROM records")}
     assessments: set[str] = set()
     record_ids: set[str] = set()
-    files_refs: dict[str, int] = {}
+    files_refs: dict[str, tuple[int, str]] = {}
     signed = unsigned = 0
     signing_started = False
     cursor = conn.execute("SELECT seq, record_id, kind, time, body, prev_hash, entry_hash,"
@@ -179,7 +179,7 @@ def _walk(conn: sqlite3.Connection, problems: Problems, warnings: list[str],
                                  " record id")
                 files = (data.get("rulebase") or {}).get("files_sha256")
                 if files:
-                    files_refs.setdefault(files, seq)
+                    files_refs.setdefault(files, (seq, record_id))
                 assessments.add(record_id)
             elif kind == "report":
                 if data.get("of") not in assessments:
@@ -251,33 +251,45 @@ def _header(body: bytes) -> dict[str, Any] | None:
 
 
 def _check_rulebases(conn: sqlite3.Connection, problems: Problems,
-                     refs: dict[str, int]) -> None:
-    blobs: dict[str, bool] = {}
+                     refs: dict[str, tuple[int, str]]) -> None:
+    """Stored rule bases: each problem is named by the first record that used the files."""
+    bad_blobs: set[str] = set()
+    present: set[str] = set()
     for digest, content in conn.execute("SELECT sha256, content FROM blobs"):
-        ok = isinstance(content, bytes) and sha256_hex(content) == digest
-        blobs[digest] = ok
-        if not ok:
-            problems.add(f"stored rule base file {digest[:12]} was altered")
-    manifests: dict[str, dict[str, str]] = {}
+        present.add(digest)
+        if not isinstance(content, bytes) or sha256_hex(content) != digest:
+            bad_blobs.add(digest)
+    trouble: dict[str, str] = {}  # files sha256 -> what is wrong
+    used_blobs: set[str] = set()
     for files_sha, manifest in conn.execute("SELECT files_sha256, manifest FROM rulebases"):
         data = manifest if isinstance(manifest, bytes) else str(manifest).encode()
         if sha256_hex(data) != files_sha:
-            problems.add(f"stored rule base manifest {files_sha[:12]} was altered")
+            trouble[files_sha] = "its rule base manifest was altered"
             continue
         try:
             parsed = json.loads(data)
         except ValueError:
-            problems.add(f"stored rule base manifest {files_sha[:12]} is not JSON")
+            trouble[files_sha] = "its rule base manifest is not JSON"
             continue
-        if canonical_json(parsed) != data:
-            problems.add(f"stored rule base manifest {files_sha[:12]} is not canonical")
-        manifests[files_sha] = parsed
+        wrong = []
         for rel, digest in sorted(parsed.items()):
-            if digest not in blobs:
-                problems.add(f"stored rule base file {rel} ({digest[:12]}) is missing")
-    for files_sha, seq in sorted(refs.items(), key=lambda item: item[1]):
+            used_blobs.add(digest)
+            if digest in bad_blobs:
+                wrong.append(f"{rel} was altered")
+            elif digest not in present:
+                wrong.append(f"{rel} is missing")
+        if wrong:
+            trouble[files_sha] = "stored rule base file " + ", ".join(wrong)
+    manifests = {row[0] for row in conn.execute("SELECT files_sha256 FROM rulebases")}
+    for files_sha, (seq, record_id) in sorted(refs.items(), key=lambda item: item[1][0]):
         if files_sha not in manifests:
-            problems.add(f"record {seq}: its rule base files ({files_sha[:12]}) are missing")
+            problems.add(f"{_label(seq, record_id)}: its rule base files ({files_sha[:12]})"
+                         " are missing")
+        elif files_sha in trouble:
+            problems.add(f"{_label(seq, record_id)} and later records of rule base"
+                         f" {files_sha[:12]}: {trouble[files_sha]}")
+    for digest in sorted(bad_blobs - used_blobs):
+        problems.add(f"stored file {digest[:12]} was altered")
 
 
 def _check_checkpoint(conn: sqlite3.Connection, checkpoint: Any, summary: dict[str, Any],
