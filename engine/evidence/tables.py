@@ -89,8 +89,7 @@ def _first_line(error: BaseException) -> str:
 class TableSource:
     """A file read as a sequence of Arrow record batches, never whole.
 
-    CSV column types are inferred from the first block; integer columns are widened to float64
-    so that a later block with a decimal point or a blank does not break the stream.
+    CSV column types are inferred from the first block (see `_inspect`).
     """
 
     def __init__(self, path: Path, batch_rows: int = DEFAULT_BATCH_ROWS) -> None:
@@ -119,7 +118,10 @@ class TableSource:
         schema = reader.schema
         reader.close()
         self.original_types = {f.name: f.type for f in schema}
-        fields = [pa.field(f.name, pa.float64()) if pa.types.is_integer(f.type) else f
+        # Integers widen to float64 and all-blank columns to strings, so that a later block
+        # with a decimal point, a blank or a first value does not break the stream.
+        fields = [pa.field(f.name, pa.float64()) if pa.types.is_integer(f.type)
+                  else pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f
                   for f in schema]
         return pa.schema(fields), None
 
