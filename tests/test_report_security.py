@@ -166,3 +166,17 @@ def test_fetcher_serves_data_urls() -> None:
     fetcher = SafeFetcher(None)
     assert fetcher.fetch("data:text/plain;base64,aGVsbG8=").read() == b"hello"
     assert fetcher.fetch("data:text/plain,hi%20there").read() == b"hi there"
+
+
+def test_control_bidi_and_surrogate_characters_are_shown_as_replacement() -> None:
+    decision = json.loads((FIXTURES / "decision-sample.json").read_text(encoding="utf-8"))
+    decision["project"]["name"] = "Bad \x00nul \x1b[31mesc \ud800 \u202eevil"
+    decision["findings"][0]["facts"] = {"x\x07": "\ud83d"}
+    html = render_html(decision).decode("utf-8")
+    assert "Bad \ufffdnul \ufffd[31mesc \ufffd \ufffdevil" in html
+    assert "\x00" not in html and "\u202e" not in html
+    reader = PdfReader(io.BytesIO(render_pdf(decision)))
+    assert "Bad \ufffdnul" in reader.pages[0].extract_text()
+    (attached,) = reader.attachments["decision.json"]
+    # the attachment keeps every character JSON can carry; only lone surrogates are replaced
+    assert json.loads(attached)["project"]["name"] == "Bad \x00nul \x1b[31mesc \ufffd \u202eevil"

@@ -52,9 +52,10 @@ def render_document(decision: Mapping[str, Any], *, for_pdf: bool) -> tuple[str,
     from markupsafe import Markup
 
     from engine.report.charts import build_charts
-    from engine.report.context import build_context
+    from engine.report.context import build_context, clean
 
     check_decision(decision)
+    decision = clean(decision)
     context = build_context(decision)
     charts = [dict(chart, svg=Markup(chart["svg"])) for chart in build_charts(decision)]
     root = templates_dir()

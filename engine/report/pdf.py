@@ -32,7 +32,13 @@ def canonical_json(decision: Mapping[str, Any]) -> bytes:
     Report-only additions such as the explanation are left out: they are not the decision."""
     from engine.canonical import pretty_bytes
 
-    return pretty_bytes({k: v for k, v in decision.items() if k not in REPORT_ONLY_KEYS})
+    decision = {k: v for k, v in decision.items() if k not in REPORT_ONLY_KEYS}
+    try:
+        return pretty_bytes(decision)
+    except UnicodeEncodeError:  # lone surrogates cannot be UTF-8: attach them as U+FFFD
+        from engine.report.context import encodable
+
+        return pretty_bytes(encodable(decision))
 
 
 @contextmanager
