@@ -218,6 +218,8 @@ def test_pdf_is_pdfa3u_tagged_with_outline_and_page_labels(reader: PdfReader) ->
     assert root["/MarkInfo"]["/Marked"] is True or root["/MarkInfo"]["/Marked"] == True  # noqa: E712
     assert "/StructTreeRoot" in root
     assert "/PageLabels" in root
+    (filespec,) = [ref.get_object() for ref in root["/AF"]]  # associated once, as its source
+    assert filespec["/UF"] == "decision.json" and filespec["/AFRelationship"] == "/Source"
     assert reader.page_labels[:3] == ["1", "2", "3"]
     titles = [item.title for item in reader.outline if not isinstance(item, list)]
     for expected in ("The ladder", "Charts", "Findings by phase", "The answers",

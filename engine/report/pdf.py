@@ -88,6 +88,10 @@ def html_to_pdf(html: str, *, metadata: Mapping[str, Any], attachment: bytes,
         def finish(_document: Any, pdf: Any) -> None:
             pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array(
                 [0, pydyf.Dictionary({"S": "/D"})])})
+            if "AF" in pdf.catalog:  # WeasyPrint 70 lists the embedded file twice in /AF
+                unique = list(dict.fromkeys(bytes(ref) if isinstance(ref, bytes) else ref
+                                            for ref in pdf.catalog["AF"]))
+                pdf.catalog["AF"] = pydyf.Array(unique)
 
         return document.write_pdf(pdf_variant="pdf/a-3u", pdf_tags=True,
                                   attachments=[decision_file], finisher=finish)
