@@ -262,6 +262,7 @@ def test_different_decisions_give_different_pdfs(sample: dict, sample_pdf: bytes
     assert render_pdf(other) != sample_pdf
 
 
+@pytest.mark.slow
 def test_large_report_renders_and_stays_readable() -> None:
     large = load("large")
     reader = PdfReader(io.BytesIO(render_pdf(large)))
@@ -272,6 +273,7 @@ def test_large_report_renders_and_stays_readable() -> None:
     assert "insurance portfolio" in " ".join((reader.pages[0].extract_text() or "").split())
 
 
+@pytest.mark.slow
 def test_summary_stays_on_page_one_with_extreme_text() -> None:
     large = load("large")
     huge = "Claims " * 400
@@ -327,6 +329,7 @@ def test_html_is_byte_identical_in_another_process(sample_html: str) -> None:
     assert result.stdout.strip() == hashlib.sha256(sample_html.encode("utf-8")).hexdigest()
 
 
+@pytest.mark.slow
 def test_threads_render_the_same_bytes(sample: dict, sample_pdf: bytes) -> None:
     """The web server may render from threads: the output must not depend on it."""
     from concurrent.futures import ThreadPoolExecutor
