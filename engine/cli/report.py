@@ -71,10 +71,11 @@ def report(id_or_decision: str, fmt: str, out: Path | None, no_record: bool) -> 
     written whole or not at all; PDF needs --out. A report of a recorded assessment is noted
     in the audit log with its sha256, unless --no-record.
 
+    \b
     Example:
-
         mladvisor assess answers.yaml --format json --out decision.json
         mladvisor report decision.json --format pdf --out report.pdf
+        mladvisor report 0192f7a0 --format html --out report.html
     """
     if fmt == "pdf" and out is None:
         raise click.UsageError("--format pdf needs --out FILE")
