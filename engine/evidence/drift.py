@@ -25,6 +25,7 @@ checked. Statistics come from counts:
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -141,6 +142,7 @@ def compute_drift(reference: Path, current: Path, options: Options | None = None
     columns = _columns(ref_src, cur_src, options)
     by_name = {c.name: c for c in columns}
     labels = _Labels(options, by_name, str(current))
+    warm = _warm_imports()
 
     ref_sample = Reservoir(SAMPLE_ROWS, SEED)
     with progress(ref_src.num_rows, "reference 1/2") as bar:
@@ -177,6 +179,7 @@ def compute_drift(reference: Path, current: Path, options: Options | None = None
     if cur_rows == 0:
         raise InputError(str(current), "", "expected at least one data row", "no rows")
     cur_table = cur_sample.table(cur_src.schema)
+    warm.join()
 
     features = [_test(c, ref_table, cur_table, cur_rows) for c in columns]
     tested = [f for f in features if f["method"] != "skipped"]
@@ -208,6 +211,27 @@ def compute_drift(reference: Path, current: Path, options: Options | None = None
         "parity_difference": PARITY_DIFFERENCE_THRESHOLD,
     }
     return doc
+
+
+def _warm_imports() -> threading.Thread:
+    """Import scipy and scikit-learn (about a second) while the passes read and count: the
+    reading and numpy work release the GIL, so on two cores the import is mostly free."""
+    import pyarrow.compute  # noqa: F401 - the passes' own imports, before the thread starts
+    import tqdm  # noqa: F401
+
+    def load() -> None:
+        try:
+            import scipy.spatial.distance  # noqa: F401
+            import scipy.stats  # noqa: F401
+            import sklearn.ensemble  # noqa: F401
+            import sklearn.metrics  # noqa: F401
+            import sklearn.model_selection  # noqa: F401
+        except Exception:  # noqa: BLE001 - the real import later reports any failure
+            pass
+
+    thread = threading.Thread(target=load, name="mladvisor-warm-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 # --- columns ---------------------------------------------------------------------------------
