@@ -142,7 +142,7 @@ def compute_drift(reference: Path, current: Path, options: Options | None = None
     columns = _columns(ref_src, cur_src, options)
     by_name = {c.name: c for c in columns}
     labels = _Labels(options, by_name, str(current))
-    warm = _warm_imports()
+    warm = _warm_imports() if _address_space_unlimited() else None
 
     ref_sample = Reservoir(SAMPLE_ROWS, SEED)
     with progress(ref_src.num_rows, "reference 1/2") as bar:
@@ -179,7 +179,8 @@ def compute_drift(reference: Path, current: Path, options: Options | None = None
     if cur_rows == 0:
         raise InputError(str(current), "", "expected at least one data row", "no rows")
     cur_table = cur_sample.table(cur_src.schema)
-    warm.join()
+    if warm is not None:
+        warm.join()
 
     features = [_test(c, ref_table, cur_table, cur_rows) for c in columns]
     tested = [f for f in features if f["method"] != "skipped"]
@@ -211,6 +212,17 @@ def compute_drift(reference: Path, current: Path, options: Options | None = None
         "parity_difference": PARITY_DIFFERENCE_THRESHOLD,
     }
     return doc
+
+
+def _address_space_unlimited() -> bool:
+    """False under an address-space cap (RLIMIT_AS), where a helper thread's stack and malloc
+    arena are better left to the data."""
+    try:
+        import resource
+
+        return resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY
+    except (ImportError, OSError, ValueError):
+        return True
 
 
 def _warm_imports() -> threading.Thread:
