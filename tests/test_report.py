@@ -344,3 +344,25 @@ def test_no_invented_date_without_an_assessment_id() -> None:
     reader = PdfReader(io.BytesIO(render_pdf(MINIMAL)))
     assert "/CreationDate" not in reader.metadata
     assert "date unknown" in pdf_text(reader)
+
+
+def test_rung_and_service_names_come_from_knowledge(sample: dict, sample_html: str) -> None:
+    from engine.report.labels import labels
+
+    names = labels()
+    if not names["rungs"]:
+        pytest.skip("no knowledge/ladder.yaml in this installation")
+    ladder = sample_html[sample_html.index('id="ladder"'):sample_html.index('id="charts"')]
+    assert names["rungs"]["hosted-custom"]["title"] in ladder
+    assert names["services"]["amazon-comprehend"]["name"] in ladder
+    assert 'class="legend"' in ladder
+
+
+def test_renders_with_ids_only_without_knowledge(sample: dict, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.report import labels as labels_module
+
+    monkeypatch.setattr(labels_module, "labels", lambda: {"rungs": {}, "services": {}})
+    html = render_html(sample).decode("utf-8")
+    assert 'class="legend"' not in html
+    assert '<td>amazon-bedrock</td>' in html  # the id stands in for the name

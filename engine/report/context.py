@@ -155,7 +155,18 @@ def _signed(value: Any) -> str:
     return text(value) if value is not None else ""
 
 
-def _option(option: Mapping[str, Any]) -> dict[str, Any]:
+def _rung_title(rung: Any, names: Mapping[str, Any]) -> str:
+    return str(as_dict(as_dict(names.get("rungs")).get(str(rung))).get("title") or "")
+
+
+def _service_name(service: Any, names: Mapping[str, Any]) -> str:
+    if not service:
+        return ""
+    found = as_dict(as_dict(names.get("services")).get(str(service))).get("name")
+    return str(found or service)
+
+
+def _option(option: Mapping[str, Any], names: Mapping[str, Any]) -> dict[str, Any]:
     checks = _checks(option)
     met = sum(1 for c in checks if c["met"] is True)
     judged = sum(1 for c in checks if c["met"] is not None)
@@ -163,6 +174,8 @@ def _option(option: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "rung": text(option.get("rung")),
         "service": text(option.get("service")) if option.get("service") else None,
+        "rung_title": _rung_title(option.get("rung"), names),
+        "service_name": _service_name(option.get("service"), names),
         "status": status,
         "status_label": humanize(status),
         "status_class": status if status in STATUS_ORDER else "other",
@@ -253,7 +266,8 @@ def _drift(drift: Any) -> dict[str, Any] | None:
     }
 
 
-def _counterfactuals(decision: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _counterfactuals(decision: Mapping[str, Any],
+                     names: Mapping[str, Any]) -> list[dict[str, Any]]:
     explanation = as_dict(decision.get("explanation"))
     items = explanation.get("counterfactuals", decision.get("counterfactuals"))
     result = []
@@ -269,6 +283,7 @@ def _counterfactuals(decision: Mapping[str, Any]) -> list[dict[str, Any]]:
             "verdict_label": VERDICT_LABELS.get(str(verdict), humanize(verdict)),
             "rung": text(strategy.get("rung")) if strategy.get("rung") else None,
             "service": text(strategy.get("service")) if strategy.get("service") else None,
+            "service_name": _service_name(strategy.get("service"), names),
         })
     return result
 
@@ -277,8 +292,19 @@ def format_date(moment: datetime | None) -> str:
     return moment.strftime("%d %B %Y, %H:%M UTC").lstrip("0") if moment else "date unknown"
 
 
-def build_context(decision: Mapping[str, Any]) -> dict[str, Any]:
-    """Everything the template shows, in display order, with defaults for what is missing."""
+def _legend(options: list[dict[str, Any]], names: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The rungs the options use, in the knowledge's ladder order, with their meaning."""
+    used = {o["rung"] for o in options}
+    return [{"rung": rung, "title": str(label.get("title") or ""),
+             "description": str(label.get("description") or "")}
+            for rung, label in as_dict(names.get("rungs")).items() if rung in used]
+
+
+def build_context(decision: Mapping[str, Any],
+                  names: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the template shows, in display order, with defaults for what is missing.
+    `names` maps rung and service ids to display names (see labels.py)."""
+    names = names or {}
     input_doc = as_dict(decision.get("input"))
     answers = as_dict(input_doc.get("answers"))
     project = as_dict(decision.get("project")) or as_dict(answers.get("project"))
@@ -291,7 +317,7 @@ def build_context(decision: Mapping[str, Any]) -> dict[str, Any]:
     findings = [_finding(as_dict(f)) for f in as_list(decision.get("findings"))]
     blockers = [f for f in sorted(findings, key=lambda f: _phase_rank(f["phase"]))
                 if f["severity"] == "blocker"]
-    options = [_option(as_dict(o)) for o in as_list(decision.get("options"))]
+    options = [_option(as_dict(o), names) for o in as_list(decision.get("options"))]
     business = as_dict(answers.get("business"))
     criteria = [_record_line(as_dict(c)) for c in as_list(business.get("success_criteria"))
                 if isinstance(c, Mapping)]
@@ -327,6 +353,8 @@ def build_context(decision: Mapping[str, Any]) -> dict[str, Any]:
             "rung": text(strategy.get("rung")) if strategy.get("rung") else None,
             "service": text(strategy.get("service")) if strategy.get("service") else None,
             "summary": text(strategy.get("summary")) if strategy.get("summary") else "",
+            "rung_title": _rung_title(strategy.get("rung"), names),
+            "service_name": _service_name(strategy.get("service"), names),
         } if strategy else None,
         "problem_statement": text(business.get("problem_statement") or ""),
         "task": text(as_dict(answers.get("problem")).get("task") or ""),
@@ -340,13 +368,14 @@ def build_context(decision: Mapping[str, Any]) -> dict[str, Any]:
         "severity_counts": {s: sum(1 for f in findings if f["severity"] == s)
                             for s in SEVERITIES},
         "options": options,
+        "legend": _legend(options, names),
         "phases": _group_findings(findings),
         "finding_count": len(findings),
         "answers": _answers(input_doc),
         "defaulted_count": len(as_list(input_doc.get("defaulted"))),
         "drift": _drift(input_doc.get("drift")),
         "plan": plan,
-        "counterfactuals": _counterfactuals(decision),
+        "counterfactuals": _counterfactuals(decision, names),
         "trace": trace,
         "audit": [
             ("Assessment id", text(decision.get("assessment_id") or "—")),

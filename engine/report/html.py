@@ -53,10 +53,11 @@ def render_document(decision: Mapping[str, Any], *, for_pdf: bool) -> tuple[str,
 
     from engine.report.charts import build_charts
     from engine.report.context import build_context, clean
+    from engine.report.labels import labels
 
     check_decision(decision)
     decision = clean(decision)
-    context = build_context(decision)
+    context = build_context(decision, labels())
     charts = [dict(chart, svg=Markup(chart["svg"])) for chart in build_charts(decision)]
     root = templates_dir()
     css = (root / STYLESHEET).read_text(encoding="utf-8")
