@@ -74,7 +74,7 @@ def text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
-        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+        return f"{value:,}" if abs(value) >= 1000 else str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             return str(value)
