@@ -87,13 +87,15 @@ def build_facts(answers: Answers, benchmarks: list[dict[str, Any]] | None,
         perf = drift.get("performance")
         if perf:
             case["drift.performance.metric"] = perf["metric"]
-            case["drift.performance.reference"] = perf["reference"]
-            case["drift.performance.current"] = perf["current"]
             crit = next((c for c in criteria if c["metric"] == perf["metric"]), None)
             if crit is not None:
                 case["drift.performance.criterion"] = crit["threshold"]
-                case["drift.performance.reference_meets"] = check(
-                    perf["reference"], crit["threshold"], crit["goal"])[0]
-                case["drift.performance.current_meets"] = check(
-                    perf["current"], crit["threshold"], crit["goal"])[0]
+            for side in ("reference", "current"):
+                value = perf.get(side)  # null when that side had no labelled rows
+                if value is None:
+                    continue
+                case[f"drift.performance.{side}"] = value
+                if crit is not None:
+                    met, _ = check(value, crit["threshold"], crit["goal"])
+                    case[f"drift.performance.{side}_meets"] = met
     return {k: v for k, v in case.items() if v is not None}, facts

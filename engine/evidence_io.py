@@ -143,4 +143,5 @@ def parse_drift(doc: Any, file: str) -> dict[str, Any]:
         summary = DriftSummary.model_validate(doc)
     except ValidationError as error:
         raise validation_to_input_error(file, error) from None
-    return summary.model_dump(mode="json", exclude_none=True)
+    # unset optional parts stay absent; a null the file gives (p_value of a distance test) stays
+    return summary.model_dump(mode="json", by_alias=True, exclude_unset=True)

@@ -120,6 +120,8 @@ class Ladder(Model):
     )
     severity_order: list[Literal["blocker", "warning", "recommendation", "info"]]
     verdicts: dict[Verdict, str] = Field(description="Plain-language meaning of each verdict.")
+    baseline_rungs: dict[str, Rung] = Field(
+        default_factory=dict, description="Rung of each baseline `mladvisor benchmark` trains.")
 
     @model_validator(mode="after")
     def _complete(self) -> Ladder:
@@ -201,6 +203,14 @@ def validate(path: Path, model: type[BaseModel], data: Any) -> Any:
         first = error.errors(include_url=False)[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise RuleBaseError(str(path), loc, first["msg"]) from None
+
+
+def load_ladder(directory: Path | None = None) -> Ladder:
+    """Only the ladder, for commands that need rung names but not the whole rule base."""
+    from engine.paths import knowledge_dir
+
+    path = (directory or knowledge_dir()) / FILES["ladder"][0]
+    return validate(path, Ladder, load_yaml(path))
 
 
 def load_knowledge(directory: Path) -> Knowledge:

@@ -8,7 +8,8 @@ from tests.conftest import ROOT
 
 
 def _reference():
-    spec = importlib.util.spec_from_file_location("cli_reference", ROOT / "docs" / "cli_reference.py")
+    path = ROOT / "docs" / "cli_reference.py"
+    spec = importlib.util.spec_from_file_location("cli_reference", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module

@@ -54,3 +54,20 @@ def test_drift_summary_is_validated(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_drift(bad)
     assert info.value.path == "dataset_drift"
+
+
+def test_performance_without_labels_on_one_side_is_not_a_miss(tmp_path: Path) -> None:
+    import json
+
+    from engine.api import assess_files
+
+    doc = json.loads((EXAMPLES / "evidence" / "fraud-drift.json").read_text())
+    doc["performance"] = {"metric": "f1_macro", "reference": None, "current": 0.7}
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(doc))
+    decision = assess_files(EXAMPLES / "fraud-deployed.yaml", drift=path).decision
+    rules = {f["rule"] for f in decision["findings"]}
+    assert "monitoring.performance-rebuild" not in rules
+    assert "monitoring.performance-retrain" not in rules
+    assert decision["input"]["drift"]["performance"]["reference"] is None
+    assert decision["input"]["drift"]["features"][0]["p_value"] is None

@@ -16,18 +16,12 @@ from typing import Any
 from engine.errors import InputError
 from engine.evidence.progress import progress
 
-# Rung ids come from the contract's vocabulary (CONTRACT section 2): a majority/mean baseline and
-# a one-rule tree are "a fixed rule" (no-ml); a linear model and gradient boosting are models the
-# team trains itself (from-scratch).
-RUNG_FIXED_RULE = "no-ml"
-RUNG_TRAINED = "from-scratch"
-CANDIDATE_RUNGS = {
-    "majority-baseline": RUNG_FIXED_RULE,
-    "mean-baseline": RUNG_FIXED_RULE,
-    "one-rule": RUNG_FIXED_RULE,
-    "linear-model": RUNG_TRAINED,
-    "gradient-boosting": RUNG_TRAINED,
-}
+
+def candidate_rungs() -> dict[str, str]:
+    """The rung each baseline is filed under: knowledge/ladder.yaml `baseline_rungs`."""
+    from engine.knowledge import load_ladder
+
+    return load_ladder().baseline_rungs
 
 # --task accepts the short names and the contract's task ids that map onto them.
 TASK_ALIASES = {
@@ -123,8 +117,9 @@ def run_benchmark(path: Path, target: str, task: str | None = None,
 
     rows: list[dict[str, Any]] = []
     curve: list[dict[str, Any]] = []
+    rungs = candidate_rungs()
     for name in candidates:
-        row: dict[str, Any] = {"candidate": name, "rung": CANDIDATE_RUNGS[name], "service": ""}
+        row: dict[str, Any] = {"candidate": name, "rung": rungs[name], "service": ""}
         for metric in metric_names:
             row[metric] = _mean(scores[name][metric])
         row["train_rows"] = len(y)
