@@ -10,26 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
-from engine.facts import RUNGS
+from engine.facts import RUNGS, read_text
 
 REQUIRED_COLUMNS = ("candidate", "rung")
 TEXT_COLUMNS = ("candidate", "rung", "service")
-
-
-def _read_text(path: str | Path) -> str:
-    file = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(file, "", "file not found") from None
-    except OSError as error:
-        raise InputError(file, "", f"cannot be read ({error.strerror})") from None
-    if b"\x00" in data:
-        raise InputError(file, "", "expected a text file (CSV or JSON), got binary data")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(file, "", "expected UTF-8 text, got undecodable bytes") from None
 
 
 def _number(file: str, where: str, value: Any) -> float | None:
@@ -89,7 +73,7 @@ def parse_benchmark_rows(rows: list[Any], file: str) -> list[dict[str, Any]]:
 def load_benchmarks(path: str | Path) -> list[dict[str, Any]]:
     """CSV with a header row, or a JSON list of the same rows."""
     file = str(path)
-    text = _read_text(path)
+    text = read_text(path, "a text file (CSV or JSON)")
     if file.lower().endswith(".json") or text.lstrip().startswith("["):
         try:
             rows = json.loads(text)
@@ -123,7 +107,7 @@ def load_benchmarks(path: str | Path) -> list[dict[str, Any]]:
 def load_drift(path: str | Path) -> dict[str, Any]:
     """A mladvisor.drift/1 summary (JSON), validated by the drift module's own model."""
     file = str(path)
-    text = _read_text(path)
+    text = read_text(path, "a text file (CSV or JSON)")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as error:

@@ -249,10 +249,8 @@ def _defaulted(raw: dict[str, Any]) -> list[str]:
     return sorted(missing)
 
 
-def read_document(path: str | Path) -> Any:
-    """Read YAML or JSON safely; every failure is one InputError naming the file."""
-    import yaml
-
+def read_text(path: str | Path, kind: str = "a YAML or JSON text file") -> str:
+    """A file's UTF-8 text; every failure is one InputError naming the file."""
     file = str(path)
     try:
         data = Path(path).read_bytes()
@@ -263,11 +261,19 @@ def read_document(path: str | Path) -> Any:
     except OSError as error:
         raise InputError(file, "", f"cannot be read ({error.strerror})") from None
     if b"\x00" in data:
-        raise InputError(file, "", "expected a YAML or JSON text file, got binary data")
+        raise InputError(file, "", f"expected {kind}, got binary data")
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(file, "", "expected UTF-8 text, got undecodable bytes") from None
+
+
+def read_document(path: str | Path) -> Any:
+    """Read YAML or JSON safely; every failure is one InputError naming the file."""
+    import yaml
+
+    file = str(path)
+    text = read_text(path)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
