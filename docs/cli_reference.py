@@ -30,12 +30,14 @@ def _commands(group: click.Group, ctx: click.Context, prefix: str):
 def render() -> str:
     from engine.cli import cli
 
-    root = click.Context(cli, info_name="mladvisor", terminal_width=100, max_content_width=100)
+    settings = {"terminal_width": 100, "max_content_width": 100,
+                "help_option_names": ["-h", "--help"]}  # as every command declares them
+    root = click.Context(cli, info_name="mladvisor", **settings)
     parts = ["# Command reference", "",
              "Generated from `--help` by `docs/cli_reference.py`; do not edit by hand.", "",
              "```text", cli.get_help(root), "```", ""]
     for path, command in _commands(cli, root, "mladvisor"):
-        ctx = click.Context(command, info_name=path, terminal_width=100, max_content_width=100)
+        ctx = click.Context(command, info_name=path, **settings)
         parts += [f"## {path}", "", "```text", command.get_help(ctx), "```", ""]
     return "\n".join(parts)
 
