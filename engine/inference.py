@@ -67,6 +67,8 @@ def fill(template: Any, bindings: dict[str, dict[str, Any]]) -> Any:
         return template
     lone = _PLACEHOLDER.fullmatch(template)
     if lone:
+        if lone.group(1) in bindings:  # "{offer}": every field of the bound fact
+            return dict(bindings[lone.group(1)])
         value = conditions.lookup(bindings, lone.group(1), DERIVED_TYPES)
         return None if value is conditions._MISSING else value
 
@@ -147,6 +149,8 @@ class Compiled:
             template = getattr(then, kind)
             if template is not None:
                 body = fill(template, firing.bindings)
+                if not isinstance(body, dict):
+                    raise TypeError(f"{rule.id}: then.{kind} must give a mapping")
                 body["rule"] = rule.id
                 out.append((kind, body))
         if then.verdict:

@@ -38,6 +38,8 @@ def known_case_paths() -> set[str]:
 
 
 def path_known(path: str, case_paths: set[str]) -> bool:
+    if path in DERIVED_TYPES:  # a whole bound fact, as in option: "{offer}"
+        return True
     alias, key = conditions.split_path(path, DERIVED_TYPES)
     if alias == conditions.CASE:
         return path in case_paths

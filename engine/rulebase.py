@@ -21,76 +21,22 @@ from engine.paths import data_root
 
 # Derived fact types a rule may bind, and the fields each carries. `*` allows any field (the
 # metrics of a benchmark row are named by the project's success criteria).
+OFFER_FIELDS = {"offer", "service", "service_name", "kind", "availability", "catalog_order", "rung",
+                "task", "method", "min_labeled_examples", "hosted", "cost_tier", "effort",
+                "explainable"}
 DERIVED_TYPES: dict[str, set[str]] = {
-    "offer": {
-        "offer",
-        "service",
-        "service_name",
-        "kind",
-        "availability",
-        "catalog_order",
-        "rung",
-        "task",
-        "method",
-        "min_labeled_examples",
-        "hosted",
-        "cost_tier",
-        "effort",
-        "explainable",
-    },
-    "option": {
-        "offer",
-        "rung",
-        "service",
-        "kind",
-        "hosted",
-        "cost_tier",
-        "effort",
-        "min_labeled_examples",
-        "explainable",
-        "method",
-        "catalog_order",
-    },
+    "offer": OFFER_FIELDS,
+    "option": OFFER_FIELDS,  # a candidate is its catalog offer (no-ml options carry rung only)
     "criterion": {"metric", "threshold", "goal"},
     "bench": {"candidate", "rung", "service", "meets_all", "missed", "unmeasured", "*"},
-    "check": {
-        "candidate",
-        "rung",
-        "service",
-        "metric",
-        "goal",
-        "threshold",
-        "value",
-        "met",
-        "gap",
-        "relative_gap",
-    },
-    "feature": {
-        "name",
-        "kind",
-        "method",
-        "statistic",
-        "p_value",
-        "drifted",
-        "psi",
-        "missing_share_reference",
-        "missing_share_current",
-        "missing_share_change",
-    },
+    "check": {"candidate", "rung", "service", "metric", "goal", "threshold", "value", "met", "gap",
+              "relative_gap"},
+    "feature": {"name", "kind", "method", "statistic", "p_value", "drifted", "psi",
+                "missing_share_reference", "missing_share_current", "missing_share_change"},
     "bias": {"attribute", "metric", "value", "threshold", "violated"},
     "finding": {"rule", "phase", "severity"},
-    "selection": {
-        "rung",
-        "service",
-        "offer",
-        "evidence",
-        "kind",
-        "hosted",
-        "cost_tier",
-        "effort",
-        "min_labeled_examples",
-        "explainable",
-    },
+    "selection": {"rung", "service", "offer", "evidence", "kind", "hosted", "cost_tier", "effort",
+                  "min_labeled_examples", "explainable"},
     "outcome": set(),  # filled below from CAUSES
 }
 
@@ -139,7 +85,7 @@ class Example(BaseModel):
 class Then(BaseModel):
     model_config = ConfigDict(extra="forbid")
     finding: bool = True
-    option: dict[str, Any] | None = None
+    option: dict[str, Any] | str | None = None  # a mapping, or "{offer}" to copy a bound fact
     reject: dict[str, Any] | None = None
     demote: dict[str, Any] | None = None
     meets: dict[str, Any] | None = None
