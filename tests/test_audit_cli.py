@@ -14,8 +14,8 @@ import rfc8785
 from click.testing import CliRunner
 
 from engine.audit import open_log
-from engine.audit.standin import make_assessment
 from engine.cli import cli
+from tests.audit_standin import make_assessment
 
 
 @pytest.fixture

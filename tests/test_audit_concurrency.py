@@ -20,7 +20,7 @@ WORKER = textwrap.dedent("""
     import sys
     from pathlib import Path
     from engine.audit import open_log
-    from engine.audit.standin import make_assessment
+    from tests.audit_standin import make_assessment
     home, count, name = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     log = open_log(home)
     for n in range(count):
@@ -34,7 +34,7 @@ LOOPER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from engine.audit import open_log
-    from engine.audit.standin import make_assessment
+    from tests.audit_standin import make_assessment
     home, mode = Path(sys.argv[1]), sys.argv[2]
     log = open_log(home)
     if mode == "pause":
@@ -113,7 +113,7 @@ def test_sigkill_inside_the_append_transaction(tmp_path: Path) -> None:
     assert child.returncode == -signal.SIGKILL
     log = open_log(home)
     assert log.verify()["records"] == 3  # the fourth append left nothing behind
-    from engine.audit.standin import make_assessment
+    from tests.audit_standin import make_assessment
 
     log.append(make_assessment(99))  # and the write lock was released
     assert log.verify()["records"] == 4

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from engine.audit import GENESIS, open_log
 from engine.audit.canonical import canonical_json, join_object
 from engine.audit.signing import keygen
-from engine.audit.standin import StandInRuleBase, make_assessment
 from engine.errors import AuditError, InputError
+from tests.audit_standin import StandInRuleBase, make_assessment
 
 
 @pytest.fixture
