@@ -111,6 +111,40 @@ def python_rate(docs: list[dict[str, Any]]) -> float:
     return len(docs) / (time.perf_counter() - start)
 
 
+def durable_floor(firings: int, cases: int = 2000) -> float:
+    """Cases per CPU-second of durable_rules alone: `firings` one-fact rules with empty actions
+    per case. No engine built on durable_rules beats it at that many firings per case."""
+    import copy
+
+    from durable.engine import Host
+
+    class Quiet(Host):
+        def _run(self) -> None:
+            return None
+
+        def get_action(self, action_name: str):  # type: ignore[no-untyped-def]
+            return lambda c: None
+
+    host = Quiet()
+    rules = {f"r{i}": {"all": [{"m": {"$and": [{"t": "case"}, {"k": i}]}}], "run": "a"}
+             for i in range(firings)}
+    host.register_rulesets({"floor": copy.deepcopy(rules)})
+    start = time.process_time()
+    for sid in range(cases):
+        host.assert_facts("floor", [{"sid": str(sid), "t": "case", "k": i, "n": i}
+                                    for i in range(firings)])
+        host.delete_state("floor", str(sid))
+    return cases / (time.process_time() - start)
+
+
+def mean_firings(docs: list[dict[str, Any]]) -> float:
+    from engine.api import assess
+
+    sample = docs[:500]
+    return sum(len(assess({"answers": d}, assessment_id="bench").run.firings)
+               for d in sample) / len(sample)
+
+
 def wall(cmd: list[str], runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -132,6 +166,8 @@ def main(argv: list[str] | None = None) -> None:
     assess({"answers": docs[0]}, default_rulebase())  # compile once, outside the timing
     inference, inference_cpu, whole = engine_rate(docs)
     plain = python_rate(docs)
+    firings = mean_firings(docs)
+    floor = durable_floor(round(firings))
     exe = str(ROOT / ".venv" / "bin" / "mladvisor")
     exe = exe if Path(exe).exists() else "mladvisor"
     runs = 3 if args.quick else 7
@@ -144,6 +180,9 @@ def main(argv: list[str] | None = None) -> None:
           f"{inference_cpu:.0f} per CPU-second)")
     print(f"  whole assessment          {whole:9.0f} cases/s  (facts, inference, decision)")
     print(f"  plain-Python conditions   {plain:9.0f} cases/s")
+    print(f"  rules fired per case      {firings:9.1f}")
+    print(f"  durable_rules floor       {floor:9.0f} cases/CPU-s  (that many firings, empty "
+          f"actions: the ceiling for any engine on durable_rules)")
     print(f"  ratio python/durable      {plain / inference:9.2f} x")
     print(f"  mladvisor --version       {version:9.3f} s  (target < 0.3; bare python "
           f"{python_start:.3f} s)")

@@ -95,6 +95,13 @@ class Compiled:
         self.rules = {r.id: r for r in rulebase.active()}
         self.name = f"mladvisor_{rulebase.sha256[:12]}_{next(self._counter)}"
         self.definition = self._definition()
+        # durable_rules copies matched facts into every action's message as JSON: give it only
+        # the fields some condition tests; actions read the full fact from Run.bodies.
+        self.tested: dict[str, set[str]] = {}
+        for rule in self.rules.values():
+            for path in conditions.paths(rule.condition):
+                alias, key = conditions.split_path(path, DERIVED_TYPES)
+                self.tested.setdefault(alias, set()).add(conditions.field_name(key))
         host = _host()
         host.actions[self.name] = self._action
         host.register_rulesets(copy.deepcopy({self.name: self.definition}))
@@ -158,7 +165,9 @@ class Compiled:
         return out
 
     def _fact(self, kind: str, body: dict[str, Any], state: Run) -> dict[str, Any]:
-        fact = {conditions.field_name(k): v for k, v in body.items() if v is not None}
+        tested = self.tested.get(kind, set())
+        fact = {name: v for k, v in body.items()
+                if v is not None and (name := conditions.field_name(k)) in tested}
         fact[TYPE_FIELD] = kind
         fact[ID_FIELD] = fid = f"{kind}{len(state.bodies) + 1}"
         state.facts.setdefault(kind, []).append(fact)
