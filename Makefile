@@ -29,6 +29,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check engine tests bench
+	$(BIN)/mypy engine
 	$(BIN)/mladvisor rules lint
 
 bench: $(STAMP)

@@ -87,15 +87,16 @@ def build_facts(answers: Answers, benchmarks: list[dict[str, Any]] | None,
         perf = drift.get("performance")
         if perf:
             case["drift.performance.metric"] = perf["metric"]
-            crit = next((c for c in criteria if c["metric"] == perf["metric"]), None)
-            if crit is not None:
-                case["drift.performance.criterion"] = crit["threshold"]
+            matching = [c for c in criteria if c["metric"] == perf["metric"]]
+            target = matching[0] if matching else None
+            if target is not None:
+                case["drift.performance.criterion"] = target["threshold"]
             for side in ("reference", "current"):
                 value = perf.get(side)  # null when that side had no labelled rows
                 if value is None:
                     continue
                 case[f"drift.performance.{side}"] = value
-                if crit is not None:
-                    met, _ = check(value, crit["threshold"], crit["goal"])
+                if target is not None:
+                    met, _ = check(value, target["threshold"], target["goal"])
                     case[f"drift.performance.{side}_meets"] = met
     return {k: v for k, v in case.items() if v is not None}, facts

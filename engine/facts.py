@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from engine.errors import InputError
 
-ANSWERS_SCHEMA = "mladvisor.answers/1"
+ANSWERS_SCHEMA: Literal["mladvisor.answers/1"] = "mladvisor.answers/1"
 
 Phase = Literal[
     "business-goal",

@@ -177,7 +177,7 @@ class Knowledge(Model):
         return {g.id: g for p in self.guidance.phases for g in p.guidance}
 
 
-FILES = {
+FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "guidance": ("guidance.yaml", Guidance),
     "catalog": ("services.yaml", Catalog),
     "ladder": ("ladder.yaml", Ladder),
@@ -214,7 +214,7 @@ def load_ladder(directory: Path | None = None) -> Ladder:
 
 
 def load_knowledge(directory: Path) -> Knowledge:
-    parts = {}
+    parts: dict[str, Any] = {}
     for key, (name, model) in FILES.items():
         path = directory / name
         parts[key] = validate(path, model, load_yaml(path))

@@ -98,11 +98,11 @@ def lint(rulebase: RuleBase, run_examples: bool = True) -> list[Problem]:
     if run_examples and not any(p.level == "error" for p in problems):
         from engine.ruletest import run_all
 
-        report = run_all(rulebase)
-        for rule_id in report.uncovered:
+        results = run_all(rulebase)
+        for rule_id in results.uncovered:
             problems.append(Problem("error", rulebase.sources.get(rule_id, "rules"), rule_id,
                                     "no example reaches this rule (it never fires)"))
-        for result in report.failed:
+        for result in results.failed:
             problems.append(Problem("error", rulebase.sources.get(result.rule, "rules"),
                                     result.rule, f"example {result.example!r}: "
                                     + "; ".join(result.problems)))

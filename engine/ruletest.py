@@ -8,6 +8,7 @@ checks that the Python condition evaluator agrees with durable_rules on which ru
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,7 +58,7 @@ def example_input(rulebase: RuleBase, example: Example) -> dict[str, Any]:
     return {"answers": answers, "benchmarks": example.benchmarks, "drift": example.drift}
 
 
-def facts_by_type(assessment: Assessment) -> dict[str, list[dict[str, Any]]]:
+def facts_by_type(assessment: Assessment) -> dict[str, list[Mapping[str, Any]]]:
     """Every fact the session held, by type, with dotted field names."""
     return {kind: [plain(f) for f in facts] for kind, facts in assessment.run.facts.items()}
 

@@ -35,7 +35,7 @@ class ToolError(click.ClickException):
 
     def __init__(self, error: MladvisorError) -> None:
         super().__init__(str(error))
-        self.exit_code = error.exit_code
+        self.exit_code = error.exit_code  # type: ignore[misc]  # per error, as click allows
 
 
 class LazyGroup(click.Group):

@@ -21,7 +21,7 @@ def candidate_rungs() -> dict[str, str]:
     """The rung each baseline is filed under: knowledge/ladder.yaml `baseline_rungs`."""
     from engine.knowledge import load_ladder
 
-    return load_ladder().baseline_rungs
+    return dict(load_ladder().baseline_rungs)
 
 # --task accepts the short names and the contract's task ids that map onto them.
 TASK_ALIASES = {
