@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.errors import RuleBaseError
-from engine.facts import PHASES, RUNGS, SEVERITIES, TASKS, VERDICTS, Phase, Rung, Task, Verdict
+from engine.facts import PHASES, RUNGS, SEVERITIES, VERDICTS, Phase, Rung, Task, Verdict
 
 
 class Model(BaseModel):
@@ -220,7 +220,6 @@ def load_knowledge(directory: Path) -> Knowledge:
         parts[key] = validate(path, model, load_yaml(path))
     knowledge = Knowledge(**parts)
     _check_questionnaire(directory / FILES["questionnaire"][0], knowledge.questionnaire)
-    _check_catalog(directory / FILES["catalog"][0], knowledge.catalog)
     return knowledge
 
 
@@ -235,14 +234,6 @@ def _check_questionnaire(path: Path, questionnaire: Questionnaire) -> None:
     missing = sorted(fields - set(asked))
     if missing:
         raise RuleBaseError(str(path), missing[0], "answers field has no question")
-
-
-def _check_catalog(path: Path, catalog: Catalog) -> None:
-    for service in catalog.services:
-        for offer in service.offers:
-            for task in offer.tasks:
-                if task not in TASKS:  # pragma: no cover - Literal already guards it
-                    raise RuleBaseError(str(path), service.id, f"unknown task {task}")
 
 
 def offer_facts(catalog: Catalog) -> list[dict[str, Any]]:

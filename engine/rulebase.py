@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine import conditions
 from engine.errors import RuleBaseError
@@ -111,11 +111,6 @@ class Rule(BaseModel):
 
     # parsed condition, filled after validation
     condition: Any = Field(None, exclude=True)
-
-    @field_validator("id")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        return value
 
 
 class RuleFile(BaseModel):
