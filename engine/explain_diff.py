@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
+from engine.explain_text import show
 from engine.facts import ANSWERS_SCHEMA, leaf_paths, read_document
 
 DECISION_SCHEMA = "mladvisor.decision/1"
@@ -103,17 +104,7 @@ def diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _show(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_show(v) if not isinstance(v, Mapping) else
-                               " ".join(f"{k}={_show(x)}" for k, x in v.items())
-                               for v in value) + "]"
-    return str(value)
+    return show(value, none="(none)")
 
 
 def _strategy_text(strategy: Mapping[str, Any] | None) -> str:

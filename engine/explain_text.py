@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def show(value: Any) -> str:
+def show(value: Any, none: str = "(not given)") -> str:
+    """An answer for people: yes/no, compact numbers, lists of criteria as key=value."""
     if value is None:
-        return "(not given)"
+        return none
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
@@ -18,8 +19,8 @@ def show(value: Any) -> str:
         if not value:
             return "(none)"
         return "[" + ", ".join(
-            " ".join(f"{k}={show(x)}" for k, x in v.items()) if isinstance(v, Mapping)
-            else show(v) for v in value) + "]"
+            " ".join(f"{k}={show(x, none)}" for k, x in v.items()) if isinstance(v, Mapping)
+            else show(v, none) for v in value) + "]"
     return str(value)
 
 
