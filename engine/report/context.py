@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -32,31 +31,6 @@ ANSWER_SECTIONS = ("project", "business", "problem", "data", "team", "monitoring
 SUMMARY_BLOCKERS = 5
 
 
-# C0/C1 controls (but tab, newline, carriage return), bidi overrides and lone surrogates:
-# invalid in HTML, unencodable, or able to make shown text differ from what was typed.
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-                     "\ud800-\udfff]")
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def clean(value: Any, unsafe: re.Pattern[str] = _UNSAFE) -> Any:
-    """A copy of a decision whose strings can all be shown and encoded: each unsafe character
-    becomes U+FFFD, visibly, rather than vanishing or breaking the render."""
-    if isinstance(value, str):
-        return unsafe.sub("\ufffd", value)
-    if isinstance(value, Mapping):
-        return {clean(k, unsafe) if isinstance(k, str) else k: clean(v, unsafe)
-                for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean(v, unsafe) for v in value]
-    return value
-
-
-def encodable(value: Any) -> Any:
-    """Only lone surrogates replaced: JSON escapes every other character itself."""
-    return clean(value, _SURROGATE)
 
 
 def as_list(value: Any) -> list[Any]:

@@ -52,8 +52,9 @@ def render_document(decision: Mapping[str, Any], *, for_pdf: bool) -> tuple[str,
     from markupsafe import Markup
 
     from engine.report.charts import build_charts
-    from engine.report.context import build_context, clean
+    from engine.report.context import build_context
     from engine.report.labels import labels
+    from engine.util.text import clean
 
     check_decision(decision)
     decision = clean(decision)

@@ -36,7 +36,7 @@ def canonical_json(decision: Mapping[str, Any]) -> bytes:
     try:
         return pretty_bytes(decision)
     except UnicodeEncodeError:  # lone surrogates cannot be UTF-8: attach them as U+FFFD
-        from engine.report.context import encodable
+        from engine.util.text import encodable
 
         return pretty_bytes(encodable(decision))
 
