@@ -284,7 +284,22 @@ def _durable(node: Node, derived: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _owners(node: Node, derived: tuple[str, ...]) -> set[str]:
-    return {split_path(leaf.path, derived)[0] for leaf in leaves(node)}
+    """Fact types a node reads, a reference's target included: a node reading two types is split
+    into branches, so a reference to another fact always stands alone in its branch."""
+    out = set()
+    for leaf in leaves(node):
+        out.add(split_path(leaf.path, derived)[0])
+        if isinstance(leaf.value, Ref):
+            out.add(split_path(leaf.value.path, derived)[0])
+    return out
+
+
+def _cross_ref(item: Node, derived: tuple[str, ...]) -> tuple[str, str] | None:
+    """(alias, field) of another fact a leaf compares with, or None."""
+    if not isinstance(item, Leaf) or not isinstance(item.value, Ref):
+        return None
+    ref_alias, ref_key = split_path(item.value.path, derived)
+    return None if ref_alias == split_path(item.path, derived)[0] else (ref_alias, ref_key)
 
 
 def _branches(node: Node, derived: tuple[str, ...]) -> list[list[Node]]:
@@ -308,7 +323,12 @@ def compile_durable(node: Node, derived: Iterable[str], type_field: str = "t") -
     for branch in _branches(node, derived):
         per_alias: dict[str, list[dict[str, Any]]] = {a: [] for a in order}
         for item in branch:
-            owner = _owners(item, derived).pop()
+            owner = split_path(next(leaves(item)).path, derived)[0]
+            target = _cross_ref(item, derived)
+            if target is not None:
+                # durable_rules' C core crashes comparing with another fact's missing field;
+                # a comparison with a missing value is false, so require the field to exist.
+                per_alias.setdefault(target[0], []).append({"$ex": {field_name(target[1]): 1}})
             for leaf in leaves(item):
                 if isinstance(leaf.value, Ref):
                     ref_alias, _ = split_path(leaf.value.path, derived)

@@ -10,7 +10,9 @@ matching branch.
 from __future__ import annotations
 
 import copy
+import decimal
 import itertools
+import json
 import re
 import threading
 from collections.abc import Callable
@@ -234,6 +236,46 @@ def describe(kind: str, fact: dict[str, Any]) -> str:
     return f"{kind} {target}".strip()
 
 
+# ---------------------------------------------------------------- what crosses into the C core
+
+# Exponent notation, or a run of digits long enough to overflow the core's 64-bit integers.
+_RISKY = re.compile(r"[0-9]e[-+]?[0-9]|[0-9]{16}")
+_EXACT = 2**53  # integers up to here are exact as doubles too
+
+
+def wire_json(value: Any, **_: Any) -> str:
+    """JSON for durable_rules' C core, whose number parser crashes (SIGSEGV) or misreads a
+    number written in exponent notation (Python writes 5e-05 and 1e+16 that way) and wraps
+    integers past 64 bits. Every such number is written as a positional decimal with a point
+    (0.00005, 10000000000000000.0), which the core reads as the same double; NaN and
+    infinities are refused before they reach it."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    if _RISKY.search(text) is None:  # the usual case: nothing to rewrite
+        return text
+    return _positional(value)
+
+
+def _positional(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _EXACT:
+        value = float(value)
+    if isinstance(value, float):
+        text = format(decimal.Decimal(repr(value)), "f")
+        return text if "." in text else text + ".0"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{_positional(v)}"
+                              for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_positional(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+class _WireCodec:
+    """Stands in for the json module inside durable.engine: our writer, the standard reader."""
+
+    dumps = staticmethod(wire_json)
+    loads = staticmethod(json.loads)
+
+
 # ---------------------------------------------------------------- the process's one Host
 
 _HOST: Any = None
@@ -244,7 +286,10 @@ def _host() -> Any:
     """A durable_rules Host without its background timer threads (they run actions late)."""
     global _HOST
     if _HOST is None:
+        import durable.engine
         from durable.engine import Host
+
+        durable.engine.json = _WireCodec  # every ruleset, fact and state goes through wire_json
 
         class QuietHost(Host):
             def __init__(self) -> None:
