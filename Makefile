@@ -1,18 +1,23 @@
 # mladvisor — make demo | make test | make lint | make bench
-# durable-rules needs Python 3.11 or 3.12: take the first interpreter that is one of those.
-PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
-	$$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' 2>/dev/null \
-	&& { command -v $$p; break; }; done)
-VENV   := .venv
+# The newest supported Python found (3.13, then 3.12, then 3.11); PYTHON=python3.11 picks one.
+PY     := $(shell scripts/python $(PYTHON))
+VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# One stamp per interpreter: asking for another Python rebuilds the virtualenv with it.
+STAMP  := $(VENV)/.installed-$(notdir $(PY))
+# durable-rules 2.0.28 calls PyEval_CallObject, which Python 3.13 removed; the same call under
+# its current name builds everywhere. Built from source every time, so that a wheel cached from
+# a build without the flag is never reused.
+DURABLE := $(shell grep -o 'durable-rules==[0-9.]*' pyproject.toml)
 
 .PHONY: demo test lint bench install clean
 
 $(STAMP): pyproject.toml
-	@test -n "$(PYTHON)" || { echo "mladvisor needs Python 3.11 or 3.12 (durable-rules)"; exit 2; }
-	$(PYTHON) -m venv $(VENV)
+	@test -n "$(PY)" || exit 2
+	$(PY) -m venv --clear $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	CPPFLAGS="-DPyEval_CallObject=PyObject_CallObject" \
+	  $(BIN)/pip install -q --no-cache-dir --no-binary durable-rules "$(DURABLE)"
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
