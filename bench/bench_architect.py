@@ -1,0 +1,74 @@
+"""How often mladvisor gives the answer a reviewing architect would sign.
+
+bench/architect/ holds realistic projects whose expected answers an AWS ML architect wrote
+*before* anyone ran mladvisor on them (expected.yaml: verdict, rung, service, method, answers
+also acceptable, what the report must and must not say). This prints the tally and each
+disagreement; it asserts nothing, because the figure is the product's quality to improve, not
+a fixed contract. Phrases the architect requires are not scored automatically: they are printed
+next to each project for a person to read against the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.api import assess  # noqa: E402
+from engine.errors import MladvisorError  # noqa: E402
+
+CASES = Path(__file__).resolve().parent / "architect"
+
+
+def _signed(decision: dict[str, Any], expected: dict[str, Any]) -> tuple[bool, str]:
+    strategy = decision.get("strategy") or {}
+    got = (decision["verdict"], strategy.get("rung"), strategy.get("service"))
+    if decision["verdict"] != expected["verdict"]:
+        return False, f"verdict {got[0]}, expected {expected['verdict']}"
+    allowed = [(expected.get("rung"), expected.get("service"))]
+    allowed += [(a.get("rung"), a.get("service"))
+                for a in expected.get("acceptable_alternatives") or []]
+    if (got[1], got[2]) not in allowed:
+        return False, (f"strategy {got[1]}/{got[2]}, expected "
+                       + " or ".join(f"{r}/{s}" for r, s in allowed))
+    return True, f"{got[0]} {got[1]}/{got[2]}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="accepted for bench/run.py")
+    parser.add_argument("--verbose", action="store_true", help="print must/must-not phrases")
+    args = parser.parse_args()
+    expected_file = CASES / "expected.yaml"
+    if not expected_file.exists():
+        print("no bench/architect/expected.yaml: nothing to tally")
+        return
+    expected = yaml.safe_load(expected_file.read_text())
+    agreed = 0
+    for case in expected:
+        answers = yaml.safe_load((CASES / case["file"]).read_text())
+        try:
+            decision = assess({"answers": answers, "benchmarks": None, "drift": None}).decision
+        except MladvisorError as error:  # an answer the format does not know yet
+            ok, detail = False, f"refused: {error}"
+        else:
+            ok, detail = _signed(decision, case)
+        agreed += ok
+        print(f"{'ok  ' if ok else 'MISS'} {case['file']}: {detail}")
+        if args.verbose or not ok:
+            for phrase in case.get("must_mention") or []:
+                print(f"       must mention: {phrase}")
+            for phrase in case.get("must_not_say") or []:
+                print(f"       must not say: {phrase}")
+    print(f"architect would sign {agreed} of {len(expected)} "
+          f"({100 * agreed / max(len(expected), 1):.0f}%) on verdict and strategy")
+
+
+if __name__ == "__main__":
+    main()
