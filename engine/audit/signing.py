@@ -85,12 +85,20 @@ def keygen(home: Path, force: bool = False) -> tuple[str, Path, Path]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from engine.audit.store import LOG_FILE, check_home
+
+    check_home(home, home / LOG_FILE, create=True)
     directory = key_dir(home)
-    directory.mkdir(parents=True, exist_ok=True)
     private_path = directory / KEY_FILE
     if private_path.exists() and not force:
-        raise InputError(str(private_path), "", "no existing key (use --force to replace it)",
-                         "a key already exists")
+        raise InputError(str(private_path), "", "a signing key already exists here; to replace"
+                         " it run `mladvisor audit keygen --force` (records signed with the old"
+                         " key still verify: its public key stays trusted)")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(str(directory), "MLADVISOR_HOME", "a folder the signing key can be"
+                         " written to", error.strerror or type(error).__name__) from None
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
