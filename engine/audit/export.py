@@ -182,7 +182,9 @@ def export_csv(log: AuditLog, out: IO[str], mask: bool = False, kind: str | None
     from engine.audit.store import summarize
 
     paths = personal_paths() if mask else []
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    # RFC 4180 line ends: with "\n" alone, csv leaves a lone "\r" in a cell unquoted and a
+    # reader splits the row there
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     count = 0
     for record in _records(log, kind, since, until):

@@ -211,7 +211,7 @@ def replay_record(log: AuditLog, record: dict[str, Any], current: bool = True
                               "rulebase": rulebase.get("version")
                               if isinstance(rulebase, dict) else None}
     shape = _shape_problem(record)
-    if shape:
+    if shape or not isinstance(recorded, dict):
         result.update(reproduced=False, error=shape, differences=[])
         return result
     try:

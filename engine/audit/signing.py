@@ -3,8 +3,9 @@
 Signing is on when a private key is configured: `MLADVISOR_AUDIT_KEY` names a PEM file, or
 `mladvisor audit keygen` has written `MLADVISOR_HOME/keys/audit-ed25519.pem`. Setting
 `MLADVISOR_AUDIT_KEY=off` turns signing off. Every public key ever generated stays in
-`MLADVISOR_HOME/keys/<key_id>.pub`: those files are the trust store `verify` checks against, kept
-outside the database so that whoever can rewrite the database cannot also vouch for it.
+`MLADVISOR_HOME/keys/<key_id>.pub`: those files are the default trust store `verify` checks
+against, kept outside the database so that whoever can rewrite the database cannot also vouch
+for it. `verify --pubkey FILE` replaces that store entirely (see engine/audit/__init__.py).
 """
 
 from __future__ import annotations

@@ -485,7 +485,7 @@ class AuditLog:
             reader.execute("BEGIN")
             cursor = reader.execute(sql, params)
             while True:
-                rows = cursor.fetchmany(256)
+                rows = cursor.fetchmany(32)  # a few records: bodies can be large
                 if not rows:
                     break
                 yield from rows
