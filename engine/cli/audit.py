@@ -34,8 +34,8 @@ def _log_or_input_error(what: str, got: str | None = None) -> Any:
     try:
         return _log()
     except MissingLogError as error:
-        raise InputError(str(error.path), "", f"{what} (there is no audit log here)",
-                         got) from None
+        raise InputError(str(error.path), "", f"no audit log here, so no {what} (is"
+                         " MLADVISOR_HOME right?)", got) from None
 
 
 def _home() -> Path:
@@ -132,7 +132,7 @@ def show(record_id: str, fmt: str, out: Path | None) -> None:
     Example:
         mladvisor audit show 0192f7a0
     """
-    log = _log_or_input_error("the id of a recorded decision", record_id)
+    log = _log_or_input_error("record to show", record_id)
     record = log.get(record_id)
     if record.get("kind") == "assessment":
         record["later_reports"] = [
@@ -221,7 +221,12 @@ def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...]
                        f" {summary['signed']} signatures checked")
         return
     try:
-        summary = _log().verify(checkpoints=list(checkpoints), trusted=trusted, saved=saved,
+        log = _log()
+    except MissingLogError as error:  # a log that vanished is a failed verification: exit 3
+        raise MissingLogError(error.path, "verification failed: no audit log here (deleted,"
+                              " or MLADVISOR_HOME points elsewhere)") from None
+    try:
+        summary = log.verify(checkpoints=list(checkpoints), trusted=trusted, saved=saved,
                                 require_signatures=require_signatures,
                                 allow_unsigned=allow_unsigned)
     except AuditError as error:
@@ -265,7 +270,7 @@ def replay(record_ids: tuple[str, ...], replay_all: bool, recorded_only: bool, f
     if replay_all == bool(record_ids):
         raise InputError("audit replay", "ID|--all", "record ids or --all (not both)",
                          " ".join(record_ids) or None)
-    log = _log_or_input_error("a log holding the assessments to replay",
+    log = _log_or_input_error("assessment to replay",
                               " ".join(record_ids) or None)
     results = run(log, None if replay_all else list(record_ids), current=not recorded_only)
     if fmt == "json":
@@ -358,7 +363,7 @@ def export(fmt: str, mask: bool, kind: str, since: str | None, until: str | None
     Example:
         mladvisor audit export --format csv --mask --out decisions.csv
     """
-    log = _log_or_input_error("an audit log to export")
+    log = _log_or_input_error("records to export")
     with _text_out(out) as stream:  # line by line: a large log is never held in memory
         log.export(stream, fmt, mask=mask, kind=None if kind == "all" else kind, since=since,
                    until=until + "\uffff" if until else None)
@@ -449,7 +454,7 @@ def report_cmd(record_id: str, fmt: str, no_record: bool, out: Path | None) -> N
     """
     if fmt == "pdf" and out is None:
         raise click.UsageError("--format pdf needs --out FILE")
-    log = _log_or_input_error("the id of a recorded assessment", record_id)
+    log = _log_or_input_error("assessment to render", record_id)
     record = log.get(record_id)
     if record.get("kind") != "assessment":
         raise InputError(str(log.path), "record_id", "the id of a recorded assessment",
