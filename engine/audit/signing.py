@@ -98,8 +98,10 @@ def keygen(home: Path, force: bool = False) -> tuple[str, Path, Path]:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise InputError(str(directory), "MLADVISOR_HOME", "a folder the signing key can be"
-                         " written to", error.strerror or type(error).__name__) from None
+        from engine.audit.store import LogLocationError
+
+        raise LogLocationError(directory, "cannot create the folder for signing keys",
+                               error.strerror or type(error).__name__) from None
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())

@@ -27,7 +27,7 @@ from typing import IO, Any
 from engine import __version__
 from engine.audit.canonical import canonical_json, join_object, sha256_hex
 from engine.audit.signing import Signer, load_signer
-from engine.errors import AuditError, InputError
+from engine.errors import AuditError, InputError, MladvisorError
 
 LOG_FILE = "audit.sqlite"
 RECORD_SCHEMA = "mladvisor.audit-record/1"
@@ -111,6 +111,18 @@ class MissingLogError(AuditError):
         super().__init__(f"{path}: {message}")
 
 
+class LogLocationError(MladvisorError):
+    """MLADVISOR_HOME cannot hold the log: a setup problem, exit 2 like bad input, but not an
+    InputError - nothing the user typed into the answers is wrong (the web says so apart)."""
+
+    exit_code = 2
+
+    def __init__(self, path: Path, problem: str, detail: str | None = None) -> None:
+        self.path = Path(path)
+        text = f"{path}: MLADVISOR_HOME: {problem}" + (f" ({detail})" if detail else "")
+        super().__init__(" ".join(text.split()))
+
+
 def ro_uri(path: Path) -> str:
     """A read-only SQLite URI for a path: opening it never creates a file, and a home holding
     `?`, `#` or `%` still names the right one."""
@@ -124,17 +136,18 @@ def check_home(home: Path, log_path: Path, create: bool) -> None:
         if folder.exists():
             if not folder.is_dir():
                 what = "is a file" if folder == home else f"is under {folder}, a file"
-                raise InputError(str(home), "MLADVISOR_HOME",
-                                 f"a folder for the audit log (this path {what})")
+                raise LogLocationError(home, f"expected a folder for the audit log, but this"
+                                       f" path {what}")
             break
     if create:
         try:
             home.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise InputError(str(home), "MLADVISOR_HOME", "a folder the audit log can be"
-                             " created in", error.strerror or type(error).__name__) from None
+            raise LogLocationError(home, "cannot create the folder for the audit log",
+                                   error.strerror or type(error).__name__) from None
     if log_path.exists() and not log_path.is_file():
-        raise InputError(str(log_path), "", "the audit log file (a folder is in its place)")
+        raise LogLocationError(log_path, "expected the audit log file, but a folder is in its"
+                               " place")
     if not create and not log_path.exists():
         raise MissingLogError(log_path, "no audit log here (nothing recorded yet, or"
                               " MLADVISOR_HOME points elsewhere)")
@@ -189,8 +202,8 @@ class AuditLog:
                 conn.execute("COMMIT")
         except sqlite3.OperationalError as error:
             if "unable to open" in str(error) or "readonly" in str(error):
-                raise InputError(str(self.path), "MLADVISOR_HOME", "a writable folder for the"
-                                 " audit log", str(error)) from None
+                raise LogLocationError(self.path, "cannot open the audit log for writing",
+                                       str(error)) from None
             raise AuditError(f"{self.path}: the log file is corrupt or not an audit log"
                              f" ({error})") from None
         except sqlite3.DatabaseError as error:
