@@ -111,12 +111,12 @@ def test_checkpoint_file_option(home: Path, tmp_path: Path) -> None:
     assert result.exit_code == 3 and "vouches for 9" in result.stderr
 
 
-def test_bad_checkpoint_file_is_exit_2(home: Path, tmp_path: Path) -> None:
+def test_bad_checkpoint_file_fails_verification_exit_3(home: Path, tmp_path: Path) -> None:
     fill(1)
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema": "something-else"}')
     result = run("verify", "--checkpoint", str(bad))
-    assert result.exit_code == 2 and "schema" in result.stderr
+    assert result.exit_code == 3 and "schema" in result.stderr
 
 
 def test_keygen_signs_later_records_and_verify_uses_the_trusted_key(home: Path) -> None:

@@ -16,6 +16,25 @@ Files in MLADVISOR_HOME (default ~/.mladvisor):
   key generated stays as `keys/<key_id>.pub`, the trust store `verify` uses. The environment
   variable `MLADVISOR_AUDIT_KEY` names another PEM private key, or `off` to stop signing.
 
+Trust model (what `verify` proves, against whom):
+
+- No keys at all: the chain proves the log is consistent - it catches accidents and edits by
+  someone who does not recompute hashes - but whoever can rewrite the whole file can rebuild
+  a consistent chain.
+- Default (`MLADVISOR_HOME/keys/*.pub`): signatures must come from keys kept beside the log.
+  This stops whoever can write the database but not `keys/`; it does not stop whoever can
+  write `keys/` too (they add a key of their own and re-sign).
+- `verify --pubkey FILE` (repeatable): exactly those keys are trusted, and nothing in
+  MLADVISOR_HOME is. Keep the public key (and checkpoints) where the log's writers cannot
+  change them; with `--require-signatures` this is the check that holds against someone who
+  controls MLADVISOR_HOME entirely, short of the private key.
+- A signed log must have a signed head file (`audit.head.json`): a missing one, or an unsigned
+  one naming a signed record, fails verification, since cutting records off the end and
+  deleting or rewriting the head is exactly what it catches. Truncation is otherwise caught
+  only by a checkpoint kept elsewhere.
+- Reading commands (`verify`, `list`, `show`, `export`, `replay`, `checkpoint`) open the log
+  read-only and never create it: `verify` of a missing or wiped log exits 3 naming the path.
+
 A record (`body`) is the RFC 8785 canonical JSON of
 `{schema: "mladvisor.audit-record/1", kind: "assessment", record_id, time (UTC), respondent,
 input, input_sha256, rulebase: {version, sha256, files_sha256}, engine_version, decision,

@@ -73,9 +73,18 @@ def validate_checkpoint(data: Any, source: str) -> dict[str, Any]:
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
         raise InputError(source, "count", "an integer >= 0", count)
     head = data.get("head_hash")
-    if not isinstance(head, str) or len(head) != 64:
+    if not isinstance(head, str) or len(head) != 64 or not _is_hex(head):
         raise InputError(source, "head_hash", "64 hex digits", head)
+    for name in ("log_id", "time", "key_id", "signature"):
+        if name in data and not isinstance(data[name], str):
+            raise InputError(source, name, "a string", type(data[name]).__name__)
+    if bool(data.get("signature")) != bool(data.get("key_id")):
+        raise InputError(source, "signature", "a signature and its key_id together")
     return data
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdef" for c in text)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -91,8 +100,10 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return checkpoint
 
 
-def saved_checkpoints(home: Path) -> list[dict[str, Any]]:
+def saved_checkpoints(home: Path) -> list[Path]:
+    """The checkpoint files kept in home/checkpoints; `verify` loads each, and a malformed one
+    is a verification failure, not a usage error."""
     directory = checkpoint_dir(home)
     if not directory.is_dir():
         return []
-    return [load_checkpoint(p) for p in sorted(directory.glob("checkpoint-*.json"))]
+    return sorted(directory.glob("checkpoint-*.json"))

@@ -1,6 +1,8 @@
 """Exports for auditors: JSON Lines (verifiable: one record and its chain fields a line) or CSV
 (one row a record, nested parts as JSON), optionally masking the answers the questionnaire
-marks `personal: true` wherever they occur in a record.
+marks `personal: true` wherever they occur in a record, even inside other text. CSV cells that
+a spreadsheet would run as a formula are written as text (a leading `'`). Both are written
+record by record, so exporting a large log takes little memory.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -58,16 +61,26 @@ def personal_paths(knowledge_dir: Path | None = None) -> list[str]:
 
 def mask_record(record: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
     """A copy with every personal answer replaced by MASK: nested (`project: {respondent}`),
-    dotted (`facts: {"project.respondent": ...}`), the record's own `respondent`, and any other
-    string equal to a masked value (e.g. the same name copied into the decision)."""
+    dotted (`facts: {"project.respondent": ...}`), the record's own `respondent`, and then each
+    personal value (and each comma-separated part of it, e.g. the name in "Dana Lee, Support
+    Ops") wherever it appears inside any other string or key - a project name, free text, a
+    finding's rationale, the trace - matched case-sensitively as a substring."""
     out = copy.deepcopy(record)
     chains = [p.split(".") for p in paths]
     dotted = set(paths)
     values: set[str] = set()
 
     def take(value: Any) -> None:
-        if isinstance(value, str) and len(value) >= 3:  # never mask "a" or "no" everywhere
-            values.add(value)
+        if isinstance(value, list | tuple):
+            for item in value:
+                take(item)
+            return
+        if not isinstance(value, str):
+            return
+        for part in (value, *value.split(",")):
+            part = part.strip()
+            if len(part) >= MIN_MASKED:  # never mask "a" or "no" everywhere
+                values.add(part)
 
     def first_pass(node: Any) -> None:
         if isinstance(node, dict):
@@ -89,24 +102,48 @@ def mask_record(record: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
             for value in node:
                 first_pass(value)
 
-    def second_pass(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: second_pass(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [second_pass(v) for v in node]
-        if isinstance(node, str) and node in values:
-            return MASK
-        return node
-
     if "project.respondent" in dotted and out.get("respondent") is not None:
         take(out["respondent"])
         out["respondent"] = MASK
     first_pass(out)
-    masked = second_pass(out)
+    masked = _replace_values(out, values)
     for key in ENVELOPE + ("record_id", "kind", "time"):
         if key in record:
             masked[key] = record[key]  # ids and hashes are never personal
     return masked
+
+
+MIN_MASKED = 3
+
+
+def _replace_values(node: Any, values: set[str]) -> Any:
+    """Every occurrence of any value inside every string (and key) replaced by MASK; the
+    longest value first, so that a name inside a longer value is not half-masked."""
+    if not values:
+        return node
+    pattern = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return pattern.sub(MASK, item)
+        if isinstance(item, dict):
+            return {walk(k) if isinstance(k, str) else k: walk(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        return item
+
+    return walk(node)
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: a leading `'` before a would-be formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _records(log: AuditLog, kind: str | None, since: str | None,
@@ -145,7 +182,9 @@ def export_csv(log: AuditLog, out: IO[str], mask: bool = False, kind: str | None
     from engine.audit.store import summarize
 
     paths = personal_paths() if mask else []
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    # RFC 4180 line ends: with "\n" alone, csv leaves a lone "\r" in a cell unquoted and a
+    # reader splits the row there
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     count = 0
     for record in _records(log, kind, since, until):
@@ -159,7 +198,7 @@ def export_csv(log: AuditLog, out: IO[str], mask: bool = False, kind: str | None
             return "" if value is None else json.dumps(value, ensure_ascii=False,
                                                        sort_keys=True)
 
-        writer.writerow({
+        writer.writerow({k: spreadsheet_safe(v) for k, v in {
             **{k: summary.get(k) for k in ("seq", "record_id", "kind", "time", "respondent",
                                            "project", "verdict", "rung", "service",
                                            "rulebase_version", "of", "format")},
@@ -174,6 +213,6 @@ def export_csv(log: AuditLog, out: IO[str], mask: bool = False, kind: str | None
             **{k: record.get(k) for k in ("prev_hash", "entry_hash", "key_id", "signature")},
             "input": cell(record.get("input")),
             "decision": cell(decision),
-        })
+        }.items()})
         count += 1
     return count

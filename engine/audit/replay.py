@@ -38,8 +38,12 @@ def extract_rulebase(files: dict[str, bytes], target: Path) -> Path:
         path = (target / rel).resolve()
         if target.resolve() not in path.parents:
             raise AuditError(f"stored rule base path {rel!r} leaves its folder")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        except OSError as error:  # e.g. an edited manifest naming a file and a folder alike
+            raise AuditError(f"stored rule base path {rel!r} cannot be extracted"
+                             f" ({error.strerror})") from None
     return target
 
 
@@ -201,14 +205,25 @@ def replay_record(log: AuditLog, record: dict[str, Any], current: bool = True
     from engine.rulebase import default_rulebase
 
     record_id = record["record_id"]
-    recorded = record["decision"]
+    recorded = record.get("decision")
+    rulebase = record.get("rulebase")
     result: dict[str, Any] = {"record_id": record_id, "seq": record.get("seq"),
-                              "rulebase": record.get("rulebase", {}).get("version")}
+                              "rulebase": rulebase.get("version")
+                              if isinstance(rulebase, dict) else None}
+    shape = _shape_problem(record)
+    if shape or not isinstance(recorded, dict):
+        result.update(reproduced=False, error=shape, differences=[])
+        return result
     try:
         rb = recorded_rulebase(log, record)
         again = assess(record["input"], rulebase=rb, assessment_id=record_id).decision
     except MladvisorError as error:
         result.update(reproduced=False, error=str(error), differences=[])
+        return result
+    except Exception as error:  # noqa: BLE001 - an edited record may reach any code path;
+        # replaying it must still end in one line naming the record, never a traceback
+        result.update(reproduced=False, differences=[],
+                      error=f"cannot be replayed ({type(error).__name__}: {error})")
         return result
     differences = _differences(recorded, again)
     result.update(reproduced=not differences, differences=differences,
@@ -225,6 +240,10 @@ def replay_record(log: AuditLog, record: dict[str, Any], current: bool = True
         except MladvisorError as error:
             result["current"] = {"rulebase": now_rb.version, "error": str(error)}
             return result
+        except Exception as error:  # noqa: BLE001 - as above: a record, not our code, failed
+            result["current"] = {"rulebase": now_rb.version,
+                                 "error": f"cannot be run ({type(error).__name__}: {error})"}
+            return result
         result["current"] = {
             "rulebase": now_rb.version, "rulebase_sha256": now_rb.sha256,
             "same_rulebase": now_rb.sha256 == (record.get("rulebase") or {}).get("sha256"),
@@ -232,6 +251,14 @@ def replay_record(log: AuditLog, record: dict[str, Any], current: bool = True
             "changes": compare(recorded, now, rb, now_rb),
         }
     return result
+
+
+def _shape_problem(record: dict[str, Any]) -> str | None:
+    """What makes a record unreplayable before anything runs (an edited body), or None."""
+    for key in ("decision", "input", "rulebase"):
+        if not isinstance(record.get(key), dict):
+            return f"its {key} is not an object (edited?)"
+    return None
 
 
 def replay(log: AuditLog, record_ids: list[str] | None = None, current: bool = True

@@ -3,8 +3,9 @@
 Signing is on when a private key is configured: `MLADVISOR_AUDIT_KEY` names a PEM file, or
 `mladvisor audit keygen` has written `MLADVISOR_HOME/keys/audit-ed25519.pem`. Setting
 `MLADVISOR_AUDIT_KEY=off` turns signing off. Every public key ever generated stays in
-`MLADVISOR_HOME/keys/<key_id>.pub`: those files are the trust store `verify` checks against, kept
-outside the database so that whoever can rewrite the database cannot also vouch for it.
+`MLADVISOR_HOME/keys/<key_id>.pub`: those files are the default trust store `verify` checks
+against, kept outside the database so that whoever can rewrite the database cannot also vouch
+for it. `verify --pubkey FILE` replaces that store entirely (see engine/audit/__init__.py).
 """
 
 from __future__ import annotations
@@ -85,12 +86,22 @@ def keygen(home: Path, force: bool = False) -> tuple[str, Path, Path]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from engine.audit.store import LOG_FILE, check_home
+
+    check_home(home, home / LOG_FILE, create=True)
     directory = key_dir(home)
-    directory.mkdir(parents=True, exist_ok=True)
     private_path = directory / KEY_FILE
     if private_path.exists() and not force:
-        raise InputError(str(private_path), "", "no existing key (use --force to replace it)",
-                         "a key already exists")
+        raise InputError(str(private_path), "", "a signing key already exists here; to replace"
+                         " it run `mladvisor audit keygen --force` (records signed with the old"
+                         " key still verify: its public key stays trusted)")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        from engine.audit.store import LogLocationError
+
+        raise LogLocationError(directory, "cannot create the folder for signing keys",
+                               error.strerror or type(error).__name__) from None
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())

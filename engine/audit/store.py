@@ -17,6 +17,7 @@ import json
 import os
 import sqlite3
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ from typing import IO, Any
 from engine import __version__
 from engine.audit.canonical import canonical_json, join_object, sha256_hex
 from engine.audit.signing import Signer, load_signer
-from engine.errors import AuditError, InputError
+from engine.errors import AuditError, InputError, MladvisorError
 
 LOG_FILE = "audit.sqlite"
 RECORD_SCHEMA = "mladvisor.audit-record/1"
@@ -70,6 +71,13 @@ def _json(data: bytes | str) -> Any:
     return json.loads(data)
 
 
+def _as_bytes(value: Any) -> bytes:
+    """A stored BLOB as bytes, whatever type an editor of the file left in the column."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode("utf-8", "replace")
+
+
 def _get(obj: Any, *path: str) -> Any:
     for key in path:
         if not isinstance(obj, dict):
@@ -94,12 +102,68 @@ def rulebase_manifest(files: dict[str, bytes]) -> tuple[dict[str, str], dict[str
     return manifest, blobs
 
 
-class AuditLog:
-    """One open log file. Safe to share between threads; reopen after fork (done automatically)."""
+class MissingLogError(AuditError):
+    """There is no log where one was looked for; reading never creates one (exit 3 for
+    verify; commands that only look things up turn it into "not found" or "no records")."""
 
-    def __init__(self, path: Path, home: Path) -> None:
+    def __init__(self, path: Path, message: str) -> None:
+        self.path = Path(path)
+        super().__init__(f"{path}: {message}")
+
+
+class LogLocationError(MladvisorError):
+    """MLADVISOR_HOME cannot hold the log: a setup problem, exit 2 like bad input, but not an
+    InputError - nothing the user typed into the answers is wrong (the web says so apart)."""
+
+    exit_code = 2
+
+    def __init__(self, path: Path, problem: str, detail: str | None = None) -> None:
+        self.path = Path(path)
+        text = f"{path}: MLADVISOR_HOME: {problem}" + (f" ({detail})" if detail else "")
+        super().__init__(" ".join(text.split()))
+
+
+def ro_uri(path: Path) -> str:
+    """A read-only SQLite URI for a path: opening it never creates a file, and a home holding
+    `?`, `#` or `%` still names the right one."""
+    return "file:" + urllib.parse.quote(str(Path(path).absolute())) + "?mode=ro"
+
+
+def check_home(home: Path, log_path: Path, create: bool) -> None:
+    """One clear line (exit 2) when MLADVISOR_HOME cannot hold the log, instead of a traceback
+    from deep inside sqlite or mkdir: a file where a folder should be, or no permission."""
+    for folder in (home, *home.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                what = "is a file" if folder == home else f"is under {folder}, a file"
+                raise LogLocationError(home, f"expected a folder for the audit log, but this"
+                                       f" path {what}")
+            break
+    if create:
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise LogLocationError(home, "cannot create the folder for the audit log",
+                                   error.strerror or type(error).__name__) from None
+    if log_path.exists() and not log_path.is_file():
+        raise LogLocationError(log_path, "expected the audit log file, but a folder is in its"
+                               " place")
+    if not create and not log_path.exists():
+        raise MissingLogError(log_path, "no audit log here (nothing recorded yet, or"
+                              " MLADVISOR_HOME points elsewhere)")
+
+
+class AuditLog:
+    """One open log file. Safe to share between threads; reopen after fork (done automatically).
+
+    With `create=False` the log is opened read-only and must exist (MissingLogError): reading,
+    verifying or exporting never creates a log where there was none.
+    """
+
+    def __init__(self, path: Path, home: Path, create: bool = True) -> None:
         self.path = Path(path)
         self.home = Path(home)
+        self.create = create
         self._lock = threading.RLock()
         self._pid = -1
         self._conn: sqlite3.Connection | None = None
@@ -112,7 +176,10 @@ class AuditLog:
 
     # -- connection -------------------------------------------------------------------------
     def _connect(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_home(self.path.parent, self.path, self.create)
+        if not self.create:
+            self._connect_read_only()
+            return
         try:
             conn = sqlite3.connect(str(self.path), timeout=120, isolation_level=None,
                                    check_same_thread=False)
@@ -133,9 +200,34 @@ class AuditLog:
                              (str(uuid.uuid4()),))
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (utc_now(),))
                 conn.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            if "unable to open" in str(error) or "readonly" in str(error):
+                raise LogLocationError(self.path, "cannot open the audit log for writing",
+                                       str(error)) from None
+            raise AuditError(f"{self.path}: the log file is corrupt or not an audit log"
+                             f" ({error})") from None
         except sqlite3.DatabaseError as error:
             raise AuditError(f"{self.path}: the log file is corrupt or not an audit log"
                              f" ({error})") from None
+        self._conn = conn
+        self._pid = os.getpid()
+
+    def _connect_read_only(self) -> None:
+        try:
+            conn = sqlite3.connect(ro_uri(self.path), uri=True, timeout=120,
+                                   isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=120000")
+            exists = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='records'"
+            ).fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            raise AuditError(f"{self.path}: the log file is corrupt or not an audit log"
+                             f" ({error})") from None
+        if not exists:
+            conn.close()
+            size = self.path.stat().st_size
+            raise AuditError(f"{self.path}: not an audit log (no records table"
+                             f"{'; the file is empty: wiped?' if size == 0 else ''})")
         self._conn = conn
         self._pid = os.getpid()
 
@@ -345,20 +437,36 @@ class AuditLog:
     _COLUMNS = "seq, record_id, kind, time, body, prev_hash, entry_hash, signature, key_id"
 
     def get(self, record_id: str) -> dict[str, Any]:
-        """The record (with `decision` and `input` for an assessment); a unique prefix will do."""
+        """The record (with `decision` and `input` for an assessment); a unique prefix will do.
+
+        A prefix matching several records names them (up to PREFIX_SHOWN), so that the user
+        can pick one instead of being told the id is invalid.
+        """
         rows = self._read(f"SELECT {self._COLUMNS} FROM records WHERE record_id=?",
                           (record_id,))
         if not rows and len(record_id) >= 4:
-            escaped = record_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            rows = self._read(f"SELECT {self._COLUMNS} FROM records WHERE record_id LIKE ?"
-                              " ESCAPE '\\' LIMIT 2", (escaped + "%",))
+            rows = self._read(f"SELECT {self._COLUMNS} FROM records"
+                              " WHERE substr(record_id, 1, ?) = ? ORDER BY seq LIMIT 2",
+                              (len(record_id), record_id))
             if len(rows) > 1:
-                raise InputError(str(self.path), "record_id", "a unique id or id prefix",
-                                 record_id)
+                raise self._ambiguous(record_id)
         if not rows:
             raise InputError(str(self.path), "record_id", "the id of a recorded decision",
                              record_id)
         return self._row_to_record(rows[0])
+
+    PREFIX_SHOWN = 10
+
+    def _ambiguous(self, prefix: str) -> InputError:
+        where = "FROM records WHERE substr(record_id, 1, ?) = ?"
+        params = (len(prefix), prefix)
+        total = int(self._read(f"SELECT count(*) {where}", params)[0][0])
+        ids = [r[0] for r in self._read(f"SELECT record_id {where} ORDER BY seq LIMIT ?",
+                                        (*params, self.PREFIX_SHOWN))]
+        more = f" and {total - len(ids)} more" if total > len(ids) else ""
+        return InputError(str(self.path), "record_id",
+                          f"an unambiguous id: {prefix!r} is ambiguous, it matches {total}"
+                          f" records: {', '.join(ids)}{more}; give more of the id")
 
     def reports_for(self, record_id: str) -> list[dict[str, Any]]:
         """Report events appended later for an assessment, oldest first."""
@@ -381,7 +489,7 @@ class AuditLog:
         """Rows from one snapshot on a connection of their own: large logs are not held in
         memory, and the caller may append while iterating."""
         try:
-            reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=120,
+            reader = sqlite3.connect(ro_uri(self.path), uri=True, timeout=120,
                                      isolation_level=None)
         except sqlite3.DatabaseError as error:
             raise AuditError(f"{self.path}: cannot read the audit log ({error})") from None
@@ -390,7 +498,7 @@ class AuditLog:
             reader.execute("BEGIN")
             cursor = reader.execute(sql, params)
             while True:
-                rows = cursor.fetchmany(256)
+                rows = cursor.fetchmany(32)  # a few records: bodies can be large
                 if not rows:
                     break
                 yield from rows
@@ -410,18 +518,33 @@ class AuditLog:
         return int(rows[0][0]), rows[0][1]
 
     def rulebase_files(self, files_sha256: str) -> dict[str, bytes]:
-        """The stored rule base and knowledge files of a manifest: {relative path: bytes}."""
+        """The stored rule base and knowledge files of a manifest: {relative path: bytes}.
+
+        Everything read is checked against its hash first, so an edited manifest or file is an
+        AuditError naming it, never a crash further on.
+        """
         rows = self._read("SELECT manifest FROM rulebases WHERE files_sha256=?", (files_sha256,))
         if not rows:
             raise AuditError(f"{self.path}: rule base files {files_sha256[:12]} are missing")
-        manifest = _json(rows[0][0])
+        raw = _as_bytes(rows[0][0])
+        manifest = None
+        if sha256_hex(raw) == files_sha256:
+            try:
+                manifest = _json(raw)
+            except (ValueError, UnicodeDecodeError):
+                manifest = None
+        if not isinstance(manifest, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in manifest.items()):
+            raise AuditError(f"{self.path}: the manifest of rule base files {files_sha256[:12]}"
+                             " was altered")
         out: dict[str, bytes] = {}
         for rel, digest in sorted(manifest.items()):
             blob = self._read("SELECT content FROM blobs WHERE sha256=?", (digest,))
-            if not blob or sha256_hex(bytes(blob[0][0])) != digest:
+            content = _as_bytes(blob[0][0]) if blob else b""
+            if not blob or sha256_hex(content) != digest:
                 raise AuditError(f"{self.path}: rule base file {rel} ({digest[:12]}) is missing"
                                  " or altered")
-            out[rel] = bytes(blob[0][0])
+            out[rel] = content
         return out
 
     def verify(self, checkpoint: Any = None, *, checkpoints: list[Any] | None = None,
@@ -536,9 +659,13 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-def open_log(home: Path | None = None) -> AuditLog:
-    """The log in `home` (default MLADVISOR_HOME), created with its schema on first use."""
+def open_log(home: Path | None = None, *, create: bool = True) -> AuditLog:
+    """The log in `home` (default MLADVISOR_HOME), created with its schema on first use.
+
+    `create=False` opens an existing log read-only (MissingLogError when there is none): for
+    every command that only reads, so that a mistyped home is reported, never papered over.
+    """
     from engine.paths import home_dir
 
     base = Path(home) if home is not None else home_dir()
-    return AuditLog(base / LOG_FILE, base)
+    return AuditLog(base / LOG_FILE, base, create=create)

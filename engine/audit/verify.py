@@ -45,14 +45,16 @@ def verify_log(log: AuditLog, checkpoints: list[Any] | None = None,
     Ed25519 public key kept outside the database (when empty, the keys the log stores are used,
     which proves integrity against accidents but not against whoever rewrote the whole file).
     """
-    from engine.audit.store import GENESIS, RECORD_SCHEMA, TRIGGERS
+    from engine.audit.store import GENESIS, RECORD_SCHEMA, TRIGGERS, MissingLogError, ro_uri
 
     problems = Problems()
     warnings: list[str] = []
     path = log.path
+    if not path.is_file():  # never let sqlite create an empty log and call it verified
+        raise MissingLogError(path, "verification failed: no audit log here (deleted, or"
+                              " MLADVISOR_HOME points elsewhere)")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=120,
-                               isolation_level=None)
+        conn = sqlite3.connect(ro_uri(path), uri=True, timeout=120, isolation_level=None)
     except sqlite3.DatabaseError as error:
         raise AuditError(f"{path}: cannot open the audit log: {error}") from None
     summary: dict[str, Any] = {"log": str(path)}
@@ -95,6 +97,8 @@ def verify_log(log: AuditLog, checkpoints: list[Any] | None = None,
             _check_checkpoint(conn, checkpoint, summary, keys, checker, problems)
         if head is not None:
             _check_checkpoint(conn, head, summary, keys, checker, problems)
+        if head_path is not None:
+            _check_head_signed(conn, head_path, head, summary, problems)
         # last: a dropped trigger is how the damage above was done, not the damage itself
         present = {r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type='trigger'")}
@@ -292,14 +296,40 @@ def _check_rulebases(conn: sqlite3.Connection, problems: Problems,
         problems.add(f"stored file {digest[:12]} was altered")
 
 
+def _check_head_signed(conn: sqlite3.Connection, head_path: Path, head: dict[str, Any] | None,
+                       summary: dict[str, Any], problems: Problems) -> None:
+    """A signed log has a signed head file: without this, whoever cuts records off the end
+    deletes the head file, or writes an unsigned one for the shorter log, and passes."""
+    if not summary.get("signed"):
+        return
+    if head is None:
+        if not head_path.exists():
+            problems.add(f"the head file {head_path} is missing, though the log is signed"
+                         " (deleted? records may have been cut off the end)")
+        return
+    if head.get("signature"):
+        return
+    count = head.get("count")
+    row = conn.execute("SELECT signature FROM records WHERE seq=?", (count,)).fetchone()
+    if row is not None and row[0]:
+        problems.add(f"the head file {head_path} is not signed, though record {count} it"
+                     " names is (replaced? records may have been cut off the end)")
+
+
 def _check_checkpoint(conn: sqlite3.Connection, checkpoint: Any, summary: dict[str, Any],
                       keys: dict[str, str], checker: SignatureChecker,
                       problems: Problems) -> None:
-    if isinstance(checkpoint, (str, Path)):
-        checkpoint = load_checkpoint(Path(checkpoint))
-    source = checkpoint.get("_source", "checkpoint")
-    validate_checkpoint({k: v for k, v in checkpoint.items() if not k.startswith("_")},
-                        source)
+    """Check one checkpoint; a malformed one is a verification problem (exit 3), not a
+    usage error: it is part of what is being verified."""
+    try:
+        if isinstance(checkpoint, (str, Path)):
+            checkpoint = load_checkpoint(Path(checkpoint))
+        source = checkpoint.get("_source", "checkpoint")
+        validate_checkpoint({k: v for k, v in checkpoint.items() if not k.startswith("_")},
+                            source)
+    except MladvisorError as error:
+        problems.add(f"checkpoint unusable: {error}")
+        return
     count, head = checkpoint["count"], checkpoint["head_hash"]
     where = f"checkpoint {source} (count {count}, {checkpoint.get('time')})"
     if checkpoint.get("signature"):

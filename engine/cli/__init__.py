@@ -34,7 +34,9 @@ class ToolError(click.ClickException):
     """A library error at the CLI edge: one line on stderr, the error's own exit code."""
 
     def __init__(self, error: MladvisorError) -> None:
-        super().__init__(str(error))
+        from engine.util.text import for_terminal
+
+        super().__init__(for_terminal(str(error)))  # messages quote ids and text from files
         self.exit_code = error.exit_code  # type: ignore[misc]  # per error, as click allows
 
 

@@ -5,19 +5,37 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
+from engine.audit.store import MissingLogError
 from engine.cli._common import CONTEXT, emit, format_option, out_option
 from engine.errors import AuditError, InputError
+from engine.util.text import for_terminal
 
 
 def _log() -> Any:
+    """The existing log, read-only: reading commands never create one (MissingLogError)."""
     from engine.audit import open_log
 
-    return open_log()
+    return open_log(create=False)
+
+
+def _log_or_input_error(what: str, got: str | None = None) -> Any:
+    """The existing log; none is bad input for commands that need records (exit 2)."""
+    try:
+        return _log()
+    except MissingLogError as error:
+        raise InputError(str(error.path), "", f"no audit log here, so no {what} (is"
+                         " MLADVISOR_HOME right?)", got) from None
 
 
 def _home() -> Path:
@@ -26,8 +44,19 @@ def _home() -> Path:
     return home_dir()
 
 
+# json escapes C0 controls itself; C1 controls, bidi overrides and lone surrogates it passes
+# through raw. Written as JSON's own \u escapes, the output stays the same JSON value.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
 def _dump(data: Any) -> bytes:
-    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    return (_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n").encode()
+
+
+def _emit_text(text: str, out: Path | None) -> None:
+    """Text output whose user-written parts cannot act on the terminal."""
+    emit(for_terminal(text), out)
 
 
 @click.group(context_settings=CONTEXT)
@@ -64,8 +93,14 @@ def list_cmd(kind: str, respondent: str | None, verdict: str | None, since: str 
         mladvisor audit list --since 2026-01 --verdict not-ready
     """
     until_bound = until + "\uffff" if until else None  # a prefix includes the whole period
-    rows = _log().list(kind=None if kind == "all" else kind, respondent=respondent,
-                       verdict=verdict, since=since, until=until_bound, limit=limit)
+    try:
+        log = _log()
+    except MissingLogError as error:
+        click.echo(for_terminal(f"note: {error}"), err=True)
+        rows = []
+    else:
+        rows = log.list(kind=None if kind == "all" else kind, respondent=respondent,
+                        verdict=verdict, since=since, until=until_bound, limit=limit)
     if fmt == "json":
         emit(_dump(rows), out)
         return
@@ -81,7 +116,7 @@ def list_cmd(kind: str, respondent: str | None, verdict: str | None, since: str 
                          f" ({row['respondent'] or '?'})")
     if not lines:
         lines.append("no records")
-    emit("\n".join(lines) + "\n", out)
+    _emit_text("\n".join(lines) + "\n", out)
 
 
 @audit.command(context_settings=CONTEXT)
@@ -97,7 +132,7 @@ def show(record_id: str, fmt: str, out: Path | None) -> None:
     Example:
         mladvisor audit show 0192f7a0
     """
-    log = _log()
+    log = _log_or_input_error("record to show", record_id)
     record = log.get(record_id)
     if record.get("kind") == "assessment":
         record["later_reports"] = [
@@ -132,19 +167,20 @@ def show(record_id: str, fmt: str, out: Path | None) -> None:
     signed = f"{record['key_id']} {record['signature']}" if record["signature"] else "(unsigned)"
     lines += [f"prev_hash   {record['prev_hash']}", f"entry_hash  {record['entry_hash']}",
               f"signature   {signed}"]
-    emit("\n".join(lines) + "\n", out)
+    _emit_text("\n".join(lines) + "\n", out)
 
 
 @audit.command(context_settings=CONTEXT)
 @click.option("--checkpoint", "checkpoints", multiple=True,
-              type=click.Path(dir_okay=False, path_type=Path),
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A checkpoint file saved earlier; detects a truncated tail. Repeatable.")
 @click.option("--saved/--no-saved", default=True, show_default=True,
               help="Also check the head file beside the log (audit.head.json, rewritten after"
               " every append) and the checkpoints kept in MLADVISOR_HOME/checkpoints.")
 @click.option("--pubkey", "pubkeys", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A trusted Ed25519 public key (PEM). MLADVISOR_HOME/keys/*.pub are trusted too.")
+              help="A trusted Ed25519 public key (PEM); repeatable. When given, these keys and"
+              " no others are trusted; otherwise the MLADVISOR_HOME/keys/*.pub files are.")
 @click.option("--export", "export_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Verify a JSON Lines export (from `audit export`) instead of the log.")
 @click.option("--require-signatures", is_flag=True, help="Fail on any unsigned record.")
@@ -168,10 +204,11 @@ def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...]
         mladvisor audit checkpoint --out head.json
         mladvisor audit verify --checkpoint head.json
     """
-    from engine.audit.checkpoint import load_checkpoint
-    from engine.audit.signing import trusted_keys
+    from engine.audit.signing import load_public_key, trusted_keys
 
-    trusted = trusted_keys(_home(), list(pubkeys))
+    # --pubkey means exactly those keys: a writer of MLADVISOR_HOME/keys could otherwise add
+    # a key of their own, re-sign a rewritten log and pass --require-signatures.
+    trusted = dict(load_public_key(p) for p in pubkeys) if pubkeys else trusted_keys(_home())
     if export_file is not None:
         from engine.audit.verify import verify_export
 
@@ -183,9 +220,13 @@ def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...]
                        f" {summary['gaps']} gap(s), {summary['signatures_checked']} of"
                        f" {summary['signed']} signatures checked")
         return
-    loaded = [load_checkpoint(p) for p in checkpoints]
     try:
-        summary = _log().verify(checkpoints=loaded, trusted=trusted, saved=saved,
+        log = _log()
+    except MissingLogError as error:  # a log that vanished is a failed verification: exit 3
+        raise MissingLogError(error.path, "verification failed: no audit log here (deleted,"
+                              " or MLADVISOR_HOME points elsewhere)") from None
+    try:
+        summary = log.verify(checkpoints=list(checkpoints), trusted=trusted, saved=saved,
                                 require_signatures=require_signatures,
                                 allow_unsigned=allow_unsigned)
     except AuditError as error:
@@ -202,7 +243,7 @@ def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...]
         text += f", matches {len(summary['checkpoints'])} checkpoint(s)"
     click.echo(text)
     for warning in summary.get("warnings", []):
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(for_terminal(f"warning: {warning}"), err=True)
 
 
 @audit.command(context_settings=CONTEXT)
@@ -229,11 +270,13 @@ def replay(record_ids: tuple[str, ...], replay_all: bool, recorded_only: bool, f
     if replay_all == bool(record_ids):
         raise InputError("audit replay", "ID|--all", "record ids or --all (not both)",
                          " ".join(record_ids) or None)
-    results = run(_log(), None if replay_all else list(record_ids), current=not recorded_only)
+    log = _log_or_input_error("assessment to replay",
+                              " ".join(record_ids) or None)
+    results = run(log, None if replay_all else list(record_ids), current=not recorded_only)
     if fmt == "json":
         emit(_dump(results), out)
     else:
-        emit(_replay_text(results), out)
+        _emit_text(_replay_text(results), out)
     failed = [r for r in results if not r["reproduced"]]
     if failed:
         first = failed[0]
@@ -320,10 +363,41 @@ def export(fmt: str, mask: bool, kind: str, since: str | None, until: str | None
     Example:
         mladvisor audit export --format csv --mask --out decisions.csv
     """
-    buffer = io.StringIO()
-    _log().export(buffer, fmt, mask=mask, kind=None if kind == "all" else kind, since=since,
-                  until=until + "\uffff" if until else None)
-    emit(buffer.getvalue(), out)
+    log = _log_or_input_error("records to export")
+    with _text_out(out) as stream:  # line by line: a large log is never held in memory
+        log.export(stream, fmt, mask=mask, kind=None if kind == "all" else kind, since=since,
+                   until=until + "\uffff" if until else None)
+
+
+@contextmanager
+def _text_out(out: Path | None) -> Iterator[IO[str]]:
+    """A UTF-8 text stream to standard output, or to a temporary file beside --out that
+    replaces it only when complete (a failed export leaves no half-written file).
+
+    TODO(merge): the atomic half belongs in engine/util/files.py once it exists.
+    """
+    if out is None:
+        sys.stdout.flush()
+        stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+        try:
+            yield stream
+            stream.flush()
+        finally:
+            stream.detach()
+        return
+    try:
+        fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".",
+                                   prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as error:
+        raise InputError(str(out), "--out", "a file in a writable folder",
+                         error.strerror or type(error).__name__) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @audit.command(context_settings=CONTEXT)
@@ -380,7 +454,7 @@ def report_cmd(record_id: str, fmt: str, no_record: bool, out: Path | None) -> N
     """
     if fmt == "pdf" and out is None:
         raise click.UsageError("--format pdf needs --out FILE")
-    log = _log()
+    log = _log_or_input_error("assessment to render", record_id)
     record = log.get(record_id)
     if record.get("kind") != "assessment":
         raise InputError(str(log.path), "record_id", "the id of a recorded assessment",
@@ -390,4 +464,7 @@ def report_cmd(record_id: str, fmt: str, no_record: bool, out: Path | None) -> N
     data = render_pdf(record["decision"]) if fmt == "pdf" else render_html(record["decision"])
     emit(data, out)
     if not no_record:
-        log.append_report(record["record_id"], fmt, hashlib.sha256(data).hexdigest())
+        from engine.audit import open_log
+
+        with open_log() as writer:
+            writer.append_report(record["record_id"], fmt, hashlib.sha256(data).hexdigest())
