@@ -72,8 +72,8 @@ def _refuse_answers(doc: Any, source: str, fmt: str) -> None:
     if (isinstance(schema, str) and schema.startswith("mladvisor.answers/")
             or schema is None and "project" in doc):
         out = " --out FILE" if fmt == "pdf" else ""
-        raise InputError(source, "", "this is an answers file, not a decision; use "
-                         f"`mladvisor assess {source} --format {fmt}{out}`")
+        raise InputError(source, "schema" if schema else "", "this is an answers file, not a "
+                         f"decision; use `mladvisor assess {source} --format {fmt}{out}`")
 
 
 def _checked(decision: Any, source: str) -> dict[str, Any]:
