@@ -10,6 +10,7 @@ import click
 
 from engine.cli._common import CONTEXT, destination, emit, out_option, say
 from engine.util.files import atomic_write, is_stdout
+from engine.util.text import for_terminal
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command ended by Ctrl-C
 
@@ -98,7 +99,7 @@ def _assess(doc: dict[str, Any], stream: TextIO, record: bool) -> None:
 
         with open_log() as log:
             log.append(assessment, None)
-    stream.write("\n" + summary_text(assessment.decision))
+    stream.write("\n" + for_terminal(summary_text(assessment.decision)))
     stream.flush()
 
 
