@@ -408,6 +408,11 @@ def test_demo_records_nothing_in_the_users_log() -> None:
 CHILD_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}  # the engine of this tree, whatever the cwd
 
 
+def _sigint_default() -> None:
+    """Children of a runner that ignores SIGINT (a background job) would ignore Ctrl-C too."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _wait_for(predicate, what: str, limit: float = 120.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + limit
     while not predicate():
@@ -421,7 +426,8 @@ def test_ctrl_c_in_the_questionnaire_saves_progress_and_exits_130(tmp_path: Path
     partial = tmp_path / "answers.yaml.partial"
     child = subprocess.Popen([sys.executable, "-m", "engine", "questionnaire", "--out",
                               str(out)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, cwd=tmp_path, env=CHILD_ENV)
+                             stderr=subprocess.PIPE, cwd=tmp_path, env=CHILD_ENV,
+                             preexec_fn=_sigint_default)
     assert child.stdin is not None
     child.stdin.write(b"Ticket routing\n")
     child.stdin.flush()
@@ -439,7 +445,8 @@ def test_ctrl_c_in_the_questionnaire_saves_progress_and_exits_130(tmp_path: Path
 def test_ctrl_c_before_any_answer_exits_130_and_saves_nothing(tmp_path: Path) -> None:
     child = subprocess.Popen([sys.executable, "-m", "engine", "questionnaire"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, cwd=tmp_path, env=CHILD_ENV)
+                             stderr=subprocess.PIPE, cwd=tmp_path, env=CHILD_ENV,
+                             preexec_fn=_sigint_default)
     assert child.stderr is not None
     first = child.stderr.readline()  # the wizard has started and is about to ask
     assert first
@@ -448,3 +455,33 @@ def test_ctrl_c_before_any_answer_exits_130_and_saves_nothing(tmp_path: Path) ->
     assert child.returncode == 130, stderr
     assert b"Traceback" not in stderr
     assert not any(p.name.endswith(".partial") for p in tmp_path.iterdir())
+
+
+def test_ctrl_c_in_any_command_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    """Here `assess` waits to read its answers from a FIFO we hold open, then gets Ctrl-C."""
+    fifo = tmp_path / "answers.yaml"
+    os.mkfifo(fifo)
+    child = subprocess.Popen([sys.executable, "-m", "engine", "assess", str(fifo),
+                              "--no-record"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             cwd=tmp_path, env=CHILD_ENV, preexec_fn=_sigint_default)
+    writer: list[int] = []
+
+    def child_is_reading() -> bool:  # a FIFO opens for writing once a reader has it open
+        try:
+            writer.append(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            return child.poll() is not None
+        return True
+
+    try:
+        _wait_for(child_is_reading, "the child to open its answers file")
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=120)
+    finally:
+        for fd in writer:
+            os.close(fd)
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 130, stderr
+    assert stderr.strip() == b"Interrupted."
