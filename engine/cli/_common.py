@@ -41,9 +41,11 @@ def format_option(choices: list[str], default: str) -> Callable[[Callable[..., A
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Kept for callers outside the CLI's own commands (it creates missing parent directories,
-    as it always did); new code calls engine.util.files.atomic_write."""
-    if not is_stdout(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    as it always did); new code calls engine.util.files.atomic_write. `-` is standard output."""
+    if is_stdout(path):
+        click.echo(data, nl=False)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, data)
 
 
