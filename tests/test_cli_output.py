@@ -409,8 +409,10 @@ CHILD_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}  # the engine of this tree, 
 
 
 def _sigint_default() -> None:
-    """Children of a runner that ignores SIGINT (a background job) would ignore Ctrl-C too."""
+    """Children of a runner that ignores or blocks SIGINT (a background job; a test runner
+    whose other tests left it blocked) would inherit that and never see Ctrl-C."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _wait_for(predicate, what: str, limit: float = 120.0) -> None:  # type: ignore[no-untyped-def]
