@@ -26,7 +26,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	@mkdir -p out
 	$(BIN)/mladvisor assess examples/support-ticket-routing.yaml --no-record
-	$(BIN)/mladvisor assess examples/support-ticket-routing.yaml --format pdf --out out/support-ticket-routing.pdf
+	$(BIN)/mladvisor assess examples/support-ticket-routing.yaml --format pdf --out out/support-ticket-routing.pdf --no-record
 	@echo "PDF report: out/support-ticket-routing.pdf"
 
 test: $(STAMP)

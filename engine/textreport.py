@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from typing import Any
 
 import click
+
+from engine.util.text import for_terminal
 
 VERDICT_COLOURS = {"proceed": "green", "proceed-with-conditions": "yellow",
                    "not-ready": "red", "ml-not-recommended": "magenta"}
@@ -19,7 +22,22 @@ def _wrap(text: str, indent: str, width: int = 96) -> str:
                          subsequent_indent=indent)
 
 
+def shown(value: Any) -> Any:
+    """A copy whose strings are safe on a terminal: done before styling, so that our own colour
+    codes survive and none from an answer does."""
+    if isinstance(value, str):
+        return for_terminal(value)
+    if isinstance(value, Mapping):
+        return {shown(k): shown(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [shown(v) for v in value]
+    return value
+
+
 def render_text(decision: dict[str, Any], colour: bool = False) -> str:
+    """The summary; every string from the decision has its control characters escaped."""
+    decision = shown(decision)
+
     def style(text: str, **kw: Any) -> str:
         return click.style(text, **kw) if colour else text
 

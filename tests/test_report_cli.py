@@ -52,10 +52,12 @@ def test_report_pdf_from_saved_decision(tmp_path: Path) -> None:
     assert json.loads(reader.attachments["decision.json"][0]) == saved
 
 
-def test_pdf_needs_out() -> None:
+def test_pdf_to_a_redirected_stdout() -> None:
+    """Standard output that is not a terminal takes the PDF (a terminal is refused: see
+    tests/test_cli_output.py, which runs on a real pseudo-terminal)."""
     result = run("report", str(SAMPLE), "-f", "pdf")
-    assert result.exit_code == 2
-    assert "--out" in result.output
+    assert result.exit_code == 0
+    assert result.stdout_bytes.startswith(b"%PDF-")
 
 
 @pytest.mark.parametrize("content, path_hint", [
@@ -107,6 +109,15 @@ def test_report_from_recorded_id(home: Path, tmp_path: Path,
     records = {decision["assessment_id"]: {"decision": decision}}
 
     class FakeLog:
+        def __enter__(self) -> FakeLog:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
         def get(self, record_id: str) -> dict:
             for key, record in records.items():
                 if key.startswith(record_id):

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 
 import click
 
 from engine import __version__
 from engine.errors import MladvisorError
+from engine.util.text import for_terminal
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
 # command name -> "module:attribute"; a module not yet present is simply not offered.
 COMMANDS: dict[str, str] = {
@@ -34,9 +38,7 @@ class ToolError(click.ClickException):
     """A library error at the CLI edge: one line on stderr, the error's own exit code."""
 
     def __init__(self, error: MladvisorError) -> None:
-        from engine.util.text import for_terminal
-
-        super().__init__(for_terminal(str(error)))  # messages quote ids and text from files
+        super().__init__(for_terminal(str(error)))  # file names and values come from users
         self.exit_code = error.exit_code  # type: ignore[misc]  # per error, as click allows
 
 
@@ -56,6 +58,9 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except MladvisorError as error:
             raise ToolError(error) from None
+        except KeyboardInterrupt:  # Ctrl-C: the shell's convention, not click's "Aborted!" (1)
+            click.echo("\nInterrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
 
 def _available(target: str) -> bool:

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from engine.util.files import Destination, atomic_write, check_destination, is_stdout
+from engine.util.text import for_terminal
+
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-OUT_HELP = "Write to this file (atomically) instead of standard output."
+OUT_HELP = "Write to this file (atomically; - for standard output) instead of standard output."
+OUT_FIELD = "--out"
 
 
 def out_option(func: Callable[..., Any] | None = None, *, help: str = OUT_HELP) -> Any:
     """--out FILE; usable bare (@out_option) or with its own help (@out_option(help=...))."""
 
     def decorate(inner: Callable[..., Any]) -> Callable[..., Any]:
-        return click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
+        # directories are refused by engine.util.files, in the one-line form of every other case
+        return click.option("--out", "-o", type=click.Path(allow_dash=True, path_type=Path),
                             default=None, help=help)(inner)
 
     return decorate(func) if func is not None else decorate
@@ -36,24 +40,52 @@ def format_option(choices: list[str], default: str) -> Callable[[Callable[..., A
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write all or nothing: a failed render never leaves a half-written file behind."""
+    """Kept for callers outside the CLI's own commands (it creates missing parent directories,
+    as it always did); new code calls engine.util.files.atomic_write. `-` is standard output."""
+    if is_stdout(path):
+        click.echo(data, nl=False)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, data)
 
 
-def emit(data: bytes | str, out: Path | None) -> None:
-    """Send output to --out (atomically) or to standard output."""
+def destination(out: Path | None) -> Destination | None:
+    """Check --out before any work is done (exit 2 naming the path when it cannot be written);
+    None means standard output."""
+    if out is None or is_stdout(out):
+        return None
+    return check_destination(out, OUT_FIELD)
+
+
+def stdout_is_terminal(out: Path | Destination | None) -> bool:
+    return (out is None or isinstance(out, Path) and is_stdout(out)) and sys.stdout.isatty()
+
+
+def refuse_binary_on_terminal(fmt: str, out: Path | None) -> None:
+    """Binary output goes to a file or a pipe, never to a terminal, where it would garble it."""
+    if fmt == "pdf" and stdout_is_terminal(out):
+        raise click.UsageError("--format pdf writes binary data: give --out FILE or redirect "
+                               "standard output")
+
+
+def emit(data: bytes | str, out: Path | Destination | None) -> None:
+    """Send output to --out (checked now unless already checked) or to standard output."""
     if isinstance(data, str):
         data = data.encode("utf-8")
+    if isinstance(out, Path):
+        out = destination(out)
     if out is None:
         click.echo(data, nl=False)
     else:
-        write_atomic(out, data)
+        out.write(data)
+
+
+def emit_text(text: str, out: Path | Destination | None) -> None:
+    """Human-readable output: control characters from users' text shown as visible escapes, in
+    a file as on a terminal (JSON output escapes them itself)."""
+    emit(for_terminal(text), out)
+
+
+def say(text: str) -> None:
+    """A status line on standard error, safe to show on a terminal."""
+    click.echo(for_terminal(text), err=True)

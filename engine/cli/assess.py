@@ -8,7 +8,16 @@ from typing import Any
 
 import click
 
-from engine.cli._common import CONTEXT, emit, format_option, out_option
+from engine.cli._common import (
+    CONTEXT,
+    destination,
+    emit,
+    format_option,
+    out_option,
+    refuse_binary_on_terminal,
+    say,
+    stdout_is_terminal,
+)
 
 EXIT_BLOCKED = 1
 BLOCKING_VERDICTS = ("not-ready", "ml-not-recommended")
@@ -48,8 +57,8 @@ def _explanation(assessment: Any) -> dict[str, Any] | None:
 @click.option("--drift", "-d", type=click.Path(dir_okay=False, path_type=Path),
               help="Drift summary of a deployed model (mladvisor.drift/1 JSON).")
 @format_option(["text", "json", "html", "pdf"], "text")
-@out_option(help="Write to this file (atomically) instead of standard output; pdf needs it "
-                 "on a terminal.")
+@out_option(help="Write to this file (atomically; - for standard output) instead of standard "
+                 "output; pdf needs it on a terminal.")
 @click.option("--no-record", is_flag=True, help="Do not append this decision to the audit log.")
 @click.option("--fail-on-blocker", is_flag=True,
               help="Exit 1 when the verdict is not-ready or ml-not-recommended.")
@@ -68,18 +77,18 @@ def assess(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
     from engine.api import assess_files
     from engine.canonical import sha256_hex
 
-    if fmt == "pdf" and out is None and sys.stdout.isatty():
-        raise click.UsageError("--format pdf writes binary data: give --out FILE")
+    refuse_binary_on_terminal(fmt, out)
+    target = destination(out)  # an unwritable --out fails before any work is done
     assessment = assess_files(answers, benchmarks, drift)
-    data = render(assessment, fmt, colour=out is None and sys.stdout.isatty())
-    if not no_record:
+    data = render(assessment, fmt, colour=stdout_is_terminal(out))
+    emit(data, target)
+    if not no_record:  # only once the output exists: the log never names a report that does not
         from engine.audit import open_log
 
         reports = {fmt: sha256_hex(data)} if fmt in ("html", "pdf") else None
         with open_log() as log:
             log.append(assessment, reports)
-    emit(data, out)
-    if out is not None:
-        click.echo(f"{assessment.decision['verdict']}: wrote {out}", err=True)
+    if target is not None:
+        say(f"{assessment.decision['verdict']}: wrote {out}")
     if fail_on_blocker and assessment.decision["verdict"] in BLOCKING_VERDICTS:
         sys.exit(EXIT_BLOCKED)

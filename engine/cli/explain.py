@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli._common import CONTEXT, emit, format_option, out_option
+from engine.cli._common import CONTEXT, destination, emit, emit_text, format_option, out_option
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -42,14 +42,15 @@ def explain(answers: Path, benchmarks: Path | None, drift: Path | None, limit: i
     from engine.api import assess_files
     from engine.explain import explain as explain_assessment
 
+    target = destination(out)
     assessment = assess_files(answers, benchmarks, drift)
     result = explain_assessment(assessment, limit=limit)
     if fmt == "json":
-        emit(_json(result), out)
+        emit(_json(result), target)
     else:
         from engine.explain_text import render_text
 
-        emit(render_text(assessment.decision, result), out)
+        emit_text(render_text(assessment.decision, result), target)
 
 
 @click.command(context_settings=CONTEXT)
@@ -72,8 +73,9 @@ def diff(a: Path, b: Path, fmt: str, out: Path | None) -> None:
     from engine.explain_diff import diff as diff_decisions
     from engine.explain_diff import load_decision, render_text
 
+    target = destination(out)
     result = diff_decisions(load_decision(a), load_decision(b))
     if fmt == "json":
-        emit(_json(result), out)
+        emit(_json(result), target)
     else:
-        emit(render_text(result, str(a), str(b)), out)
+        emit_text(render_text(result, str(a), str(b)), target)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import click
 
-from engine.cli._common import CONTEXT, emit, out_option, write_atomic
+from engine.cli._common import CONTEXT, destination, emit, out_option, say
+from engine.util.files import atomic_write, is_stdout
+from engine.util.text import for_terminal
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command ended by Ctrl-C
 
 DEFAULT_PROGRESS = Path("answers.yaml.partial")
 
 
 def progress_path(out: Path | None, resume: Path | None) -> Path:
     """Where progress is saved after each answer: beside --out, else the resumed file."""
-    if out is not None:
+    if out is not None and not is_stdout(out):
         return out.with_name(out.name + ".partial")
     if resume is not None:
         return resume
@@ -35,9 +39,11 @@ def run_wizard(stdin: TextIO, prompts: TextIO, out: Path | None, resume: Path | 
         answers = check_document(read_document(resume), str(resume))
         defaulted = read_defaulted(resume.read_text(encoding="utf-8"))
     progress = progress_path(out, resume)
+    target = destination(out)  # an unwritable --out is said before the questions, not after
+    destination(progress)
 
     def save(doc: dict[str, Any], left: list[str]) -> None:
-        write_atomic(progress, dump_answers(doc, left).encode("utf-8"))
+        atomic_write(progress, dump_answers(doc, left).encode("utf-8"))
 
     wizard = Wizard(stdin=stdin, out=prompts, answers=answers, on_progress=save,
                     defaulted=defaulted)
@@ -45,8 +51,10 @@ def run_wizard(stdin: TextIO, prompts: TextIO, out: Path | None, resume: Path | 
         wizard.say(f"Resuming from {resume}: answered questions are not asked again.")
     try:
         doc = wizard.run()
-    except (InputEnded, KeyboardInterrupt):
-        if not wizard.answers.keys() - {"schema"} and not wizard.defaulted:
+    except KeyboardInterrupt:
+        _interrupted(wizard, save, progress)
+    except InputEnded:
+        if not _started(wizard):
             raise InputError("<stdin>", "", "the questionnaire was not finished (no answer "
                              "was given)") from None
         save(wizard.answers, sorted(wizard.defaulted))
@@ -54,13 +62,31 @@ def run_wizard(stdin: TextIO, prompts: TextIO, out: Path | None, resume: Path | 
                          f"{progress}, continue with --resume {progress}") from None
     parse_answers(doc, str(out or "<answers>"))
     data = dump_answers(doc, wizard.defaulted).encode("utf-8")
-    emit(data, out)
-    if out is not None:
+    emit(data, target)
+    if target is not None:
         wizard.say(f"Answers written to {out}.")
-    if (out is not None or progress != resume) and progress.exists():
+    if (target is not None or progress != resume) and progress.exists():
         progress.unlink()  # FILE.partial has served its purpose once FILE is written
     if do_assess:
-        _assess(doc, prompts if out is None else sys.stdout, record)
+        _assess(doc, prompts if target is None else sys.stdout, record)
+
+
+def _started(wizard: Any) -> bool:
+    return bool(wizard.answers.keys() - {"schema"} or wizard.defaulted)
+
+
+def _interrupted(wizard: Any, save: Any, progress: Path) -> NoReturn:
+    """Ctrl-C is the person's choice, not bad input: keep what was answered, say where, and
+    exit 130 as an interrupted command does."""
+    if _started(wizard):
+        try:
+            save(wizard.answers, sorted(wizard.defaulted))
+        except KeyboardInterrupt:  # a second Ctrl-C while saving: the last save stands
+            pass
+        say(f"\nInterrupted: progress saved in {progress}; continue with --resume {progress}")
+    else:
+        say("\nInterrupted before any answer: nothing saved.")
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def _assess(doc: dict[str, Any], stream: TextIO, record: bool) -> None:
@@ -73,7 +99,7 @@ def _assess(doc: dict[str, Any], stream: TextIO, record: bool) -> None:
 
         with open_log() as log:
             log.append(assessment, None)
-    stream.write("\n" + summary_text(assessment.decision))
+    stream.write("\n" + for_terminal(summary_text(assessment.decision)))
     stream.flush()
 
 

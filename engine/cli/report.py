@@ -8,11 +8,18 @@ from typing import Any
 
 import click
 
-from engine.cli._common import CONTEXT, emit, format_option, out_option
+from engine.cli._common import (
+    CONTEXT,
+    destination,
+    emit,
+    format_option,
+    out_option,
+    refuse_binary_on_terminal,
+)
 from engine.errors import InputError
 
 
-def load_decision(source: str) -> tuple[dict[str, Any], str | None]:
+def load_decision(source: str, fmt: str = "html") -> tuple[dict[str, Any], str | None]:
     """A decision from a saved JSON file, or else from the audit log by (prefix of) id;
     the second value is the full record id when it came from the log."""
     path = Path(source)
@@ -22,8 +29,10 @@ def load_decision(source: str) -> tuple[dict[str, Any], str | None]:
         except UnicodeDecodeError:
             raise InputError(source, "", "a UTF-8 JSON decision file") from None
         except json.JSONDecodeError as error:
+            _refuse_answers(_yaml_or_none(path), source, fmt)
             raise InputError(source, f"line {error.lineno} column {error.colno}",
                              f"valid JSON ({error.msg})") from None
+        _refuse_answers(decision, source, fmt)
         return _checked(decision, source), None
     if path.suffix.lower() in (".json", ".yaml", ".yml") or "/" in source or "\\" in source:
         raise InputError(source, "", "an existing decision JSON file or a recorded assessment id")
@@ -37,11 +46,34 @@ def load_decision(source: str) -> tuple[dict[str, Any], str | None]:
     if not (home_dir() / LOG_FILE).is_file():  # looking an id up never creates a log
         raise InputError(source, "", "an existing decision JSON file or the id of a recorded "
                          f"assessment (no audit log at {home_dir() / LOG_FILE})")
-    record = open_log().get(source)
+    with open_log() as log:
+        record = log.get(source)
     decision = record.get("decision") if isinstance(record, dict) else None
     if not isinstance(decision, dict):
         raise InputError(source, "decision", "the id of a recorded assessment")
     return _checked(decision, source), str(record.get("record_id") or source)
+
+
+def _yaml_or_none(path: Path) -> Any:
+    """The file read as YAML, to recognise an answers file; None when it is not YAML either."""
+    from engine.facts import read_document
+
+    try:
+        return read_document(path)
+    except InputError:
+        return None
+
+
+def _refuse_answers(doc: Any, source: str, fmt: str) -> None:
+    """An answers file given where a decision belongs: say which command takes it."""
+    if not isinstance(doc, dict):
+        return
+    schema = doc.get("schema")
+    if (isinstance(schema, str) and schema.startswith("mladvisor.answers/")
+            or schema is None and "project" in doc):
+        out = " --out FILE" if fmt == "pdf" else ""
+        raise InputError(source, "schema" if schema else "", "this is an answers file, not a "
+                         f"decision; use `mladvisor assess {source} --format {fmt}{out}`")
 
 
 def _checked(decision: Any, source: str) -> dict[str, Any]:
@@ -68,8 +100,9 @@ def report(id_or_decision: str, fmt: str, out: Path | None, no_record: bool) -> 
 
     ID_OR_DECISION is a decision JSON file saved with `mladvisor assess --format json`, or the
     id (or a unique prefix of it) of an assessment recorded in the audit log. The file is
-    written whole or not at all; PDF needs --out. A report of a recorded assessment is noted
-    in the audit log with its sha256, unless --no-record.
+    written whole or not at all; PDF goes to --out or to a redirected standard output, never
+    to a terminal. A report of a recorded assessment is noted in the audit log with its
+    sha256 once the report is written, unless --no-record.
 
     \b
     Example:
@@ -77,13 +110,13 @@ def report(id_or_decision: str, fmt: str, out: Path | None, no_record: bool) -> 
         mladvisor report decision.json --format pdf --out report.pdf
         mladvisor report 0192f7a0 --format html --out report.html
     """
-    if fmt == "pdf" and out is None:
-        raise click.UsageError("--format pdf needs --out FILE")
-    decision, record_id = load_decision(id_or_decision)
+    refuse_binary_on_terminal(fmt, out)
+    target = destination(out)  # an unwritable --out fails before the render, not after
+    decision, record_id = load_decision(id_or_decision, fmt)
     from engine.report import render_html, render_pdf
 
     data = render_pdf(decision) if fmt == "pdf" else render_html(decision)
-    emit(data, out)
+    emit(data, target)
     if record_id is not None and not no_record:
         import hashlib
 

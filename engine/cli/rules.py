@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
-from engine.cli._common import CONTEXT, emit, format_option, out_option
+from engine.cli._common import CONTEXT, emit, emit_text, format_option, out_option
 
 
 @click.group(context_settings=CONTEXT)
@@ -16,6 +17,7 @@ def rules() -> None:
     \b
     Example:
         mladvisor rules list --phase data
+        mladvisor rules services
         mladvisor rules lint
         mladvisor rules test
     """
@@ -45,7 +47,60 @@ def list_rules(phase: str | None, fmt: str, out: object) -> None:
         return
     lines = [f"{r.id:<58} {r.severity:<14} {r.title}" for r in selected]
     lines.append(f"{len(selected)} rules (rule base {rb.version}, sha256 {rb.sha256[:12]})")
-    emit("\n".join(lines) + "\n", out)  # type: ignore[arg-type]
+    emit_text("\n".join(lines) + "\n", out)  # type: ignore[arg-type]
+
+
+@rules.command(context_settings=CONTEXT)
+@format_option(["text", "json"], "text")
+@out_option
+def services(fmt: str, out: object) -> None:
+    """List the service catalog: each service's offers, tasks, rungs, availability and the date
+    its facts were checked. Service ids here are what a benchmark row's `service` names.
+
+    \b
+    Example:
+        mladvisor rules services
+        mladvisor rules services --format json
+    """
+    from engine.canonical import pretty_bytes
+    from engine.rulebase import default_rulebase
+
+    doc = catalog_doc(default_rulebase().knowledge.catalog)
+    if fmt == "json":
+        emit(pretty_bytes(doc), out)  # type: ignore[arg-type]
+        return
+    emit_text(catalog_text(doc), out)  # type: ignore[arg-type]
+
+
+def catalog_doc(catalog: Any) -> list[dict[str, Any]]:
+    """The catalog as plain data, offers numbered as decisions name them (service#n)."""
+    return [{"id": s.id, "name": s.name, "kind": s.kind, "availability": s.availability,
+             "availability_note": " ".join(s.availability_note.split()),
+             "checked": s.checked.isoformat(), "docs": s.docs,
+             "offers": [{"offer": f"{s.id}#{n}", "rung": o.rung, "method": o.method,
+                         "tasks": list(o.tasks), "min_labeled_examples": o.min_labeled_examples}
+                        for n, o in enumerate(s.offers, start=1)]}
+            for s in catalog.services]
+
+
+def catalog_text(doc: list[dict[str, Any]]) -> str:
+    import textwrap
+
+    def wrap(text: str, indent: str) -> list[str]:
+        return textwrap.wrap(text, width=96, initial_indent=indent, subsequent_indent=indent)
+
+    lines = []
+    for service in doc:
+        lines.append(f"{service['id']}  {service['name']}: {service['availability']}, "
+                     f"checked {service['checked']}")
+        if service["availability"] != "generally-available" and service["availability_note"]:
+            lines += wrap(service["availability_note"], "    ")
+        for offer in service["offers"]:
+            lines.append(f"  {offer['offer']:<28} {offer['rung']:<14} " + ", ".join(offer["tasks"]))
+            lines += wrap(offer["method"], "      ")
+        lines.append("")
+    lines.append(f"{len(doc)} services, {sum(len(s['offers']) for s in doc)} offers")
+    return "\n".join(lines) + "\n"
 
 
 @rules.command(context_settings=CONTEXT)
