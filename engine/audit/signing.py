@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import AuditError, InputError
+from engine.util.files import atomic_write
 
 KEY_ENV = "MLADVISOR_AUDIT_KEY"
 KEY_FILE = "audit-ed25519.pem"
@@ -108,11 +109,7 @@ def keygen(home: Path, force: bool = False) -> tuple[str, Path, Path]:
     public_pem = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     key_id = key_id_of(_raw_public(private))
-    tmp = private_path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    os.replace(tmp, private_path)
+    atomic_write(private_path, pem, mode=0o600)  # a secret: 0600 whatever the umask
     public_path = directory / f"{key_id}.pub"
     public_path.write_bytes(public_pem)
     return key_id, private_path, public_path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -75,18 +76,19 @@ def assess(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
         mladvisor assess answers.yaml --format pdf --out report.pdf
     """
     from engine.api import assess_files
+    from engine.audit import open_log
     from engine.canonical import sha256_hex
 
     refuse_binary_on_terminal(fmt, out)
     target = destination(out)  # an unwritable --out fails before any work is done
-    assessment = assess_files(answers, benchmarks, drift)
-    data = render(assessment, fmt, colour=stdout_is_terminal(out))
-    emit(data, target)
-    if not no_record:  # only once the output exists: the log never names a report that does not
-        from engine.audit import open_log
-
-        reports = {fmt: sha256_hex(data)} if fmt in ("html", "pdf") else None
-        with open_log() as log:
+    # An unusable log fails before any work too; the record is appended only once the output
+    # exists, so the log never names a report that does not.
+    with open_log() if not no_record else nullcontext() as log:
+        assessment = assess_files(answers, benchmarks, drift)
+        data = render(assessment, fmt, colour=stdout_is_terminal(out))
+        emit(data, target)
+        if log is not None:
+            reports = {fmt: sha256_hex(data)} if fmt in ("html", "pdf") else None
             log.append(assessment, reports)
     if target is not None:
         say(f"{assessment.decision['verdict']}: wrote {out}")

@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -372,10 +370,7 @@ def export(fmt: str, mask: bool, kind: str, since: str | None, until: str | None
 @contextmanager
 def _text_out(out: Path | None) -> Iterator[IO[str]]:
     """A UTF-8 text stream to standard output, or to a temporary file beside --out that
-    replaces it only when complete (a failed export leaves no half-written file).
-
-    TODO(merge): the atomic half belongs in engine/util/files.py once it exists.
-    """
+    replaces it only when complete (a failed export leaves no half-written file)."""
     if out is None:
         sys.stdout.flush()
         stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
@@ -385,19 +380,10 @@ def _text_out(out: Path | None) -> Iterator[IO[str]]:
         finally:
             stream.detach()
         return
-    try:
-        fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".",
-                                   prefix=f".{out.name}.", suffix=".tmp")
-    except OSError as error:
-        raise InputError(str(out), "--out", "a file in a writable folder",
-                         error.strerror or type(error).__name__) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from engine.util.files import atomic_text
+
+    with atomic_text(out, "--out") as handle:
+        yield handle
 
 
 @audit.command(context_settings=CONTEXT)

@@ -16,8 +16,11 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from engine.errors import InputError
 
@@ -95,6 +98,33 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int | None = N
     `mode` None: a new file gets 0666 & ~umask, a replaced one keeps its permissions; an int
     (e.g. 0o600 for a key) is applied exactly, and the file is never wider meanwhile."""
     check_destination(path).write(data, mode)
+
+
+@contextmanager
+def atomic_text(path: str | os.PathLike[str], field: str = "") -> Iterator[IO[str]]:
+    """A UTF-8 text stream that becomes `path` only when the block completes, for output too
+    large to hold in memory (an export): the same checks and guarantees as atomic_write."""
+    destination = check_destination(path, field)
+    if destination.streamed:
+        fd = os.open(destination.target, os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        return
+    target = destination.target
+    keep = _existing_mode(target)
+    fd, tmp = _temp_beside(target, 0o666 if keep is None else 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            if keep is not None:
+                os.fchmod(handle.fileno(), keep)
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _sync_directory(target.parent)
 
 
 def _write_stream(target: Path, data: bytes) -> None:
