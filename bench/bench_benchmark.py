@@ -53,10 +53,10 @@ def plain_cv(path: Path) -> float:
     )
 
     started = time.perf_counter()
-    frame = _load(path, "target", None, 50_000)
+    frame, ordered = _load(path, "target", None, 50_000)
     task = _resolve_task(path, frame["target"], None, None)
-    y, folds = _encode_target(path, frame["target"], task, 5)
-    features, _ = _features(path, frame, "target", None, task)
+    y, folds, _ = _encode_target(path, frame["target"], task, 5)
+    features, _, _ = _features(path, frame, "target", None, task, ordered)
     splitter = (KFold(folds, shuffle=True, random_state=0) if task == "regression"
                 else StratifiedKFold(folds, shuffle=True, random_state=0))
     with threadpool_limits(limits=1):
