@@ -363,3 +363,14 @@ def test_free_text_column_suggests_text_column(tmp_path: Path) -> None:
     code, _, stderr = _run("benchmark", str(path), "--target", "team")
     assert code == 0
     assert "ignored column 'body': free text; pass --text-column body" in stderr
+
+
+@pytest.mark.parametrize("n", [12, 40, 400])
+def test_noise_features_are_never_called_leaks(n: int, tmp_path: Path) -> None:
+    """Few rows can score perfectly by luck: no warning unless the evidence is solid."""
+    rng = np.random.default_rng(10 + n)
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.integers(0, 3, n),
+                          "c": rng.choice(["x", "y"], n), "y": ["p", "q"] * (n // 2)})
+    path = tmp_path / "noise.csv"
+    frame.to_csv(path, index=False)
+    assert run_benchmark(path, "y").leaks == []

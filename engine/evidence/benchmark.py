@@ -76,9 +76,10 @@ FREE_TEXT_MIN_WORDS = 3
 # Leakage: one feature that alone reaches this held-out score (f1_macro, or r2 for regression) is
 # more often a copy of the label, or recorded after the outcome, than a real predictor.
 NEAR_PERFECT_SCORE = 0.98
-# The single-feature check fits one small tree per feature on at most this many training rows
-# (and as many test rows), so that it stays cheap on wide files.
-LEAKAGE_CHECK_ROWS = 5_000
+# The single-feature check fits one small tree per feature and fold on a sample of at most this
+# many rows, so that it stays cheap on wide files; below the minimum a perfect score can be luck.
+LEAKAGE_CHECK_ROWS = 2_000
+LEAKAGE_MIN_ROWS = 30
 # Leaves of that tree: enough to isolate each value of a categorical copy of a label.
 LEAKAGE_TREE_LEAVES = 32
 # HistGradientBoosting handles at most this many categories natively.
@@ -157,7 +158,7 @@ def run_benchmark(path: Path, target: str, task: str | None = None,
     splitter = (StratifiedKFold(n_splits, shuffle=True, random_state=RANDOM_STATE) if classify
                 else KFold(n_splits, shuffle=True, random_state=RANDOM_STATE))
     splits = list(splitter.split(np.zeros(len(y)), y))
-    leaks = [] if task == "text-classification" else _leaks(features, y, splits[0], task)
+    leaks = [] if task == "text-classification" else _leaks(features, y, splits, task)
     metric_names = CLASSIFICATION_METRICS if classify else REGRESSION_METRICS
     primary = PRIMARY_METRIC[task]
     n_classes = int(y.max()) + 1 if classify else 0
@@ -430,16 +431,21 @@ def _monotonic(values: Any) -> bool:
         return False
 
 
-def _leaks(features: Any, y: Any, split: tuple[Any, Any], task: str) -> list[dict[str, Any]]:
-    """Features that alone score near-perfectly on held-out rows (one fold, sampled)."""
+def _leaks(features: Any, y: Any, splits: list[tuple[Any, Any]],
+           task: str) -> list[dict[str, Any]]:
+    """Features that alone score near-perfectly, out of fold, on a sample of the rows."""
     import numpy as np
     import pandas as pd
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
     from threadpoolctl import threadpool_limits
 
+    if len(y) < LEAKAGE_MIN_ROWS:
+        return []  # too few rows to tell a leak from luck
     rng = np.random.default_rng(RANDOM_STATE)
-    train_idx, test_idx = (np.sort(rng.choice(part, LEAKAGE_CHECK_ROWS, replace=False))
-                           if len(part) > LEAKAGE_CHECK_ROWS else part for part in split)
+    sample = np.sort(rng.choice(len(y), min(len(y), LEAKAGE_CHECK_ROWS), replace=False))
+    in_sample = np.zeros(len(y), dtype=bool)
+    in_sample[sample] = True
+    folds = [(train[in_sample[train]], test[in_sample[test]]) for train, test in splits]
     classify = task != "regression"
     metric = PRIMARY_METRIC[task]
     found: list[dict[str, Any]] = []
@@ -449,10 +455,13 @@ def _leaks(features: Any, y: Any, split: tuple[Any, Any], task: str) -> list[dic
             codes = (column.to_numpy(dtype=float) if column.dtype.kind == "f"
                      else pd.factorize(column)[0].astype(float))
             X = codes.reshape(-1, 1)
-            tree: Any = (DecisionTreeClassifier if classify else DecisionTreeRegressor)(
-                max_leaf_nodes=LEAKAGE_TREE_LEAVES, random_state=RANDOM_STATE)
-            tree.fit(X[train_idx], y[train_idx])
-            score = _primary(tree, X[test_idx], y[test_idx], classify)
+            predicted = np.zeros(len(y), dtype=float if not classify else y.dtype)
+            for train, test in folds:
+                tree: Any = (DecisionTreeClassifier if classify else DecisionTreeRegressor)(
+                    max_leaf_nodes=LEAKAGE_TREE_LEAVES, random_state=RANDOM_STATE)
+                tree.fit(X[train], y[train])
+                predicted[test] = tree.predict(X[test])
+            score = _score(y[sample], predicted[sample], classify)
             if score >= NEAR_PERFECT_SCORE:
                 found.append({"feature": name, "metric": metric, "value": round(score, 6)})
     return sorted(found, key=lambda leak: (-leak["value"], leak["feature"]))
@@ -550,9 +559,13 @@ def _subsample(train_idx: Any, y: Any, fraction: float, classify: bool, fold: in
 
 
 def _primary(model: Any, X: Any, y: Any, classify: bool) -> float:
+    return _score(y, model.predict(X), classify)
+
+
+def _score(y: Any, predicted: Any, classify: bool) -> float:
+    """The primary metric: macro f1 for classification, r2 for regression."""
     from sklearn.metrics import f1_score, r2_score
 
-    predicted = model.predict(X)
     if classify:
         return float(f1_score(y, predicted, average="macro"))
     return float(r2_score(y, predicted))
