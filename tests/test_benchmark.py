@@ -374,3 +374,31 @@ def test_noise_features_are_never_called_leaks(n: int, tmp_path: Path) -> None:
     path = tmp_path / "noise.csv"
     frame.to_csv(path, index=False)
     assert run_benchmark(path, "y").leaks == []
+
+
+def test_an_id_in_label_sorted_data_no_longer_flips_the_verdict(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    """The reported chain: benchmark rows from such a file made `assess` say no-ml."""
+    monkeypatch.setenv("MLADVISOR_HOME", str(tmp_path / "home"))
+    frame = _sorted_by_label()
+    frame.insert(0, "patient_id", np.arange(1000, 1000 + len(frame)))
+    data, bench, answers = tmp_path / "p.csv", tmp_path / "bench.csv", tmp_path / "a.yaml"
+    frame.to_csv(data, index=False)
+    answers.write_text(
+        "schema: mladvisor.answers/1\n"
+        "project: {name: Readmission risk, respondent: Test, stage: experimentation}\n"
+        "business:\n  problem_statement: Predict readmission\n  objective_measurable: true\n"
+        "  stakeholders_aligned: true\n"
+        "  success_criteria: [{metric: f1_macro, threshold: 0.8, goal: at-least}]\n"
+        "problem: {task: tabular-classification, rules_suffice: false}\n"
+        "data: {available: true, sources_identified: true, labeled_examples: 600, "
+        "quality: good, inputs_outputs_defined: true}\n")
+    code, _, _ = _run("benchmark", str(data), "--target", "readmitted", "--out", str(bench))
+    assert code == 0
+    code, stdout, _ = _run("assess", str(answers), "--benchmarks", str(bench), "--no-record",
+                           "--format", "json")
+    assert code == 0
+    decision = json.loads(stdout)
+    assert decision["verdict"] != "ml-not-recommended"
+    assert (decision["strategy"] or {}).get("rung") != "no-ml"
