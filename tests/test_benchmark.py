@@ -402,3 +402,27 @@ def test_an_id_in_label_sorted_data_no_longer_flips_the_verdict(tmp_path: Path,
     decision = json.loads(stdout)
     assert decision["verdict"] != "ml-not-recommended"
     assert (decision["strategy"] or {}).get("rung") != "no-ml"
+
+
+def test_the_leakage_check_is_bounded_on_wide_files_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.evidence.benchmark as benchmark
+
+    monkeypatch.setattr(benchmark, "LEAKAGE_MAX_FEATURES", 3)
+    frame, target = _leaky("string-copy")  # x1, x2, color, then outcome_copy (the 4th)
+    path = tmp_path / "wide.csv"
+    frame.to_csv(path, index=False)
+    result = run_benchmark(path, target)
+    assert result.leaks == [] and result.unchecked_features == 1
+    assert any("covered the first 3 features; 1 more" in text for _, text in result.notes())
+
+
+def test_column_names_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    frame = _sorted_by_label()
+    frame.insert(0, "user_id\x1b[2J", np.arange(len(frame)))
+    path = tmp_path / "p.csv"
+    frame.to_csv(path, index=False)
+    code, stdout, stderr = _run("benchmark", str(path), "--target", "readmitted")
+    assert code == 0
+    assert "ignored column" in stderr and "\\x1b" in stdout + stderr
+    assert "\x1b" not in stdout + stderr
