@@ -426,3 +426,13 @@ def test_column_names_cannot_drive_the_terminal(tmp_path: Path) -> None:
     assert code == 0
     assert "ignored column" in stderr and "\\x1b" in stdout + stderr
     assert "\x1b" not in stdout + stderr
+
+
+def test_row_order_ids_are_found_in_a_file_sampled_down_to_max_rows(tmp_path: Path) -> None:
+    frame = _sorted_by_label(n=900)
+    frame.insert(0, "seq", np.arange(len(frame)))  # no id name: only the row order gives it away
+    path = tmp_path / "p.csv"
+    frame.to_csv(path, index=False)
+    result = run_benchmark(path, "readmitted", max_rows=500)
+    assert result.rows[0]["train_rows"] == 500
+    assert "seq" in result.ignored

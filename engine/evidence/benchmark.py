@@ -238,13 +238,14 @@ def _mean(values: list[float]) -> float:
 def _load(path: Path, target: str, text_column: str | None, max_rows: int) -> tuple[Any, bool]:
     """The rows to train on, and whether they are still in file order.
 
-    A file of `max_rows` rows or more may come back as a sample in random order (the streamed
-    reservoir): then the row order says nothing, and no column is judged by it.
+    A large file comes back from the streamed reservoir as exactly `max_rows` rows in random
+    order: then the row order says nothing, and no column is judged by it. A file read whole
+    and sampled here keeps its order (a sample of a rising sequence still rises).
     """
     from engine.evidence.tables import read_frame
 
     frame = read_frame(path, max_rows=max_rows, seed=RANDOM_STATE)
-    ordered = len(frame) < max_rows
+    ordered = len(frame) != max_rows
     if len(frame.columns) == 0 or len(frame) == 0:
         raise InputError(str(path), "", "expected at least one data row", "no rows")
     columns = [str(c) for c in frame.columns]
@@ -260,7 +261,7 @@ def _load(path: Path, target: str, text_column: str | None, max_rows: int) -> tu
         raise InputError(str(path), f"column {target}", "expected rows with a target value",
                          "no rows with a target")
     if len(frame) > max_rows:
-        frame = frame.sample(n=max_rows, random_state=RANDOM_STATE)
+        frame = frame.sample(n=max_rows, random_state=RANDOM_STATE).sort_index()
     return frame.reset_index(drop=True), ordered
 
 
