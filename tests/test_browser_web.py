@@ -27,10 +27,12 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 HOSTILE = "<script>alert(1)</script>"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def bound_socket() -> socket.socket:
+    """A loopback socket already bound to a free port: handed to the server as is, so no other
+    process can take the port between choosing it and listening on it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 @pytest.fixture(scope="module")
@@ -53,14 +55,16 @@ def start_server(settings: Any) -> tuple[Any, threading.Thread, str]:
 
     from engine.web import create_app
 
-    port = free_port()
+    sock = bound_socket()
+    port = int(sock.getsockname()[1])
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                             log_level="warning", access_log=False)
     srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not srv.started:
+        assert thread.is_alive(), "server thread ended before it started serving"
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
     return srv, thread, f"http://127.0.0.1:{port}"

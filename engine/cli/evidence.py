@@ -8,6 +8,7 @@ import click
 
 from engine.cli._common import CONTEXT, emit, format_option, out_option, write_atomic
 from engine.evidence.benchmark import TASK_ALIASES
+from engine.util.text import for_terminal
 
 
 @click.command(context_settings=CONTEXT)
@@ -21,18 +22,32 @@ from engine.evidence.benchmark import TASK_ALIASES
               help="Cross-validation folds (fewer when a class is rare).")
 @click.option("--max-rows", type=click.IntRange(10), default=50_000, show_default=True,
               help="Train on a fixed random sample of at most this many rows.")
+@click.option("--exclude", multiple=True, metavar="COLUMN",
+              help="Leave this column out of the features (repeat for several).")
+@click.option("--keep", multiple=True, metavar="COLUMN",
+              help="Use this column even if it looks like an identifier (repeat for several).")
+@click.option("--positive-label", default=None,
+              help="The positive class of a binary target, for f1 and auc (default: the larger "
+                   "label when sorted, e.g. 1, true, yes).")
 @click.option("--curve-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the learning-curve points as JSON.")
 @out_option
 @format_option(["text", "csv", "json"], "text")
 def benchmark(data: Path, target: str, task: str | None, text_column: str | None, folds: int,
-              max_rows: int, curve_out: Path | None, out: Path | None, fmt: str) -> None:
+              max_rows: int, exclude: tuple[str, ...], keep: tuple[str, ...],
+              positive_label: str | None, curve_out: Path | None, out: Path | None,
+              fmt: str) -> None:
     """Train simple baselines with scikit-learn and write benchmark rows.
 
     Candidates: a majority (or mean) baseline and a one-rule tree (rung no-ml), a linear model
     and gradient boosting (rung from-scratch), cross-validated, with a learning curve. With
     --out, writes CSV (JSON when the name ends in .json) in the format `assess --benchmarks`
     reads, and prints the table.
+
+    Identifier-like columns (named like an id with mostly distinct values, or distinct per row
+    and rising with the row order) and free text are left out; a feature that alone scores
+    near-perfectly is flagged as likely leakage. Such notes, and which class is positive for
+    f1 and auc, go to standard error.
 
     \b
     Example:
@@ -44,7 +59,10 @@ def benchmark(data: Path, target: str, task: str | None, text_column: str | None
     from engine.evidence.benchmark import run_benchmark, to_csv, to_json, to_table
 
     result = run_benchmark(data, target, task=task, text_column=text_column, folds=folds,
-                           max_rows=max_rows)
+                           max_rows=max_rows, exclude=exclude, keep=keep,
+                           positive_label=positive_label)
+    for level, message in result.notes():
+        click.echo(for_terminal(f"{level}: {message}"), err=True)
     if out is not None:
         body = to_json(result.rows) if out.suffix.lower() == ".json" else to_csv(result.rows)
         write_atomic(out, body.encode("utf-8"))

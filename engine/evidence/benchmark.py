@@ -8,13 +8,16 @@ more labels would still help). Output rows follow the benchmarks format of CONTR
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
 from engine.evidence.progress import progress
+from engine.util.text import for_terminal
 
 
 def candidate_rungs() -> dict[str, str]:
@@ -46,6 +49,42 @@ DEFAULT_MAX_ROWS = 50_000
 RANDOM_STATE = 0
 # A string column with more distinct values than this share of rows is an id or free text.
 ID_LIKE_SHARE = 0.5
+# Fewer distinct values than this never make a column an id or free text by their count alone
+# (in a small file every code can be distinct).
+MIN_ID_DISTINCT = 50
+
+# Identifiers carry no signal about the label, yet when a file is sorted (by label, by admission
+# date) an id that rises with the row order is a near-perfect proxy for the sort key, and the
+# one-rule baseline "wins" on it. Names that say "identifier", matched case-insensitively: whole
+# names, a separated suffix (`patient_id`, `order-no`) or prefix (`id_patient`), and camelCase
+# suffixes (`patientId`, `OrderID`), matched case-sensitively so that `paid` or `valid` are not.
+ID_NAMES = frozenset({"id", "ids", "uuid", "guid", "key", "pk", "index", "idx", "rowid", "row",
+                      "record", "recordid", "unnamed: 0"})
+ID_SUFFIX = re.compile(r"[_\-\s.:](?:id|ids|uuid|guid|key|pk|no|nr|number)$", re.IGNORECASE)
+ID_PREFIX = re.compile(r"^(?:id|uuid|guid)[_\-\s.:]", re.IGNORECASE)
+ID_CAMEL_SUFFIX = re.compile(r"[a-z0-9](?:Id|ID|Ids|IDs|Key|Uuid|UUID|Guid|GUID|No|Nr|Number)$")
+# A column named like an id is left out when at least this share of its values is distinct (ids
+# repeat a little, e.g. a patient's several visits), so that `region_id` with five values stays.
+NAMED_ID_MIN_DISTINCT_SHARE = 0.5
+# An integer or string column with at least this share of distinct values that rises or falls
+# with the row order is a row number or an autoincrement key, whatever its name.
+ROW_ID_MIN_DISTINCT_SHARE = 0.95
+# A nearly-unique string column whose values have at least this many words (median) is free
+# text: useless as a category, the input of a text model (--text-column).
+FREE_TEXT_MIN_WORDS = 3
+
+# Leakage: one feature that alone reaches this held-out score (f1_macro, or r2 for regression) is
+# more often a copy of the label, or recorded after the outcome, than a real predictor.
+NEAR_PERFECT_SCORE = 0.98
+# The single-feature check fits one small tree per feature and fold on a sample of at most this
+# many rows, so that it stays cheap on wide files; below the minimum a perfect score can be luck.
+LEAKAGE_CHECK_ROWS = 2_000
+LEAKAGE_MIN_ROWS = 30
+# At most this many features (in file order) are checked: each costs one small tree per fold,
+# measured 0.13 s per feature on a heavily shared core. The output says when more were left.
+LEAKAGE_MAX_FEATURES = 500
+# Leaves of that tree: enough to isolate each value of a categorical copy of a label.
+LEAKAGE_TREE_LEAVES = 32
 # HistGradientBoosting handles at most this many categories natively.
 MAX_NATIVE_CATEGORIES = 250
 
@@ -57,22 +96,68 @@ class BenchmarkResult:
     rows: list[dict[str, Any]]
     curve: list[dict[str, Any]]
     dropped_columns: list[str] = field(default_factory=list)
+    # Why each dropped column was left out, in file order.
+    ignored: dict[str, str] = field(default_factory=dict)
+    # Features that alone score near-perfectly: {"feature", "metric", "value"}.
+    leaks: list[dict[str, Any]] = field(default_factory=list)
+    # The class f1 and auc are computed for (binary classification only).
+    positive_class: str | None = None
+    negative_class: str | None = None
+    text_candidates: list[str] = field(default_factory=list)
+    # Features the leakage check did not reach (beyond LEAKAGE_MAX_FEATURES).
+    unchecked_features: int = 0
 
     @property
     def columns(self) -> list[str]:
         return list(self.rows[0]) if self.rows else []
 
+    def notes(self) -> list[tuple[str, str]]:
+        """(level, message) pairs for a person: what was left out, what looks wrong, what f1
+        means. They cannot go into the rows (every column after `service` is a number)."""
+        out: list[tuple[str, str]] = []
+        for leak in self.leaks:
+            name = leak["feature"]
+            out.append(("warning", f"feature {name!r} alone scores {leak['metric']} "
+                        f"{leak['value']:.3f} on held-out rows: likely leakage (a copy of the "
+                        f"target, or recorded after the outcome); if so, rerun with "
+                        f"--exclude {name}"))
+        if self.unchecked_features:
+            out.append(("note", f"the single-feature leakage check covered the first "
+                        f"{LEAKAGE_MAX_FEATURES} features; {self.unchecked_features} more "
+                        f"were not checked"))
+        for name, reason in self.ignored.items():
+            hint = (f"; pass --text-column {name} to train a text model on it"
+                    if name in self.text_candidates
+                    else f"; --keep {name} to use it anyway" if reason.startswith("an identifier")
+                    or reason.startswith("identifier-like") else "")
+            out.append(("note", f"ignored column {name!r}: {reason}{hint}"))
+        if self.positive_class is not None:
+            out.append(("note", f"binary target: f1 and auc are those of the positive class "
+                        f"{self.positive_class!r} (the other: {self.negative_class!r}); "
+                        f"--positive-label to choose"))
+        return out
+
 
 def run_benchmark(path: Path, target: str, task: str | None = None,
                   text_column: str | None = None, folds: int = DEFAULT_FOLDS,
-                  max_rows: int = DEFAULT_MAX_ROWS) -> BenchmarkResult:
-    """Train and cross-validate the baseline candidates on one file."""
+                  max_rows: int = DEFAULT_MAX_ROWS, *, exclude: Sequence[str] = (),
+                  keep: Sequence[str] = (),
+                  positive_label: str | None = None) -> BenchmarkResult:
+    """Train and cross-validate the baseline candidates on one file.
+
+    Identifier-like columns are left out (unless in `keep`), as are those in `exclude`; each
+    feature is also scored alone, to flag likely leakage before it flatters the baselines.
+    """
     import numpy as np
 
-    frame = _load(path, target, text_column, max_rows)
+    frame, ordered = _load(path, target, text_column, max_rows)
+    _check_names(path, frame, target, "--exclude", exclude)
+    _check_names(path, frame, target, "--keep", keep)
+    frame = frame.drop(columns=list(exclude))
     task = _resolve_task(path, frame[target], task, text_column)
-    y, n_splits = _encode_target(path, frame[target], task, folds)
-    features, dropped = _features(path, frame, target, text_column, task)
+    y, n_splits, classes = _encode_target(path, frame[target], task, folds, positive_label)
+    features, ignored, texts = _features(path, frame, target, text_column, task, ordered,
+                                         set(keep))
     candidates = _candidates(task, features)
 
     from sklearn.model_selection import KFold, StratifiedKFold
@@ -82,6 +167,8 @@ def run_benchmark(path: Path, target: str, task: str | None = None,
     splitter = (StratifiedKFold(n_splits, shuffle=True, random_state=RANDOM_STATE) if classify
                 else KFold(n_splits, shuffle=True, random_state=RANDOM_STATE))
     splits = list(splitter.split(np.zeros(len(y)), y))
+    checked = [] if task == "text-classification" else list(features.columns)
+    leaks = _leaks(features[checked[:LEAKAGE_MAX_FEATURES]], y, splits, task) if checked else []
     metric_names = CLASSIFICATION_METRICS if classify else REGRESSION_METRICS
     primary = PRIMARY_METRIC[task]
     n_classes = int(y.max()) + 1 if classify else 0
@@ -132,8 +219,13 @@ def run_benchmark(path: Path, target: str, task: str | None = None,
             curve.append({"candidate": name, "fraction": fraction,
                           "train_rows": int(round(float(np.mean(curve_sizes[fraction])))),
                           "metric": primary, "value": _mean(curve_scores[name][fraction])})
+    binary = classify and n_classes == 2
     return BenchmarkResult(task=task, target=target, rows=rows, curve=curve,
-                           dropped_columns=dropped)
+                           dropped_columns=list(ignored), ignored=ignored, leaks=leaks,
+                           positive_class=str(classes[1]) if binary else None,
+                           negative_class=str(classes[0]) if binary else None,
+                           text_candidates=texts,
+                           unchecked_features=max(0, len(checked) - LEAKAGE_MAX_FEATURES))
 
 
 def _mean(values: list[float]) -> float:
@@ -143,10 +235,17 @@ def _mean(values: list[float]) -> float:
     return round(float(np.mean(finite)), 6) if finite else float("nan")
 
 
-def _load(path: Path, target: str, text_column: str | None, max_rows: int) -> Any:
+def _load(path: Path, target: str, text_column: str | None, max_rows: int) -> tuple[Any, bool]:
+    """The rows to train on, and whether they are still in file order.
+
+    A large file comes back from the streamed reservoir as exactly `max_rows` rows in random
+    order: then the row order says nothing, and no column is judged by it. A file read whole
+    and sampled here keeps its order (a sample of a rising sequence still rises).
+    """
     from engine.evidence.tables import read_frame
 
     frame = read_frame(path, max_rows=max_rows, seed=RANDOM_STATE)
+    ordered = len(frame) != max_rows
     if len(frame.columns) == 0 or len(frame) == 0:
         raise InputError(str(path), "", "expected at least one data row", "no rows")
     columns = [str(c) for c in frame.columns]
@@ -162,8 +261,18 @@ def _load(path: Path, target: str, text_column: str | None, max_rows: int) -> An
         raise InputError(str(path), f"column {target}", "expected rows with a target value",
                          "no rows with a target")
     if len(frame) > max_rows:
-        frame = frame.sample(n=max_rows, random_state=RANDOM_STATE)
-    return frame.reset_index(drop=True)
+        frame = frame.sample(n=max_rows, random_state=RANDOM_STATE).sort_index()
+    return frame.reset_index(drop=True), ordered
+
+
+def _check_names(path: Path, frame: Any, target: str, option: str, names: Sequence[str]) -> None:
+    columns = [str(c) for c in frame.columns]
+    for name in names:
+        if name not in columns:
+            raise InputError(str(path), option,
+                             f"expected a column of the file ({_list(columns)})", name)
+        if name == target:
+            raise InputError(str(path), option, "expected a column other than the target", name)
 
 
 def _list(columns: list[str]) -> str:
@@ -202,62 +311,172 @@ def _is_numeric(series: Any) -> bool:
     return bool(pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
 
 
-def _encode_target(path: Path, target: Any, task: str, folds: int) -> tuple[Any, int]:
+def _encode_target(path: Path, target: Any, task: str, folds: int,
+                   positive_label: str | None = None) -> tuple[Any, int, Any]:
+    """Targets as numbers, the number of folds, and the classes in code order.
+
+    Binary: code 1 is the positive class, `positive_label` or else the larger label when sorted.
+    """
     import numpy as np
 
     if task == "regression":
+        if positive_label is not None:
+            raise InputError(str(path), "--positive-label",
+                             "expected a classification target", "a regression target")
         y = target.to_numpy(dtype=float)
         if len(y) < 4:
             raise InputError(str(path), f"column {target.name}",
                              "expected at least 4 rows for cross-validation", f"{len(y)} rows")
-        return y, max(2, min(folds, len(y) // 2))
+        return y, max(2, min(folds, len(y) // 2)), np.array([])
     labels = target.map(str) if target.dtype == object else target
     classes, y = np.unique(labels.to_numpy(), return_inverse=True)
     if len(classes) < 2:
         raise InputError(str(path), f"column {target.name}", "expected at least two classes",
                          f"one class ({classes[0]!r})" if len(classes) else "no classes")
+    if positive_label is not None:
+        if len(classes) != 2:
+            raise InputError(str(path), "--positive-label", "expected a binary target",
+                             f"{len(classes)} classes")
+        matches = [i for i, c in enumerate(classes) if _same_label(c, positive_label)]
+        if not matches:
+            raise InputError(str(path), "--positive-label",
+                             f"expected one of {classes[0]!s}, {classes[1]!s}", positive_label)
+        if matches[0] == 0:
+            classes, y = classes[::-1], 1 - y
     counts = np.bincount(y)
     if counts.min() < 2:
         rare = classes[int(counts.argmin())]
         raise InputError(str(path), f"column {target.name}",
                          "expected at least 2 rows per class for cross-validation",
                          f"class {rare!r} has 1 row")
-    return y, max(2, min(folds, int(counts.min())))
+    return y, max(2, min(folds, int(counts.min()))), classes
 
 
-def _features(path: Path, frame: Any, target: str, text_column: str | None,
-              task: str) -> tuple[Any, list[str]]:
+def _same_label(value: Any, label: str) -> bool:
+    """A class equals a label typed on the command line: `1` matches 1 and 1.0, `true` True."""
+    if str(value) == label:
+        return True
+    if isinstance(value, bool) or type(value).__name__ == "bool":  # also numpy's bool
+        return str(value).lower() == label.strip().lower()
+    try:
+        return float(value) == float(label)
+    except (TypeError, ValueError):
+        return False
+
+
+def _features(path: Path, frame: Any, target: str, text_column: str | None, task: str,
+              ordered: bool = False,
+              keep: set[str] | None = None) -> tuple[Any, dict[str, str], list[str]]:
+    """The feature columns, why each other column was left out, and which of those are text."""
     import numpy as np
     import pandas as pd
 
     if task == "text-classification":
         assert text_column is not None
         text = frame[text_column].fillna("").astype(str)
-        return pd.DataFrame({text_column: text}), []
+        return pd.DataFrame({text_column: text}), {}, []
     kept: dict[str, Any] = {}
-    dropped: list[str] = []
+    ignored: dict[str, str] = {}
+    texts: list[str] = []
     for name in frame.columns:
         if name == target:
             continue
         column = frame[name]
-        if column.notna().sum() == 0 or pd.api.types.is_datetime64_any_dtype(column):
-            dropped.append(name)
-        elif pd.api.types.is_bool_dtype(column):
-            kept[name] = column.astype(float)
-        elif pd.api.types.is_numeric_dtype(column):
-            kept[name] = column.astype(float)
+        if column.notna().sum() == 0:
+            ignored[name] = "empty"
+            continue
+        if pd.api.types.is_datetime64_any_dtype(column):
+            ignored[name] = "dates or times"
+            continue
+        if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+            values = column.astype(float)
         else:
-            as_text = column.astype(object).where(column.notna(), np.nan)
-            as_text = as_text.map(lambda v: v if v is np.nan else str(v))
-            distinct = as_text.nunique()
-            if distinct > 50 and distinct > ID_LIKE_SHARE * len(frame):
-                dropped.append(name)  # an id or free text: pass it as --text-column instead
-            else:
-                kept[name] = as_text
+            values = column.astype(object).where(column.notna(), np.nan)
+            values = values.map(lambda v: v if v is np.nan else str(v))
+        reason = None if name in (keep or ()) else _ignore_reason(name, values, ordered)
+        if reason is None:
+            kept[name] = values
+            continue
+        ignored[name] = reason
+        if reason == "free text":
+            texts.append(name)
     if not kept:
         raise InputError(str(path), "", "expected at least one feature column besides the target",
-                         f"none usable ({_list(dropped)})" if dropped else "only the target")
-    return pd.DataFrame(kept), dropped
+                         f"none usable ({_list(list(ignored))})" if ignored else "only the target")
+    return pd.DataFrame(kept), ignored, texts
+
+
+def _named_like_id(name: str) -> bool:
+    return bool(name.strip().lower() in ID_NAMES or ID_SUFFIX.search(name)
+                or ID_PREFIX.search(name) or ID_CAMEL_SUFFIX.search(name))
+
+
+def _ignore_reason(name: str, values: Any, ordered: bool) -> str | None:
+    """Why a column should not be a feature (an identifier, free text), or None to use it.
+
+    `values` are floats (numbers, booleans) or strings with NaN for missing; `ordered` says
+    whether the rows are still in file order, so that rising with it means something.
+    """
+    present = values.dropna()
+    numeric = values.dtype.kind == "f"
+    if numeric and not bool((present % 1 == 0).all()):
+        return None  # measurements, not codes
+    distinct = int(present.nunique())
+    share = distinct / max(1, len(present))
+    if _named_like_id(name) and share >= NAMED_ID_MIN_DISTINCT_SHARE and distinct > 1:
+        return f"an identifier (named like one; {share:.0%} distinct values)"
+    if (ordered and distinct >= MIN_ID_DISTINCT and share >= ROW_ID_MIN_DISTINCT_SHARE
+            and _monotonic(present)):
+        return f"an identifier ({share:.0%} distinct values, in row order)"
+    if not numeric and distinct > MIN_ID_DISTINCT and share > ID_LIKE_SHARE:
+        words = present.map(lambda v: len(v.split())).median()
+        if words >= FREE_TEXT_MIN_WORDS:
+            return "free text"
+        return f"identifier-like ({share:.0%} distinct values)"
+    return None
+
+
+def _monotonic(values: Any) -> bool:
+    try:
+        return bool(values.is_monotonic_increasing or values.is_monotonic_decreasing)
+    except TypeError:  # values that do not compare
+        return False
+
+
+def _leaks(features: Any, y: Any, splits: list[tuple[Any, Any]],
+           task: str) -> list[dict[str, Any]]:
+    """Features that alone score near-perfectly, out of fold, on a sample of the rows."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+    from threadpoolctl import threadpool_limits
+
+    if len(y) < LEAKAGE_MIN_ROWS:
+        return []  # too few rows to tell a leak from luck
+    rng = np.random.default_rng(RANDOM_STATE)
+    sample = np.sort(rng.choice(len(y), min(len(y), LEAKAGE_CHECK_ROWS), replace=False))
+    in_sample = np.zeros(len(y), dtype=bool)
+    in_sample[sample] = True
+    folds = [(train[in_sample[train]], test[in_sample[test]]) for train, test in splits]
+    classify = task != "regression"
+    metric = PRIMARY_METRIC[task]
+    found: list[dict[str, Any]] = []
+    with threadpool_limits(limits=1):
+        for name in features.columns:
+            column = features[name]
+            codes = (column.to_numpy(dtype=float) if column.dtype.kind == "f"
+                     else pd.factorize(column)[0].astype(float))
+            X = codes.reshape(-1, 1)
+            predicted = np.zeros(len(y), dtype=float if not classify else y.dtype)
+            for train, test in folds:
+                tree: Any = (DecisionTreeClassifier if classify else DecisionTreeRegressor)(
+                    max_leaf_nodes=LEAKAGE_TREE_LEAVES, random_state=RANDOM_STATE)
+                tree.fit(X[train], y[train])
+                predicted[test] = tree.predict(X[test])
+            score = _score(y[sample], predicted[sample], classify)
+            if score >= NEAR_PERFECT_SCORE:
+                found.append({"feature": name, "metric": metric, "value": round(score, 6)})
+    return sorted(found, key=lambda leak: (-leak["value"], leak["feature"]))
 
 
 def _candidates(task: str, features: Any) -> dict[str, Any]:
@@ -352,9 +571,13 @@ def _subsample(train_idx: Any, y: Any, fraction: float, classify: bool, fold: in
 
 
 def _primary(model: Any, X: Any, y: Any, classify: bool) -> float:
+    return _score(y, model.predict(X), classify)
+
+
+def _score(y: Any, predicted: Any, classify: bool) -> float:
+    """The primary metric: macro f1 for classification, r2 for regression."""
     from sklearn.metrics import f1_score, r2_score
 
-    predicted = model.predict(X)
     if classify:
         return float(f1_score(y, predicted, average="macro"))
     return float(r2_score(y, predicted))
@@ -363,8 +586,8 @@ def _primary(model: Any, X: Any, y: Any, classify: bool) -> float:
 def _metrics(model: Any, X: Any, y: Any, classify: bool, n_classes: int) -> dict[str, float]:
     """Metrics under the names success criteria use.
 
-    Binary: `f1` and `auc` are those of the positive class (the larger label when sorted, as
-    scikit-learn orders them). Multiclass: `f1` is macro-averaged and `auc` is one-vs-rest macro.
+    Binary: `f1` and `auc` are those of the positive class, code 1 (see `_encode_target`).
+    Multiclass: `f1` is macro-averaged and `auc` is one-vs-rest macro.
     """
     import numpy as np
     from sklearn.metrics import (
@@ -433,10 +656,12 @@ def to_table(result: BenchmarkResult) -> str:
     body = [[str(row["candidate"]), str(row["rung"]),
              *[_fmt(row[m]) for m in metrics]] for row in result.rows]
     widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(header)]
-    lines = [f"task: {result.task}   target: {result.target}"]
+    head = f"task: {result.task}   target: {result.target}"
+    if result.positive_class is not None:
+        head += f"   positive class: {result.positive_class}"
+    lines = [for_terminal(head)]
     if result.dropped_columns:
-        lines.append(f"ignored columns (ids, free text, dates, empty): "
-                     f"{', '.join(result.dropped_columns)}")
+        lines.append(for_terminal(f"ignored columns: {', '.join(result.dropped_columns)}"))
     lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     lines.extend("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in body)
     return "\n".join(lines) + "\n"
