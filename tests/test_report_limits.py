@@ -1,0 +1,210 @@
+"""A hostile decision costs seconds and megabytes to render, never minutes and gigabytes.
+
+Each case takes a real decision from the engine and blows up one thing (or, in `every-list`,
+every other list the report shows). It renders in a child process, so the peak memory read
+from the child's VmHWM is that render's alone. The bounds are generous (ten times what the
+capped render needs here) but far below what the uncapped report took: 5,000 findings ran
+over 90 s as a PDF. bench/bench_report.py prints the actual figures.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from engine.report import render_html
+from engine.report.limits import SEE
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+WALL_SECONDS = 60
+PEAK_MB = 600
+WORD = "w" * 100_000
+
+CHILD = r"""
+import json, sys
+from engine.report import render_html, render_pdf
+decision = json.load(open(sys.argv[1], encoding="utf-8"))
+data = render_pdf(decision) if sys.argv[2] == "pdf" else render_html(decision)
+open(sys.argv[3], "wb").write(data)
+for line in open("/proc/self/status"):
+    if line.startswith("VmHWM:"):
+        print(int(line.split()[1]) / 1024)
+"""
+
+
+def base_decision() -> dict[str, Any]:
+    """A real decision with benchmarks, drift and bias: every section of the report filled."""
+    from engine.api import assess_files
+
+    return assess_files(EXAMPLES / "support-ticket-routing.yaml",
+                        benchmarks=EXAMPLES / "evidence" / "ticket-benchmarks.csv",
+                        drift=EXAMPLES / "evidence" / "fraud-drift.json",
+                        assessment_id="01a22f42-16d0-7e30-aa48-df92ffecd448").decision
+
+
+def _repeat(items: list[Any], count: int, **changes: Callable[[int], Any]) -> list[Any]:
+    """`count` copies of `items` cycled, each field in `changes` set from its position."""
+    result = []
+    for index in range(count):
+        item = copy.deepcopy(items[index % len(items)])
+        for key, value in changes.items():
+            item[key] = value(index)
+        result.append(item)
+    return result
+
+
+def _findings(d: dict[str, Any]) -> None:
+    d["findings"] = _repeat(d["findings"], 5_000, title=lambda i: f"Finding number {i}")
+
+
+def _options(d: dict[str, Any]) -> None:
+    d["options"] = _repeat(d["options"], 2_000)
+
+
+def _long_word(d: dict[str, Any]) -> None:
+    d["findings"][0]["title"] = WORD
+    d["findings"][1]["rationale"] = "Because " + WORD
+    d["findings"][2]["facts"] = {WORD: WORD}
+    d["options"][0]["reasons"] = [WORD]
+    d["strategy"]["summary"] = WORD
+    d["input"]["answers"]["business"]["problem_statement"] = WORD
+
+
+def _drift(d: dict[str, Any]) -> None:
+    drift = d["input"]["drift"]
+    drift["features"] = _repeat(drift["features"], 50_000, name=lambda i: f"feature_{i}")
+
+
+def _project_name(d: dict[str, Any]) -> None:
+    name = ("Claims triage " * 80_000)[:1_000_000]
+    d["project"]["name"] = d["input"]["answers"]["project"]["name"] = name
+    d["project"]["respondent"] = "x" * 1_000_000
+
+
+def _every_list(d: dict[str, Any]) -> None:
+    """The class: every other list the report lays out, long at once."""
+    d["trace"] = _repeat(d["trace"], 5_000, matched=lambda i: {"case": {"x": "y " * 5_000}})
+    d["trace"][0]["asserted"] = [f"fact {i}" for i in range(1_000)]
+    d["actions"] = [f"Action {i}" for i in range(5_000)]
+    d["monitoring_plan"] = _repeat(d["monitoring_plan"], 2_000)
+    d["input"]["drift"]["bias"] = _repeat(d["input"]["drift"]["bias"], 5_000)
+    option = next(o for o in d["options"] if o.get("evidence"))
+    option["evidence"] = _repeat(option["evidence"], 2_000)
+    option["reasons"] = [f"reason {i}" for i in range(2_000)]
+    d["findings"][0]["facts"] = {f"fact.{i}": i for i in range(2_000)}
+    d["findings"] += _repeat(d["findings"][:1], 1_000, phase=lambda i: f"phase-{i}")
+    d["explanation"] = {"counterfactuals": [
+        {"changes": {f"answer.{j}": j for j in range(500)}, "verdict": "proceed"}
+        for _ in range(500)]}
+    answers = d["input"]["answers"]
+    answers["business"]["success_criteria"] = [
+        {"metric": f"m{i}", "threshold": i, "goal": "at-least"} for i in range(5_000)]
+    answers["problem"]["extra"] = {f"key{i}": list(range(1_000)) for i in range(3_000)}
+    d["input"]["defaulted"] = [f"problem.extra.key{i}" for i in range(3_000)]
+
+
+CASES: dict[str, Callable[[dict[str, Any]], None]] = {
+    "findings-5000": _findings,
+    "options-2000": _options,
+    "word-100000": _long_word,
+    "drift-features-50000": _drift,
+    "project-name-1mb": _project_name,
+    "every-list": _every_list,
+}
+
+
+def hostile(case: str, base: dict[str, Any]) -> dict[str, Any]:
+    """The base decision with one case's blow-up applied (bench_report.py uses it too)."""
+    decision = copy.deepcopy(base)
+    CASES[case](decision)
+    return decision
+
+
+def render_in_child(decision: dict[str, Any], fmt: str, tmp: Path) -> tuple[bytes, float]:
+    """(output bytes, peak MB) of one render in a fresh interpreter; a timeout fails it."""
+    source, output = tmp / f"decision-{fmt}.json", tmp / f"report.{fmt}"
+    source.write_text(json.dumps(decision), encoding="utf-8")
+    try:
+        result = subprocess.run([sys.executable, "-c", CHILD, str(source), fmt, str(output)],
+                                capture_output=True, text=True, timeout=WALL_SECONDS, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{fmt} render took over {WALL_SECONDS} s")
+    assert result.returncode == 0, result.stderr[-2000:]
+    return output.read_bytes(), float(result.stdout.split()[-1])
+
+
+@pytest.fixture(scope="module")
+def base() -> dict[str, Any]:
+    return base_decision()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["html", "pdf"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_hostile_decision_renders_in_seconds_and_megabytes(case: str, fmt: str, base: dict,
+                                                          tmp_path: Path) -> None:
+    decision = hostile(case, base)
+    data, peak = render_in_child(decision, fmt, tmp_path)
+    assert peak < PEAK_MB, f"peak {peak:.0f} MB"
+    if fmt == "html":
+        shown = data.decode("utf-8")
+    else:
+        reader = PdfReader(io.BytesIO(data))
+        shown = " ".join(" ".join((page.extract_text() or "").split())
+                         for page in reader.pages)
+        (attached,) = reader.attachments["decision.json"]
+        assert json.loads(attached) == decision  # nothing is lost: the full decision rides along
+    assert SEE in shown  # the reader is told that something was left out, and where it is
+
+
+def test_cut_strings_say_so_and_long_words_can_break() -> None:
+    from engine.report.limits import BREAK, MAX_TEXT, MAX_TOKEN, cut
+
+    assert cut("short text") == "short text"
+    assert cut("a" * MAX_TOKEN) == "a" * MAX_TOKEN  # a SHA-256 or a long identifier stays
+    long = cut("b" * 10_000)
+    assert long.startswith("b" * 40 + BREAK) and "7,000 more characters: see decision.json" in long
+    assert len(long.replace(BREAK, "")) < MAX_TEXT + 100
+    assert all(len(part) <= MAX_TOKEN for word in long.split() for part in word.split(BREAK))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_html_counts_what_it_left_out(case: str, base: dict) -> None:
+    """The notes carry true counts, computed over the whole decision."""
+    html = render_html(hostile(case, base)).decode("utf-8")
+    expected = {
+        "findings-5000": "4,800 more findings",
+        "options-2000": "1,940 more options",
+        "word-100000": "97,000 more characters",
+        "drift-features-50000": "Only the first 24 of 50,000 features",
+        "project-name-1mb": "997,000 more characters",
+        "every-list": "4,700 more trace steps",
+    }[case]
+    assert expected in html
+
+
+EXAMPLE_RUNS = [(p, EXAMPLES / "evidence" / "ticket-benchmarks.csv"
+                 if p.stem == "support-ticket-routing" else None,
+                 EXAMPLES / "evidence" / "fraud-drift.json" if p.stem == "fraud-deployed"
+                 else None) for p in sorted(EXAMPLES.glob("*.yaml"))]
+
+
+@pytest.mark.parametrize("answers,benchmarks,drift", EXAMPLE_RUNS,
+                         ids=[run[0].stem for run in EXAMPLE_RUNS])
+def test_no_example_reaches_a_cap(answers: Path, benchmarks: Path | None,
+                                  drift: Path | None) -> None:
+    from engine.api import assess_files
+
+    decision = assess_files(answers, benchmarks=benchmarks, drift=drift).decision
+    html = render_html(decision).decode("utf-8")
+    assert SEE not in html and "\u200b" not in html
