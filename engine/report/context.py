@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.report import limits
 from engine.report.dates import timestamp_of
-from engine.report.limits import capped, cut
+from engine.report.limits import Budget, capped, cut, size_of
 
 # Display order and labels of the contract's vocabularies; unknown ids are still shown.
 PHASES = ("business-goal", "data", "solution-evaluation", "model-selection", "training",
@@ -73,10 +73,12 @@ def _and_more(count: int) -> str:
     return f" … ({limits.more_note(count, 'items')})" if count else ""
 
 
-def compact_json(value: Any) -> str:
-    """One line of JSON, cut to the text limit (a hostile fact can be megabytes)."""
+def compact_json(value: Any, limit: int = limits.MAX_JSON) -> str:
+    """One line of JSON, cut to `limit` characters (a hostile fact can be megabytes)."""
+    if isinstance(value, list | tuple) and len(value) > limit:
+        value = value[:limit]  # never serialise more than can be shown
     return cut(json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "),
-                          default=str))
+                          default=str), limit)
 
 
 def humanize(identifier: Any) -> str:
@@ -201,13 +203,14 @@ def _phase_rank(phase: str) -> int:
     return PHASES.index(phase) if phase in PHASES else len(PHASES)
 
 
-def _group_findings(findings: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+def _group_findings(findings: list[dict[str, Any]],
+                    budget: Budget) -> tuple[list[dict[str, Any]], int, int]:
     """Phases in lifecycle order, each with its counts and the findings shown, most severe
-    first; and how many phases were left out. At most MAX_FINDINGS findings are shown in all,
-    chosen by severity and then phase, so blockers are never the ones left out."""
+    first; how many phases and findings were left out. The findings shown (within the list
+    cap and the section budget) are chosen by severity, then phase, so blockers come first."""
     ranked = sorted(range(len(findings)), key=lambda i: (
         _severity_rank(findings[i]["severity"]), _phase_rank(findings[i]["phase"])))
-    shown = set(ranked[:limits.MAX_FINDINGS])
+    shown = set(budget.take(ranked, limits.MAX_FINDINGS, lambda i: size_of(findings[i]))[0])
     groups: dict[str, list[int]] = {}
     for index, finding in enumerate(findings):
         groups.setdefault(finding["phase"], []).append(index)
@@ -223,28 +226,38 @@ def _group_findings(findings: list[dict[str, Any]]) -> tuple[list[dict[str, Any]
         result.append({"phase": phase, "label": humanize(phase), "findings": visible,
                        "findings_more": len(items) - len(visible),
                        "counts": counts, "id": f"phase-{_slug(phase)}"})
-    return result, phases_more
+    return result, phases_more, len(findings) - len(shown)
 
 
 def _slug(value: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in value.lower()).strip("-") or "x"
 
 
-def _answers(input_doc: Mapping[str, Any]) -> tuple[list[dict[str, Any]], int]:
+def _answers(input_doc: Mapping[str, Any],
+             budget: Budget) -> tuple[list[dict[str, Any]], int]:
     """Answer rows by section, at most MAX_ANSWER_ROWS in all; and how many were left out."""
     answers = as_dict(input_doc.get("answers"))
     defaulted = {str(d) for d in as_list(input_doc.get("defaulted"))}
     sections: dict[str, list[dict[str, Any]]] = {}
-    pairs, more = capped(flatten({k: v for k, v in answers.items() if k != "schema"}),
-                         limits.MAX_ANSWER_ROWS)
-    for path, value in pairs:
+    rows: list[tuple[str, Any, dict[str, Any]]] = []
+    for path, value in flatten({k: v for k, v in answers.items() if k != "schema"}):
+        if len(rows) == limits.MAX_ANSWER_ROWS:
+            break
+        rows.append((path, value, _answer_value(value)))
+    shown, _ = budget.take(rows, limits.MAX_ANSWER_ROWS, lambda row: size_of(row[2]))
+    more = _count_leaves(answers) - len(shown)
+    for path, _value, display in shown:
         section = path.split(".", 1)[0]
         row = {"path": path, "field": path.split(".", 1)[-1], "defaulted": path in defaulted}
-        row.update(_answer_value(value))
+        row.update(display)
         sections.setdefault(section, []).append(row)
     order = sorted(sections, key=lambda s: (ANSWER_SECTIONS.index(s)
                                            if s in ANSWER_SECTIONS else len(ANSWER_SECTIONS), s))
     return [{"section": s, "label": humanize(s), "rows": sections[s]} for s in order], more
+
+
+def _count_leaves(answers: Mapping[str, Any]) -> int:
+    return len(flatten({k: v for k, v in answers.items() if k != "schema"}))
 
 
 def _drift(drift: Any) -> dict[str, Any] | None:
@@ -258,8 +271,8 @@ def _drift(drift: Any) -> dict[str, Any] | None:
     return {
         "dataset_drift": drift.get("dataset_drift"),
         "share": f"{share:.0%}" if isinstance(share, int | float) else text(share),
-        "feature_count": len(features),
-        "drifted_count": sum(1 for f in features if as_dict(f).get("drifted") is True),
+        "feature_count": text(len(features)),
+        "drifted_count": text(sum(1 for f in features if as_dict(f).get("drifted") is True)),
         "performance": {k: text(v) for k, v in performance.items()} if performance else None,
         "bias": [{k: text(v) for k, v in as_dict(b).items()} | {"violated_flag":
                  as_dict(b).get("violated") is True} for b in bias],
@@ -267,14 +280,12 @@ def _drift(drift: Any) -> dict[str, Any] | None:
     }
 
 
-def _counterfactuals(decision: Mapping[str, Any],
-                     names: Mapping[str, Any]) -> tuple[list[dict[str, Any]], int]:
+def _counterfactuals(decision: Mapping[str, Any], names: Mapping[str, Any],
+                     budget: Budget) -> tuple[list[dict[str, Any]], int]:
     explanation = as_dict(decision.get("explanation"))
-    items, more = capped(as_list(explanation.get("counterfactuals",
-                                                 decision.get("counterfactuals"))),
-                         limits.MAX_COUNTERFACTUALS)
+    items = as_list(explanation.get("counterfactuals", decision.get("counterfactuals")))
     result = []
-    for item in items:
+    for item in items[:limits.MAX_COUNTERFACTUALS]:
         item = as_dict(item)
         if not item:
             continue
@@ -291,7 +302,13 @@ def _counterfactuals(decision: Mapping[str, Any],
             "service": text(strategy.get("service")) if strategy.get("service") else None,
             "service_name": _service_name(strategy.get("service"), names),
         })
-    return result, more
+    shown, _ = budget.take(result, limits.MAX_COUNTERFACTUALS, size_of)
+    return shown, len(items) - len(shown)
+
+
+def _plan_item(item: Mapping[str, Any]) -> dict[str, str]:
+    return {k: text(item.get(k)) if item.get(k) is not None else ""
+            for k in ("signal", "how", "trigger", "response", "rule")}
 
 
 def _trace_step(step: Mapping[str, Any], position: int) -> dict[str, Any]:
@@ -325,10 +342,8 @@ def build_context(decision: Mapping[str, Any],
     input_doc = as_dict(decision.get("input"))
     answers = as_dict(input_doc.get("answers"))
     project = as_dict(decision.get("project")) or as_dict(answers.get("project"))
-    name = cut(text(project.get("name")), limits.MAX_NAME) if project.get("name") \
-        else "Untitled project"
-    respondent = cut(text(project.get("respondent")), limits.MAX_NAME) \
-        if project.get("respondent") else ""
+    name = text(project.get("name")) if project.get("name") else "Untitled project"
+    respondent = text(project.get("respondent")) if project.get("respondent") else ""
     verdict = text(decision.get("verdict")) if decision.get("verdict") else "unknown"
     strategy = as_dict(decision.get("strategy"))
     moment = timestamp_of(decision.get("assessment_id"))
@@ -336,24 +351,34 @@ def build_context(decision: Mapping[str, Any],
     findings = [_finding(as_dict(f)) for f in as_list(decision.get("findings"))]
     blockers = [f for f in sorted(findings, key=lambda f: _phase_rank(f["phase"]))
                 if f["severity"] == "blocker"]
-    shown_options, options_more = capped(as_list(decision.get("options")), limits.MAX_OPTIONS)
-    options = [_option(as_dict(o), names) for o in shown_options]
+    budget = Budget()  # sections spend it in display order
+    all_options = as_list(decision.get("options"))
+    options, _ = budget.take([_option(as_dict(o), names)
+                              for o in all_options[:limits.MAX_OPTIONS]],
+                             limits.MAX_OPTIONS, size_of)
+    options_more = len(all_options) - len(options)
     business = as_dict(answers.get("business"))
     criteria = [_record_line(c) for c in as_list(business.get("success_criteria"))
                 if isinstance(c, Mapping)]
     criteria, criteria_more = capped(criteria, limits.MAX_CRITERIA)
     if criteria_more:
         criteria.append(limits.more_note(criteria_more, "criteria"))
-    plan_items, plan_more = capped(as_list(decision.get("monitoring_plan")), limits.MAX_PLAN)
-    plan = [{k: text(as_dict(p).get(k)) if as_dict(p).get(k) is not None else ""
-             for k in ("signal", "how", "trigger", "response", "rule")} for p in plan_items]
-    steps, trace_more = capped(as_list(decision.get("trace")), limits.MAX_TRACE)
-    trace = [_trace_step(as_dict(step), position) for position, step in enumerate(steps, 1)]
+    counterfactuals, counterfactuals_more = _counterfactuals(decision, names, budget)
+    phases, phases_more, findings_more = _group_findings(findings, budget)
+    answer_sections, answers_more = _answers(input_doc, budget)
+    plan_items = as_list(decision.get("monitoring_plan"))
+    plan, _ = budget.take([_plan_item(as_dict(p)) for p in plan_items[:limits.MAX_PLAN]],
+                          limits.MAX_PLAN, size_of)
+    plan_more = len(plan_items) - len(plan)
     actions = [text(a) for a in as_list(decision.get("actions"))]
-    all_actions, actions_more = capped(actions, limits.MAX_ACTIONS)
-    phases, phases_more = _group_findings(findings)
-    answer_sections, answers_more = _answers(input_doc)
-    counterfactuals, counterfactuals_more = _counterfactuals(decision, names)
+    all_actions, _ = budget.take(actions, limits.MAX_ACTIONS, len)
+    actions_more = len(actions) - len(all_actions)
+    steps = as_list(decision.get("trace"))
+    trace, _ = budget.take([_trace_step(as_dict(step), position)
+                            for position, step in enumerate(steps[:limits.MAX_TRACE], 1)],
+                           limits.MAX_TRACE, size_of)
+    trace_more = len(steps) - len(trace)
+
     rulebase = as_dict(decision.get("rulebase"))
     keywords = [k for k in ("mladvisor", verdict, strategy.get("rung"), strategy.get("service"),
                             as_dict(answers.get("problem")).get("task"))
@@ -394,7 +419,7 @@ def build_context(decision: Mapping[str, Any],
         "legend": _legend(options, names),
         "phases": phases,
         "phases_more": phases_more,
-        "findings_more": max(0, len(findings) - limits.MAX_FINDINGS),
+        "findings_more": findings_more,
         "finding_count": len(findings),
         "answers": answer_sections,
         "answers_more": answers_more,

@@ -55,10 +55,9 @@ def render_document(decision: Mapping[str, Any], *, for_pdf: bool) -> tuple[str,
     from engine.report.context import build_context
     from engine.report.labels import labels
     from engine.report.limits import bounded, more_note
-    from engine.util.text import clean
 
     check_decision(decision)
-    decision = bounded(clean(decision))  # every string cut and breakable before layout
+    decision = bounded(decision)  # every string clean, cut and breakable before layout
     context = build_context(decision, labels())
     charts = [dict(chart, svg=Markup(chart["svg"])) for chart in build_charts(decision)]
     root = templates_dir()

@@ -18,31 +18,41 @@ reports never carry a truncation note.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-# Lists: items shown before "N more ... see decision.json".
-MAX_FINDINGS = 200          # across all phases, most severe first
+from engine.util.text import clean
+
+# Lists: items shown before "N more ... see decision.json". Three to ten times the largest
+# real list, and small enough that all of them at once stay a report of tens of pages.
+MAX_FINDINGS = 100          # across all phases, most severe first
 MAX_PHASES = 20             # the seven lifecycle phases and a few unknown ones
-MAX_OPTIONS = 60
-MAX_REASONS = 20            # per option
-MAX_CHECKS = 60             # benchmark checks per option
-MAX_FACTS = 20              # per finding
-MAX_TRACE = 300
-MAX_ASSERTED = 20           # per trace step
-MAX_ACTIONS = 100
-MAX_PLAN = 50
-MAX_BIAS = 50
-MAX_CRITERIA = 30           # success criteria in the summary and the answers
+MAX_OPTIONS = 30
+MAX_REASONS = 10            # per option
+MAX_CHECKS = 30             # benchmark checks per option
+MAX_FACTS = 10              # per finding
+MAX_TRACE = 150
+MAX_ASSERTED = 10           # per trace step
+MAX_ACTIONS = 50
+MAX_PLAN = 30
+MAX_BIAS = 30
+MAX_CRITERIA = 20           # success criteria in the summary and the answers
 MAX_COUNTERFACTUALS = 20
-MAX_CHANGES = 20            # per counterfactual
-MAX_ANSWER_ROWS = 300       # answers table rows, over all sections
-MAX_LIST_ITEMS = 50         # items of a list shown inline as "a, b, c"
+MAX_CHANGES = 10            # per counterfactual
+MAX_ANSWER_ROWS = 150       # answers table rows, over all sections
+MAX_LIST_ITEMS = 30         # items of a list shown inline as "a, b, c"
 MAX_CHART_METRICS = 9       # three criteria charts of three metrics
+# Characters of list items one section (ladder, alternatives, findings, answers, plan,
+# actions, trace) may lay out, and the whole report, sections taken in display order: many
+# items near the string cap stop here whatever their count. The largest real decision (the
+# large report fixture) has 18,400 in its findings and 34,000 in all, in 20 pages; the
+# examples at most 6,000 and 21,000. A report at the budget is about 25 pages.
+SECTION_BUDGET = 25_000
+REPORT_BUDGET = 50_000
 
 # Strings: characters shown before "… (N more characters: see decision.json)".
-MAX_TEXT = 3_000
-MAX_NAME = 300              # project name and respondent: also the PDF title and author
+MAX_TEXT = 2_000
+MAX_JSON = 400              # a fact's value or a trace step's matched facts, as JSON
 # A token (run without whitespace) longer than MAX_TOKEN gets an invisible break opportunity
 # (U+200B) every BREAK_EVERY characters, so line breaking never searches a giant word.
 MAX_TOKEN = 100
@@ -50,7 +60,7 @@ BREAK_EVERY = 40
 
 SEE = "see decision.json"
 BREAK = "\u200b"
-_LONG_TOKEN = re.compile(r"[^\s\u200b]{%d,}" % (MAX_TOKEN + 1))
+_LONG_TOKEN = re.compile(r"[^\s\u200b]{" + str(MAX_TOKEN + 1) + ",}")
 
 T = TypeVar("T")
 
@@ -63,6 +73,46 @@ def more_note(count: int, what: str) -> str:
 def capped(items: list[T], limit: int) -> tuple[list[T], int]:
     """The first `limit` items and how many were left out."""
     return items[:limit], max(0, len(items) - limit)
+
+
+def budgeted(items: list[T], limit: int, size: Callable[[T], int],
+             budget: int = SECTION_BUDGET) -> tuple[list[T], int]:
+    """The first items, at most `limit` of them and at most `budget` characters in all (the
+    first item is always shown), and how many were left out."""
+    shown: list[T] = []
+    used = 0
+    for item in items[:limit]:
+        used += size(item)
+        if shown and used > budget:
+            break
+        shown.append(item)
+    return shown, len(items) - len(shown)
+
+
+class Budget:
+    """What is left of the report's character budget as its sections take their share."""
+
+    def __init__(self, total: int = REPORT_BUDGET) -> None:
+        self.left = total
+
+    def take(self, items: list[T], limit: int,
+             size: Callable[[T], int]) -> tuple[list[T], int]:
+        """`budgeted` within this section's share; what it shows is spent."""
+        shown, more = budgeted(items, limit, size, max(0, min(SECTION_BUDGET, self.left)))
+        self.left -= sum(size(item) for item in shown)
+        return shown, more
+
+
+def size_of(value: Any) -> int:
+    """Characters a view-model value will lay out: its strings, nested, plus a little per
+    item for the box around it."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, Mapping):
+        return sum(size_of(v) for v in value.values()) + 8
+    if isinstance(value, list | tuple):
+        return sum(size_of(v) for v in value) + 8
+    return 4
 
 
 def _break_token(match: re.Match[str]) -> str:
@@ -81,10 +131,11 @@ def cut(value: str, limit: int = MAX_TEXT) -> str:
 
 
 def bounded(value: Any) -> Any:
-    """A copy of a decision with every string (keys too) passed through `cut`. Lists keep
-    their length: the report caps them where it shows them, so its counts stay true."""
+    """A copy of a decision with every string (keys too) cleaned for display (see
+    engine.util.text.clean) and passed through `cut`, in one walk. Lists keep their length:
+    the report caps them where it shows them, so its counts stay true."""
     if isinstance(value, str):
-        return cut(value)
+        return cut(clean(value))
     if isinstance(value, Mapping):
         return {cut(k) if isinstance(k, str) else k: bounded(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
