@@ -34,6 +34,7 @@ ANSWER_SECTIONS = ("project", "business", "problem", "data", "team", "monitoring
 SUMMARY_BLOCKERS = 5
 SUMMARY_ACTIONS = 3
 
+
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -208,14 +209,14 @@ def _group_findings(findings: list[dict[str, Any]],
     """Phases in lifecycle order, each with its counts and the findings shown, most severe
     first; how many phases and findings were left out. The findings shown (within the list
     cap and the section budget) are chosen by severity, then phase, so blockers come first."""
-    ranked = sorted(range(len(findings)), key=lambda i: (
-        _severity_rank(findings[i]["severity"]), _phase_rank(findings[i]["phase"])))
-    shown = set(budget.take(ranked, limits.MAX_FINDINGS, lambda i: size_of(findings[i]))[0])
     groups: dict[str, list[int]] = {}
     for index, finding in enumerate(findings):
         groups.setdefault(finding["phase"], []).append(index)
     ordered, phases_more = capped(sorted(groups, key=lambda p: (_phase_rank(p), p)),
                                   limits.MAX_PHASES)
+    ranked = sorted((i for phase in ordered for i in groups[phase]), key=lambda i: (
+        _severity_rank(findings[i]["severity"]), _phase_rank(findings[i]["phase"])))
+    shown = set(budget.take(ranked, limits.MAX_FINDINGS, lambda i: size_of(findings[i]))[0])
     result = []
     for phase in ordered:
         items = sorted((findings[i] for i in groups[phase]),
