@@ -2,9 +2,11 @@
 
 Each case takes a real decision from the engine and blows up one thing (or, in `every-list`,
 every other list the report shows). It renders in a child process, so the peak memory read
-from the child's VmHWM is that render's alone. The bounds are generous (ten times what the
-capped render needs here) but far below what the uncapped report took: 5,000 findings ran
-over 90 s as a PDF. bench/bench_report.py prints the actual figures.
+from the child's VmHWM is that render's alone. The bounds are generous (capped, each PDF
+here took under 20 s and 230 MB on a loaded 2-core machine, about a typical report's cost)
+but far below the uncapped report: 5,000 findings, 2,000 options or a 100,000-character word
+ran over 90 s as a PDF (1.8 GB and more, per the issue). bench/bench_report.py prints the
+figures.
 """
 
 from __future__ import annotations
