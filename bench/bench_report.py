@@ -1,11 +1,16 @@
-"""Report rendering benchmark: time and peak memory of typical and large reports.
+"""Report rendering benchmark: time and peak memory of typical, large and hostile reports.
 
 Each measurement runs in a fresh child process so that peak RSS belongs to one render and
 import costs are visible. Figures are printed, never asserted (targets: a typical PDF in
 under 2 s and 250 MB).
 
     python bench/bench_report.py            # full run (50 reports in child processes)
-    python bench/bench_report.py --quick    # under a minute
+    python bench/bench_report.py --quick    # a few minutes
+    python bench/bench_report.py --hostile  # only the pathological decisions
+
+The pathological decisions (5,000 findings, 2,000 options, a 100,000-character word, 50,000
+drift features, a 1 MB project name, every list long at once) are those of
+tests/test_report_limits.py; each render is killed after HOSTILE_TIMEOUT seconds.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "report"
 TARGET_SECONDS = 2.0
 TARGET_MB = 250.0
+HOSTILE_TIMEOUT = 300
 
 # Peak memory is VmHWM of the child's own address space: ru_maxrss would also count the
 # memory of the process it was forked from.
@@ -55,11 +61,12 @@ print(json.dumps({"imports": t1 - t0, "times": times, "cpu": cpu, "bytes": len(d
 """
 
 
-def child(path: Path, fmt: str, repeat: int = 1) -> dict:
+def child(path: Path, fmt: str, repeat: int = 1, timeout: float | None = None) -> dict:
     """Render in a fresh interpreter; returns its timings and peak resident memory."""
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", CHILD, str(path), fmt, str(repeat)],
-                            capture_output=True, text=True, check=True, cwd=ROOT)
+                            capture_output=True, text=True, check=True, cwd=ROOT,
+                            timeout=timeout)
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     figures["wall"] = time.perf_counter() - started
     return figures
@@ -118,9 +125,50 @@ def pooled(path: Path, count: int, workers: int) -> tuple[float, list[tuple[floa
     return time.perf_counter() - started, results
 
 
+def hostile_cases() -> list[tuple[str, Path]]:
+    """Write each pathological decision of tests/test_report_limits.py to a temporary file."""
+    import importlib.util
+    import tempfile
+
+    spec = importlib.util.spec_from_file_location(
+        "report_limits_cases", ROOT / "tests" / "test_report_limits.py")
+    assert spec and spec.loader
+    cases = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cases)
+    base = cases.base_decision()
+    folder = Path(tempfile.mkdtemp(prefix="bench-report-"))
+    paths = []
+    for name in cases.CASES:
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(cases.hostile(name, base)), encoding="utf-8")
+        paths.append((name, path))
+    typical = folder / "typical.json"
+    typical.write_text(json.dumps(base), encoding="utf-8")
+    return [("typical", typical)] + paths
+
+
+def hostile_report(formats: tuple[str, ...] = ("html", "pdf")) -> None:
+    """One line per pathological decision and format, beside the typical one it grew from."""
+    print(f"  hostile decisions (each render killed after {HOSTILE_TIMEOUT} s):")
+    for name, path in hostile_cases():
+        size = path.stat().st_size / 1e6
+        for fmt in formats:
+            try:
+                figures = child(path, fmt, 1, timeout=HOSTILE_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                print(f"  {name + ' ' + fmt:<26} over {HOSTILE_TIMEOUT} s (killed), "
+                      f"decision {size:.1f} MB")
+                continue
+            print(f"  {name + ' ' + fmt:<26} render {figures['times'][0]:.2f} s, process wall "
+                  f"{figures['wall']:.2f} s, peak {figures['peak_mb']:.0f} MB, "
+                  f"{figures['bytes']:,} bytes, decision {size:.1f} MB")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs; under a minute")
+    parser.add_argument("--quick", action="store_true", help="fewer runs; a few minutes")
+    parser.add_argument("--hostile", action="store_true",
+                        help="only the pathological decisions")
     parser.add_argument("--count", type=int, default=None, help="reports in the batch run")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     args = parser.parse_args(argv)
@@ -130,6 +178,9 @@ def main(argv: list[str] | None = None) -> None:
     sample, large = FIXTURES / "decision-sample.json", FIXTURES / "decision-large.json"
     print(f"report benchmark (python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
           f"load average {os.getloadavg()[0]:.1f})")
+    if args.hostile:
+        hostile_report()
+        return
     if not args.quick:
         print(f"  pages: typical {pages(sample)}, large {pages(large)}")
     runs = [("typical html", sample, "html"), ("typical pdf", sample, "pdf"),
@@ -145,6 +196,7 @@ def main(argv: list[str] | None = None) -> None:
           f"{typical['cpu'][0]:.2f} s) + imports "
           f"{typical['imports']:.2f} s, peak {typical['peak_mb']:.0f} MB "
           f"-> {verdict} target ({TARGET_SECONDS:.0f} s render, {TARGET_MB:.0f} MB)")
+    hostile_report(("pdf",) if args.quick else ("html", "pdf"))
 
     wall, results = batch(sample, count, args.workers)
     renders = [r["times"][0] for r in results]

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.report.context import GOAL_SYMBOLS, as_dict, as_list, text
+from engine.report.limits import MAX_CHART_METRICS, SEE
 
 MET = "#2e7d32"
 MISS = "#c62828"
@@ -113,6 +114,12 @@ def _criteria_data(decision: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return metrics
 
 
+def _shown_note(shown: int, total: int, what: str) -> str:
+    """A caption's note when a chart shows only the first bars (empty when it shows all)."""
+    return f" Only the first {shown} of {total:,} {what} are drawn: {SEE}." if total > shown \
+        else ""
+
+
 def _bar_colour(met: bool | None) -> str:
     return NEUTRAL if met is None else MET if met else MISS
 
@@ -122,13 +129,13 @@ def criteria_charts(decision: Mapping[str, Any]) -> list[dict[str, str]]:
     metrics = _criteria_data(decision)
     if not metrics:
         return []
-    candidates: list[str] = []
+    seen: dict[str, None] = {}
     for entry in metrics.values():
-        for candidate in entry["values"]:
-            if candidate not in candidates:
-                candidates.append(candidate)
-    candidates = candidates[:MAX_BARS]
-    names = list(metrics)
+        seen.update(dict.fromkeys(entry["values"]))
+    candidates = list(seen)[:MAX_BARS]
+    names = list(metrics)[:MAX_CHART_METRICS]
+    note = (_shown_note(len(candidates), len(seen), "candidates")
+            + _shown_note(len(names), len(metrics), "metrics"))
     charts = []
     for start in range(0, len(names), MAX_METRICS_PER_ROW):
         group = names[start:start + MAX_METRICS_PER_ROW]
@@ -159,7 +166,7 @@ def criteria_charts(decision: Mapping[str, Any]) -> list[dict[str, str]]:
             "title": "Candidates against success criteria"
                      + (f" ({start // MAX_METRICS_PER_ROW + 1})" if len(names) > 3 else ""),
             "caption": "Bars are green where the candidate meets the criterion and red where "
-                       "it misses; the dashed line is the threshold.",
+                       "it misses; the dashed line is the threshold." + note,
             "svg": _svg(figure),
         })
     return charts
@@ -220,7 +227,8 @@ def cost_chart(decision: Mapping[str, Any]) -> dict[str, str] | None:
         ax.legend(loc="lower right", frameon=False, fontsize=7)
     return {"title": "Cost against expected value and budget",
             "caption": "Monthly cost per candidate; green stays within both the budget and "
-                       "the expected value, red exceeds one of them." if labels else
+                       "the expected value, red exceeds one of them."
+                       + _shown_note(len(labels), len(costs), "candidates") if labels else
                        "Monthly budget and expected value as answered; benchmark candidates "
                        "with a cost column to compare their cost.",
             "svg": _svg(figure)}
@@ -230,7 +238,8 @@ def drift_chart(decision: Mapping[str, Any]) -> dict[str, str] | None:
     """Drift statistic per feature, drifted features in red."""
     drift = as_dict(as_dict(decision.get("input")).get("drift"))
     features = [as_dict(f) for f in as_list(drift.get("features"))]
-    features = [f for f in features if _numeric(f.get("statistic")) is not None][:MAX_BARS]
+    measured = [f for f in features if _numeric(f.get("statistic")) is not None]
+    features = measured[:MAX_BARS]
     if not features:
         return None
     figure = _figure(7.0, 0.9 + 0.26 * len(features))
@@ -247,7 +256,8 @@ def drift_chart(decision: Mapping[str, Any]) -> dict[str, str] | None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="y", length=0)
     return {"title": "Drift per feature",
-            "caption": "Statistic of each feature's drift test; red features drifted.",
+            "caption": "Statistic of each feature's drift test; red features drifted."
+                       + _shown_note(len(features), len(measured), "features"),
             "svg": _svg(figure)}
 
 

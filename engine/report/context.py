@@ -2,18 +2,21 @@
 
 Every optional field of the decision may be missing or of an unexpected shape (an older
 engine, a hand-edited file): the report then shows less, never a traceback. All text stays
-raw here; Jinja2 autoescaping is what makes untrusted answers safe to show.
+raw here; Jinja2 autoescaping is what makes untrusted answers safe to show. Every list is
+capped where it is shown, with a count of what was left out (see limits.py).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from engine.report import limits
 from engine.report.dates import timestamp_of
+from engine.report.limits import Budget, capped, cut, size_of
 
 # Display order and labels of the contract's vocabularies; unknown ids are still shown.
 PHASES = ("business-goal", "data", "solution-evaluation", "model-selection", "training",
@@ -29,8 +32,7 @@ STATUS_ORDER = ("selected", "eligible", "rejected", "not-evaluated")
 GOAL_SYMBOLS = {"at-least": "≥", "at-most": "≤", "equal": "=", "eq": "="}
 ANSWER_SECTIONS = ("project", "business", "problem", "data", "team", "monitoring")
 SUMMARY_BLOCKERS = 5
-
-
+SUMMARY_ACTIONS = 3
 
 
 def as_list(value: Any) -> list[Any]:
@@ -60,15 +62,24 @@ def text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, Mapping):
-        return "; ".join(f"{k}: {text(v)}" for k, v in value.items())
+        items, more = capped(list(value.items()), limits.MAX_LIST_ITEMS)
+        return cut("; ".join(f"{k}: {text(v)}" for k, v in items) + _and_more(more))
     if isinstance(value, list | tuple):
-        return ", ".join(text(v) for v in value) if value else "none"
+        shown, more = capped(list(value), limits.MAX_LIST_ITEMS)
+        return cut(", ".join(text(v) for v in shown) + _and_more(more)) if value else "none"
     return str(value)
 
 
-def compact_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "),
-                      default=str)
+def _and_more(count: int) -> str:
+    return f" … ({limits.more_note(count, 'items')})" if count else ""
+
+
+def compact_json(value: Any, limit: int = limits.MAX_JSON) -> str:
+    """One line of JSON, cut to `limit` characters (a hostile fact can be megabytes)."""
+    if isinstance(value, list | tuple) and len(value) > limit:
+        value = value[:limit]  # never serialise more than can be shown
+    return cut(json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "),
+                          default=str), limit)
 
 
 def humanize(identifier: Any) -> str:
@@ -89,7 +100,10 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
 def _answer_value(value: Any) -> dict[str, Any]:
     """A leaf answer ready for display: records of a list become separate lines."""
     if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-        return {"lines": [_record_line(v) for v in value], "text": None}
+        records, more = capped(value, limits.MAX_CRITERIA)
+        lines = [_record_line(v) for v in records]
+        return {"lines": lines + ([limits.more_note(more, "entries")] if more else []),
+                "text": None}
     return {"lines": None, "text": text(value)}
 
 
@@ -97,7 +111,7 @@ def _record_line(record: Mapping[str, Any]) -> str:
     if {"metric", "threshold"} <= set(record):
         goal = GOAL_SYMBOLS.get(str(record.get("goal")), text(record.get("goal")))
         return f"{text(record['metric'])} {goal} {text(record['threshold'])}"
-    return "; ".join(f"{k}: {text(v)}" for k, v in record.items())
+    return text(record)
 
 
 def criterion_label(check: Mapping[str, Any]) -> str:
@@ -144,6 +158,8 @@ def _option(option: Mapping[str, Any], names: Mapping[str, Any]) -> dict[str, An
     checks = _checks(option)
     met = sum(1 for c in checks if c["met"] is True)
     judged = sum(1 for c in checks if c["met"] is not None)
+    reasons, reasons_more = capped(as_list(option.get("reasons")), limits.MAX_REASONS)
+    shown_checks, checks_more = capped(checks, limits.MAX_CHECKS)
     status = text(option.get("status")) if option.get("status") is not None else "not-evaluated"
     return {
         "rung": text(option.get("rung")),
@@ -153,18 +169,19 @@ def _option(option: Mapping[str, Any], names: Mapping[str, Any]) -> dict[str, An
         "status": status,
         "status_label": humanize(status),
         "status_class": status if status in STATUS_ORDER else "other",
-        "reasons": [text(r) for r in as_list(option.get("reasons"))],
+        "reasons": [text(r) for r in reasons],
+        "reasons_more": reasons_more,
         "method": text(option.get("method")) if option.get("method") else "",
-        "checks": checks,
+        "checks": shown_checks,
+        "checks_more": checks_more,
         "met": met,
         "judged": judged,
-        "candidates": sorted({c["candidate"] for c in checks}),
     }
 
 
 def _finding(finding: Mapping[str, Any]) -> dict[str, Any]:
     severity = text(finding.get("severity") or "info")
-    facts = as_dict(finding.get("facts"))
+    facts, facts_more = capped(list(as_dict(finding.get("facts")).items()), limits.MAX_FACTS)
     return {
         "rule": text(finding.get("rule")) if finding.get("rule") else "",
         "phase": text(finding.get("phase") or "other"),
@@ -173,7 +190,8 @@ def _finding(finding: Mapping[str, Any]) -> dict[str, Any]:
         "title": text(finding.get("title") or finding.get("rule") or "Untitled finding"),
         "rationale": text(finding.get("rationale")) if finding.get("rationale") else "",
         "action": text(finding.get("action")) if finding.get("action") else "",
-        "facts": [(str(k), compact_json(v)) for k, v in facts.items()],
+        "facts": [(str(k), compact_json(v)) for k, v in facts],
+        "facts_more": facts_more,
         "guidance": text(finding.get("guidance")) if finding.get("guidance") else "",
     }
 
@@ -186,36 +204,61 @@ def _phase_rank(phase: str) -> int:
     return PHASES.index(phase) if phase in PHASES else len(PHASES)
 
 
-def _group_findings(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for finding in findings:
-        groups.setdefault(finding["phase"], []).append(finding)
-    ordered = sorted(groups, key=lambda p: (_phase_rank(p), p))
+def _group_findings(findings: list[dict[str, Any]],
+                    budget: Budget) -> tuple[list[dict[str, Any]], int, int]:
+    """Phases in lifecycle order, each with its counts and the findings shown, most severe
+    first; how many phases and findings were left out. The findings shown (within the list
+    cap and the section budget) are chosen by severity, then phase, so blockers come first."""
+    groups: dict[str, list[int]] = {}
+    for index, finding in enumerate(findings):
+        groups.setdefault(finding["phase"], []).append(index)
+    ordered, phases_more = capped(sorted(groups, key=lambda p: (_phase_rank(p), p)),
+                                  limits.MAX_PHASES)
+    ranked = sorted((i for phase in ordered for i in groups[phase]), key=lambda i: (
+        _severity_rank(findings[i]["severity"]), _phase_rank(findings[i]["phase"])))
+    shown = set(budget.take(ranked, limits.MAX_FINDINGS, lambda i: size_of(findings[i]))[0])
     result = []
     for phase in ordered:
-        items = sorted(groups[phase], key=lambda f: _severity_rank(f["severity"]))  # stable
+        items = sorted((findings[i] for i in groups[phase]),
+                       key=lambda f: _severity_rank(f["severity"]))  # stable
+        visible = sorted((findings[i] for i in groups[phase] if i in shown),
+                         key=lambda f: _severity_rank(f["severity"]))
         counts = {s: sum(1 for f in items if f["severity"] == s) for s in SEVERITIES}
-        result.append({"phase": phase, "label": humanize(phase), "findings": items,
+        result.append({"phase": phase, "label": humanize(phase), "findings": visible,
+                       "findings_more": len(items) - len(visible),
                        "counts": counts, "id": f"phase-{_slug(phase)}"})
-    return result
+    return result, phases_more, len(findings) - len(shown)
 
 
 def _slug(value: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in value.lower()).strip("-") or "x"
 
 
-def _answers(input_doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _answers(input_doc: Mapping[str, Any],
+             budget: Budget) -> tuple[list[dict[str, Any]], int]:
+    """Answer rows by section, at most MAX_ANSWER_ROWS in all; and how many were left out."""
     answers = as_dict(input_doc.get("answers"))
     defaulted = {str(d) for d in as_list(input_doc.get("defaulted"))}
     sections: dict[str, list[dict[str, Any]]] = {}
+    rows: list[tuple[str, Any, dict[str, Any]]] = []
     for path, value in flatten({k: v for k, v in answers.items() if k != "schema"}):
+        if len(rows) == limits.MAX_ANSWER_ROWS:
+            break
+        rows.append((path, value, _answer_value(value)))
+    shown, _ = budget.take(rows, limits.MAX_ANSWER_ROWS, lambda row: size_of(row[2]))
+    more = _count_leaves(answers) - len(shown)
+    for path, _value, display in shown:
         section = path.split(".", 1)[0]
         row = {"path": path, "field": path.split(".", 1)[-1], "defaulted": path in defaulted}
-        row.update(_answer_value(value))
+        row.update(display)
         sections.setdefault(section, []).append(row)
     order = sorted(sections, key=lambda s: (ANSWER_SECTIONS.index(s)
                                            if s in ANSWER_SECTIONS else len(ANSWER_SECTIONS), s))
-    return [{"section": s, "label": humanize(s), "rows": sections[s]} for s in order]
+    return [{"section": s, "label": humanize(s), "rows": sections[s]} for s in order], more
+
+
+def _count_leaves(answers: Mapping[str, Any]) -> int:
+    return len(flatten({k: v for k, v in answers.items() if k != "schema"}))
 
 
 def _drift(drift: Any) -> dict[str, Any] | None:
@@ -223,43 +266,61 @@ def _drift(drift: Any) -> dict[str, Any] | None:
     if not drift:
         return None
     share = drift.get("share_drifted")
-    features = [as_dict(f) for f in as_list(drift.get("features"))]
+    features = as_list(drift.get("features"))
     performance = as_dict(drift.get("performance"))
+    bias, bias_more = capped(as_list(drift.get("bias")), limits.MAX_BIAS)
     return {
         "dataset_drift": drift.get("dataset_drift"),
         "share": f"{share:.0%}" if isinstance(share, int | float) else text(share),
-        "features": [{
-            "name": text(f.get("name")), "kind": text(f.get("kind")),
-            "method": text(f.get("method")), "statistic": text(f.get("statistic")),
-            "p_value": text(f.get("p_value")), "drifted": f.get("drifted") is True,
-        } for f in features],
-        "drifted_count": sum(1 for f in features if f.get("drifted") is True),
+        "feature_count": text(len(features)),
+        "drifted_count": text(sum(1 for f in features if as_dict(f).get("drifted") is True)),
         "performance": {k: text(v) for k, v in performance.items()} if performance else None,
         "bias": [{k: text(v) for k, v in as_dict(b).items()} | {"violated_flag":
-                 as_dict(b).get("violated") is True} for b in as_list(drift.get("bias"))],
+                 as_dict(b).get("violated") is True} for b in bias],
+        "bias_more": bias_more,
     }
 
 
-def _counterfactuals(decision: Mapping[str, Any],
-                     names: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _counterfactuals(decision: Mapping[str, Any], names: Mapping[str, Any],
+                     budget: Budget) -> tuple[list[dict[str, Any]], int]:
     explanation = as_dict(decision.get("explanation"))
-    items = explanation.get("counterfactuals", decision.get("counterfactuals"))
+    items = as_list(explanation.get("counterfactuals", decision.get("counterfactuals")))
     result = []
-    for item in as_list(items):
+    for item in items[:limits.MAX_COUNTERFACTUALS]:
         item = as_dict(item)
         if not item:
             continue
         strategy = as_dict(item.get("strategy"))
         verdict = item.get("verdict")
+        changes, changes_more = capped(list(as_dict(item.get("changes")).items()),
+                                       limits.MAX_CHANGES)
         result.append({
-            "changes": [(str(k), text(v)) for k, v in as_dict(item.get("changes")).items()],
+            "changes": [(str(k), text(v)) for k, v in changes],
+            "changes_more": changes_more,
             "verdict": text(verdict) if verdict is not None else None,
             "verdict_label": VERDICT_LABELS.get(str(verdict), humanize(verdict)),
             "rung": text(strategy.get("rung")) if strategy.get("rung") else None,
             "service": text(strategy.get("service")) if strategy.get("service") else None,
             "service_name": _service_name(strategy.get("service"), names),
         })
-    return result
+    shown, _ = budget.take(result, limits.MAX_COUNTERFACTUALS, size_of)
+    return shown, len(items) - len(shown)
+
+
+def _plan_item(item: Mapping[str, Any]) -> dict[str, str]:
+    return {k: text(item.get(k)) if item.get(k) is not None else ""
+            for k in ("signal", "how", "trigger", "response", "rule")}
+
+
+def _trace_step(step: Mapping[str, Any], position: int) -> dict[str, Any]:
+    asserted, more = capped(as_list(step.get("asserted")), limits.MAX_ASSERTED)
+    return {
+        "order": text(step.get("order", position)),
+        "rule": text(step.get("rule")),
+        "matched": compact_json(step.get("matched")) if step.get("matched") else "",
+        "asserted": [text(a) for a in asserted] + ([limits.more_note(more, "facts")]
+                                                    if more else []),
+    }
 
 
 def format_date(moment: datetime | None) -> str:
@@ -291,22 +352,34 @@ def build_context(decision: Mapping[str, Any],
     findings = [_finding(as_dict(f)) for f in as_list(decision.get("findings"))]
     blockers = [f for f in sorted(findings, key=lambda f: _phase_rank(f["phase"]))
                 if f["severity"] == "blocker"]
-    options = [_option(as_dict(o), names) for o in as_list(decision.get("options"))]
+    budget = Budget()  # sections spend it in display order
+    all_options = as_list(decision.get("options"))
+    options, _ = budget.take([_option(as_dict(o), names)
+                              for o in all_options[:limits.MAX_OPTIONS]],
+                             limits.MAX_OPTIONS, size_of)
+    options_more = len(all_options) - len(options)
     business = as_dict(answers.get("business"))
-    criteria = [_record_line(as_dict(c)) for c in as_list(business.get("success_criteria"))
+    criteria = [_record_line(c) for c in as_list(business.get("success_criteria"))
                 if isinstance(c, Mapping)]
-    plan = [{k: text(as_dict(p).get(k)) if as_dict(p).get(k) is not None else ""
-             for k in ("signal", "how", "trigger", "response", "rule")}
-            for p in as_list(decision.get("monitoring_plan"))]
-    trace = []
-    for position, step in enumerate(as_list(decision.get("trace")), 1):
-        step = as_dict(step)
-        trace.append({
-            "order": text(step.get("order", position)),
-            "rule": text(step.get("rule")),
-            "matched": compact_json(step.get("matched")) if step.get("matched") else "",
-            "asserted": [text(a) for a in as_list(step.get("asserted"))],
-        })
+    criteria, criteria_more = capped(criteria, limits.MAX_CRITERIA)
+    if criteria_more:
+        criteria.append(limits.more_note(criteria_more, "criteria"))
+    counterfactuals, counterfactuals_more = _counterfactuals(decision, names, budget)
+    phases, phases_more, findings_more = _group_findings(findings, budget)
+    answer_sections, answers_more = _answers(input_doc, budget)
+    plan_items = as_list(decision.get("monitoring_plan"))
+    plan, _ = budget.take([_plan_item(as_dict(p)) for p in plan_items[:limits.MAX_PLAN]],
+                          limits.MAX_PLAN, size_of)
+    plan_more = len(plan_items) - len(plan)
+    actions = [text(a) for a in as_list(decision.get("actions"))]
+    all_actions, _ = budget.take(actions, limits.MAX_ACTIONS, len)
+    actions_more = len(actions) - len(all_actions)
+    steps = as_list(decision.get("trace"))
+    trace, _ = budget.take([_trace_step(as_dict(step), position)
+                            for position, step in enumerate(steps[:limits.MAX_TRACE], 1)],
+                           limits.MAX_TRACE, size_of)
+    trace_more = len(steps) - len(trace)
+
     rulebase = as_dict(decision.get("rulebase"))
     keywords = [k for k in ("mladvisor", verdict, strategy.get("rung"), strategy.get("service"),
                             as_dict(answers.get("problem")).get("task"))
@@ -336,21 +409,29 @@ def build_context(decision: Mapping[str, Any],
         "blockers": blockers[:SUMMARY_BLOCKERS],
         "blockers_more": max(0, len(blockers) - SUMMARY_BLOCKERS),
         "blocker_count": len(blockers),
-        "actions": [text(a) for a in as_list(decision.get("actions"))][:3],
-        "actions_more": max(0, len(as_list(decision.get("actions"))) - 3),
-        "all_actions": [text(a) for a in as_list(decision.get("actions"))],
+        "actions": actions[:SUMMARY_ACTIONS],
+        "actions_more": max(0, len(actions) - SUMMARY_ACTIONS),
+        "all_actions": all_actions,
+        "all_actions_more": actions_more,
         "severity_counts": {s: sum(1 for f in findings if f["severity"] == s)
                             for s in SEVERITIES},
         "options": options,
+        "options_more": options_more,
         "legend": _legend(options, names),
-        "phases": _group_findings(findings),
+        "phases": phases,
+        "phases_more": phases_more,
+        "findings_more": findings_more,
         "finding_count": len(findings),
-        "answers": _answers(input_doc),
+        "answers": answer_sections,
+        "answers_more": answers_more,
         "defaulted_count": len(as_list(input_doc.get("defaulted"))),
         "drift": _drift(input_doc.get("drift")),
         "plan": plan,
-        "counterfactuals": _counterfactuals(decision, names),
+        "plan_more": plan_more,
+        "counterfactuals": counterfactuals,
+        "counterfactuals_more": counterfactuals_more,
         "trace": trace,
+        "trace_more": trace_more,
         "audit": [
             ("Assessment id", text(decision.get("assessment_id") or "—")),
             ("Assessed at", format_date(moment)),

@@ -54,14 +54,15 @@ def render_document(decision: Mapping[str, Any], *, for_pdf: bool) -> tuple[str,
     from engine.report.charts import build_charts
     from engine.report.context import build_context
     from engine.report.labels import labels
-    from engine.util.text import clean
+    from engine.report.limits import bounded, more_note
 
     check_decision(decision)
-    decision = clean(decision)
+    decision = bounded(decision)  # every string clean, cut and breakable before layout
     context = build_context(decision, labels())
     charts = [dict(chart, svg=Markup(chart["svg"])) for chart in build_charts(decision)]
     root = templates_dir()
     css = (root / STYLESHEET).read_text(encoding="utf-8")
     template = _environment(str(root)).get_template(TEMPLATE)
-    html = template.render(r=context, charts=charts, css=Markup(css), for_pdf=for_pdf)
+    html = template.render(r=context, charts=charts, css=Markup(css), for_pdf=for_pdf,
+                           more_note=more_note)
     return html, context
