@@ -353,6 +353,9 @@ def validation_to_input_error(file: str, error: ValidationError, prefix: str = "
         return InputError(file, loc, first["msg"].lower(), got)
     if kind in ("string_too_short",) and got is not None:
         return InputError(file, loc, "must not be empty")
+    if kind == "too_long" and isinstance(got, list | dict):
+        return InputError(file, loc, f"expected at most {ctx.get('max_length')} entries (the "
+                          "input limit)", f"{len(got)} entries")
     if kind == "input_limit":
         return InputError(file, loc, first["msg"], got)
     if kind in TYPE_WORDS:

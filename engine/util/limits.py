@@ -47,16 +47,23 @@ MAX_BENCHMARK_ROWS = 1_000
 MAX_BENCHMARK_COLUMNS = 100
 # Features in a drift summary (one per column compared) and bias checks in it; each becomes
 # facts for the engine, so an assessment at these limits stays within a few seconds.
-MAX_DRIFT_FEATURES = 2_000
-MAX_BIAS_CHECKS = 500
+MAX_DRIFT_FEATURES = 1_000
+MAX_BIAS_CHECKS = 200
 # Groups per bias check, and entries of the drift summary's thresholds map.
 MAX_GROUPS = 1_000
 MAX_THRESHOLDS = 100
 # Names and free text inside evidence (column names, method names, metric names).
 MAX_NAME_CHARS = 1_000
-# A measured value in a benchmark row or a drift summary, and any number in the data files
-# `mladvisor benchmark` and `mladvisor drift` read: squares and sums of squares of larger
-# values overflow a float64, and no real measurement is this large.
-MAX_ABS_VALUE = 1e100
+# A value in a benchmark row or a drift summary (metrics, statistics). Larger than any real
+# measurement; kept loose because a benchmark's r2 on wild data can be hugely negative.
+MAX_ABS_MEASURE = 1e100
+
+# --- Data files (CSV / Parquet read by `mladvisor benchmark` and `mladvisor drift`) ----------
+# No byte or row limit: they are streamed and sampled. Columns and the header line are capped.
+# Any number in them: no real measurement is this large; scikit-learn's float32 ends at
+# 3.4e38 and squares of larger values soon overflow float64 (inf is refused too).
+MAX_DATA_VALUE = 1e30
+MAX_DATA_COLUMNS = 10_000
+MAX_HEADER_BYTES = 1 << 20
 # Rows counted in a drift summary (reference_rows, current_rows, ...).
 MAX_ROWS = 10**12
