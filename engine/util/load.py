@@ -301,8 +301,9 @@ def _build_loader() -> type:
                 raise _NodeError(line, "expected no YAML aliases (*name): input files must "
                                  "write every value out (aliases can multiply a document)")
             if event.tag not in PLAIN_TAGS:
+                tag = str(event.tag).replace("tag:yaml.org,2002:", "!!")
                 raise _NodeError(line, "expected plain YAML values (text, numbers, true/false,"
-                                 f" null, lists, mappings), got the tag {event.tag}")
+                                 f" null, lists, mappings), got the tag {tag}")
             if not isinstance(event, CollectionStartEvent):
                 return super().compose_node(parent, index)
             self.depth += 1
