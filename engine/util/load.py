@@ -243,12 +243,6 @@ def check_value(value: Any, file: str, path: str = "") -> None:
                              "or a mapping", type(item).__name__)
 
 
-def checked(value: Any, file: str) -> Any:
-    """`check_value` for data parsed elsewhere; duplicates cannot occur in a dict given."""
-    check_value(value, file)
-    return value
-
-
 # --- YAML ----------------------------------------------------------------------------------
 
 _STR = "tag:yaml.org,2002:str"
