@@ -480,3 +480,12 @@ def test_drift_lists_beyond_the_limit_exit_2(tmp_path: Path, part: str, limit: i
     doc[part] = doc[part][:limit]
     drift.write_text(json.dumps(doc))
     assert len(load_drift(drift)[part]) == limit
+
+
+def test_data_files_beyond_the_column_limit_exit_2(tmp_path: Path) -> None:
+    names = [f"c{i}" for i in range(limits.MAX_DATA_COLUMNS + 1)]
+    ref = tmp_path / "ref.csv"
+    ref.write_text(",".join(names) + "\n" + ",".join("1" for _ in names) + "\n")
+    result = run_cli(["drift", str(ref), str(ref), "--out", str(tmp_path / "o.json")],
+                     tmp_path / "home")
+    assert_one_line_exit_2(result, str(ref), f"at most {limits.MAX_DATA_COLUMNS} columns")
