@@ -353,7 +353,7 @@ def test_values_at_the_data_limit_run_without_overflow(tmp_path: Path, command: 
     ("business.success_criteria.0.threshold", "0.85", "number"),
     ("monitoring.sensitive_attributes", "region", "list"),
     ("data.labeled_examples", limits.MAX_COUNT + 1, "input limit"),
-    ("business.expected_value_usd_per_month", 1e13, "input limit"),
+    ("business.expected_value_usd_per_month", 1e22, "input limit"),
     ("problem.latency_p95_ms", 1e9, "input limit"),
     ("business.success_criteria.0.threshold", -1e13, "input limit"),
 ])
