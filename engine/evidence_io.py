@@ -4,70 +4,110 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
-from engine.facts import RUNGS, read_text
+from engine.facts import RUNGS
+from engine.util import limits
+from engine.util.load import load_document, parse_json, read_text
 
 REQUIRED_COLUMNS = ("candidate", "rung")
 TEXT_COLUMNS = ("candidate", "rung", "service")
 
 
-def _number(file: str, where: str, value: Any) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+def _number(file: str, where: str, value: Any, from_text: bool) -> float | None:
+    """A measured value: CSV cells are text and converted; JSON values must be numbers."""
+    if value is None or (from_text and isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, bool):
-        raise InputError(file, where, "expected a number", value)
+    if isinstance(value, bool) or (not from_text and not isinstance(value, int | float)):
+        got = f"{value!r} (text)" if isinstance(value, str) else value
+        raise InputError(file, where, "expected a number (without quotes)", got)
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(file, where, "expected a number", value) from None
     if math.isnan(number) or math.isinf(number):
         raise InputError(file, where, "expected a finite number", value)
+    if abs(number) > limits.MAX_ABS_MEASURE:
+        raise InputError(file, where, f"expected a value of at most {limits.MAX_ABS_MEASURE:g} in "
+                         "size (the input limit)", value)
     return number
 
 
-def parse_benchmark_rows(rows: list[Any], file: str) -> list[dict[str, Any]]:
-    """Validate rows: candidate and rung required, service optional, every other value numeric."""
+def _text(file: str, where: str, value: Any) -> str | None:
+    """A text cell (candidate, rung, service): JSON must give a string, within the length cap."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise InputError(file, where, "expected text", value)
+    if len(value) > limits.MAX_NAME_CHARS:
+        raise InputError(file, where, f"expected at most {limits.MAX_NAME_CHARS} characters "
+                         "(the input limit)", value)
+    return value.strip()
+
+
+def parse_benchmark_rows(rows: list[Any], file: str,
+                         from_text: bool = False) -> list[dict[str, Any]]:
+    """Validate rows: candidate and rung required, service optional, every other value numeric.
+
+    `from_text` is true for CSV, whose cells are all text; JSON rows must be typed."""
+    if not isinstance(rows, list):
+        raise InputError(file, "", "expected a list of benchmark rows", type(rows).__name__)
     if not rows:
         raise InputError(file, "", "expected at least one benchmark row")
+    if len(rows) > limits.MAX_BENCHMARK_ROWS:
+        raise InputError(file, "", f"expected at most {limits.MAX_BENCHMARK_ROWS} benchmark rows "
+                         "(one per candidate solution; the input limit)", f"{len(rows)} rows")
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, row in enumerate(rows, start=1):
         where = f"row {index}"
         if not isinstance(row, dict):
             raise InputError(file, where, "expected an object with candidate, rung and metrics")
-        clean: dict[str, Any] = {}
+        if len(row) > limits.MAX_BENCHMARK_COLUMNS:
+            raise InputError(file, where, f"expected at most {limits.MAX_BENCHMARK_COLUMNS} "
+                             "columns (the input limit)", f"{len(row)} columns")
+        values = {column: _text(file, f"{where}.{column}", row.get(column))
+                  for column in TEXT_COLUMNS}
         for column in REQUIRED_COLUMNS:
-            value = row.get(column)
-            if value is None or not str(value).strip():
+            if values[column] is None:
                 raise InputError(file, f"{where}.{column}", "required value is missing")
-        candidate = str(row["candidate"]).strip()
+        candidate, rung = str(values["candidate"]), str(values["rung"])
         if candidate in seen:
             raise InputError(
                 file, f"{where}.candidate", "expected unique candidate names", candidate
             )
         seen.add(candidate)
-        rung = str(row["rung"]).strip()
         if rung not in RUNGS:
             raise InputError(file, f"{where}.rung", f"expected one of {', '.join(RUNGS)}", rung)
-        clean["candidate"] = candidate
-        clean["rung"] = rung
-        service = row.get("service")
-        clean["service"] = str(service).strip() if service not in (None, "") else None
+        clean: dict[str, Any] = {"candidate": candidate, "rung": rung,
+                                 "service": values["service"]}
         for key, value in row.items():
             if key in TEXT_COLUMNS:
                 continue
             if not isinstance(key, str) or not key.strip():
                 raise InputError(file, f"{where}", "expected a named column", key)
-            number = _number(file, f"{where}.{key}", value)
+            number = _number(file, f"{where}.{key}", value, from_text)
             if number is not None:
                 clean[key.strip()] = number
         out.append(clean)
     return out
+
+
+def _check_header(file: str, header: list[str]) -> None:
+    """Duplicate or too many columns are refused: a later column would silently win."""
+    if len(header) > limits.MAX_BENCHMARK_COLUMNS:
+        raise InputError(file, "", f"expected at most {limits.MAX_BENCHMARK_COLUMNS} columns "
+                         "(the input limit)", f"{len(header)} columns")
+    first: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        key = name.strip()
+        if key in first:
+            raise InputError(file, key, f"duplicate column (columns {first[key]} and "
+                             f"{position}): each column may appear once")
+        first[key] = position
 
 
 def load_benchmarks(path: str | Path) -> list[dict[str, Any]]:
@@ -75,44 +115,41 @@ def load_benchmarks(path: str | Path) -> list[dict[str, Any]]:
     file = str(path)
     text = read_text(path, "a text file (CSV or JSON)")
     if file.lower().endswith(".json") or text.lstrip().startswith("["):
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InputError(
-                file, "", f"expected a JSON list of rows ({error.msg}, line {error.lineno})"
-            ) from None
+        rows = parse_json(text, file)
         if not isinstance(rows, list):
             raise InputError(
                 file, "", "expected a JSON list of benchmark rows", type(rows).__name__
             )
         return parse_benchmark_rows(rows, file)
     try:
-        reader = csv.DictReader(io.StringIO(text))
-        header = reader.fieldnames or []
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, [])
+        _check_header(file, header)
         rows = []
-        for row in reader:
-            if None in row:
+        for values in reader:
+            if not values:
+                continue
+            if len(values) != len(header):
                 raise InputError(
                     file, f"row {len(rows) + 1}", "expected as many values as header columns"
                 )
-            rows.append(row)
+            if len(rows) >= limits.MAX_BENCHMARK_ROWS:
+                raise InputError(file, "", f"expected at most {limits.MAX_BENCHMARK_ROWS} "
+                                 "benchmark rows (one per candidate solution; the input limit)",
+                                 "more rows")
+            rows.append(dict(zip(header, values, strict=True)))
     except csv.Error as error:
         raise InputError(file, "", f"expected CSV ({error})") from None
     for column in REQUIRED_COLUMNS:
         if column not in header:
             raise InputError(file, column, "required column is missing from the header")
-    return parse_benchmark_rows(rows, file)
+    return parse_benchmark_rows(rows, file, from_text=True)
 
 
 def load_drift(path: str | Path) -> dict[str, Any]:
     """A mladvisor.drift/1 summary (JSON), validated by the drift module's own model."""
     file = str(path)
-    text = read_text(path, "a text file (CSV or JSON)")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(file, "", f"expected JSON ({error.msg}, line {error.lineno})") from None
-    return parse_drift(doc, file)
+    return parse_drift(load_document(path, json_only=True), file)
 
 
 def parse_drift(doc: Any, file: str) -> dict[str, Any]:

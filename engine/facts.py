@@ -12,9 +12,18 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
 from engine.errors import InputError
+from engine.util import limits
 
 ANSWERS_SCHEMA: Literal["mladvisor.answers/1"] = "mladvisor.answers/1"
 
@@ -62,8 +71,34 @@ NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
+# Strict types: `true` is not 1, "12000" is not 12000, "yes" is not true (an int is still
+# accepted where a float is expected). The web form and the wizard convert typed text
+# themselves before validating.
+STRICT = ConfigDict(extra="forbid", validate_default=True, strict=True, allow_inf_nan=False)
+
+
+def _cap(limit: float) -> AfterValidator:
+    """|value| <= limit: a sanity cap where a larger value cannot be real (see
+    engine/util/limits.py). A validator, not `le=`, so that questionnaire help shows only the
+    bounds a person needs; the JSON Schema states the cap as `maximum`."""
+
+    def check(value: Any) -> Any:
+        if abs(value) > limit:
+            raise PydanticCustomError("input_limit", "expected a value of at most {limit} in "
+                                      "size (the input limit)", {"limit": f"{limit:g}"})
+        return value
+
+    return AfterValidator(check)
+
+
+UsdPerMonth = Annotated[float, _cap(limits.MAX_USD_PER_MONTH)]
+Count = Annotated[int, _cap(limits.MAX_COUNT)]
+LatencyMs = Annotated[float, _cap(limits.MAX_LATENCY_MS)]
+Threshold = Annotated[float, _cap(limits.MAX_ABS_THRESHOLD)]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, strict=False)
+    model_config = STRICT
 
 
 class Project(Strict):
@@ -81,7 +116,10 @@ class SuccessCriterion(Strict):
         description="Metric name, matched to benchmark columns, "
         "e.g. f1_macro, latency_p95_ms, cost_usd_per_month."
     )
-    threshold: float = Field(description="The value the metric must reach.", allow_inf_nan=False)
+    threshold: Threshold = Field(
+        description="The value the metric must reach.", allow_inf_nan=False,
+        json_schema_extra={"maximum": limits.MAX_ABS_THRESHOLD,
+                           "minimum": -limits.MAX_ABS_THRESHOLD})
     goal: Literal["at-least", "at-most"] = Field(
         "at-least", description="Whether the metric must be at least or at most the threshold."
     )
@@ -96,16 +134,18 @@ class Business(Strict):
     stakeholders_aligned: bool = Field(
         False, description="The stakeholders agree on the goal and on how success is measured."
     )
-    expected_value_usd_per_month: float | None = Field(
+    expected_value_usd_per_month: UsdPerMonth | None = Field(
         None,
         ge=0,
         allow_inf_nan=False,
+        json_schema_extra={"maximum": limits.MAX_USD_PER_MONTH},
         description="Value the solution is expected to bring per month, in US dollars.",
     )
-    budget_usd_per_month: float | None = Field(
+    budget_usd_per_month: UsdPerMonth | None = Field(
         None,
         ge=0,
         allow_inf_nan=False,
+        json_schema_extra={"maximum": limits.MAX_USD_PER_MONTH},
         description="What the organisation will spend per month to run it, in US dollars.",
     )
     success_criteria: list[SuccessCriterion] = Field(
@@ -129,13 +169,15 @@ class Problem(Strict):
     deployment_target: Literal["cloud", "edge", "on-premises"] = Field(
         "cloud", description="Where the model must run."
     )
-    requests_per_month: int | None = Field(
-        None, ge=0, description="Expected prediction requests per month."
+    requests_per_month: Count | None = Field(
+        None, ge=0, json_schema_extra={"maximum": limits.MAX_COUNT},
+        description="Expected prediction requests per month."
     )
-    latency_p95_ms: float | None = Field(
+    latency_p95_ms: LatencyMs | None = Field(
         None,
         gt=0,
         allow_inf_nan=False,
+        json_schema_extra={"maximum": limits.MAX_LATENCY_MS},
         description="Required 95th-percentile response time in milliseconds, if any.",
     )
 
@@ -145,8 +187,9 @@ class Data(Strict):
     sources_identified: bool = Field(
         False, description="The data sources are identified and access is arranged."
     )
-    labeled_examples: int = Field(
-        0, ge=0, description="How many labelled examples exist (0 if none)."
+    labeled_examples: Count = Field(
+        0, ge=0, json_schema_extra={"maximum": limits.MAX_COUNT},
+        description="How many labelled examples exist (0 if none)."
     )
     quality: Literal["good", "fair", "poor", "unknown"] = Field(
         "unknown", description="The data's quality, as far as it is known."
@@ -194,7 +237,8 @@ class Answers(Strict):
     team: Team = Field(default_factory=Team)  # type: ignore[arg-type]
     monitoring: Monitoring = Field(default_factory=Monitoring)  # type: ignore[arg-type]
 
-    model_config = ConfigDict(extra="forbid", validate_default=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, populate_by_name=True,
+                              strict=True, allow_inf_nan=False)
 
 
 class LoadedAnswers(BaseModel):
@@ -250,37 +294,45 @@ def _defaulted(raw: dict[str, Any]) -> list[str]:
 
 
 def read_text(path: str | Path, kind: str = "a YAML or JSON text file") -> str:
-    """A file's UTF-8 text; every failure is one InputError naming the file."""
-    file = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(file, "", "file not found") from None
-    except IsADirectoryError:
-        raise InputError(file, "", "expected a file, got a directory") from None
-    except OSError as error:
-        raise InputError(file, "", f"cannot be read ({error.strerror})") from None
-    if b"\x00" in data:
-        raise InputError(file, "", f"expected {kind}, got binary data")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(file, "", "expected UTF-8 text, got undecodable bytes") from None
+    """A regular file's UTF-8 text within the size limit (see engine/util/load.py)."""
+    from engine.util.load import read_text as limited_read_text
+
+    return limited_read_text(path, kind)
 
 
 def read_document(path: str | Path) -> Any:
-    """Read YAML or JSON safely; every failure is one InputError naming the file."""
-    import yaml
+    """Read YAML or JSON through the one limited loader; every failure is one InputError."""
+    from engine.util.load import load_document
 
-    file = str(path)
-    text = read_text(path)
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(error, "problem", None) or "syntax error"
-        raise InputError(file, "", f"expected valid YAML or JSON{where}: {problem}") from None
+    return load_document(path)
+
+
+# Strict type errors in words; a quoted number or a yes/no string is named as text.
+TYPE_WORDS = {
+    "int_type": "expected an integer (a number without quotes)",
+    "int_from_float": "expected an integer (a whole number)",
+    "float_type": "expected a number (without quotes)",
+    "bool_type": "expected a boolean (true or false, without quotes)",
+    "string_type": "expected text",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+    "finite_number": "expected a finite number",
+}
+
+
+def _typed(got: Any) -> str:
+    """A wrong value with its type, so `"12000"` reads as text, not as the number."""
+    if isinstance(got, str):
+        return f"{got!r} (text)"
+    if isinstance(got, bool):
+        return f"{str(got).lower()} (a boolean)"
+    if isinstance(got, dict | list):
+        return "a mapping" if isinstance(got, dict) else "a list"
+    if got is None:
+        return "null"
+    return f"{got!r} ({type(got).__name__})"
 
 
 def validation_to_input_error(file: str, error: ValidationError, prefix: str = "") -> InputError:
@@ -301,6 +353,13 @@ def validation_to_input_error(file: str, error: ValidationError, prefix: str = "
         return InputError(file, loc, first["msg"].lower(), got)
     if kind in ("string_too_short",) and got is not None:
         return InputError(file, loc, "must not be empty")
+    if kind == "too_long" and isinstance(got, list | dict):
+        return InputError(file, loc, f"expected at most {ctx.get('max_length')} entries (the "
+                          "input limit)", f"{len(got)} entries")
+    if kind == "input_limit":
+        return InputError(file, loc, first["msg"], got)
+    if kind in TYPE_WORDS:
+        return InputError(file, loc, TYPE_WORDS[kind], _typed(got))
     if isinstance(got, dict | list):
         got = type(got).__name__
     return InputError(file, loc, first["msg"][0].lower() + first["msg"][1:], got)

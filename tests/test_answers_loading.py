@@ -160,3 +160,33 @@ def test_arbitrary_top_level_values(value: object) -> None:
         parse_answers(value, "any.yaml")
     except InputError as error:
         assert error.message.startswith("any.yaml")
+
+
+def test_front_ends_convert_typed_text_before_the_strict_model() -> None:
+    """The answers model is strict ("12000" is not 12000); the web form and the wizard turn
+    what a person types into typed values first, so their answers still validate."""
+    from engine.web.forms import read_form
+    from engine.wizard import fields
+
+    sub = read_form({"project__name": "x", "project__respondent": "y",
+                     "business__problem_statement": "z", "data__labeled_examples": "12,000",
+                     "data__contains_personal_data": "yes",
+                     "business__budget_usd_per_month": "3000"})
+    assert sub.errors == {}
+    answers = parse_answers(sub.doc, "form").answers
+    assert answers.data.labeled_examples == 12000
+    assert answers.data.contains_personal_data is True
+    assert answers.business.budget_usd_per_month == 3000.0
+    by_path = {f.path: f for f in fields()}
+    assert by_path["data.labeled_examples"].parse("40") == 40
+    assert by_path["data.available"].parse("no") is False
+
+
+@pytest.mark.parametrize(("path", "value"), [
+    ("data.labeled_examples", "12000"), ("data.available", "yes"), ("data.available", 1),
+    ("data.labeled_examples", True), ("project.name", ["a", "b"]),
+])
+def test_documents_are_not_coerced(path: str, value: object) -> None:
+    with pytest.raises(InputError) as info:
+        parse_answers(changed(path, value), "doc.yaml")
+    assert info.value.path == path

@@ -450,28 +450,28 @@ def test_ctrl_c_before_any_answer_exits_130_and_saves_nothing(tmp_path: Path) ->
 
 
 def test_ctrl_c_in_any_command_exits_130_without_a_traceback(tmp_path: Path) -> None:
-    """Here `assess` waits to read its answers from a FIFO we hold open, then gets Ctrl-C."""
-    fifo = tmp_path / "answers.yaml"
+    """Here `assess` waits to write its decision to a FIFO nobody reads yet, then gets Ctrl-C.
+    (A FIFO as *input* is refused at once: only regular files are read.)"""
+    fifo = tmp_path / "decision.json"
     os.mkfifo(fifo)
-    child = subprocess.Popen([sys.executable, "-m", "engine", "assess", str(fifo),
-                              "--no-record"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    child = subprocess.Popen([sys.executable, "-m", "engine", "assess",
+                              str(ROOT / "examples" / "support-ticket-routing.yaml"),
+                              "--format", "json", "--no-record", "--out", str(fifo)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              cwd=tmp_path, env=CHILD_ENV, preexec_fn=_sigint_default)
-    writer: list[int] = []
 
-    def child_is_reading() -> bool:  # a FIFO opens for writing once a reader has it open
+    def child_is_waiting() -> bool:  # blocked opening the FIFO until a reader comes
         try:
-            writer.append(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            wchan = Path(f"/proc/{child.pid}/wchan").read_text()
         except OSError:
             return child.poll() is not None
-        return True
+        return wchan == "wait_for_partner" or child.poll() is not None
 
     try:
-        _wait_for(child_is_reading, "the child to open its answers file")
+        _wait_for(child_is_waiting, "the child to open its output FIFO")
         child.send_signal(signal.SIGINT)
         _, stderr = child.communicate(timeout=120)
     finally:
-        for fd in writer:
-            os.close(fd)
         if child.poll() is None:
             child.kill()
             child.wait()

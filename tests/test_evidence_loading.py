@@ -71,3 +71,18 @@ def test_performance_without_labels_on_one_side_is_not_a_miss(tmp_path: Path) ->
     assert "monitoring.performance-retrain" not in rules
     assert decision["input"]["drift"]["performance"]["reference"] is None
     assert decision["input"]["drift"]["features"][0]["p_value"] is None
+
+
+@pytest.mark.parametrize(("content", "path", "expected"), [
+    ("candidate,rung,f1,f1\nx,no-ml,0.5,0.6\n", "f1", "columns 3 and 4"),
+    ('[{"candidate": "x", "rung": "no-ml", "f1": "0.5"}]', "row 1.f1", "number"),
+    ('{"candidate": "x", "candidate": "y"}', "candidate", "duplicate key"),
+])
+def test_duplicates_and_quoted_numbers_are_refused(tmp_path: Path, content: str, path: str,
+                                                   expected: str) -> None:
+    file = tmp_path / ("b.json" if content[0] in "[{" else "b.csv")
+    file.write_text(content)
+    with pytest.raises(InputError) as info:
+        load_benchmarks(file)
+    assert info.value.path == path
+    assert expected in info.value.message

@@ -88,12 +88,9 @@ def _is_hex(text: str) -> bool:
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError(str(path), "", "a readable checkpoint file", error.strerror) from None
-    except ValueError as error:
-        raise InputError(str(path), "", "JSON", str(error)) from None
+    from engine.util.load import load_document
+
+    data = load_document(path, json_only=True)
     checkpoint = validate_checkpoint(data, str(path))
     checkpoint = dict(checkpoint)
     checkpoint.setdefault("_source", str(path))

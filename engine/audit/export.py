@@ -33,15 +33,15 @@ def personal_paths(knowledge_dir: Path | None = None) -> list[str]:
     Read with plain YAML (any nesting of question entries with a `path`), so a questionnaire
     in any shape still yields its marks; without the file only the respondent is masked.
     """
-    import yaml
-
+    from engine.errors import InputError
     from engine.paths import knowledge_dir as default_dir
+    from engine.util.load import load_document
 
     found: list[str] = list(ALWAYS_PERSONAL)
     path = (knowledge_dir or default_dir()) / "questionnaire.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = load_document(path)
+    except InputError:
         return found
 
     def walk(node: Any) -> None:

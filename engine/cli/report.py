@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,13 @@ def load_decision(source: str, fmt: str = "html") -> tuple[dict[str, Any], str |
     the second value is the full record id when it came from the log."""
     path = Path(source)
     if path.is_file():
+        from engine.util.load import load_document
+
         try:
-            decision = json.loads(path.read_bytes().decode("utf-8"))
-        except UnicodeDecodeError:
-            raise InputError(source, "", "a UTF-8 JSON decision file") from None
-        except json.JSONDecodeError as error:
+            decision = load_document(path, json_only=True)
+        except InputError:
             _refuse_answers(_yaml_or_none(path), source, fmt)
-            raise InputError(source, f"line {error.lineno} column {error.colno}",
-                             f"valid JSON ({error.msg})") from None
+            raise
         _refuse_answers(decision, source, fmt)
         return _checked(decision, source), None
     if path.suffix.lower() in (".json", ".yaml", ".yml") or "/" in source or "\\" in source:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError
+from engine.util import limits
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,8 +38,82 @@ def is_parquet(path: Path) -> bool:
 
 
 def _check_exists(path: Path) -> None:
-    if not path.is_file():
+    """A regular file (a FIFO would hang, a device never end) with unique column names."""
+    if not path.exists():
         raise InputError(str(path), "", "expected a readable CSV or Parquet file", "no such file")
+    if not path.is_file():
+        raise InputError(str(path), "", "expected a CSV or Parquet file (a regular file), got "
+                         "a directory, device, pipe or socket")
+    _check_columns(path, _column_names(path))
+
+
+def _column_names(path: Path) -> list[str]:
+    """The header's names as written (pandas would rename a duplicate to `name.1`)."""
+    import csv
+    import gzip
+    import io
+
+    try:
+        if is_parquet(path):
+            import pyarrow.parquet as pq
+
+            return list(pq.ParquetFile(path).schema_arrow.names)
+        opener = gzip.open if path.suffix.lower() == ".gz" else open
+        with opener(path, "rb") as handle:
+            head = handle.readline(limits.MAX_HEADER_BYTES + 1)
+    except Exception:  # noqa: BLE001 - the reader proper reports an unreadable file
+        return []
+    if len(head) > limits.MAX_HEADER_BYTES:
+        raise InputError(str(path), "header", f"expected a header line of at most "
+                         f"{limits.MAX_HEADER_BYTES // 1024} KiB (the input limit)")
+    text = head.decode("utf-8-sig", errors="replace")
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+
+
+def _check_columns(path: Path, names: list[str]) -> None:
+    if len(names) > limits.MAX_DATA_COLUMNS:
+        raise InputError(str(path), "header", f"expected at most {limits.MAX_DATA_COLUMNS} "
+                         "columns (the input limit)", f"{len(names)} columns")
+    first: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if name in first:
+            raise InputError(str(path), name, f"duplicate column (columns {first[name]} and "
+                             f"{position}): each column may appear once")
+        first[name] = position
+
+
+def check_values(file: str, column: str, values: Any, first_row: int) -> None:
+    """Infinite values, and values too large for the statistics downstream, are refused
+    naming column and row (1 = the first data row); NaN stays a missing value."""
+    import numpy as np
+
+    array = np.asarray(values, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(np.isinf(array) | (np.abs(array) > limits.MAX_DATA_VALUE))
+    if len(bad):
+        value = float(array[bad[0]])
+        expected = ("expected a finite number" if math.isinf(value) else
+                    f"expected a value of at most {limits.MAX_DATA_VALUE:g} in size (the input "
+                    "limit; larger values overflow the statistics)")
+        raise InputError(file, f"column {column}, row {first_row + int(bad[0])}", expected,
+                         repr(value))
+
+
+def _check_frame(path: Path, frame: pd.DataFrame) -> None:
+    """Every float column of a frame read whole (rows numbered as in the file)."""
+    for name in frame.columns:
+        if frame[name].dtype.kind == "f":
+            check_values(str(path), str(name), frame[name].to_numpy(), 1)
+
+
+def _check_batch(path: Path, batch: pa.RecordBatch, first_row: int) -> None:
+    """Every floating-point column of a record batch read in file order."""
+    import pyarrow as pa
+
+    for field, array in zip(batch.schema, batch.columns, strict=True):
+        if pa.types.is_floating(field.type):
+            check_values(str(path), field.name, array.to_numpy(zero_copy_only=False), first_row)
 
 
 def read_frame(path: Path, max_rows: int | None = None, seed: int = 0) -> pd.DataFrame:
@@ -65,6 +140,7 @@ def read_frame(path: Path, max_rows: int | None = None, seed: int = 0) -> pd.Dat
     except Exception as error:  # noqa: BLE001 - any reader failure is unreadable input
         raise InputError(str(path), "", "expected a readable CSV or Parquet file",
                          _first_line(error)) from None
+    _check_frame(path, frame)
     return frame
 
 
@@ -148,15 +224,21 @@ class TableSource:
         import pyarrow.parquet as pq
 
         try:
+            row = 1
             if self.parquet:
                 strings = [f.name for f in self.schema
                            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
                 handle = pq.ParquetFile(self.path, read_dictionary=strings)
-                yield from handle.iter_batches(batch_size=self.batch_rows, columns=columns,
-                                               use_threads=False)
+                for part in handle.iter_batches(batch_size=self.batch_rows, columns=columns,
+                                                use_threads=False):
+                    _check_batch(self.path, part, row)
+                    row += part.num_rows
+                    yield part
                 return
             reader = self._open_csv(self.schema, columns)
             for batch in reader:
+                _check_batch(self.path, batch, row)
+                row += batch.num_rows
                 for start in range(0, batch.num_rows, self.batch_rows):
                     yield batch.slice(start, self.batch_rows)
         except InputError:
