@@ -123,6 +123,11 @@ def _read_criteria(f: Field, form: Mapping[str, Any], sub: Submission) -> None:
     from engine.wizard import _criterion_fields, _number
 
     parts = _criterion_fields()
+    odd = [k for k in form if k.startswith(f.name + "-") and not (
+        (m := ROW_KEY.fullmatch(k[len(f.name):])) and int(m.group(1)) < MAX_CRITERIA)]
+    if odd:  # browsers never send these; a crafted name is refused, not guessed at
+        sub.errors[f.path] = (f"Success criteria rows are numbered 0 to {MAX_CRITERIA - 1} "
+                              f"in the digits 0-9 (the form sent {odd[0][:60]})")
     indexes = sorted({int(m.group(1)) for k in form if k.startswith(f.name + "-")
                       and (m := ROW_KEY.fullmatch(k[len(f.name):]))
                       and int(m.group(1)) < MAX_CRITERIA})

@@ -215,7 +215,9 @@ class LoginThrottle:
         times = self._recent(client)
         if len(times) < self.failures:
             return 0
-        return max(1, int(times[-self.failures] + self.window - self.clock()) + 1)
+        import math
+
+        return max(1, math.ceil(times[-self.failures] + self.window - self.clock()))
 
     def failed(self, client: str) -> None:
         times = self._recent(client)
