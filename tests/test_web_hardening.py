@@ -19,6 +19,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -135,23 +136,35 @@ def test_rate_limit_memory_is_bounded() -> None:
 
 
 # -- 2b. idle, slow and too many connections (real server, real sockets) ------------------------
+@contextmanager
+def running(app: Any, limits: Any = None) -> Iterator[int]:
+    """A real uvicorn server (production limits unless given) on a free port; yields it."""
+    from engine.web.server import Limits, bind, server
+
+    sock = bind("127.0.0.1", 0)
+    srv = server(app, limits or Limits())
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while not srv.started:
+            assert time.monotonic() < deadline, "server did not start"
+            assert thread.is_alive(), "server stopped"
+            time.sleep(0.05)
+        yield sock.getsockname()[1]
+    finally:
+        srv.should_exit = True
+        thread.join(DEADLINE)
+
+
 @pytest.fixture()
 def live(home: Path) -> Iterator[tuple[int, Any]]:
     """A real server with short limits so that the test ends quickly; yields (port, Limits)."""
-    from engine.web.server import Limits, bind, server
+    from engine.web.server import Limits
 
     limits = Limits(head_timeout=1.0, keep_alive=1, max_connections=8)
-    sock = bind("127.0.0.1", 0)
-    srv = server(create_app(Settings(home=home, body_timeout=1.0)), limits)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + DEADLINE
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield sock.getsockname()[1], limits
-    srv.should_exit = True
-    thread.join(DEADLINE)
+    with running(create_app(Settings(home=home, body_timeout=1.0)), limits) as port:
+        yield port, limits
 
 
 def closed_by_server(conn: socket.socket, trickle: bytes = b"") -> bool:
@@ -188,6 +201,38 @@ def test_idle_slow_and_excess_connections_are_cut(live: tuple[int, Any]) -> None
         for conn in held:
             conn.close()
     assert httpx.get(f"http://127.0.0.1:{port}/", timeout=DEADLINE).status_code == 200
+
+
+def test_connections_beyond_the_cap_are_closed_on_arrival(home: Path) -> None:
+    from engine.web.server import Limits
+
+    limits = Limits(head_timeout=3 * DEADLINE, max_connections=4, max_open=6)
+    with running(create_app(Settings(home=home)), limits) as port:
+        conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(10)]
+        try:
+            for conn in conns:
+                conn.setblocking(False)
+            closed: set[int] = set()
+            deadline = time.monotonic() + DEADLINE  # well before any head timeout
+            while len(closed) < 4 and time.monotonic() < deadline:
+                for n, conn in enumerate(conns):
+                    try:
+                        if n not in closed and conn.recv(1) == b"":
+                            closed.add(n)
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        closed.add(n)
+                time.sleep(0.05)
+            assert len(closed) == 4, f"{len(closed)} of 4 connections beyond the cap closed"
+            kept = conns[min(set(range(10)) - closed)]
+            kept.setblocking(True)
+            kept.settimeout(DEADLINE)
+            kept.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert kept.recv(12).startswith(b"HTTP/1.1 "), "a connection within the cap died"
+        finally:
+            for conn in conns:
+                conn.close()
 
 
 def test_slow_request_body_is_cut(live: tuple[int, Any]) -> None:
@@ -251,7 +296,6 @@ def test_pdf_needs_the_token_like_every_page(home: Path) -> None:
 
 def test_concurrent_pdf_requests_render_once(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import engine.report
-    from engine.web.server import bind, server
 
     record_id = submit(TestClient(create_app(Settings(home=home)), base_url=BASE),
                        VALID).headers["location"].rsplit("/", 1)[1]
@@ -263,17 +307,9 @@ def test_concurrent_pdf_requests_render_once(home: Path, monkeypatch: pytest.Mon
         return real(*args, **kwargs)
 
     monkeypatch.setattr(engine.report, "render_pdf", counted)
-    sock = bind("127.0.0.1", 0)
-    srv = server(create_app(Settings(home=home)))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + DEADLINE
-        while not srv.started:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}/assessments/{record_id}/report.pdf"
-        results: list[int] = []
+    results: list[int] = []
+    with running(create_app(Settings(home=home))) as port:
+        url = f"http://127.0.0.1:{port}/assessments/{record_id}/report.pdf"
 
         def fetch() -> None:
             results.append(httpx.get(url, timeout=120).status_code)
@@ -283,9 +319,6 @@ def test_concurrent_pdf_requests_render_once(home: Path, monkeypatch: pytest.Mon
             w.start()
         for w in workers:
             w.join(180)
-    finally:
-        srv.should_exit = True
-        thread.join(DEADLINE)
     assert results == [200] * 4
     assert len(renders) == 1
 

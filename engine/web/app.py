@@ -112,7 +112,7 @@ class WebApp:
     def record(self, request: Any, record_id: str) -> dict[str, Any] | None:
         from engine.errors import InputError
 
-        if not RECORD_ID.match(record_id):
+        if not RECORD_ID.fullmatch(record_id):
             return None
         try:
             record = self.log.get(record_id)

@@ -4,7 +4,8 @@ uvicorn cuts an idle keep-alive connection after a response, but not a connectio
 finishes its request head (slowloris), and it accepts any number of connections. Here every
 request head must arrive within `head_timeout` seconds of the connection opening or of the
 previous response, request bodies within BodyLimit's timeout, and at most `max_connections`
-connections or requests are served at once (the rest get 503).
+connections or requests are served at once (the rest get 503); connections beyond
+`max_open` are closed as soon as they arrive, so a flood cannot use up file descriptors.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Limits:
     head_timeout: float = 10.0  # seconds for a request line and headers to arrive
     keep_alive: int = 5  # seconds an idle connection is kept after a response
     max_connections: int = 100  # connections and running requests before 503
+    max_open: int = 200  # connections beyond this are closed on arrival (file descriptors)
     max_head_bytes: int = 16 * 1024  # request line plus headers
     backlog: int = 128
 
@@ -38,6 +40,7 @@ def bind(host: str, port: int) -> socket.socket:
     except socket.gaierror as error:
         raise InputError("--host", "", "an address of this machine",
                          f"{host} ({error.strerror})") from None
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)  # IPv4 first, as before
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
@@ -49,18 +52,20 @@ def bind(host: str, port: int) -> socket.socket:
         shown = f"[{host}]" if ":" in host else host
         raise InputError("--port", "", f"a free port: cannot listen on {shown}:{port}",
                          error.strerror or str(error)) from None
-    sock.set_inheritable(True)
     return sock
 
 
-def protocol(head_timeout: float) -> type[Any]:
-    """uvicorn's h11 protocol, closing connections whose request head is late."""
+def protocol(head_timeout: float, max_open: int) -> type[Any]:
+    """uvicorn's h11 protocol, closing connections whose request head is late, and
+    connections beyond `max_open`."""
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class HeadDeadline(H11Protocol):  # type: ignore[misc]
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._arm()
+            if len(self.connections) > max_open:
+                transport.close()
 
         def _arm(self) -> None:
             self._timed_cycle = self.cycle  # a new cycle means a whole head arrived
@@ -88,8 +93,8 @@ def server(app: Any, limits: Limits = Limits()) -> Any:
     import uvicorn
 
     config = uvicorn.Config(
-        app, http=protocol(limits.head_timeout), log_level="warning", server_header=False,
-        proxy_headers=False, access_log=False, timeout_keep_alive=limits.keep_alive,
-        limit_concurrency=limits.max_connections, backlog=limits.backlog,
-        h11_max_incomplete_event_size=limits.max_head_bytes, lifespan="off")
+        app, http=protocol(limits.head_timeout, limits.max_open), log_level="warning",
+        server_header=False, proxy_headers=False, access_log=False, lifespan="off",
+        timeout_keep_alive=limits.keep_alive, limit_concurrency=limits.max_connections,
+        backlog=limits.backlog, h11_max_incomplete_event_size=limits.max_head_bytes)
     return uvicorn.Server(config)
