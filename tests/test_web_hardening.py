@@ -358,6 +358,8 @@ def test_choice_fields_accept_only_their_choices(client: TestClient, home: Path,
     {"business__success_criteria-999-metric": "f1_macro"},
     {"business__success_criteria-1-metric-x": "f1_macro"},
     {"business__success_criteria-0-metric": "f1²"},
+    {"business__success_criteria-0-goal": "²"},
+    {"business__success_criteria-0-goal": "1"},
 ])
 def test_success_criteria_names_are_parsed_strictly(client: TestClient, home: Path,
                                                     extra: dict[str, str]) -> None:
@@ -480,7 +482,11 @@ def test_bad_token_file_is_a_one_line_error(tmp_path: Path, content: Any) -> Non
         path.write_bytes(content)
     elif content is not None:
         path.write_text(content)
-    result = CliRunner().invoke(cli, ["serve", "--token-file", str(path), "--port", "1"])
+    with socket.socket() as taken:  # should the file be accepted, serve stops at the port
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = str(taken.getsockname()[1])
+        result = CliRunner().invoke(cli, ["serve", "--token-file", str(path), "--port", port])
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and "Traceback" not in result.stderr

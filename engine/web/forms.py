@@ -87,6 +87,8 @@ def strict(f: Field, raw: str) -> str:
     a choice given by number) is refused here, before lenient terminal-style parsing.
     """
     text = raw.strip()
+    if not text:
+        return raw  # empty: the default or "an answer is required", decided by the caller
     if f.kind in ("int", "float"):
         return plain_number(text, f.kind, f.path)
     if f.kind == "choice" and text not in f.choices:
@@ -143,7 +145,7 @@ def _read_criteria(f: Field, form: Mapping[str, Any], sub: Submission) -> None:
             key = f"{f.path}.{index}.{p}"
             try:
                 if p == "goal":
-                    item[p] = parts[p].parse(raw[p], SOURCE)
+                    item[p] = parts[p].parse(strict(parts[p], raw[p]), SOURCE)
                 elif not raw[p]:
                     raise InputError(SOURCE, key, "an answer is required")
                 elif p == "threshold":
