@@ -405,31 +405,79 @@ def stop(proc: Any) -> str:
     return str(proc.stderr.read())
 
 
+def post_form(client: httpx.Client, data: dict[str, str]) -> httpx.Response:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
+    return client.post("/assess", data={"csrf_token": token, **data})
+
+
+EXTREME = ("0.00009", "0.0000001", "1e16", "1e-300", "10000000000000000", "99999999999999.5",
+           "0.00001")
+
+
 @pytest.mark.parametrize("field", ["business__expected_value_usd_per_month",
                                    "business__success_criteria-0-threshold"])
 def test_extreme_numbers_give_a_page_not_a_dead_server(tmp_path: Path, field: str) -> None:
-    """The engine's C core died on numbers json writes in exponent notation (0.00009, 1e16):
-    every such answer must give a page (assessed or refused), and the server must live on."""
+    """The engine's C core died on numbers json writes in exponent notation (0.00009, 1e16),
+    taking `mladvisor serve` with it: whatever the engine does, the server lives on."""
     port = free_port()
     proc = serve_process(["--port", str(port)], tmp_path / "home")
     try:
         wait_ready(proc, port)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120,
                           follow_redirects=True) as client:
-            values = ("0.00009", "0.0000001", "1e16", "1e-300", "10000000000000000",
-                      "99999999999999.5", "0.00001")
-            for value in values * 3:  # the crash did not happen on every try
-                token = re.search(r'name="csrf_token" value="([^"]+)"',
-                                  client.get("/").text).group(1)
+            for value in EXTREME:
                 try:
-                    response = client.post("/assess", data={"csrf_token": token,
-                                                             **dict(VALID, **{field: value})})
+                    response = post_form(client, dict(VALID, **{field: value}))
                 except httpx.TransportError:
                     proc.wait(DEADLINE)
                     pytest.fail(f"the server died on {field}={value} (exit {proc.returncode})")
                 assert proc.poll() is None, f"the server died on {field}={value}"
-                assert response.status_code in (200, 422), (value, response.status_code)
+                assert "<h1>" in response.text and "Traceback" not in response.text
             assert client.get("/assessments").status_code == 200
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize("field", ["business__expected_value_usd_per_month",
+                                   "business__success_criteria-0-threshold"])
+def test_extreme_numbers_are_assessed_or_refused(client: TestClient, home: Path,
+                                                 field: str) -> None:
+    """Each such number is assessed (the engine normalises it) or refused with a message by the
+    form; never 'the rule engine stopped'. Needs the engine's fix for exponent numbers."""
+    for value in EXTREME * 3:
+        response = submit(client, dict(VALID, **{field: value}))
+        assert response.status_code in (303, 422), (value, response.status_code)
+
+
+def test_a_crashed_engine_costs_one_request_not_the_server(tmp_path: Path) -> None:
+    """The worker that assesses is killed the way the C core dies (SIGSEGV)."""
+    import signal
+
+    port = free_port()
+    proc = serve_process(["--port", str(port)], tmp_path / "home")
+    try:
+        wait_ready(proc, port)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+            assert post_form(client, VALID).status_code == 303
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            workers = [int(c) for c in children
+                       if b"multiprocessing" in Path(f"/proc/{c}/cmdline").read_bytes()]
+            assert workers, children
+            for pid in workers:
+                os.kill(pid, signal.SIGSEGV)
+            statuses = []
+            for _ in range(3):
+                response = post_form(client, VALID)
+                statuses.append(response.status_code)
+                if response.status_code == 303:
+                    break
+                assert response.status_code == 500
+                assert "could not be completed" in response.text
+                assert "the server is still running" in response.text
+            assert statuses[-1] == 303, statuses  # a fresh worker took over
+            assert proc.poll() is None
+        with open_log(tmp_path / "home") as log:
+            assert log.count() == 2  # nothing half-written by the killed worker
     finally:
         stop(proc)
 

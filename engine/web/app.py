@@ -74,7 +74,9 @@ class WebApp:
         self.env.filters["when"] = _when
         self._log: Any = None
         self._log_lock = threading.Lock()
-        self._assess_lock = threading.Lock()
+        from engine.web.worker import Assessor
+
+        self.assessor = Assessor(settings.home)
         self._pdf_cache: OrderedDict[str, bytes] = OrderedDict()
         self._pdf_lock = threading.Lock()
         self._pdf_slots: Any = None
@@ -180,6 +182,7 @@ class WebApp:
             return self.form_page(request, sub.values, sub.errors, sub.criteria_rows,
                                   status=422)
         from engine.errors import InputError, MladvisorError
+        from engine.web.worker import EngineStopped
 
         try:
             record_id = await run_in_threadpool(self._assess, sub.doc)
@@ -188,6 +191,10 @@ class WebApp:
 
             errors = {field_path(error.path): reason(error)}
             return self.form_page(request, sub.values, errors, sub.criteria_rows, status=422)
+        except EngineStopped as error:
+            return self.error(request, 500, "The assessment could not be completed",
+                              f"Nothing was saved: {error}. Please report the answers that "
+                              "caused it; the server is still running.")
         except MladvisorError as error:  # e.g. the audit log cannot be written
             return self.error(request, 500, "The assessment could not be recorded",
                               f"Nothing was saved. {error}")
@@ -204,12 +211,8 @@ class WebApp:
         return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
 
     def _assess(self, doc: dict[str, Any]) -> str:
-        from engine.api import Sources, assess
-
-        with self._assess_lock:  # one inference engine per process
-            assessment = assess({"answers": doc, "benchmarks": None, "drift": None},
-                                sources=Sources(answers="form"))
-        return self.log.append(assessment, None)
+        """Assess and record in the worker process (see engine.web.worker for why)."""
+        return str(self.assessor.run(doc))
 
     async def past(self, request: Any) -> Any:
         from starlette.concurrency import run_in_threadpool
