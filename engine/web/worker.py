@@ -15,7 +15,6 @@ from typing import Any
 
 from engine.errors import InputError, MladvisorError
 
-
 ASSESS_TIMEOUT = 30.0  # seconds; a case takes milliseconds, so this is a hung engine
 
 
