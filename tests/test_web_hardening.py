@@ -459,7 +459,8 @@ def test_a_crashed_engine_costs_one_request_not_the_server(tmp_path: Path) -> No
         wait_ready(proc, port)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
             assert post_form(client, VALID).status_code == 303
-            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            children = [c for task in Path(f"/proc/{proc.pid}/task").iterdir()
+                        for c in (task / "children").read_text().split()]
             workers = [int(c) for c in children
                        if b"multiprocessing" in Path(f"/proc/{c}/cmdline").read_bytes()]
             assert workers, children

@@ -72,7 +72,10 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
 
     link = url + (f"?token={quote(token, safe='')}" if token else "")
     click.echo(f"mladvisor: serving the questionnaire on {for_terminal(link)}", err=True)
-    server(app).run(sockets=[sock])
+    try:
+        server(app).run(sockets=[sock])
+    finally:
+        app.state.web.assessor.close()
 
 
 def read_token_file(path: Path) -> str:

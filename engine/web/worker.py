@@ -47,6 +47,20 @@ def assess_and_record(doc: dict[str, Any], home: str | None) -> tuple[Any, ...]:
         return ("error", f"{error.filename or 'the audit log'}: {error.strerror or error}")
 
 
+def _watch_parent() -> None:
+    """In the worker: exit when the server process is gone, whichever way it went."""
+    import os
+
+    def watch(parent: int) -> None:
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, args=(os.getppid(),), daemon=True).start()
+
+
 class Assessor:
     """One worker process, started on first use and replaced when it dies."""
 
@@ -65,7 +79,8 @@ class Assessor:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_watch_parent)
             try:
                 result = self._pool.submit(assess_and_record, doc, self.home).result(
                     timeout=ASSESS_TIMEOUT)
