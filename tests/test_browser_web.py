@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,14 +26,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 HOSTILE = "<script>alert(1)</script>"
 
 
-def bound_socket() -> socket.socket:
-    """A loopback socket already bound to a free port: handed to the server as is, so no other
-    process can take the port between choosing it and listening on it."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("home")
@@ -51,15 +42,12 @@ def server(home: Path) -> Iterator[str]:
 
 
 def start_server(settings: Any) -> tuple[Any, threading.Thread, str]:
-    import uvicorn
-
+    """The app as `mladvisor serve` runs it: its socket binding and connection limits."""
     from engine.web import create_app
+    from engine.web.server import bind, server
 
-    sock = bound_socket()
-    port = int(sock.getsockname()[1])
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                            log_level="warning", access_log=False)
-    srv = uvicorn.Server(config)
+    sock = bind("127.0.0.1", 0)
+    srv = server(create_app(settings))
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -67,7 +55,7 @@ def start_server(settings: Any) -> tuple[Any, threading.Thread, str]:
         assert thread.is_alive(), "server thread ended before it started serving"
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    return srv, thread, f"http://127.0.0.1:{port}"
+    return srv, thread, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.fixture(scope="module")
@@ -318,6 +306,28 @@ def test_access_token_link_opens_a_session(browser: Any, tmp_path: Path, shots: 
         page.get_by_role("button", name="Assess the project").click()
         page.wait_for_url(re.compile(r"/assessments/[0-9a-f-]+$"))
         assert page.get_by_role("heading", name=re.compile(r"^Verdict: ")).is_visible()
+        context.close()
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+
+
+def test_token_link_never_leads_the_browser_off_site(browser: Any, tmp_path: Path) -> None:
+    """Chromium reads `//host` and `/\\host` in a Location header as another site."""
+    from engine.web import Settings
+
+    srv, thread, url = start_server(Settings(home=tmp_path / "home", token="s3cret-token-1"))
+    try:
+        context = browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        for path in ("//evil.example/x", "/%2F%2Fevil.example/x", "/\\evil.example/x",
+                     "/%5Cevil.example/x"):
+            context.clear_cookies()
+            try:
+                page.goto(url + path + "?token=s3cret-token-1&from=a%26b%3Dc")
+            except Exception:  # noqa: BLE001 - an off-site hop fails to load here: same verdict
+                pass
+            assert page.url.startswith(url + "/"), (path, page.url)
         context.close()
     finally:
         srv.should_exit = True

@@ -592,6 +592,25 @@ class AuditLog:
 
         return make_checkpoint(self)
 
+    def page(self, *, kind: str | None = "assessment", before: int | None = None,
+             limit: int = 50) -> list[dict[str, Any]]:
+        """Summaries of at most `limit` records, newest first, with `seq` below `before`.
+
+        One indexed query per page (the web's past-assessments list): only the rows shown are
+        read and parsed, however long the log. Pass the last row's `seq` to get the next page.
+        """
+        sql = f"SELECT {self._COLUMNS} FROM records WHERE 1=1"
+        params: list[Any] = []
+        if kind:
+            sql += " AND kind=?"
+            params.append(kind)
+        if before is not None:
+            sql += " AND seq<?"
+            params.append(before)
+        params.append(max(0, limit))
+        rows = self._read(sql + " ORDER BY seq DESC LIMIT ?", tuple(params))
+        return [summarize(self._row_to_record(row)) for row in rows]
+
     def list(self, *, kind: str | None = "assessment", respondent: str | None = None,
              verdict: str | None = None, since: str | None = None, until: str | None = None,
              limit: int | None = None) -> list[dict[str, Any]]:

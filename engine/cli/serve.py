@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 
 from engine.cli._common import CONTEXT
+from engine.errors import InputError
+
+MIN_TOKEN = 8
+MAX_TOKEN_FILE = 4096  # bytes: a token file is one short line
 
 
 @click.command(context_settings=CONTEXT)
@@ -14,41 +19,76 @@ from engine.cli._common import CONTEXT
               help="Address to listen on. Anything but loopback needs an access token.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")
+@click.option("--token-file", default=None, metavar="PATH",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the access token from the first line of this file (keep it mode "
+                   "600). Default: $MLADVISOR_TOKEN. Required when --host is not a loopback "
+                   "address.")
 @click.option("--token", default=None, metavar="TOKEN",
-              help="Access token the browser must present (default: $MLADVISOR_TOKEN). "
-                   "Required when --host is not a loopback address.")
+              help="Access token on the command line. Other local users can read it (ps, "
+                   "/proc/PID/cmdline): prefer $MLADVISOR_TOKEN or --token-file.")
 @click.option("--max-body", default=64 * 1024, show_default=True, type=click.IntRange(1024),
               help="Largest request body accepted, in bytes; larger ones get 413.")
-def serve(host: str, port: int, token: str | None, max_body: int) -> None:
+def serve(host: str, port: int, token_file: Path | None, token: str | None,
+          max_body: int) -> None:
     """Serve the questionnaire as a web form, with results, PDF reports and past assessments.
 
     Assessments are recorded in the audit log (MLADVISOR_HOME). The server listens on
     127.0.0.1 by default; to share it on a network, give an access token and open the link
-    it prints (the token is then kept in a cookie).
+    it prints (the token is then kept in a cookie). Wrong tokens are rate-limited per client
+    address; idle and slow connections are closed, and at most 100 are served at once.
 
     \b
     Example:
         mladvisor serve
         MLADVISOR_TOKEN=$(openssl rand -hex 16) mladvisor serve --host 0.0.0.0 --port 8080
+        mladvisor serve --host 0.0.0.0 --token-file ~/.mladvisor/token
     """
     from engine.web.security import is_loopback
 
+    if token is not None:
+        click.echo("mladvisor: warning: --token is visible to other local users (ps, "
+                   "/proc/PID/cmdline); use MLADVISOR_TOKEN or --token-file instead", err=True)
+    if token is None and token_file is not None:
+        token = read_token_file(token_file)
     token = token or os.environ.get("MLADVISOR_TOKEN") or None
-    if token is not None and len(token) < 8:
-        raise click.BadParameter("use an access token of at least 8 characters",
+    if token is not None and len(token) < MIN_TOKEN:
+        raise click.BadParameter(f"use an access token of at least {MIN_TOKEN} characters",
                                  param_hint="--token")
     if not is_loopback(host) and not token:
         raise click.UsageError(
-            f"refusing to serve on {host} without an access token: give --token or set "
+            f"refusing to serve on {host} without an access token: give --token-file or set "
             "MLADVISOR_TOKEN (or serve on 127.0.0.1)")
-    import uvicorn
-
     from engine.web import Settings, create_app
+    from engine.web.server import bind, server
 
     app = create_app(Settings(host=host, token=token, max_body=max_body))
+    sock = bind(host, port)  # a busy port is an error before anything is announced
     shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{port}/"
-    click.echo(f"mladvisor: serving the questionnaire on {url}"
-               + (f"?token={token}" if token else ""), err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
-                proxy_headers=False, access_log=False)
+    url = f"http://{shown}:{sock.getsockname()[1]}/"
+    from urllib.parse import quote
+
+    from engine.util.text import for_terminal
+
+    link = url + (f"?token={quote(token, safe='')}" if token else "")
+    click.echo(f"mladvisor: serving the questionnaire on {for_terminal(link)}", err=True)
+    try:
+        server(app).run(sockets=[sock])
+    finally:
+        app.state.web.assessor.close()
+
+
+def read_token_file(path: Path) -> str:
+    """The first line of `path`, stripped; an unreadable or empty file is an input error."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_TOKEN_FILE + 1)
+    except OSError as error:
+        raise InputError(str(path), "", "a readable file holding the access token",
+                         error.strerror or str(error)) from None
+    lines = data[:MAX_TOKEN_FILE].decode("utf-8", "replace").splitlines()
+    token = lines[0].strip() if lines else ""
+    if len(data) > MAX_TOKEN_FILE or not token or "\ufffd" in token:
+        raise InputError(str(path), "", f"the access token as one line of UTF-8 text "
+                         f"(at most {MAX_TOKEN_FILE} bytes)")
+    return token

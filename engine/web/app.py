@@ -21,6 +21,8 @@ from engine.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
 HERE = Path(__file__).resolve().parent
 RECORD_ID = re.compile(r"^[0-9a-fA-F-]{4,64}$")
 PDF_CACHE_SIZE = 8
+PDF_RENDERS = 1  # at once: a render takes seconds and ~150 MB; the rest wait their turn
+PAGE_SIZE = 50  # past assessments per page
 
 
 @dataclass
@@ -33,6 +35,9 @@ class Settings:
     max_body: int = 64 * 1024
     secret: str | None = None
     allowed_hosts: list[str] | None = None
+    body_timeout: float = 30.0  # seconds for a request body to arrive
+    login_failures: int = 5  # wrong tokens per client address within login_window ...
+    login_window: float = 60.0  # ... before that address must wait (429)
 
 
 def _label(identifier: Any) -> str:
@@ -69,9 +74,13 @@ class WebApp:
         self.env.filters["when"] = _when
         self._log: Any = None
         self._log_lock = threading.Lock()
-        self._assess_lock = threading.Lock()
+        from engine.web.worker import Assessor
+
+        self.assessor = Assessor(settings.home)
         self._pdf_cache: OrderedDict[str, bytes] = OrderedDict()
         self._pdf_lock = threading.Lock()
+        self._pdf_slots: Any = None
+        self.throttle = security.LoginThrottle(settings.login_failures, settings.login_window)
 
     # -- helpers ------------------------------------------------------------------------
     @property
@@ -105,7 +114,7 @@ class WebApp:
     def record(self, request: Any, record_id: str) -> dict[str, Any] | None:
         from engine.errors import InputError
 
-        if not RECORD_ID.match(record_id):
+        if not RECORD_ID.fullmatch(record_id):
             return None
         try:
             record = self.log.get(record_id)
@@ -173,6 +182,7 @@ class WebApp:
             return self.form_page(request, sub.values, sub.errors, sub.criteria_rows,
                                   status=422)
         from engine.errors import InputError, MladvisorError
+        from engine.web.worker import EngineStopped
 
         try:
             record_id = await run_in_threadpool(self._assess, sub.doc)
@@ -181,6 +191,10 @@ class WebApp:
 
             errors = {field_path(error.path): reason(error)}
             return self.form_page(request, sub.values, errors, sub.criteria_rows, status=422)
+        except EngineStopped as error:
+            return self.error(request, 500, "The assessment could not be completed",
+                              f"Nothing was saved: {error}. Please report the answers that "
+                              "caused it; the server is still running.")
         except MladvisorError as error:  # e.g. the audit log cannot be written
             return self.error(request, 500, "The assessment could not be recorded",
                               f"Nothing was saved. {error}")
@@ -197,18 +211,22 @@ class WebApp:
         return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
 
     def _assess(self, doc: dict[str, Any]) -> str:
-        from engine.api import Sources, assess
-
-        with self._assess_lock:  # one inference engine per process
-            assessment = assess({"answers": doc, "benchmarks": None, "drift": None},
-                                sources=Sources(answers="form"))
-        return self.log.append(assessment, None)
+        """Assess and record in the worker process (see engine.web.worker for why)."""
+        return str(self.assessor.run(doc))
 
     async def past(self, request: Any) -> Any:
         from starlette.concurrency import run_in_threadpool
 
-        rows = await run_in_threadpool(lambda: list(reversed(self.log.list(limit=500))))
-        return self.page(request, "list.html", nav="past", title="Past assessments", rows=rows)
+        raw = request.query_params.get("before", "")
+        if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+            return self.error(request, 400, "No such page",
+                              "The page of past assessments asked for does not exist.")
+        before = int(raw) if raw else None
+        rows = await run_in_threadpool(
+            lambda: self.log.page(before=before, limit=PAGE_SIZE + 1))
+        older = rows[PAGE_SIZE - 1]["seq"] if len(rows) > PAGE_SIZE else None
+        return self.page(request, "list.html", nav="past", title="Past assessments",
+                         rows=rows[:PAGE_SIZE], older=older, first=before is None)
 
     async def result(self, request: Any) -> Any:
         from starlette.concurrency import run_in_threadpool
@@ -246,22 +264,34 @@ class WebApp:
             return self.error(request, 404, "Assessment not found",
                               "No recorded assessment has that id.")
         rid = record["record_id"]
-        with self._pdf_lock:
-            pdf = self._pdf_cache.get(rid)
-        if pdf is None:
-            pdf = await run_in_threadpool(self._render_pdf, record)
+        pdf = await self._pdf(record)
         name = f"mladvisor-{_slug((record['decision'].get('project') or {}).get('name'))}-" \
                f"{rid[:8]}.pdf"
         return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    def _render_pdf(self, record: dict[str, Any]) -> bytes:
-        import hashlib
+    async def _pdf(self, record: dict[str, Any]) -> bytes:
+        """The cached PDF, or one rendered when a render slot is free (then cached).
 
+        A stored assessment's report is not a new assessment: nothing is appended to the log.
+        """
+        import anyio
+        from starlette.concurrency import run_in_threadpool
+
+        rid = record["record_id"]
+        if self._pdf_slots is None:
+            self._pdf_slots = anyio.Semaphore(PDF_RENDERS)
+        async with self._pdf_slots:
+            with self._pdf_lock:  # a request that waited may find it rendered meanwhile
+                pdf = self._pdf_cache.get(rid)
+            if pdf is None:
+                pdf = await run_in_threadpool(self._render_pdf, record)
+        return pdf
+
+    def _render_pdf(self, record: dict[str, Any]) -> bytes:
         from engine.report import render_pdf
 
-        pdf = render_pdf(record["decision"])
-        self.log.append_report(record["record_id"], "pdf", hashlib.sha256(pdf).hexdigest())
+        pdf: bytes = render_pdf(record["decision"])
         with self._pdf_lock:
             self._pdf_cache[record["record_id"]] = pdf
             while len(self._pdf_cache) > PDF_CACHE_SIZE:
@@ -312,30 +342,45 @@ class AccessToken:
             await self.app(scope, receive, send)
             return
         from starlette.requests import Request
-        from starlette.responses import HTMLResponse, RedirectResponse
+        from starlette.responses import RedirectResponse
 
         request = Request(scope)
-        header = request.headers.get("authorization", "")
-        if header.lower().startswith("bearer ") and security.token_matches(header[7:].strip(),
-                                                                            self.token):
-            await self.app(scope, receive, send)
-            return
         if self.web.signer.session_ok(request.cookies.get(SESSION_COOKIE), self.digest):
             await self.app(scope, receive, send)
             return
-        given = request.query_params.get("token")
-        if given is not None and request.method == "GET" and security.token_matches(given,
-                                                                                     self.token):
-            query = "&".join(f"{k}={v}" for k, v in request.query_params.multi_items()
-                             if k != "token")
-            target = scope["path"] + (f"?{query}" if query else "")
-            response = RedirectResponse(target, status_code=303)
+        header = request.headers.get("authorization", "")
+        bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
+        given = request.query_params.get("token") if request.method == "GET" else None
+        if bearer is None and given is None:
+            await self._ask(scope, receive, send, wrong=False)
+            return
+        client = (scope.get("client") or ("unknown",))[0]
+        wait = self.web.throttle.retry_after(client)
+        if wait:
+            await security.plain(
+                send, 429, f"Too many wrong access tokens from this address: try again in "
+                           f"{wait} seconds.\n", [(b"retry-after", str(wait).encode())])
+            return
+        if bearer is not None and security.token_matches(bearer, self.token):
+            await self.app(scope, receive, send)
+            return
+        if given is not None and security.token_matches(given, self.token):
+            params = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+            response = RedirectResponse(security.safe_target(scope["path"], params),
+                                        status_code=303)
             response.set_cookie(SESSION_COOKIE, self.web.signer.session_cookie(self.digest),
                                 httponly=True, samesite="lax", path="/")
             await response(scope, receive, send)
             return
+        self.web.throttle.failed(client)
+        await self._ask(scope, receive, send, wrong=True)
+
+    async def _ask(self, scope: Any, receive: Any, send: Any, wrong: bool) -> None:
+        """The page asking for the token (401)."""
+        from starlette.responses import HTMLResponse
+
         html = self.web.env.get_template("token.html").render(
-            title="Access token needed", nav="", csrf="", wrong=given is not None)
+            title="Access token needed", nav="", csrf="", wrong=wrong)
         await HTMLResponse(html, status_code=401,
                            headers={"WWW-Authenticate": 'Bearer realm="mladvisor"'})(
             scope, receive, send)
@@ -398,7 +443,8 @@ def create_app(settings: Settings | None = None) -> Any:
             hosts.append(settings.host)
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
                   Middleware(Headers),
-                  Middleware(security.BodyLimit, limit=settings.max_body)]
+                  Middleware(security.BodyLimit, limit=settings.max_body,
+                             timeout=settings.body_timeout)]
     if settings.token:
         middleware.append(Middleware(AccessToken, web=web, token=settings.token))
     app = Starlette(routes=routes, middleware=middleware,

@@ -8,6 +8,7 @@ defaulted, exactly as with a hand-written answers file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,11 @@ MIN_CRITERIA_ROWS = 3
 MAX_CRITERIA = 50  # the answers model allows 50 criteria
 CRITERION_PARTS = ("metric", "threshold", "goal")
 GOALS = ("at-least", "at-most")
+MAX_DIGITS = 15  # a float holds 15 significant digits exactly; longer numbers are refused
+# A plain decimal in ASCII digits, optionally grouped by commas: no exponents, no '²' or '٣'
+# (str.isdigit() and float() accept those), no 'inf', 'nan', '0x10' or '1_000'.
+NUMBER = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?", re.ASCII)
+ROW_KEY = re.compile(r"-([0-9]{1,2})-(?:metric|threshold|goal)", re.ASCII)
 
 
 @dataclass
@@ -60,7 +66,7 @@ def read_form(form: Mapping[str, Any]) -> Submission:
                 sub.errors[f.path] = "An answer is required"
             continue  # unanswered: the model's default applies and the report says so
         try:
-            set_path(sub.doc, f.path, f.parse(raw, SOURCE))
+            set_path(sub.doc, f.path, f.parse(strict(f, raw), SOURCE))
         except InputError as error:
             sub.errors[f.path] = reason(error)
     for f in fields():  # a question that does not apply is not part of the answers
@@ -72,6 +78,37 @@ def read_form(form: Mapping[str, Any]) -> Submission:
         _check_whole(sub)
     sub.doc = ordered(sub.doc)
     return sub
+
+
+def strict(f: Field, raw: str) -> str:
+    """`raw` when it is a well-formed answer for `f`'s kind; else an InputError for `f`.
+
+    The form sends choice ids and plain decimals; anything else (a Unicode digit, an exponent,
+    a choice given by number) is refused here, before lenient terminal-style parsing.
+    """
+    text = raw.strip()
+    if not text:
+        return raw  # empty: the default or "an answer is required", decided by the caller
+    if f.kind in ("int", "float"):
+        return plain_number(text, f.kind, f.path)
+    if f.kind == "choice" and text not in f.choices:
+        raise InputError(SOURCE, f.path, f"one of {', '.join(f.choices)}", text[:60])
+    return raw
+
+
+def plain_number(text: str, kind: str, path: str) -> str:
+    """`text` if it is a plain decimal of at most MAX_DIGITS digits (whole for 'int')."""
+    expected = "a whole number" if kind == "int" else "a number"
+    if not NUMBER.fullmatch(text):
+        raise InputError(SOURCE, path, f"{expected}, written with the digits 0-9",
+                         text[:60])
+    digits = sum(ch.isdigit() for ch in text.lstrip("+-0").replace(".", ""))
+    if digits > MAX_DIGITS:
+        raise InputError(SOURCE, path, f"{expected} of at most {MAX_DIGITS} digits",
+                         text[:60])
+    if kind == "int" and "." in text and text.split(".")[1].strip("0"):
+        raise InputError(SOURCE, path, expected, text[:60])
+    return text
 
 
 def _drop(doc: dict[str, Any], path: str) -> None:
@@ -88,9 +125,14 @@ def _read_criteria(f: Field, form: Mapping[str, Any], sub: Submission) -> None:
     from engine.wizard import _criterion_fields, _number
 
     parts = _criterion_fields()
-    indexes = sorted({int(k.split("-")[1]) for k in form
-                      if k.startswith(f.name + "-") and k.count("-") == 2
-                      and k.split("-")[1].isdigit() and int(k.split("-")[1]) < MAX_CRITERIA})
+    odd = [k for k in form if k.startswith(f.name + "-") and not (
+        (m := ROW_KEY.fullmatch(k[len(f.name):])) and int(m.group(1)) < MAX_CRITERIA)]
+    if odd:  # browsers never send these; a crafted name is refused, not guessed at
+        sub.errors[f.path] = (f"Success criteria rows are numbered 0 to {MAX_CRITERIA - 1} "
+                              f"in the digits 0-9 (the form sent {odd[0][:60]})")
+    indexes = sorted({int(m.group(1)) for k in form if k.startswith(f.name + "-")
+                      and (m := ROW_KEY.fullmatch(k[len(f.name):]))
+                      and int(m.group(1)) < MAX_CRITERIA})
     criteria = []
     for index in indexes:
         raw = {p: str(form.get(row_name(f, index, p), "") or "").strip() for p in CRITERION_PARTS}
@@ -103,11 +145,12 @@ def _read_criteria(f: Field, form: Mapping[str, Any], sub: Submission) -> None:
             key = f"{f.path}.{index}.{p}"
             try:
                 if p == "goal":
-                    item[p] = parts[p].parse(raw[p], SOURCE)
+                    item[p] = parts[p].parse(strict(parts[p], raw[p]), SOURCE)
                 elif not raw[p]:
                     raise InputError(SOURCE, key, "an answer is required")
                 elif p == "threshold":
-                    item[p] = parts[p].validate(_number(raw[p], "float", key, SOURCE), SOURCE)
+                    number = plain_number(raw[p], "float", key)
+                    item[p] = parts[p].validate(_number(number, "float", key, SOURCE), SOURCE)
                 else:
                     item[p] = parts[p].validate(raw[p], SOURCE)
             except InputError as error:

@@ -42,12 +42,7 @@ def is_loopback(host: str) -> bool:
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
-    body = text.encode("utf-8")
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
+    await plain(send, status, text)
 
 
 class BodyLimit:
@@ -57,9 +52,10 @@ class BodyLimit:
     handler ever sees a request larger than the limit.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, timeout: float = 30.0) -> None:
         self.app = app
         self.limit = limit
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,17 +72,21 @@ class BodyLimit:
             if declared > self.limit:
                 await _plain(send, 413, f"Request too large: the limit is {self.limit} bytes.\n")
                 return
+        import asyncio
+
         body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = bool(message.get("more_body", False))
-            if len(body) > self.limit:
-                await _plain(send, 413, f"Request too large: the limit is {self.limit} bytes.\n")
-                return
+        try:
+            async with asyncio.timeout(self.timeout):  # a trickled body must not hold a slot
+                complete = await self._read(receive, body)
+        except TimeoutError:
+            await _plain(send, 408, f"Request body too slow: it must arrive within "
+                                    f"{self.timeout:g} seconds.\n")
+            return
+        if complete is None:
+            return
+        if not complete:
+            await _plain(send, 413, f"Request too large: the limit is {self.limit} bytes.\n")
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -97,6 +97,20 @@ class BodyLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _read(self, receive: Receive, body: bytearray) -> bool | None:
+        """Read the body into `body`: True when whole, False when over the limit, None when
+        the client went away."""
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body += message.get("body", b"")
+            more = bool(message.get("more_body", False))
+            if len(body) > self.limit:
+                return False
+        return True
 
 
 class Signer:
@@ -150,3 +164,76 @@ def token_matches(given: str | None, token: str) -> bool:
 
 def new_nonce() -> str:
     return secrets.token_urlsafe(24)
+
+
+def safe_target(path: str, params: list[tuple[str, str]]) -> str:
+    """The same-site address to send a browser back to after the token login.
+
+    Only a path that starts with exactly one `/` is kept; `//host`, `/\\host`, schemes and
+    control characters (which browsers read as another site) send the person to `/` instead.
+    The path and the query are re-encoded, so `from=a%26b` stays one parameter.
+    """
+    from urllib.parse import quote, urlencode
+
+    unsafe = (not path.startswith("/") or path.startswith("//") or "\\" in path
+              or any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in path))
+    target = "/" if unsafe else quote(path, safe="/-._~!$&'()*+,;=:@")
+    if target.startswith("//"):  # quote keeps '/', so this cannot happen; kept as a guard
+        target = "/"
+    query = urlencode(params)
+    return target + (f"?{query}" if query else "")
+
+
+class LoginThrottle:
+    """Failed token attempts per client address; too many in `window` seconds locks it out.
+
+    Memory is bounded: at most `max_clients` addresses are tracked, the stalest dropped first.
+    """
+
+    def __init__(self, failures: int = 5, window: float = 60.0, max_clients: int = 10_000,
+                 clock: Callable[[], float] | None = None) -> None:
+        import time
+        from collections import OrderedDict
+
+        self.failures = failures
+        self.window = window
+        self.max_clients = max_clients
+        self.clock = clock or time.monotonic
+        self._seen: OrderedDict[str, list[float]] = OrderedDict()
+
+    def _recent(self, client: str) -> list[float]:
+        now = self.clock()
+        times = [t for t in self._seen.get(client, []) if now - t < self.window]
+        if times:
+            self._seen[client] = times
+        else:
+            self._seen.pop(client, None)
+        return times
+
+    def retry_after(self, client: str) -> int:
+        """Seconds until `client` may try again; 0 when it may try now."""
+        times = self._recent(client)
+        if len(times) < self.failures:
+            return 0
+        import math
+
+        return max(1, math.ceil(times[-self.failures] + self.window - self.clock()))
+
+    def failed(self, client: str) -> None:
+        times = self._recent(client)
+        times.append(self.clock())
+        self._seen[client] = times[-self.failures:]
+        self._seen.move_to_end(client)
+        while len(self._seen) > self.max_clients:
+            self._seen.popitem(last=False)
+
+
+async def plain(send: Send, status: int, text: str,
+                headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """A short plain-text response that closes the connection (refusals, limits)."""
+    body = text.encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close"), *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})

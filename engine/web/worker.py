@@ -1,0 +1,108 @@
+"""Assessments run in a child process, so a crash in the rule engine's C core costs one request,
+not the server.
+
+durable_rules is a C extension that has died (SIGSEGV, "double free") on some inputs; inside the
+web server that would take every open page down with it. One worker process assesses and
+records the answers (the audit log is SQLite, safe across processes); when it dies, the person
+gets an error page, nothing is recorded, and the next request starts a fresh worker.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError, MladvisorError
+
+ASSESS_TIMEOUT = 30.0  # seconds; a case takes milliseconds, so this is a hung engine
+
+
+class EngineStopped(MladvisorError):
+    """The worker process died while assessing (a crash in the rule engine)."""
+
+
+_logs: dict[str, Any] = {}  # per worker process: the open audit log of each home
+
+
+def assess_and_record(doc: dict[str, Any], home: str | None) -> tuple[Any, ...]:
+    """In the worker: assess `doc`, append it to the log; errors come back as plain tuples
+    (exceptions with their own constructors do not survive pickling)."""
+    from engine.api import Sources, assess
+    from engine.audit import open_log
+
+    try:
+        assessment = assess({"answers": doc, "benchmarks": None, "drift": None},
+                            sources=Sources(answers="form"))
+        key = str(home)
+        if key not in _logs:
+            _logs[key] = open_log(Path(home) if home is not None else None)
+        return ("ok", _logs[key].append(assessment, None))
+    except InputError as error:
+        got = error.got if isinstance(error.got, str | int | float | bool | None) else None
+        return ("input", error.file, error.path, error.expected, got)
+    except MladvisorError as error:
+        return ("error", str(error))
+    except OSError as error:  # e.g. the log's directory cannot be created
+        return ("error", f"{error.filename or 'the audit log'}: {error.strerror or error}")
+
+
+def _watch_parent() -> None:
+    """In the worker: exit when the server process is gone, whichever way it went."""
+    import os
+
+    def watch(parent: int) -> None:
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, args=(os.getppid(),), daemon=True).start()
+
+
+class Assessor:
+    """One worker process, started on first use and replaced when it dies."""
+
+    def __init__(self, home: Path | None) -> None:
+        self.home = None if home is None else str(home)
+        self._pool: Any = None
+        self._lock = threading.Lock()  # one assessment at a time, as with one engine
+
+    def run(self, doc: dict[str, Any]) -> str:
+        """The record id of the new assessment; InputError for bad answers, EngineStopped or
+        another MladvisorError when it could not be assessed or recorded."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_watch_parent)
+            try:
+                result = self._pool.submit(assess_and_record, doc, self.home).result(
+                    timeout=ASSESS_TIMEOUT)
+            except (BrokenProcessPool, TimeoutError):  # died, or hung (a "double free" can)
+                self._discard()
+                raise EngineStopped("the rule engine stopped while assessing these answers; "
+                                    "nothing was recorded") from None
+        if result[0] == "input":
+            raise InputError(*result[1:])
+        if result[0] == "error":
+            raise MladvisorError(result[1])
+        return str(result[1])
+
+    def _discard(self) -> None:
+        """Kill the worker (dead or hung) and forget the pool; the next run starts afresh."""
+        pool, self._pool = self._pool, None
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
