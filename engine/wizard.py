@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from engine.errors import InputError
 from engine.facts import ANSWERS_SCHEMA, leaf_paths, validation_to_input_error
+from engine.util.text import for_terminal
 
 TRUE_WORDS = ("y", "yes", "true", "1")
 FALSE_WORDS = ("n", "no", "false", "0")
@@ -80,7 +81,7 @@ class Field:
                 return False
             raise InputError(source, self.path, "yes or no", text)
         if self.kind == "choice":
-            if text.isdigit() and 1 <= int(text) <= len(self.choices):
+            if _is_index(text) and 1 <= int(text) <= len(self.choices):
                 return self.choices[int(text) - 1]
             if text not in self.choices:
                 raise InputError(source, self.path,
@@ -124,6 +125,11 @@ def criterion_text(criterion: Mapping[str, Any]) -> str:
     if isinstance(threshold, float) and threshold.is_integer():
         threshold = int(threshold)
     return f"{criterion.get('metric')} {goal} {threshold}"
+
+
+def _is_index(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²' and '٣', which int() then refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def _number(text: str, kind: str, path: str, source: str) -> float | int:
@@ -492,7 +498,7 @@ class Wizard:
     defaulted: set[str] = field(default_factory=set)
 
     def say(self, text: str = "") -> None:
-        self.out.write(text + "\n")
+        self.out.write(for_terminal(text) + "\n")  # answers (a resumed file) are shown here
         self.out.flush()
 
     def read(self, prompt: str) -> str:
@@ -685,7 +691,7 @@ class Wizard:
                                "one > ").strip()
             if not choice:
                 return
-            if not choice.isdigit() or not 1 <= int(choice) <= len(numbered):
+            if not _is_index(choice) or not 1 <= int(choice) <= len(numbered):
                 self.say(f"  ! expected a number from 1 to {len(numbered)}, got {choice}.")
                 continue
             f = numbered[int(choice) - 1]

@@ -521,3 +521,25 @@ def test_assess_with_a_bad_home_is_one_line_and_writes_nothing(tmp_path: Path,
     assert proc.returncode == 2, proc.stderr
     assert str(home) in one_line(proc.stderr)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "no newline", "nested"])
+def test_verify_export_refuses_what_is_not_an_export_at_once(tmp_path: Path, kind: str) -> None:
+    """A FIFO would hang, /dev/zero (no newline, ever) would fill memory, a deeply nested line
+    would end in a RecursionError: each is one line, exit 2, in a child that must finish."""
+    if kind == "fifo":
+        path = tmp_path / "export.fifo"
+        os.mkfifo(path)
+    elif kind == "device":
+        path = Path("/dev/zero")
+    elif kind == "no newline":
+        path = tmp_path / "export.jsonl"
+        path.write_bytes(b"x" * (9 << 20))  # past the per-line limit
+    else:
+        path = tmp_path / "export.jsonl"
+        path.write_text("[" * 5000 + "]" * 5000 + "\n")
+    result = subprocess.run([sys.executable, "-m", "engine", "audit", "verify", "--export",
+                             str(path)], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert str(path) in result.stderr

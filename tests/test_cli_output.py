@@ -477,3 +477,24 @@ def test_ctrl_c_in_any_command_exits_130_without_a_traceback(tmp_path: Path) -> 
             child.wait()
     assert child.returncode == 130, stderr
     assert stderr.strip() == b"Interrupted."
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`mladvisor audit export | head -1`: the closed pipe is no traceback, just exit 141."""
+    import subprocess
+    import sys
+
+    import engine.audit as audit
+    import tests.audit_standin as standin
+
+    with audit.open_log() as log:
+        for index in range(200):
+            log.append(standin.make_assessment(index))
+    child = subprocess.Popen([sys.executable, "-m", "engine", "audit", "export"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.readline()
+    child.stdout.close()  # the reader goes away with most of the export unread
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 141
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr

@@ -253,3 +253,24 @@ def test_no_input_at_all_leaves_no_partial_file(tmp_path: Path) -> None:
     assert "no answer was given" in result.stderr
     assert list(tmp_path.iterdir()) == [] or not any(
         p.name.endswith(".partial") for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("digit", ["²", "٣", "１"])
+def test_a_non_ascii_digit_is_refused_not_a_crash(digit: str) -> None:
+    """str.isdigit() is true for '²', '٣' and a full-width '１'; int() of the first two fails."""
+    problem = [digit, *PROBLEM]  # refused as the task's number, then "2" is taken
+    session = NAME + BUSINESS + problem + DATA + REST + [digit, ""]  # and as a review number
+    result = run(["--out", "answers.yaml"], session)
+    assert result.exit_code == 0, result.output
+    assert f"got {digit}" in result.output
+    assert yaml.safe_load(Path("answers.yaml").read_text())["problem"]["task"] == TASKS[1]
+
+
+def test_resumed_answers_are_shown_with_control_characters_escaped() -> None:
+    run(["--out", "answers.yaml"], SESSION)
+    doc = yaml.safe_load(Path("answers.yaml").read_text())
+    doc["project"]["name"] = "Routing\x1b]8;;http://evil.example\x07click\x1b[2J"
+    Path("answers.yaml").write_text(yaml.safe_dump(doc))
+    result = run(["--resume", "answers.yaml", "--out", "answers.yaml"], [""] * 40)
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "\\x1b]8;;http://evil.example\\x07" in result.output

@@ -369,50 +369,46 @@ def verify_export(path: Path, trusted: dict[str, str] | None = None) -> dict[str
     """
     from engine.audit.store import GENESIS
     from engine.errors import InputError
+    from engine.util.load import parse_json, read_lines
 
     problems = Problems()
     checker = SignatureChecker()
     trusted = trusted or {}
     count = gaps = signed = checked = 0
     prev_seq, prev_hash = 0, GENESIS
-    try:
-        handle = Path(path).open(encoding="utf-8")
-    except OSError as error:
-        raise InputError(str(path), "", "a readable JSON Lines export", error.strerror) from None
-    with handle:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            try:
-                line = json.loads(text)
-                seq, record = int(line["seq"]), line["record"]
-                link, entry = str(line["prev_hash"]), str(line["entry_hash"])
-            except (ValueError, KeyError, TypeError):
-                raise InputError(str(path), f"line {number}", "an export line of"
-                                 " `mladvisor audit export`") from None
-            if line.get("masked"):
-                raise InputError(str(path), f"line {number}", "an unmasked export (a masked"
-                                 " one cannot be verified)", "masked")
-            label = _label(seq, record.get("record_id") if isinstance(record, dict) else None)
-            count += 1
-            if seq == prev_seq + 1:
-                if link != prev_hash:
-                    problems.add(f"{label}: prev_hash does not link to record {prev_seq}")
-            elif seq <= prev_seq:
-                problems.add(f"{label}: out of order after record {prev_seq}")
-            else:
-                gaps += 1
-            if sha256_hex(link.encode("ascii", "replace") + canonical_json(record)) != entry:
-                problems.add(f"{label}: entry_hash does not match its content: edited")
-            if line.get("signature"):
-                signed += 1
-                public = trusted.get(str(line.get("key_id")))
-                if public is not None:
-                    checked += 1
-                    if not checker.check(public, line["signature"], entry.encode("ascii",
-                                                                                 "replace")):
-                        problems.add(f"{label}: the signature does not match")
-            prev_seq, prev_hash = seq, entry
+    for number, text in read_lines(path, "a JSON Lines export"):
+        if not text.strip():
+            continue
+        try:
+            line = parse_json(text, str(path))
+            seq, record = int(line["seq"]), line["record"]
+            link, entry = str(line["prev_hash"]), str(line["entry_hash"])
+        except (InputError, ValueError, KeyError, TypeError):
+            raise InputError(str(path), f"line {number}", "an export line of"
+                             " `mladvisor audit export`") from None
+        if line.get("masked"):
+            raise InputError(str(path), f"line {number}", "an unmasked export (a masked"
+                             " one cannot be verified)", "masked")
+        label = _label(seq, record.get("record_id") if isinstance(record, dict) else None)
+        count += 1
+        if seq == prev_seq + 1:
+            if link != prev_hash:
+                problems.add(f"{label}: prev_hash does not link to record {prev_seq}")
+        elif seq <= prev_seq:
+            problems.add(f"{label}: out of order after record {prev_seq}")
+        else:
+            gaps += 1
+        if sha256_hex(link.encode("ascii", "replace") + canonical_json(record)) != entry:
+            problems.add(f"{label}: entry_hash does not match its content: edited")
+        if line.get("signature"):
+            signed += 1
+            public = trusted.get(str(line.get("key_id")))
+            if public is not None:
+                checked += 1
+                if not checker.check(public, line["signature"], entry.encode("ascii",
+                                                                             "replace")):
+                    problems.add(f"{label}: the signature does not match")
+        prev_seq, prev_hash = seq, entry
     if problems.items:
         more = len(problems.items) - 1
         tail = f" [{more} more problem{'s' if more > 1 else ''}]" if more else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 
 import click
@@ -17,6 +18,7 @@ from engine.errors import MladvisorError
 from engine.util.text import for_terminal
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a process a closed pipe ended
 
 # command name -> "module:attribute"; a module not yet present is simply not offered.
 COMMANDS: dict[str, str] = {
@@ -61,6 +63,16 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:  # Ctrl-C: the shell's convention, not click's "Aborted!" (1)
             click.echo("\nInterrupted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:  # `mladvisor audit export | head`: the reader left; end quietly
+            _discard_stdout()
+            sys.exit(EXIT_BROKEN_PIPE)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _available(target: str) -> bool:

@@ -16,12 +16,14 @@ The result is plain JSON-able data: dict, list, str, int, float, bool, None.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from engine.errors import InputError
 from engine.util import limits
@@ -35,9 +37,8 @@ def _mib(size: int) -> str:
     return f"{size / (1 << 20):g} MiB"
 
 
-def read_bytes(path: str | Path, limit: int = limits.MAX_DOCUMENT_BYTES,
-               kind: str = "a file") -> bytes:
-    """At most `limit` bytes of a regular file; anything else is one InputError.
+def open_regular(path: str | Path, kind: str = "a file") -> BinaryIO:
+    """A regular file opened for reading; anything else is one InputError.
 
     The file is opened without blocking and checked with fstat before any read, so a FIFO,
     a device or a directory is refused at once instead of hanging or filling memory."""
@@ -50,13 +51,22 @@ def read_bytes(path: str | Path, limit: int = limits.MAX_DOCUMENT_BYTES,
         raise InputError(file, "", "expected a file, got a directory") from None
     except OSError as error:
         raise InputError(file, "", f"cannot be read ({error.strerror})") from None
-    with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
+    handle = os.fdopen(fd, "rb")
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        handle.close()
         if stat.S_ISDIR(mode):
             raise InputError(file, "", "expected a file, got a directory")
-        if not stat.S_ISREG(mode):
-            raise InputError(file, "", f"expected {kind} (a regular file), got a device, pipe "
-                             "or socket")
+        raise InputError(file, "", f"expected {kind} (a regular file), got a device, pipe "
+                         "or socket")
+    return handle
+
+
+def read_bytes(path: str | Path, limit: int = limits.MAX_DOCUMENT_BYTES,
+               kind: str = "a file") -> bytes:
+    """At most `limit` bytes of a regular file (see open_regular); more is one InputError."""
+    file = str(path)
+    with open_regular(path, kind) as handle:
         try:
             data = handle.read(limit + 1)
         except OSError as error:
@@ -65,6 +75,25 @@ def read_bytes(path: str | Path, limit: int = limits.MAX_DOCUMENT_BYTES,
         raise InputError(file, "", f"expected {kind} of at most {_mib(limit)} (the input "
                          "size limit)", "a larger file")
     return data
+
+
+def read_lines(path: str | Path, kind: str = "a JSON Lines file",
+               limit: int = limits.MAX_DOCUMENT_BYTES) -> Iterator[tuple[int, str]]:
+    """(number, text) of each line of a regular file of any size, each line at most `limit`
+    bytes, so a file without newlines (/dev/zero's kind) cannot fill memory."""
+    file = str(path)
+    with open_regular(path, kind) as handle:
+        for number in itertools.count(1):
+            raw = handle.readline(limit + 1)
+            if not raw:
+                return
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                raise InputError(file, f"line {number}", f"a line of at most {_mib(limit)} "
+                                 "(the input size limit)", "a longer line")
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(file, f"line {number}", "UTF-8 text") from None
 
 
 def read_text(path: str | Path, kind: str = "a YAML or JSON text file",
