@@ -13,7 +13,6 @@ The rule base and knowledge files a decision used are stored once per distinct c
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -28,6 +27,7 @@ from engine import __version__
 from engine.audit.canonical import canonical_json, join_object, sha256_hex
 from engine.audit.signing import Signer, load_signer
 from engine.errors import AuditError, InputError, MladvisorError
+from engine.util.load import loads_stored
 
 LOG_FILE = "audit.sqlite"
 RECORD_SCHEMA = "mladvisor.audit-record/1"
@@ -68,7 +68,7 @@ def utc_now() -> str:
 
 
 def _json(data: bytes | str) -> Any:
-    return json.loads(data)
+    return loads_stored(data)
 
 
 def _as_bytes(value: Any) -> bytes:
@@ -132,6 +132,14 @@ def ro_uri(path: Path) -> str:
 def check_home(home: Path, log_path: Path, create: bool) -> None:
     """One clear line (exit 2) when MLADVISOR_HOME cannot hold the log, instead of a traceback
     from deep inside sqlite or mkdir: a file where a folder should be, or no permission."""
+    try:
+        _check_home(home, log_path, create)
+    except OSError as error:  # a name too long, a folder we may not look into, ...
+        raise LogLocationError(home, "cannot use this folder for the audit log",
+                               error.strerror or type(error).__name__) from None
+
+
+def _check_home(home: Path, log_path: Path, create: bool) -> None:
     for folder in (home, *home.parents):
         if folder.exists():
             if not folder.is_dir():

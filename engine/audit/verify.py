@@ -8,7 +8,6 @@ signature that does not match, a stored rule base file altered, a trigger droppe
 from __future__ import annotations
 
 import base64
-import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from engine.audit.canonical import canonical_json, sha256_hex
 from engine.audit.checkpoint import load_checkpoint, signed_bytes, validate_checkpoint
 from engine.audit.signing import SignatureChecker, key_id_of
 from engine.errors import AuditError, MladvisorError
+from engine.util.load import loads_stored
 
 if TYPE_CHECKING:
     from engine.audit.store import AuditLog
@@ -164,7 +164,7 @@ def _walk(conn: sqlite3.Connection, problems: Problems, warnings: list[str],
         data = _header(data_bytes) if hash_ok and kind == "assessment" else None
         if data is None:
             try:
-                data = json.loads(data_bytes)
+                data = loads_stored(data_bytes)
             except (ValueError, UnicodeDecodeError):
                 data = None
         if not isinstance(data, dict):
@@ -246,7 +246,7 @@ def _header(body: bytes) -> dict[str, Any] | None:
     if at < 0:
         return None
     try:
-        data = json.loads(b"{" + body[at + 1:])
+        data = loads_stored(b"{" + body[at + 1:])
     except (ValueError, UnicodeDecodeError):
         return None
     if not isinstance(data, dict) or not {"kind", "record_id", "time", "schema"} <= set(data):
@@ -271,7 +271,7 @@ def _check_rulebases(conn: sqlite3.Connection, problems: Problems,
             trouble[files_sha] = "its rule base manifest was altered"
             continue
         try:
-            parsed = json.loads(data)
+            parsed = loads_stored(data)
         except ValueError:
             trouble[files_sha] = "its rule base manifest is not JSON"
             continue

@@ -36,6 +36,12 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class SystemRefusal(click.ClickException):
+    """An OSError no library layer turned into its own error: still one line, not a trace."""
+
+    exit_code = 2
+
+
 class ToolError(click.ClickException):
     """A library error at the CLI edge: one line on stderr, the error's own exit code."""
 
@@ -66,6 +72,14 @@ class LazyGroup(click.Group):
         except BrokenPipeError:  # `mladvisor audit export | head`: the reader left; end quietly
             _discard_stdout()
             sys.exit(EXIT_BROKEN_PIPE)
+        except OSError as error:  # the system refused: a full disk, a name too long, no access
+            raise SystemRefusal(for_terminal(_system_error(error))) from None
+
+
+def _system_error(error: OSError) -> str:
+    """One line naming what the system refused (exit 2): the file, or standard output."""
+    where = error.filename if error.filename is not None else "<standard output>"
+    return f"{where}: {error.strerror or type(error).__name__}"
 
 
 def _discard_stdout() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,14 @@ from typing import Any
 
 import click
 
-from engine.util.files import Destination, atomic_write, check_destination, is_stdout
+from engine.paths import home_dir
+from engine.util.files import (
+    Destination,
+    atomic_write,
+    check_destination,
+    is_stdout,
+    unwritable,
+)
 from engine.util.text import for_terminal
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -49,12 +57,29 @@ def write_atomic(path: Path, data: bytes) -> None:
     atomic_write(path, data)
 
 
-def destination(out: Path | None) -> Destination | None:
+def destination(out: Path | None, *inputs: Path | None) -> Destination | None:
     """Check --out before any work is done (exit 2 naming the path when it cannot be written);
-    None means standard output."""
+    None means standard output. --out may not name one of the command's own inputs, nor the
+    audit log or its keys: one mistyped option must not destroy what it reads or the log."""
     if out is None or is_stdout(out):
         return None
-    return check_destination(out, OUT_FIELD)
+    target = check_destination(out, OUT_FIELD)
+    for given in inputs:
+        if given is not None and _same_file(target.target, Path(given)):
+            raise unwritable(out, f"it is an input of this command ({given})", OUT_FIELD)
+    home = Path(os.path.realpath(home_dir()))
+    if target.target.parent == home and target.target.name.startswith("audit."):
+        raise unwritable(out, "it is part of the audit log (MLADVISOR_HOME)", OUT_FIELD)
+    if home / "keys" in target.target.parents:
+        raise unwritable(out, "it is in the audit log's keys folder (MLADVISOR_HOME)", OUT_FIELD)
+    return target
+
+
+def _same_file(target: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(target, other)
+    except OSError:  # either is missing or unreadable: then they are not one file we know of
+        return False
 
 
 def stdout_is_terminal(out: Path | Destination | None) -> bool:

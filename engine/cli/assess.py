@@ -80,7 +80,7 @@ def assess(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
     from engine.canonical import sha256_hex
 
     refuse_binary_on_terminal(fmt, out)
-    target = destination(out)  # an unwritable --out fails before any work is done
+    target = destination(out, answers, benchmarks, drift)  # fails before any work is done
     # An unusable log fails before any work too; the record is appended only once the output
     # exists, so the log never names a report that does not.
     with open_log() if not no_record else nullcontext() as log:

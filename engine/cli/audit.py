@@ -15,7 +15,7 @@ from typing import IO, Any
 import click
 
 from engine.audit.store import MissingLogError
-from engine.cli._common import CONTEXT, emit, format_option, out_option
+from engine.cli._common import CONTEXT, destination, emit, format_option, out_option
 from engine.errors import AuditError, InputError
 from engine.util.text import for_terminal
 
@@ -362,6 +362,7 @@ def export(fmt: str, mask: bool, kind: str, since: str | None, until: str | None
         mladvisor audit export --format csv --mask --out decisions.csv
     """
     log = _log_or_input_error("records to export")
+    destination(out)  # never the log itself
     with _text_out(out) as stream:  # line by line: a large log is never held in memory
         log.export(stream, fmt, mask=mask, kind=None if kind == "all" else kind, since=since,
                    until=until + "\uffff" if until else None)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from engine.cli._common import CONTEXT, emit, format_option, out_option, write_atomic
+from engine.cli._common import (
+    CONTEXT,
+    destination,
+    emit,
+    format_option,
+    out_option,
+    write_atomic,
+)
 from engine.evidence.benchmark import TASK_ALIASES
 from engine.util.text import for_terminal
 
@@ -58,6 +65,8 @@ def benchmark(data: Path, target: str, task: str | None, text_column: str | None
 
     from engine.evidence.benchmark import run_benchmark, to_csv, to_json, to_table
 
+    destination(out, data)  # before minutes of training: not the data itself, not the log
+    destination(curve_out, data)
     result = run_benchmark(data, target, task=task, text_column=text_column, folds=folds,
                            max_rows=max_rows, exclude=exclude, keep=keep,
                            positive_label=positive_label)
@@ -115,6 +124,7 @@ def drift(reference: Path, current: Path, target: str | None, prediction: str | 
     options = Options(target=target, prediction=prediction, sensitive=tuple(sensitive),
                       positive_label=positive_label, multivariate=not no_multivariate,
                       batch_rows=batch_rows)
+    destination(out, reference, current)  # before the passes over the data
     doc = compute_drift(reference, current, options)
     if out is not None:
         write_atomic(out, to_json(doc).encode("utf-8"))

@@ -42,7 +42,7 @@ def explain(answers: Path, benchmarks: Path | None, drift: Path | None, limit: i
     from engine.api import assess_files
     from engine.explain import explain as explain_assessment
 
-    target = destination(out)
+    target = destination(out, answers, benchmarks, drift)
     assessment = assess_files(answers, benchmarks, drift)
     result = explain_assessment(assessment, limit=limit)
     if fmt == "json":
@@ -73,7 +73,7 @@ def diff(a: Path, b: Path, fmt: str, out: Path | None) -> None:
     from engine.explain_diff import diff as diff_decisions
     from engine.explain_diff import load_decision, render_text
 
-    target = destination(out)
+    target = destination(out, a, b)
     result = diff_decisions(load_decision(a), load_decision(b))
     if fmt == "json":
         emit(_json(result), target)

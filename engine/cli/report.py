@@ -109,7 +109,7 @@ def report(id_or_decision: str, fmt: str, out: Path | None, no_record: bool) -> 
         mladvisor report 0192f7a0 --format html --out report.html
     """
     refuse_binary_on_terminal(fmt, out)
-    target = destination(out)  # an unwritable --out fails before the render, not after
+    target = destination(out, Path(id_or_decision))  # fails before the render, not after
     decision, record_id = load_decision(id_or_decision, fmt)
     from engine.report import render_html, render_pdf
 

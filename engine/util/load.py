@@ -37,6 +37,29 @@ def _mib(size: int) -> str:
     return f"{size / (1 << 20):g} MiB"
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads_stored(data: bytes | str) -> Any:
+    """JSON the tool wrote itself (audit records, manifests), read back defensively: an edited
+    copy may nest without end or hold NaN/Infinity, and either is a ValueError here (the
+    caller reports the record as corrupt) instead of a RecursionError or a value canonical
+    JSON later refuses."""
+    try:
+        return json.loads(data, parse_constant=_refuse_constant,
+                          parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
 def open_regular(path: str | Path, kind: str = "a file") -> BinaryIO:
     """A regular file opened for reading; anything else is one InputError.
 
