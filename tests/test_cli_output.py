@@ -498,3 +498,34 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path: Path) -> 
     stderr = child.stderr.read().decode()
     assert child.wait(timeout=60) == 141
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["assess"],                                   # a missing argument
+    ["assess", "/tmp"],                           # a directory where a file is expected
+    ["assess", str(TICKETS), "--format", "xx"],   # a value not in the choices
+    ["audit", "verify", "--pubkey", "/no/such/key.pub"],
+    ["nosuch"],                                   # an unknown command
+])
+def test_usage_errors_are_one_line_exit_2(args: list[str]) -> None:
+    """The contract's one line, as for every other bad input: not click's usage dump."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert "--help" in lines[0]
+
+
+@pytest.mark.parametrize("content", ["schema: mladvisor.answers/1\nproject: {}\n",
+                                     "a: 1\na: 2\n", "[unclosed"])
+def test_bad_input_creates_no_audit_log(tmp_path: Path, isolated_home: Path,
+                                        content: str) -> None:
+    answers = tmp_path / "bad.yaml"
+    answers.write_text(content)
+    result = run("assess", answers)  # recording is on
+    assert result.exit_code == 2
+    assert not (isolated_home / "audit.sqlite").exists()

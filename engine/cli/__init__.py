@@ -12,6 +12,7 @@ import os
 import sys
 
 import click
+from click.exceptions import NoArgsIsHelpError as NoArgsIsHelp
 
 from engine import __version__
 from engine.errors import MladvisorError
@@ -106,4 +107,21 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli(prog_name="mladvisor")
+    """Run the CLI; a usage error is one line too (contract: exit 2, one line, no usage dump)."""
+    try:
+        code = cli.main(prog_name="mladvisor", standalone_mode=False)
+    except NoArgsIsHelp as error:  # `mladvisor` or `mladvisor audit` alone: the help, as before
+        click.echo(error.format_message(), err=True)
+        sys.exit(error.exit_code)
+    except click.UsageError as error:
+        hint = f" (see: {error.ctx.command_path} --help)" if error.ctx is not None else ""
+        message = " ".join(error.format_message().split())
+        click.echo(f"Error: {for_terminal(message)}{hint}", err=True)
+        sys.exit(error.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.Abort:  # a prompt ended by Ctrl-C or end of input
+        click.echo("\nInterrupted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -81,10 +81,10 @@ def assess(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
 
     refuse_binary_on_terminal(fmt, out)
     target = destination(out, answers, benchmarks, drift)  # fails before any work is done
-    # An unusable log fails before any work too; the record is appended only once the output
-    # exists, so the log never names a report that does not.
+    assessment = assess_files(answers, benchmarks, drift)  # bad input: nothing created yet
+    # An unusable log fails before anything is written; the record is appended only once the
+    # output exists, so the log never names a report that does not.
     with open_log() if not no_record else nullcontext() as log:
-        assessment = assess_files(answers, benchmarks, drift)
         data = render(assessment, fmt, colour=stdout_is_terminal(out))
         emit(data, target)
         if log is not None:
