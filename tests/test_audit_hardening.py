@@ -339,6 +339,7 @@ def _personal_record() -> object:
     decision["findings"][0]["rationale"] = f"Ask {NAME} about the labels; dana lee agrees."
     decision["trace"][0]["matched"]["note"] = "owner: Dana Lee"
     decision["input"]["answers"]["business"]["problem_statement"] = "Support Ops backlog"
+    decision["input"]["answers"]["business"]["kpi"] = "fleet uptime, DANA's queue"
     return assessment
 
 
@@ -348,10 +349,10 @@ def test_mask_hides_personal_values_inside_other_text(home: Path, fmt: str) -> N
     log.append(_personal_record())  # type: ignore[arg-type]
     log.close()
     text = run("audit", "export", "--format", fmt, "--mask").stdout
-    for part in ("Dana Lee", "Support Ops"):
-        assert part not in text
-    assert "dana lee" in text  # case-sensitive: a different spelling is not the value
+    for part in ("Dana Lee", "Support Ops", "dana lee", "Dana", "Lee"):
+        assert part not in text  # the value, its words and any case of them
     assert "[masked]'s routing pilot" in text
+    assert "fleet uptime" in text and "DANA" not in text  # words match as words
 
 
 def test_mask_follows_the_questionnaire_marks(tmp_path: Path) -> None:

@@ -436,3 +436,17 @@ def test_row_order_ids_are_found_in_a_file_sampled_down_to_max_rows(tmp_path: Pa
     result = run_benchmark(path, "readmitted", max_rows=500)
     assert result.rows[0]["train_rows"] == 500
     assert "seq" in result.ignored
+
+
+@pytest.mark.parametrize("extra", [1, 2])
+def test_rows_longer_than_the_header_are_refused_not_shifted(tmp_path: Path, extra: int) -> None:
+    """pandas quietly made the first column the index and shifted every other under the
+    wrong name: the target became another column."""
+    rows = ["age,label"] + [",".join(str(v) for v in [i, i % 2, *[(i // 2) % 3] * extra])
+                            for i in range(100)]
+    data = tmp_path / "ragged.csv"
+    data.write_text("\n".join(rows) + "\n")
+    result = CliRunner().invoke(cli, ["benchmark", str(data), "--target", "label"])
+    assert result.exit_code == 2
+    assert "more values than the header" in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -62,9 +62,10 @@ def personal_paths(knowledge_dir: Path | None = None) -> list[str]:
 def mask_record(record: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
     """A copy with every personal answer replaced by MASK: nested (`project: {respondent}`),
     dotted (`facts: {"project.respondent": ...}`), the record's own `respondent`, and then each
-    personal value (and each comma-separated part of it, e.g. the name in "Dana Lee, Support
-    Ops") wherever it appears inside any other string or key - a project name, free text, a
-    finding's rationale, the trace - matched case-sensitively as a substring."""
+    personal value, each comma-separated part of it (the name in "Dana Lee, Support Ops") and
+    each word of it ("Dana", "Lee") wherever it appears inside any other string or key - a
+    project name, free text, a finding's rationale, the trace - as a substring, whatever its
+    case ("DANA LEE"). Masking too much is the safe side of a privacy export."""
     out = copy.deepcopy(record)
     chains = [p.split(".") for p in paths]
     dotted = set(paths)
@@ -77,7 +78,7 @@ def mask_record(record: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
             return
         if not isinstance(value, str):
             return
-        for part in (value, *value.split(",")):
+        for part in (value, *value.split(","), *re.split(r"[\s,;/()]+", value)):
             part = part.strip()
             if len(part) >= MIN_MASKED:  # never mask "a" or "no" everywhere
                 values.add(part)
@@ -121,7 +122,12 @@ def _replace_values(node: Any, values: set[str]) -> Any:
     longest value first, so that a name inside a longer value is not half-masked."""
     if not values:
         return node
-    pattern = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
+    # A single word is matched as a word ("Lee", not the "lee" of "fleet"); a longer value
+    # wherever it stands.
+    pattern = re.compile("|".join(rf"\b{re.escape(v)}\b" if re.fullmatch(r"\w+", v)
+                                  else re.escape(v)
+                                  for v in sorted(values, key=len, reverse=True)),
+                         re.IGNORECASE)
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):

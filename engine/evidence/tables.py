@@ -136,12 +136,31 @@ def read_frame(path: Path, max_rows: int | None = None, seed: int = 0) -> pd.Dat
         if is_parquet(path):
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+            frame = _read_csv_strictly(path)
+    except InputError:
+        raise
     except Exception as error:  # noqa: BLE001 - any reader failure is unreadable input
         raise InputError(str(path), "", "expected a readable CSV or Parquet file",
                          _first_line(error)) from None
     _check_frame(path, frame)
     return frame
+
+
+def _read_csv_strictly(path: Path) -> pd.DataFrame:
+    """pandas makes the first column an index when every row has one value more than the
+    header, shifting every column under the wrong name; refuse such a file instead."""
+    import warnings
+
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",",
+                               index_col=False)
+        except pd.errors.ParserWarning:
+            raise InputError(str(path), "", "expected rows with as many values as the header has "
+                             "columns", "rows with more values than the header") from None
 
 
 def _too_big(path: Path, max_rows: int) -> bool:
