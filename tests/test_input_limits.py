@@ -500,3 +500,28 @@ def test_data_files_beyond_the_column_limit_exit_2(tmp_path: Path) -> None:
     result = run_cli(["drift", str(ref), str(ref), "--out", str(tmp_path / "o.json")],
                      tmp_path / "home")
     assert_one_line_exit_2(result, str(ref), f"at most {limits.MAX_DATA_COLUMNS} columns")
+
+
+@pytest.mark.parametrize(("line", "value", "field"), [
+    ("data.contains_personal_data", "yes", "expected a boolean"),
+    ("data.contains_personal_data", "off", "expected a boolean"),
+    ("data.labeled_examples", "1:30", "expected an integer"),      # YAML 1.1: 90
+    ("data.labeled_examples", "012", "expected an integer"),       # YAML 1.1: octal 10
+    ("data.labeled_examples", "1_000", "expected an integer"),     # YAML 1.1: 1000
+])
+def test_yaml_1_1_spellings_are_not_silently_converted(tmp_path: Path, line: str, value: str,
+                                                       field: str) -> None:
+    """YAML 1.1 read `yes` as true and `1:30` as 90: a typo became an answer. Only YAML 1.2's
+    core spellings are values; the rest are text, which the strict model refuses."""
+    section, key = line.split(".")
+    text = (EXAMPLES / "support-ticket-routing.yaml").read_text()
+    doc = yaml.safe_load(text)
+    doc[section].pop(key, None)
+    body = yaml.safe_dump(doc, sort_keys=False).replace(f"{section}:\n",
+                                                         f"{section}:\n  {key}: {value}\n", 1)
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(body)
+    with pytest.raises(InputError) as caught:
+        load_answers(answers)
+    assert caught.value.path == line
+    assert field in caught.value.message

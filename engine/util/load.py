@@ -20,6 +20,7 @@ import itertools
 import json
 import math
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -326,13 +327,23 @@ def _build_loader() -> type:
     from yaml.resolver import Resolver
 
     class PlainResolver(Resolver):
-        """YAML 1.1 implicit types minus timestamps and merge keys: a date stays text."""
+        """YAML 1.2's core schema: true/false only (YAML 1.1 also read yes/no/on/off), decimal
+        numbers without the sexagesimal 1:30 (= 90) or a leading-zero octal 012 (= 10), no
+        timestamps (a date stays text) and no merge keys. Anything else is text, which the
+        strict models then refuse where a number or a boolean is expected."""
 
+    replaced = {f"tag:yaml.org,2002:{t}" for t in ("timestamp", "merge", "bool", "int", "float")}
     PlainResolver.yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers
-                if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:merge")]
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in replaced]
         for first, resolvers in Resolver.yaml_implicit_resolvers.items()
     }
+    for tag, pattern, first in (
+            ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+            ("int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
+            ("float", r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"
+                      r"|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$", "-+0123456789.")):
+        PlainResolver.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern),
+                                            list(first))
     parsers = _yaml_classes()
 
     class LimitedComposer(Composer):
