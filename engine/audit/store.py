@@ -125,8 +125,18 @@ class LogLocationError(MladvisorError):
 
 def ro_uri(path: Path) -> str:
     """A read-only SQLite URI for a path: opening it never creates a file, and a home holding
-    `?`, `#` or `%` still names the right one."""
-    return "file:" + urllib.parse.quote(str(Path(path).absolute())) + "?mode=ro"
+    `?`, `#` or `%` still names the right one.
+
+    A reader of a WAL database must write its shared-memory file (-shm) beside it; an auditor
+    with read-only access to the folder cannot, and SQLite then says "attempt to write a
+    readonly database". Such a reader opens the file as immutable: it takes no locks and
+    reads the file as it is, which is what a read-only auditor can vouch for anyway."""
+    path = Path(path).absolute()
+    uri = "file:" + urllib.parse.quote(str(path)) + "?mode=ro"
+    shm = path.with_name(path.name + "-shm")
+    can_share = os.access(path.parent, os.W_OK | os.X_OK) and (
+        not shm.exists() or os.access(shm, os.R_OK | os.W_OK))
+    return uri if can_share else uri + "&immutable=1"
 
 
 def check_home(home: Path, log_path: Path, create: bool) -> None:
