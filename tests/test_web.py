@@ -379,22 +379,26 @@ def test_serve_refuses_a_public_address_without_token(monkeypatch: pytest.Monkey
 
 def test_serve_command_runs_a_loopback_server(tmp_path: Path) -> None:
     import os
-    import socket
+    import re
     import subprocess
     import sys
     import time
 
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = dict(os.environ, MLADVISOR_HOME=str(tmp_path / "home"))
     env.pop("MLADVISOR_TOKEN", None)
+    # --port 0: the server binds a free port itself and says which, so no other process can
+    # take a port chosen here between choosing and listening.
     proc = subprocess.Popen([str(Path(sys.executable).parent / "mladvisor"), "serve",
-                             "--port", str(port)],
+                             "--port", "0"],
                             env=env, stderr=subprocess.PIPE, text=True)
     try:
+        assert proc.stderr is not None
+        banner = proc.stderr.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", banner)
+        assert match, banner
+        port = int(match.group(1))
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -409,7 +413,7 @@ def test_serve_command_runs_a_loopback_server(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
-    assert f"serving the questionnaire on http://127.0.0.1:{port}/" in proc.stderr.read()
+    assert banner.startswith(f"mladvisor: serving the questionnaire on http://127.0.0.1:{port}/")
 
 
 def test_unwritable_audit_log_is_reported_not_hidden(tmp_path: Path) -> None:
