@@ -18,3 +18,13 @@ def isolated_home(
     home = tmp_path_factory.mktemp("mladvisor-home")
     monkeypatch.setenv("MLADVISOR_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh MLADVISOR_HOME under the test's own folder, with no signing key and no
+    replayed rule base carried in from the environment (web tests keep their own)."""
+    monkeypatch.setenv("MLADVISOR_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MLADVISOR_AUDIT_KEY", raising=False)
+    monkeypatch.delenv("MLADVISOR_RULEBASE", raising=False)
+    return tmp_path / "home"

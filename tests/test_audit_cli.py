@@ -9,20 +9,12 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
 import rfc8785
 from click.testing import CliRunner
 
 from engine.audit import open_log
 from engine.cli import cli
 from tests.audit_standin import make_assessment
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("MLADVISOR_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("MLADVISOR_AUDIT_KEY", raising=False)
-    return tmp_path / "home"
 
 
 def run(*args: str) -> object:

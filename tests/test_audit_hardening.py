@@ -26,14 +26,6 @@ from tests.audit_standin import make_assessment
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("MLADVISOR_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("MLADVISOR_AUDIT_KEY", raising=False)
-    monkeypatch.delenv("MLADVISOR_RULEBASE", raising=False)
-    return tmp_path / "home"
-
-
 def run(*args: str) -> object:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 

@@ -19,13 +19,6 @@ from engine.errors import AuditError, InputError
 from tests.audit_standin import StandInRuleBase, make_assessment
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("MLADVISOR_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("MLADVISOR_AUDIT_KEY", raising=False)
-    return tmp_path / "home"
-
-
 def test_append_records_every_field_and_chains(home: Path) -> None:
     log = open_log()
     first = make_assessment(1)

@@ -56,14 +56,6 @@ def variants() -> list[dict]:
     return out
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("MLADVISOR_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("MLADVISOR_AUDIT_KEY", raising=False)
-    monkeypatch.delenv("MLADVISOR_RULEBASE", raising=False)
-    return tmp_path / "home"
-
-
 def record_all() -> list[str]:
     from engine.api import assess
     from engine.errors import InputError

@@ -17,13 +17,6 @@ from engine.errors import AuditError
 from tests.audit_standin import make_assessment
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("MLADVISOR_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("MLADVISOR_AUDIT_KEY", raising=False)
-    return tmp_path / "home"
-
-
 def build(n: int = 10) -> tuple[Path, list[str]]:
     log = open_log()
     ids = [log.append(make_assessment(i)) for i in range(n)]

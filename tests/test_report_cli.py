@@ -20,12 +20,6 @@ def run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyp
     return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
-@pytest.fixture()
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("MLADVISOR_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
 def test_report_html_from_saved_decision(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     result = run("report", str(SAMPLE), "--format", "html", "--out", str(out))
