@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from engine.audit import open_log
 
@@ -123,7 +124,7 @@ def test_fill_submit_see_verdict_and_download_pdf_without_javascript(
     page.get_by_role("button", name="Assess the project").click()
     page.wait_for_url(re.compile(r"/assessments/[0-9a-f-]+$"))
     heading = page.get_by_role("heading", name=re.compile(r"^Verdict: "))
-    assert heading.is_visible()
+    expect(heading).to_be_visible()
     record_id = page.url.rsplit("/", 1)[1]
     with open_log(home) as log:
         decision = log.get(record_id)["decision"]
@@ -143,8 +144,9 @@ def test_fill_submit_see_verdict_and_download_pdf_without_javascript(
     assert target.read_bytes().startswith(b"%PDF-") and target.stat().st_size > 10_000
 
     page.get_by_role("link", name="Past assessments").first.click()
+    page.wait_for_url(re.compile(r"/assessments$"))
     row = page.get_by_role("row", name=re.compile("Ticket routing"))
-    assert row.count() >= 1
+    expect(row.first).to_be_visible()  # waits: count() would not, and flaked in CI
     page.screenshot(path=str(shots / "past-desktop.png"), full_page=True)
     context.close()
 
@@ -160,7 +162,7 @@ def test_invalid_form_shows_the_messages(browser: Any, server: str, shots: Path)
     page.get_by_role("group", name="Criterion 1").get_by_label("Threshold").fill("0.9")
     page.get_by_role("button", name="Assess the project").click()
     summary = page.get_by_role("alert")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     text = summary.inner_text()
     assert "4 answers need attention" in text
     assert "What is the project called? An answer is required" in text
@@ -281,7 +283,7 @@ def test_hostile_text_is_shown_not_run(browser: Any, server: str) -> None:
     frame = page.frame_locator("iframe.report-frame")
     assert HOSTILE in frame.locator("body").inner_text(timeout=15000)
     page.goto(server + "/assessments")
-    assert page.get_by_role("link", name=HOSTILE).count() >= 1
+    expect(page.get_by_role("link", name=HOSTILE).first).to_be_visible()
     assert page.evaluate("document.querySelectorAll('script').length") == 0
     assert dialogs == []
     context.close()
@@ -305,7 +307,7 @@ def test_access_token_link_opens_a_session(browser: Any, tmp_path: Path, shots: 
         fill_required(page)
         page.get_by_role("button", name="Assess the project").click()
         page.wait_for_url(re.compile(r"/assessments/[0-9a-f-]+$"))
-        assert page.get_by_role("heading", name=re.compile(r"^Verdict: ")).is_visible()
+        expect(page.get_by_role("heading", name=re.compile(r"^Verdict: "))).to_be_visible()
         context.close()
     finally:
         srv.should_exit = True
