@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 def generated_answers(count: int, seed: int = 7) -> list[dict[str, Any]]:
     """Valid answers files with every choice field drawn at random from its domain."""
-    from engine.facts import leaf_paths
-    from engine.rulebase import default_rulebase
+    from engine.model.answers import leaf_paths
+    from engine.rulebase.loading import default_rulebase
 
     rng = random.Random(seed)
     base = default_rulebase().baseline
@@ -60,11 +60,11 @@ def engine_rate(docs: list[dict[str, Any]]) -> tuple[float, float, float]:
     """Cases per second: inference only (assert, fire, resolve; by wall and by CPU time, which a
     busy machine disturbs less) and the whole assessment."""
     from engine.api import assess
-    from engine.case import build_facts
-    from engine.facts import parse_answers
-    from engine.inference import compiled_for
-    from engine.resolve import outcome_fact, resolve_options, selection_fact
-    from engine.rulebase import CAUSES, default_rulebase
+    from engine.model.answers import parse_answers
+    from engine.rulebase.facts import build_facts
+    from engine.rulebase.inference import compiled_for
+    from engine.rulebase.loading import CAUSES, default_rulebase
+    from engine.rulebase.resolve import outcome_fact, resolve_options, selection_fact
 
     rb = default_rulebase()
     compiled = compiled_for(rb)
@@ -97,10 +97,10 @@ def engine_rate(docs: list[dict[str, Any]]) -> tuple[float, float, float]:
 
 def python_rate(docs: list[dict[str, Any]]) -> float:
     """Cases per second for the plain-Python evaluator over the same input facts and rules."""
-    from engine import conditions
-    from engine.case import build_facts
-    from engine.facts import parse_answers
-    from engine.rulebase import DERIVED_TYPES, default_rulebase
+    from engine.model.answers import parse_answers
+    from engine.rulebase import conditions
+    from engine.rulebase.facts import build_facts
+    from engine.rulebase.loading import DERIVED_TYPES, default_rulebase
 
     rb = default_rulebase()
     prepared = []
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     count = 1000 if args.quick else 10000
     docs = generated_answers(count)
     from engine.api import assess
-    from engine.rulebase import default_rulebase
+    from engine.rulebase.loading import default_rulebase
 
     assess({"answers": docs[0]}, default_rulebase())  # compile once, outside the timing
     inference, inference_cpu, whole = engine_rate(docs)

@@ -43,7 +43,7 @@ def cases() -> list[tuple[str, Path, Path | None, Path | None]]:
 
 def assess_case(answers: Path, bench: Path | None, drift: Path | None):  # noqa: ANN201
     from engine.api import assess, assess_files
-    from engine.rulebase import default_rulebase
+    from engine.rulebase.loading import default_rulebase
 
     if not str(answers):
         return assess({"answers": default_rulebase().baseline})
@@ -51,7 +51,7 @@ def assess_case(answers: Path, bench: Path | None, drift: Path | None):  # noqa:
 
 
 def measure(repeat: int) -> list[dict[str, float | int | str]]:
-    from engine.explain import search, why, why_not
+    from engine.explain.why import search, why, why_not
 
     rows = []
     for name, answers, bench, drift in cases():
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     from engine.api import assess
-    from engine.rulebase import default_rulebase
+    from engine.rulebase.loading import default_rulebase
 
     assess({"answers": default_rulebase().baseline})  # load and compile the rule base once
     print(f"warm-up (import, load and compile the rule base): "

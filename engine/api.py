@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
-from engine.canonical import doc_sha256, pretty_bytes
-from engine.case import build_facts
-from engine.decision import (
+from engine.errors import InputError
+from engine.ids import new_id
+from engine.model.answers import LoadedAnswers, effective_answers, parse_answers, read_document
+from engine.model.decision import (
     DECISION_SCHEMA,
     actions_of,
     findings_of,
@@ -19,18 +20,17 @@ from engine.decision import (
     strategy_of,
     trace_of,
 )
-from engine.errors import InputError
-from engine.facts import LoadedAnswers, effective_answers, parse_answers, read_document
-from engine.ids import new_id
-from engine.inference import Run, compiled_for
-from engine.resolve import (
+from engine.rulebase.facts import build_facts
+from engine.rulebase.inference import Run, compiled_for
+from engine.rulebase.loading import CAUSES, RuleBase, default_rulebase
+from engine.rulebase.resolve import (
     Resolution,
     outcome_fact,
     resolve_options,
     resolve_verdict,
     selection_fact,
 )
-from engine.rulebase import CAUSES, RuleBase, default_rulebase
+from engine.util.canonical import doc_sha256, pretty_bytes
 
 
 @dataclass
@@ -64,7 +64,7 @@ def assess_files(answers: str | Path, benchmarks: str | Path | None = None,
                  drift: str | Path | None = None, rulebase: RuleBase | None = None,
                  assessment_id: str | None = None) -> Assessment:
     """Read the answers and evidence files and assess them."""
-    from engine.evidence_io import load_benchmarks, load_drift
+    from engine.evidence.files import load_benchmarks, load_drift
 
     doc = {"answers": read_document(answers),
            "benchmarks": load_benchmarks(benchmarks) if benchmarks else None,
@@ -76,7 +76,7 @@ def assess_files(answers: str | Path, benchmarks: str | Path | None = None,
 def assess(input_doc: dict[str, Any], rulebase: RuleBase | None = None,
            sources: Sources | None = None, assessment_id: str | None = None) -> Assessment:
     """Assess an input document {answers, benchmarks, drift}: the same input, the same decision."""
-    from engine.evidence_io import parse_benchmark_rows, parse_drift
+    from engine.evidence.files import parse_benchmark_rows, parse_drift
 
     rb = rulebase or default_rulebase()
     sources = sources or Sources()

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from engine.cli import cli
 from engine.errors import InputError
-from engine.facts import load_answers, parse_answers
-from engine.rulebase import default_rulebase
+from engine.model.answers import load_answers, parse_answers
+from engine.rulebase.loading import default_rulebase
 
 BASE = default_rulebase().baseline
 
@@ -165,8 +165,8 @@ def test_arbitrary_top_level_values(value: object) -> None:
 def test_front_ends_convert_typed_text_before_the_strict_model() -> None:
     """The answers model is strict ("12000" is not 12000); the web form and the wizard turn
     what a person types into typed values first, so their answers still validate."""
+    from engine.questionnaire.wizard import fields
     from engine.web.forms import read_form
-    from engine.wizard import fields
 
     sub = read_form({"project__name": "x", "project__respondent": "y",
                      "business__problem_statement": "z", "data__labeled_examples": "12,000",

@@ -157,7 +157,7 @@ def test_a_decision_that_does_not_reproduce_exits_3(home: Path) -> None:
 
 
 def test_the_stored_rule_base_is_complete(home: Path) -> None:
-    from engine.rulebase import default_rulebase
+    from engine.rulebase.loading import default_rulebase
 
     rid = record_all()[0]
     log = open_log()

@@ -275,7 +275,7 @@ def _acts_on_a_terminal(char: str) -> bool:
 
 def _accepted(path: Path) -> bool:
     from engine.errors import InputError
-    from engine.facts import parse_answers, read_document
+    from engine.model.answers import parse_answers, read_document
 
     try:
         parse_answers(read_document(path), str(path))
@@ -322,7 +322,7 @@ def test_error_messages_show_control_characters_escaped(tmp_path: Path, control:
 
 
 def test_rules_services_lists_the_catalog() -> None:
-    from engine.rulebase import default_rulebase
+    from engine.rulebase.loading import default_rulebase
 
     catalog = default_rulebase().knowledge.catalog
     text = run("rules", "services")

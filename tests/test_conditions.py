@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import conditions as c
+from engine.rulebase import conditions as c
 
 DERIVED = ("option",)
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from engine.api import assess_files
-from engine.canonical import canonical_bytes
+from engine.util.canonical import canonical_bytes
 from tests.conftest import EXAMPLES, ROOT
 
 

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from engine.api import assess
 from engine.cli import cli
-from engine.explain_diff import diff, load_decision
-from engine.rulebase import default_rulebase
+from engine.explain.diff import diff, load_decision
+from engine.rulebase.loading import default_rulebase
 from tests.conftest import EXAMPLES
 
 

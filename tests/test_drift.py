@@ -16,7 +16,7 @@ from sklearn.metrics import f1_score
 
 from engine.cli import cli
 from engine.evidence.drift import Options, compute_drift
-from engine.evidence.drift_schema import DriftSummary
+from engine.model.drift import DriftSummary
 
 
 def _frame(rng: np.random.Generator, n: int, *, shift: bool) -> pd.DataFrame:

@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from engine.api import assess
 from engine.errors import MladvisorError
-from engine.rulebase import default_rulebase
-from engine.ruletest import python_fired
+from engine.rulebase.loading import default_rulebase
+from engine.rulebase.testing import python_fired
 
 last = Path(sys.argv[1])
 examples = int(sys.argv[2])
@@ -204,7 +204,7 @@ def test_numbers_in_exponent_notation_compare_as_numbers(cost: float, over: bool
 
 
 def test_wire_json_writes_every_float_positionally() -> None:
-    from engine.inference import wire_json
+    from engine.rulebase.inference import wire_json
 
     for value in [5e-05, 1e16, 1e20, 5e-324, 1.7976931348623157e308, -0.0, 0.1, 123.456]:
         text = wire_json({"x": [value]})

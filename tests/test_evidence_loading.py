@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InputError
-from engine.evidence_io import load_benchmarks, load_drift
+from engine.evidence.files import load_benchmarks, load_drift
 from tests.conftest import EXAMPLES
 
 

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from engine import conditions
 from engine.api import Assessment, assess, assess_files
 from engine.cli import cli
-from engine.explain import describe_expected, domain, explain, facts_of, search
-from engine.facts import leaf_paths
-from engine.inference import plain
-from engine.rulebase import DERIVED_TYPES, default_rulebase
+from engine.explain.why import describe_expected, domain, explain, facts_of, search
+from engine.model.answers import leaf_paths
+from engine.rulebase import conditions
+from engine.rulebase.inference import plain
+from engine.rulebase.loading import DERIVED_TYPES, default_rulebase
 from tests.conftest import EXAMPLES
 
 EVIDENCE = EXAMPLES / "evidence"
@@ -31,7 +31,7 @@ EVIDENCE_CASES = [
 
 
 def _set(doc: dict[str, Any], path: str, value: Any) -> None:
-    """Written independently of engine.explain.apply_changes, so the test checks it too."""
+    """Written independently of engine.explain.why.apply_changes, so the test checks it too."""
     *parents, last = path.split(".")
     for part in parents:
         doc = doc.setdefault(part, {})
@@ -371,7 +371,7 @@ def test_cli_explain_writes_out_file(tmp_path: Path) -> None:
 
 
 def test_text_lists_blockers_when_nothing_small_helps() -> None:
-    from engine.explain_text import render_text
+    from engine.explain.text import render_text
 
     answers = copy.deepcopy(default_rulebase().baseline)
     for path in ("business.objective_measurable", "business.stakeholders_aligned",
@@ -393,7 +393,7 @@ def test_domain_follows_the_rule_base_not_the_code(tmp_path: Path) -> None:
     """Move a threshold in a copy of the rule base: the search moves with it."""
     import shutil
 
-    from engine.rulebase import load_rulebase
+    from engine.rulebase.loading import load_rulebase
 
     root = default_rulebase().root
     for folder in ("rules", "knowledge"):

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 
 from engine.cli import cli
 from engine.errors import InputError
-from engine.evidence_io import load_benchmarks, load_drift
-from engine.facts import load_answers
+from engine.evidence.files import load_benchmarks, load_drift
+from engine.model.answers import load_answers
 from engine.util import limits
 from engine.util.load import load_document
 from tests.conftest import EXAMPLES

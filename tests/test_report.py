@@ -238,7 +238,7 @@ def test_pdf_attachment_is_the_decision_json(reader: PdfReader, sample: dict) ->
 
 
 def test_attachment_bytes_match_assess_json_output(sample: dict) -> None:
-    import engine.canonical as canonical
+    import engine.util.canonical as canonical
     decision_only = {k: v for k, v in sample.items() if k != "explanation"}
     assert canonical_json(sample) == canonical.pretty_bytes(decision_only)
 

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from engine.errors import RuleBaseError
-from engine.facts import PHASES
-from engine.lint import lint
-from engine.rulebase import default_rulebase, load_rulebase
-from engine.ruletest import run_example
+from engine.model.answers import PHASES
+from engine.rulebase.lint import lint
+from engine.rulebase.loading import default_rulebase, load_rulebase
+from engine.rulebase.testing import run_example
 from tests.conftest import ROOT
 
 RB = default_rulebase()

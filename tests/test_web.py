@@ -13,9 +13,9 @@ import yaml
 
 from engine.api import assess
 from engine.audit import open_log
-from engine.facts import parse_answers
+from engine.model.answers import parse_answers
+from engine.questionnaire.wizard import fields
 from engine.web import Settings, create_app
-from engine.wizard import fields
 
 with warnings.catch_warnings():  # starlette warns that its client will move to httpx2
     warnings.simplefilter("ignore")

@@ -2,8 +2,9 @@
 and with the current one (what a rule change would change, and which rules explain it).
 
 The recorded rule base is rebuilt from the content-addressed files in the log, extracted to a
-temporary folder and loaded with `engine.rulebase.load_rulebase`; its fingerprint must equal the
-one recorded. Each distinct rule base is loaded (and compiled by the engine) once per process.
+temporary folder and loaded with `engine.rulebase.loading.load_rulebase`; its fingerprint must
+equal the one recorded. Each distinct rule base is loaded (and compiled by the engine) once per
+process.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def extract_rulebase(files: dict[str, bytes], target: Path) -> Path:
 
 def recorded_rulebase(log: AuditLog, record: dict[str, Any]) -> Any:
     """The RuleBase a record was decided with, rebuilt from the log."""
-    from engine.rulebase import default_rulebase, load_rulebase
+    from engine.rulebase.loading import default_rulebase, load_rulebase
 
     ref = record.get("rulebase") or {}
     files_sha = ref.get("files_sha256")
@@ -202,7 +203,7 @@ def replay_record(log: AuditLog, record: dict[str, Any], current: bool = True
                   ) -> dict[str, Any]:
     """Re-run one assessment record; see the module docstring."""
     from engine.api import assess
-    from engine.rulebase import default_rulebase
+    from engine.rulebase.loading import default_rulebase
 
     record_id = record["record_id"]
     recorded = record.get("decision")

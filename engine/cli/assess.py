@@ -30,7 +30,7 @@ def render(assessment: Any, fmt: str, colour: bool = False) -> bytes:
     if fmt == "json":
         return assessment.decision_json
     if fmt == "text":
-        from engine.textreport import render_text
+        from engine.report.text import render_text
 
         return render_text(decision, colour=colour).encode("utf-8")
     from engine import report
@@ -44,7 +44,7 @@ def render(assessment: Any, fmt: str, colour: bool = False) -> bytes:
 
 def _explanation(assessment: Any) -> dict[str, Any] | None:
     try:
-        from engine.explain import explain
+        from engine.explain.why import explain
     except ImportError:
         return None
     result = explain(assessment)
@@ -77,7 +77,7 @@ def assess(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
     """
     from engine.api import assess_files
     from engine.audit import open_log
-    from engine.canonical import sha256_hex
+    from engine.util.canonical import sha256_hex
 
     refuse_binary_on_terminal(fmt, out)
     target = destination(out, answers, benchmarks, drift)  # fails before any work is done

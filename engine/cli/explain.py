@@ -40,7 +40,7 @@ def explain(answers: Path, benchmarks: Path | None, drift: Path | None, limit: i
         mladvisor explain answers.yaml --benchmarks bench.csv --format json
     """
     from engine.api import assess_files
-    from engine.explain import explain as explain_assessment
+    from engine.explain.why import explain as explain_assessment
 
     target = destination(out, answers, benchmarks, drift)
     assessment = assess_files(answers, benchmarks, drift)
@@ -48,7 +48,7 @@ def explain(answers: Path, benchmarks: Path | None, drift: Path | None, limit: i
     if fmt == "json":
         emit(_json(result), target)
     else:
-        from engine.explain_text import render_text
+        from engine.explain.text import render_text
 
         emit_text(render_text(assessment.decision, result), target)
 
@@ -70,8 +70,8 @@ def diff(a: Path, b: Path, fmt: str, out: Path | None) -> None:
         mladvisor diff answers-march.yaml answers-june.yaml
         mladvisor diff decision-old.json answers.yaml --format json
     """
-    from engine.explain_diff import diff as diff_decisions
-    from engine.explain_diff import load_decision, render_text
+    from engine.explain.diff import diff as diff_decisions
+    from engine.explain.diff import load_decision, render_text
 
     target = destination(out, a, b)
     result = diff_decisions(load_decision(a), load_decision(b))

@@ -30,8 +30,14 @@ def run_wizard(stdin: TextIO, prompts: TextIO, out: Path | None, resume: Path | 
                do_assess: bool, record: bool) -> None:
     """The whole interactive session; split from the click command so tests can call it."""
     from engine.errors import InputError
-    from engine.facts import parse_answers, read_document
-    from engine.wizard import InputEnded, Wizard, check_document, dump_answers, read_defaulted
+    from engine.model.answers import parse_answers, read_document
+    from engine.questionnaire.wizard import (
+        InputEnded,
+        Wizard,
+        check_document,
+        dump_answers,
+        read_defaulted,
+    )
 
     answers: dict[str, Any] = {}
     defaulted: set[str] = set()
@@ -91,7 +97,7 @@ def _interrupted(wizard: Any, save: Any, progress: Path) -> NoReturn:
 
 def _assess(doc: dict[str, Any], stream: TextIO, record: bool) -> None:
     from engine.api import assess
-    from engine.wizard import summary_text
+    from engine.questionnaire.wizard import summary_text
 
     assessment = assess({"answers": doc, "benchmarks": None, "drift": None})
     if record:
@@ -133,7 +139,7 @@ def questionnaire(out: Path | None, template: bool, resume: Path | None, do_asse
     if template:
         if resume is not None or do_assess:
             raise click.UsageError("--template cannot be combined with --resume or --assess")
-        from engine.wizard import template_text
+        from engine.questionnaire.wizard import template_text
 
         emit(template_text(), out)
         return

@@ -54,7 +54,7 @@ def load_decision(source: str, fmt: str = "html") -> tuple[dict[str, Any], str |
 
 def _yaml_or_none(path: Path) -> Any:
     """The file read as YAML, to recognise an answers file; None when it is not YAML either."""
-    from engine.facts import read_document
+    from engine.model.answers import read_document
 
     try:
         return read_document(path)

@@ -34,8 +34,8 @@ def list_rules(phase: str | None, fmt: str, out: object) -> None:
     Example:
         mladvisor rules list --phase monitoring
     """
-    from engine.canonical import pretty_bytes
-    from engine.rulebase import default_rulebase
+    from engine.rulebase.loading import default_rulebase
+    from engine.util.canonical import pretty_bytes
 
     rb = default_rulebase()
     selected = [r for r in rb.rules if phase is None or r.phase == phase]
@@ -62,8 +62,8 @@ def services(fmt: str, out: object) -> None:
         mladvisor rules services
         mladvisor rules services --format json
     """
-    from engine.canonical import pretty_bytes
-    from engine.rulebase import default_rulebase
+    from engine.rulebase.loading import default_rulebase
+    from engine.util.canonical import pretty_bytes
 
     doc = catalog_doc(default_rulebase().knowledge.catalog)
     if fmt == "json":
@@ -114,8 +114,8 @@ def lint(no_examples: bool) -> None:
     Example:
         mladvisor rules lint
     """
-    from engine.lint import lint as run_lint
-    from engine.rulebase import default_rulebase
+    from engine.rulebase.lint import lint as run_lint
+    from engine.rulebase.loading import default_rulebase
 
     rb = default_rulebase()
     problems = run_lint(rb, run_examples=not no_examples)
@@ -142,8 +142,8 @@ def test(prefix: str | None, verbose: bool) -> None:
         mladvisor rules test
         mladvisor rules test monitoring. -v
     """
-    from engine.rulebase import default_rulebase
-    from engine.ruletest import run_all
+    from engine.rulebase.loading import default_rulebase
+    from engine.rulebase.testing import run_all
 
     report = run_all(default_rulebase(), prefix)
     for result in report.results:

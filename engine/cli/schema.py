@@ -17,14 +17,14 @@ def schema(kind: str, out: object) -> None:
     Example:
         mladvisor schema answers > answers.schema.json
     """
-    from engine.canonical import pretty_bytes
+    from engine.util.canonical import pretty_bytes
 
     if kind == "answers":
-        from engine.facts import answers_schema
+        from engine.model.answers import answers_schema
 
         doc = answers_schema()
     else:
-        from engine.decision import Decision
+        from engine.model.decision import Decision
 
         doc = Decision.model_json_schema(by_alias=True)
     emit(pretty_bytes(doc), out)  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ from engine.util.text import for_terminal
 
 def candidate_rungs() -> dict[str, str]:
     """The rung each baseline is filed under: knowledge/ladder.yaml `baseline_rungs`."""
-    from engine.knowledge import load_ladder
+    from engine.rulebase.knowledge import load_ladder
 
     return dict(load_ladder().baseline_rungs)
 

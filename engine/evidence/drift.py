@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError
-from engine.evidence.drift_schema import SCHEMA_ID
 from engine.evidence.progress import progress
 from engine.evidence.tables import DEFAULT_BATCH_ROWS, Reservoir, TableSource
+from engine.model.drift import SCHEMA_ID
 
 if TYPE_CHECKING:
     import numpy as np

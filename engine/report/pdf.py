@@ -30,7 +30,7 @@ def canonical_json(decision: Mapping[str, Any]) -> bytes:
     """The decision JSON exactly as `assess --format json` writes it (sorted keys, indented,
     UTF-8, final newline), using the core helper when present so the bytes always agree.
     Report-only additions such as the explanation are left out: they are not the decision."""
-    from engine.canonical import pretty_bytes
+    from engine.util.canonical import pretty_bytes
 
     decision = {k: v for k, v in decision.items() if k not in REPORT_ONLY_KEYS}
     try:

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import InputError
-from engine.wizard import Field, fields, get_path, is_asked, ordered, sections, set_path
+from engine.questionnaire.wizard import (
+    Field,
+    fields,
+    get_path,
+    is_asked,
+    ordered,
+    sections,
+    set_path,
+)
 
 SOURCE = "form"
 MIN_CRITERIA_ROWS = 3
@@ -40,7 +48,7 @@ class Submission:
 
 def reason(error: InputError) -> str:
     """An InputError as a sentence for a person, without file and path (the form shows those)."""
-    from engine.wizard import plain
+    from engine.questionnaire.wizard import plain
 
     text = plain(error.expected)
     if error.got is not None and not isinstance(error.got, dict | list):
@@ -122,7 +130,7 @@ def _drop(doc: dict[str, Any], path: str) -> None:
 
 def _read_criteria(f: Field, form: Mapping[str, Any], sub: Submission) -> None:
     """Rows `NAME-i-metric/threshold/goal`; messages are keyed by the row (PATH.i.part)."""
-    from engine.wizard import _criterion_fields, _number
+    from engine.questionnaire.wizard import _criterion_fields, _number
 
     parts = _criterion_fields()
     odd = [k for k in form if k.startswith(f.name + "-") and not (
@@ -166,7 +174,7 @@ def _read_criteria(f: Field, form: Mapping[str, Any], sub: Submission) -> None:
 
 def _check_whole(sub: Submission) -> None:
     """The whole document through the answers model, the same check the engine makes."""
-    from engine.facts import parse_answers
+    from engine.model.answers import parse_answers
 
     try:
         parse_answers(ordered(sub.doc), SOURCE)
@@ -212,7 +220,7 @@ def from_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
 
 def condition_note(f: Field) -> str:
     """'Answer this if you answered yes to “…”.' from the question's ask_when."""
-    from engine.conditions import Leaf, leaves
+    from engine.rulebase.conditions import Leaf, leaves
 
     if f.ask_when is None:
         return ""
@@ -273,7 +281,7 @@ def _bounds_text(bounds: str) -> str:
 
 
 def _default_text(f: Field) -> str:
-    from engine.wizard import default_text
+    from engine.questionnaire.wizard import default_text
 
     return default_text(f)
 

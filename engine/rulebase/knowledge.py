@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.errors import RuleBaseError
-from engine.facts import PHASES, RUNGS, SEVERITIES, VERDICTS, Phase, Rung, Task, Verdict
+from engine.model.answers import PHASES, RUNGS, SEVERITIES, VERDICTS, Phase, Rung, Task, Verdict
 
 
 class Model(BaseModel):
@@ -224,7 +224,7 @@ def load_knowledge(directory: Path) -> Knowledge:
 
 
 def _check_questionnaire(path: Path, questionnaire: Questionnaire) -> None:
-    from engine.facts import leaf_paths
+    from engine.model.answers import leaf_paths
 
     fields = set(leaf_paths())
     asked = [q.path for q in questionnaire.questions()]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
-from engine.facts import RUNGS
+from engine.model.answers import RUNGS
 from engine.util import limits
 from engine.util.load import load_document, parse_json, read_text
 
@@ -155,8 +155,8 @@ def load_drift(path: str | Path) -> dict[str, Any]:
 def parse_drift(doc: Any, file: str) -> dict[str, Any]:
     from pydantic import ValidationError
 
-    from engine.evidence.drift_schema import DriftSummary
-    from engine.facts import validation_to_input_error
+    from engine.model.answers import validation_to_input_error
+    from engine.model.drift import DriftSummary
 
     if not isinstance(doc, dict):
         raise InputError(file, "", "expected a mladvisor.drift/1 object", type(doc).__name__)

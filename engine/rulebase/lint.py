@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from engine import conditions
-from engine.facts import leaf_paths
-from engine.rulebase import CASE_EXTRAS, CAUSES, DERIVED_TYPES, Rule, RuleBase
+from engine.model.answers import leaf_paths
+from engine.rulebase import conditions
+from engine.rulebase.loading import CASE_EXTRAS, CAUSES, DERIVED_TYPES, Rule, RuleBase
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 
@@ -96,7 +96,7 @@ def lint(rulebase: RuleBase, run_examples: bool = True) -> list[Problem]:
         if rule.status == "deprecated":
             report("warning", "deprecated: kept so that its id is never reused")
     if run_examples and not any(p.level == "error" for p in problems):
-        from engine.ruletest import run_all
+        from engine.rulebase.testing import run_all
 
         results = run_all(rulebase)
         for rule_id in results.uncovered:

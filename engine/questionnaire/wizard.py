@@ -2,7 +2,7 @@
 
 Both front-ends (this wizard and the web form) are generated from one source: the questions,
 help and conditions in knowledge/questionnaire.yaml, and the types, choices, defaults and
-bounds of the answers model in engine/facts.py. Nothing here names a task, rung or service.
+bounds of the answers model in engine/model/answers.py. Nothing here names a task, rung or service.
 
 The wizard reads and writes injected text streams, so tests drive it without a terminal.
 """
@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, TextIO, Union, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from engine.errors import InputError
-from engine.facts import ANSWERS_SCHEMA, leaf_paths, validation_to_input_error
+from engine.model.answers import ANSWERS_SCHEMA, leaf_paths, validation_to_input_error
 from engine.util.text import for_terminal
 
 TRUE_WORDS = ("y", "yes", "true", "1")
@@ -209,7 +209,7 @@ def _fields_for(questionnaire: Any) -> tuple[Field, ...]:
 
 
 def _build_fields(questionnaire: Any) -> tuple[Field, ...]:
-    from engine.conditions import parse
+    from engine.rulebase.conditions import parse
 
     infos = leaf_paths()
     out = []
@@ -235,7 +235,7 @@ def _build_fields(questionnaire: Any) -> tuple[Field, ...]:
 
 
 def questionnaire() -> Any:
-    from engine.rulebase import default_rulebase
+    from engine.rulebase.loading import default_rulebase
 
     return default_rulebase().knowledge.questionnaire
 
@@ -301,7 +301,7 @@ def is_asked(f: Field, doc: Mapping[str, Any]) -> bool:
     """Whether the question applies given the answers so far (its `ask_when`)."""
     if f.ask_when is None:
         return True
-    from engine.conditions import evaluate
+    from engine.rulebase.conditions import evaluate
 
     return evaluate(f.ask_when, {"case": flat_answers(doc)}, ())
 
@@ -725,7 +725,7 @@ class Wizard:
 
 def _criterion_fields() -> dict[str, Field]:
     """The success-criterion sub-fields as typed fields (metric, threshold, goal)."""
-    from engine.facts import SuccessCriterion
+    from engine.model.answers import SuccessCriterion
 
     out = {}
     for name, info in SuccessCriterion.model_fields.items():

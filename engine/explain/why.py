@@ -20,12 +20,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine import conditions
-from engine.conditions import Leaf, Ref
 from engine.errors import InputError
-from engine.facts import leaf_paths
-from engine.inference import plain
-from engine.rulebase import DERIVED_TYPES, Rule, RuleBase
+from engine.model.answers import leaf_paths
+from engine.rulebase import conditions
+from engine.rulebase.conditions import Leaf, Ref
+from engine.rulebase.inference import plain
+from engine.rulebase.loading import DERIVED_TYPES, Rule, RuleBase
 
 CASE = conditions.CASE
 # Answers that identify a project rather than describe it: never varied.

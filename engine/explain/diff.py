@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
-from engine.explain_text import show
-from engine.facts import ANSWERS_SCHEMA, leaf_paths, read_document
+from engine.explain.text import show
+from engine.model.answers import ANSWERS_SCHEMA, leaf_paths, read_document
 
 DECISION_SCHEMA = "mladvisor.decision/1"
 

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine import conditions
-from engine.rulebase import DERIVED_TYPES, Rule, RuleBase
+from engine.rulebase import conditions
+from engine.rulebase.loading import DERIVED_TYPES, Rule, RuleBase
 
 TYPE_FIELD = "t"
 ID_FIELD = "fid"

@@ -13,11 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine import conditions
 from engine.errors import RuleBaseError
-from engine.facts import Phase, Severity
-from engine.knowledge import Knowledge, load_knowledge, load_yaml, validate
+from engine.model.answers import Phase, Severity
 from engine.paths import data_root
+from engine.rulebase import conditions
+from engine.rulebase.knowledge import Knowledge, load_knowledge, load_yaml, validate
 
 # Derived fact types a rule may bind, and the fields each carries. `*` allows any field (the
 # metrics of a benchmark row are named by the project's success criteria).
@@ -156,7 +156,7 @@ class RuleBase:
     def offers_for(self, case: dict[str, Any]) -> list[dict[str, Any]]:
         """The catalog offers that enter this case's session (see offer_filter), cached by the
         case values the filter reads."""
-        from engine.knowledge import offer_facts
+        from engine.rulebase.knowledge import offer_facts
 
         if self._offers is None:
             self._offers = offer_facts(self.knowledge.catalog)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.facts import Answers
+from engine.model.answers import Answers
 
 FactSet = dict[str, list[dict[str, Any]]]
 

@@ -9,12 +9,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine import conditions
-from engine.facts import Phase, Rung, Severity, Verdict
-from engine.inference import Run, fill
-from engine.knowledge import Knowledge
-from engine.resolve import Resolution
-from engine.rulebase import DERIVED_TYPES, RuleBase
+from engine.model.answers import Phase, Rung, Severity, Verdict
+from engine.rulebase import conditions
+from engine.rulebase.inference import Run, fill
+from engine.rulebase.knowledge import Knowledge
+from engine.rulebase.loading import DERIVED_TYPES, RuleBase
+from engine.rulebase.resolve import Resolution
 
 DECISION_SCHEMA = "mladvisor.decision/1"
 

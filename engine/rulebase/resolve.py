@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.knowledge import Knowledge
+from engine.rulebase.knowledge import Knowledge
 
 Key = tuple[
     str, str | None, str | None

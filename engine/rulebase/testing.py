@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine import conditions
 from engine.api import Assessment, Sources, assess
-from engine.inference import plain
-from engine.rulebase import DERIVED_TYPES, Example, Rule, RuleBase
+from engine.rulebase import conditions
+from engine.rulebase.inference import plain
+from engine.rulebase.loading import DERIVED_TYPES, Example, Rule, RuleBase
 
 
 @dataclass

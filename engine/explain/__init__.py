@@ -1,0 +1,1 @@
+"""Explanations of decisions: why, why not, what would change it, and diffs."""

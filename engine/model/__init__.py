@@ -1,0 +1,1 @@
+"""Pure pydantic models of what mladvisor reads and writes: answers, decisions, drift summaries."""

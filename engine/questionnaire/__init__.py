@@ -1,0 +1,1 @@
+"""The questionnaire: its fields, shared by the terminal wizard and the web form."""

@@ -1,0 +1,1 @@
+"""The rule base and the engine that runs it."""
