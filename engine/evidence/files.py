@@ -63,37 +63,40 @@ def parse_benchmark_rows(rows: list[Any], file: str,
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, row in enumerate(rows, start=1):
-        where = f"row {index}"
-        if not isinstance(row, dict):
-            raise InputError(file, where, "expected an object with candidate, rung and metrics")
-        if len(row) > limits.MAX_BENCHMARK_COLUMNS:
-            raise InputError(file, where, f"expected at most {limits.MAX_BENCHMARK_COLUMNS} "
-                             "columns (the input limit)", f"{len(row)} columns")
-        values = {column: _text(file, f"{where}.{column}", row.get(column))
-                  for column in TEXT_COLUMNS}
-        for column in REQUIRED_COLUMNS:
-            if values[column] is None:
-                raise InputError(file, f"{where}.{column}", "required value is missing")
-        candidate, rung = str(values["candidate"]), str(values["rung"])
-        if candidate in seen:
-            raise InputError(
-                file, f"{where}.candidate", "expected unique candidate names", candidate
-            )
-        seen.add(candidate)
-        if rung not in RUNGS:
-            raise InputError(file, f"{where}.rung", f"expected one of {', '.join(RUNGS)}", rung)
-        clean: dict[str, Any] = {"candidate": candidate, "rung": rung,
-                                 "service": values["service"]}
-        for key, value in row.items():
-            if key in TEXT_COLUMNS:
-                continue
-            if not isinstance(key, str) or not key.strip():
-                raise InputError(file, f"{where}", "expected a named column", key)
-            number = _number(file, f"{where}.{key}", value, from_text)
-            if number is not None:
-                clean[key.strip()] = number
+        clean = _parse_row(row, file, f"row {index}", from_text)
+        if clean["candidate"] in seen:
+            raise InputError(file, f"row {index}.candidate", "expected unique candidate names",
+                             clean["candidate"])
+        seen.add(clean["candidate"])
         out.append(clean)
     return out
+
+
+def _parse_row(row: Any, file: str, where: str, from_text: bool) -> dict[str, Any]:
+    if not isinstance(row, dict):
+        raise InputError(file, where, "expected an object with candidate, rung and metrics")
+    if len(row) > limits.MAX_BENCHMARK_COLUMNS:
+        raise InputError(file, where, f"expected at most {limits.MAX_BENCHMARK_COLUMNS} "
+                         "columns (the input limit)", f"{len(row)} columns")
+    values = {column: _text(file, f"{where}.{column}", row.get(column))
+              for column in TEXT_COLUMNS}
+    for column in REQUIRED_COLUMNS:
+        if values[column] is None:
+            raise InputError(file, f"{where}.{column}", "required value is missing")
+    rung = str(values["rung"])
+    if rung not in RUNGS:
+        raise InputError(file, f"{where}.rung", f"expected one of {', '.join(RUNGS)}", rung)
+    clean: dict[str, Any] = {"candidate": str(values["candidate"]), "rung": rung,
+                             "service": values["service"]}
+    for key, value in row.items():
+        if key in TEXT_COLUMNS:
+            continue
+        if not isinstance(key, str) or not key.strip():
+            raise InputError(file, f"{where}", "expected a named column", key)
+        number = _number(file, f"{where}.{key}", value, from_text)
+        if number is not None:
+            clean[key.strip()] = number
+    return clean
 
 
 def _check_header(file: str, header: list[str]) -> None:

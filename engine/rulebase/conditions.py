@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,29 +158,26 @@ def lookup(bindings: Mapping[str, Mapping[str, Any]], path: str, derived: Iterab
     return _MISSING if value is None else value
 
 
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "in": lambda actual, expected: actual in expected,
+    "not_in": lambda actual, expected: actual not in expected,
+}
+
+
 def _compare(op: str, actual: Any, expected: Any) -> bool:
+    """A missing value or values of types that do not compare never match, as in durable-rules."""
     if actual is _MISSING or expected is _MISSING:
         return False
     try:
-        if op == "eq":
-            return bool(actual == expected)
-        if op == "ne":
-            return bool(actual != expected)
-        if op == "lt":
-            return bool(actual < expected)
-        if op == "le":
-            return bool(actual <= expected)
-        if op == "gt":
-            return bool(actual > expected)
-        if op == "ge":
-            return bool(actual >= expected)
-        if op == "in":
-            return actual in expected
-        if op == "not_in":
-            return actual not in expected
+        return bool(_OPERATORS[op](actual, expected))
     except TypeError:
         return False
-    raise AssertionError(op)
 
 
 def eval_leaf(

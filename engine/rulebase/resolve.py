@@ -9,6 +9,7 @@ from knowledge/ladder.yaml.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,38 +57,39 @@ def _targets(spec: dict[str, Any], options: dict[Key, OptionState]) -> list[Opti
     ]
 
 
-def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowledge) -> Resolution:
-    ladder = knowledge.ladder
+_NOT_ATTRIBUTES = ("rung", "service", "offer", "rule", "reason")
+
+
+def _propose(derived: dict[str, list[dict[str, Any]]]) -> dict[Key, OptionState]:
     options: dict[Key, OptionState] = {}
     for fact in derived.get("option", []):
         key = (fact["rung"], fact.get("service"), fact.get("offer"))
         state = options.setdefault(key, OptionState(*key))
-        state.attrs.update(
-            {
-                k: v
-                for k, v in fact.items()
-                if k not in ("rung", "service", "offer", "rule", "reason")
-            }
-        )
+        state.attrs.update({k: v for k, v in fact.items() if k not in _NOT_ATTRIBUTES})
         if fact.get("reason"):
             state.support.append(fact["reason"])
-    for fact in derived.get("reject", []):
+    return options
+
+
+def _reject(facts: list[dict[str, Any]], options: dict[Key, OptionState]) -> None:
+    """A measured miss is kept apart: a pass of the same option outweighs it."""
+    for fact in facts:
         targets = _targets(fact, options)
         if not targets:  # a rung rejected before any option was proposed still shows why
             key = (fact["rung"], fact.get("service") or None, fact.get("offer") or None)
             targets = [options.setdefault(key, OptionState(*key))]
+        reason = fact.get("reason", fact["rule"])
         for state in targets:
             if fact.get("cause") == "evidence":
-                state.missed.append(fact.get("reason", fact["rule"]))
+                state.missed.append(reason)
             else:
-                state.rejected.append(fact.get("reason", fact["rule"]))
+                state.rejected.append(reason)
                 state.causes.add(fact.get("cause") or "other")
-    for fact in derived.get("demote", []):
-        for state in _targets(fact, options):
-            state.demoted.append(fact.get("reason", fact["rule"]))
-    for fact in derived.get("meets", []):
-        for state in _targets(fact, options):
-            state.meets.append(str(fact.get("candidate") or fact["rule"]))
+
+
+def _ladder_order(knowledge: Knowledge) -> Callable[[OptionState], tuple[Any, ...]]:
+    """Simplest rung first, then the ladder's tie-breaks, then catalog order and ids."""
+    ladder = knowledge.ladder
 
     def order(state: OptionState) -> tuple[Any, ...]:
         keys: list[Any] = [ladder.rank(state.rung)]
@@ -99,6 +101,19 @@ def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowled
         keys.append(state.offer or "")
         return tuple(keys)
 
+    return order
+
+
+def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowledge) -> Resolution:
+    options = _propose(derived)
+    _reject(derived.get("reject", []), options)
+    for fact in derived.get("demote", []):
+        for state in _targets(fact, options):
+            state.demoted.append(fact.get("reason", fact["rule"]))
+    for fact in derived.get("meets", []):
+        for state in _targets(fact, options):
+            state.meets.append(str(fact.get("candidate") or fact["rule"]))
+    order = _ladder_order(knowledge)
     for state in options.values():
         if state.missed and not state.meets:  # a measured miss rules out, unless a pass exists
             state.rejected.extend(state.missed)
@@ -112,8 +127,7 @@ def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowled
         state.status = "rejected" if state.rejected else "eligible"
     if selected is not None:
         selected.status = "selected"
-    ordered = sorted(options.values(), key=order)
-    return Resolution(ordered, selected)
+    return Resolution(sorted(options.values(), key=order), selected)
 
 
 def outcome_fact(resolution: Resolution, causes: tuple[str, ...]) -> dict[str, Any]:
