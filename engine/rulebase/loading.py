@@ -153,10 +153,15 @@ class RuleLocation:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
 
-    def example(self, index: int) -> str:
-        """`file:line` of the example at index (0-based); the rule's own line if unknown."""
-        line = self.examples[index] if 0 <= index < len(self.examples) else 0
-        return f"{self.file}:{line or self.line}"
+    def line_of(self, example: int | None = None) -> int:
+        """The line of the example at index (0-based), or of the rule itself."""
+        if example is not None and 0 <= example < len(self.examples) and self.examples[example]:
+            return self.examples[example]
+        return self.line
+
+    def at(self, example: int | None = None) -> str:
+        """`file:line` of the rule, or of its example at index."""
+        return f"{self.file}:{self.line_of(example)}"
 
 
 @dataclass
@@ -182,9 +187,7 @@ class RuleBase:
     def where(self, rule_id: str, example: int | None = None) -> str:
         """`rules/x.yaml:LINE` of a rule (or of its example at index), for rule authors."""
         location = self.locations.get(rule_id)
-        if location is None:
-            return RULES
-        return str(location) if example is None else location.example(example)
+        return RULES if location is None else location.at(example)
 
     def rule(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
