@@ -1,7 +1,10 @@
 """The rule base: rules/*.yaml and knowledge/*.yaml, loaded, validated and fingerprinted.
 
 A RuleBase is everything one decision depends on besides its input; its sha256 covers every
-file, so the audit log can store it once and replay any old decision with it.
+file, so the audit log can store it once and replay any old decision with it. It loads from
+{relative path: bytes} (`load_rulebase_files`): a folder is only read into that mapping first,
+and replay hands over the bytes the log stored. Each rule keeps where it is written
+(`rules/data.yaml:37`) for the messages rule authors read; decisions never carry it.
 """
 
 from __future__ import annotations
