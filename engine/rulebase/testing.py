@@ -44,7 +44,8 @@ class ExampleResult:
         return f"{head}: {self.message}" if self.problems else f"{head}: PASS"
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON twin of str(): one object per example result."""
+        """The JSON twin of str(): one object per example result (index counts from 1, as
+        the text's "example N" does)."""
         return {"rule": self.rule, "file": self.file, "line": self.line,
                 "example": self.example, "index": self.index + 1, "passed": self.passed,
                 "message": self.message}
