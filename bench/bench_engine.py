@@ -62,12 +62,10 @@ def engine_rate(docs: list[dict[str, Any]]) -> tuple[float, float, float]:
     from engine.api import assess
     from engine.model.answers import parse_answers
     from engine.rulebase.facts import build_facts
-    from engine.rulebase.inference import compiled_for
-    from engine.rulebase.loading import CAUSES, default_rulebase
-    from engine.rulebase.resolve import outcome_fact, resolve_options, selection_fact
+    from engine.rulebase.inference import infer_case
+    from engine.rulebase.loading import default_rulebase
 
     rb = default_rulebase()
-    compiled = compiled_for(rb)
     prepared = []
     for doc in docs:
         loaded = parse_answers(doc)
@@ -75,13 +73,7 @@ def engine_rate(docs: list[dict[str, Any]]) -> tuple[float, float, float]:
         prepared.append((case, facts))
     def infer(cases: list[tuple[dict[str, Any], Any]]) -> None:
         for case, facts in cases:
-            with compiled.start() as session:
-                session.assert_facts({"case": [case], **facts, "offer": rb.offers_for(case)})
-                resolution = resolve_options(session.run.derived, rb.knowledge)
-                stage_two = {"outcome": [outcome_fact(resolution, CAUSES)]}
-                if resolution.selected is not None:
-                    stage_two["selection"] = [selection_fact(resolution.selected)]
-                session.assert_facts(stage_two)
+            infer_case(rb, case, facts)
 
     infer(prepared[:200])  # warm caches (offers per task, compiled patterns) outside the timing
     start, cpu = time.perf_counter(), time.process_time()

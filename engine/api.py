@@ -21,15 +21,9 @@ from engine.model.decision import (
     trace_of,
 )
 from engine.rulebase.facts import build_facts
-from engine.rulebase.inference import Run, compiled_for
-from engine.rulebase.loading import CAUSES, RuleBase, default_rulebase
-from engine.rulebase.resolve import (
-    Resolution,
-    outcome_fact,
-    resolve_options,
-    resolve_verdict,
-    selection_fact,
-)
+from engine.rulebase.inference import Run, infer_case
+from engine.rulebase.loading import RuleBase, default_rulebase
+from engine.rulebase.resolve import Resolution, resolve_verdict
 from engine.util.canonical import doc_sha256, pretty_bytes
 
 
@@ -91,16 +85,8 @@ def assess(input_doc: dict[str, Any], rulebase: RuleBase | None = None,
     doc = {"answers": loaded.raw, "benchmarks": benchmarks, "drift": drift}
 
     case, facts = build_facts(loaded.answers, benchmarks, drift)
-    compiled = compiled_for(rb)
+    run, resolution = infer_case(rb, case, facts)
     knowledge = rb.knowledge
-    with compiled.start() as session:
-        session.assert_facts({"case": [case], **facts, "offer": rb.offers_for(case)})
-        resolution = resolve_options(session.run.derived, knowledge)
-        stage_two = {"outcome": [outcome_fact(resolution, CAUSES)]}
-        if resolution.selected is not None:
-            stage_two["selection"] = [selection_fact(resolution.selected)]
-        session.assert_facts(stage_two)
-        run = session.run
     verdict = resolve_verdict(run.derived, knowledge)
     withhold = verdict == "not-ready"
     findings = findings_of(run, knowledge)

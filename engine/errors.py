@@ -38,15 +38,20 @@ class InputError(MladvisorError):
 
 
 class RuleBaseError(MladvisorError):
-    """The rule base or knowledge is invalid (a broken install, not a user's input)."""
+    """The rule base or knowledge is invalid (a broken install, not a user's input).
+
+    `line`, when known, is where the offending rule, example or field starts, so that the
+    message reads `rules/data.yaml:37: rules.3.when: ...` and an editor can jump there."""
 
     exit_code = 2
 
-    def __init__(self, file: str, path: str, problem: str) -> None:
+    def __init__(self, file: str, path: str, problem: str, line: int | None = None) -> None:
         self.file = str(file)
         self.path = path
         self.problem = problem
-        super().__init__(f"{self.file}: {path}: {problem}" if path else f"{self.file}: {problem}")
+        self.line = line
+        where = f"{self.file}:{line}" if line else self.file
+        super().__init__(f"{where}: {path}: {problem}" if path else f"{where}: {problem}")
 
 
 class AuditError(MladvisorError):

@@ -94,9 +94,9 @@ def test_shape(name: str) -> None:
     _, result = _case(name)
     assert set(result) == {"why", "why_not", "counterfactuals", "sensitivity"}
     for entry in result["why"]:
-        assert set(entry) == {"rule", "finding", "facts"}
+        assert set(entry) == {"rule", "finding", "facts", "source"}
     for entry in result["why_not"]:
-        assert set(entry) == {"rule", "failed"} and entry["failed"]
+        assert set(entry) == {"rule", "failed", "source"} and entry["failed"]
         for failed in entry["failed"]:
             assert set(failed) == {"path", "expected", "actual"}
     for cf in result["counterfactuals"]:

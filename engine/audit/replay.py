@@ -1,18 +1,14 @@
 """Replay: re-run recorded inputs with the recorded rule base (must give the recorded decision)
 and with the current one (what a rule change would change, and which rules explain it).
 
-The recorded rule base is rebuilt from the content-addressed files in the log, extracted to a
-temporary folder and loaded with `engine.rulebase.loading.load_rulebase`; its fingerprint must
+The recorded rule base is loaded straight from the content-addressed files in the log
+(`engine.rulebase.loading.load_rulebase_files`, nothing written to disk); its fingerprint must
 equal the one recorded. Each distinct rule base is loaded (and compiled by the engine) once per
 process.
 """
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.audit.canonical import canonical_json
@@ -22,35 +18,11 @@ if TYPE_CHECKING:
     from engine.audit.store import AuditLog
 
 _LOADED: dict[str, Any] = {}  # files_sha256 -> RuleBase
-_DIRS: list[str] = []
-
-
-def _cleanup() -> None:
-    for directory in _DIRS:
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-atexit.register(_cleanup)
-
-
-def extract_rulebase(files: dict[str, bytes], target: Path) -> Path:
-    """Write stored rule base files under target (paths were checked when they were stored)."""
-    for rel, content in files.items():
-        path = (target / rel).resolve()
-        if target.resolve() not in path.parents:
-            raise AuditError(f"stored rule base path {rel!r} leaves its folder")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
-        except OSError as error:  # e.g. an edited manifest naming a file and a folder alike
-            raise AuditError(f"stored rule base path {rel!r} cannot be extracted"
-                             f" ({error.strerror})") from None
-    return target
 
 
 def recorded_rulebase(log: AuditLog, record: dict[str, Any]) -> Any:
     """The RuleBase a record was decided with, rebuilt from the log."""
-    from engine.rulebase.loading import default_rulebase, load_rulebase
+    from engine.rulebase.loading import default_rulebase, load_rulebase_files
 
     ref = record.get("rulebase") or {}
     files_sha = ref.get("files_sha256")
@@ -67,9 +39,7 @@ def recorded_rulebase(log: AuditLog, record: dict[str, Any]) -> Any:
     if current is not None and current.sha256 == ref.get("sha256") and files == current.files:
         _LOADED[files_sha] = current  # the same files: reuse the compiled current rules
         return current
-    directory = tempfile.mkdtemp(prefix="mladvisor-replay-")
-    _DIRS.append(directory)
-    rb = load_rulebase(extract_rulebase(files, Path(directory)))
+    rb = load_rulebase_files(files)
     if ref.get("sha256") and rb.sha256 != ref["sha256"]:
         raise AuditError(f"record {record.get('seq')} ({record.get('record_id')}): the stored"
                          f" rule base files give fingerprint {rb.sha256[:12]}, the record says"

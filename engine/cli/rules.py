@@ -42,7 +42,8 @@ def list_rules(phase: str | None, fmt: str, out: object) -> None:
     if fmt == "json":
         doc = [{"id": r.id, "phase": r.phase, "severity": r.severity, "title": r.title,
                 "guidance": r.guidance, "status": r.status, "file": rb.sources[r.id],
-                "examples": len(r.examples)} for r in selected]
+                "line": rb.locations[r.id].line, "examples": len(r.examples)}
+               for r in selected]
         emit(pretty_bytes(doc), out)  # type: ignore[arg-type]
         return
     lines = [f"{r.id:<58} {r.severity:<14} {r.title}" for r in selected]
@@ -108,7 +109,8 @@ def catalog_text(doc: list[dict[str, Any]]) -> str:
 def lint(no_examples: bool) -> None:
     """Check the rule base: fact paths, guidance ids, examples and coverage.
 
-    Exits 2 when any error is found.
+    Each problem starts with where to look, `rules/data.yaml:LINE` (the rule's line, or its
+    example's). Exits 2 when any error is found.
 
     \b
     Example:
@@ -131,35 +133,49 @@ def lint(no_examples: bool) -> None:
 @rules.command(context_settings=CONTEXT)
 @click.argument("prefix", required=False)
 @click.option("--verbose", "-v", is_flag=True, help="List every example, not only failures.")
-def test(prefix: str | None, verbose: bool) -> None:
+@format_option(["text", "json"], "text")
+def test(prefix: str | None, verbose: bool, fmt: str) -> None:
     """Run every rule's examples and print coverage.
 
-    PREFIX limits the run to rule ids starting with it (e.g. data.). Coverage names the rules no
-    example fires, and the rules without an example where they do not fire. Exits 2 on failure.
+    PREFIX limits the run to rule ids starting with it (e.g. data.). A failure is one line,
+    `rules/data.yaml:LINE: RULE: example N (NAME): what went wrong`, LINE being where the
+    example starts. Coverage names the rules no example fires, and the rules without an example
+    where they do not fire. `--format json` prints one object per example result (rule, file,
+    line, example, index, passed, message) and the coverage lines on stderr. Exits 2 on failure.
 
     \b
     Example:
         mladvisor rules test
         mladvisor rules test monitoring. -v
+        mladvisor rules test data. --format json
     """
     from engine.rulebase.loading import default_rulebase
     from engine.rulebase.testing import run_all
 
     report = run_all(default_rulebase(), prefix)
-    for result in report.results:
-        if verbose or not result.passed:
-            mark = "PASS" if result.passed else "FAIL"
-            click.echo(f"{mark} {result.rule}: {result.example}")
-            for problem in result.problems:
-                click.echo(f"     {problem}")
-    rules_run = len({r.rule for r in report.results})
-    click.echo(f"coverage: {rules_run - len(report.uncovered)} of {rules_run} rules fired by "
-               "an example")
-    if report.uncovered:
-        click.echo("  never fired: " + ", ".join(report.uncovered))
-    if report.no_negative:
-        click.echo("  no example where they stay silent: " + ", ".join(report.no_negative))
-    passed = len(report.results) - len(report.failed)
-    click.echo(f"{passed} passed, {len(report.failed)} failed")
+    if fmt == "json":
+        from engine.util.canonical import pretty_bytes
+
+        click.echo(pretty_bytes([r.as_dict() for r in report.results]), nl=False)
+    else:
+        for result in report.results:
+            if verbose or not result.passed:
+                click.echo(str(result))
+    for line in _coverage(report):
+        click.echo(line, err=fmt == "json")
     if report.failed or report.uncovered:
         sys.exit(2)
+
+
+def _coverage(report: Any) -> list[str]:
+    """The summary lines after the results: coverage, then the count passed and failed."""
+    rules_run = len({r.rule for r in report.results})
+    lines = [f"coverage: {rules_run - len(report.uncovered)} of {rules_run} rules fired by "
+             "an example"]
+    if report.uncovered:
+        lines.append("  never fired: " + ", ".join(report.uncovered))
+    if report.no_negative:
+        lines.append("  no example where they stay silent: " + ", ".join(report.no_negative))
+    passed = len(report.results) - len(report.failed)
+    lines.append(f"{passed} passed, {len(report.failed)} failed")
+    return lines

@@ -73,7 +73,7 @@ def render_text(decision: Mapping[str, Any], explanation: Mapping[str, Any]) -> 
     for entry in explanation["why"]:
         label = f" - {entry['finding']}" if entry.get("finding") else ""
         facts = ", ".join(f"{k} = {show(v)}" for k, v in entry["facts"].items())
-        lines.append(f"  {entry['rule']}{label}")
+        lines.append(f"  {entry['rule']}{label}{_source(entry)}")
         if facts:
             lines.append(f"      on {facts}")
     lines.append("")
@@ -82,5 +82,10 @@ def render_text(decision: Mapping[str, Any], explanation: Mapping[str, Any]) -> 
     for entry in explanation["why_not"]:
         reasons = "; ".join(f"{f['path']} is {show(f['actual'])}, needs {f['expected']}"
                             for f in entry["failed"])
-        lines.append(f"  {entry['rule']}: {reasons}")
+        lines.append(f"  {entry['rule']}{_source(entry)}: {reasons}")
     return "\n".join(lines) + "\n"
+
+
+def _source(entry: Mapping[str, Any]) -> str:
+    """Where the rule is written (rules/x.yaml:LINE), for the rule author reading along."""
+    return f" [{entry['source']}]" if entry.get("source") else ""

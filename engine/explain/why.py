@@ -63,7 +63,7 @@ def why(assessment: Any) -> list[dict[str, Any]]:
             continue
         seen.add(key)
         out.append({"rule": entry["rule"], "finding": titles.get(entry["rule"]),
-                    "facts": entry["matched"]})
+                    "facts": entry["matched"], "source": assessment.rulebase.where(entry["rule"])})
     return out
 
 
@@ -83,7 +83,7 @@ def why_not(assessment: Any, rulebase: RuleBase | None = None) -> list[dict[str,
             continue
         failed = _failed(rule, facts)
         if failed:
-            out.append({"rule": rule.id, "failed": failed})
+            out.append({"rule": rule.id, "failed": failed, "source": rb.where(rule.id)})
     return out
 
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.rulebase import conditions
-from engine.rulebase.loading import DERIVED_TYPES, Rule, RuleBase
+from engine.rulebase.loading import CAUSES, DERIVED_TYPES, Rule, RuleBase
+from engine.rulebase.resolve import Resolution, outcome_fact, resolve_options, selection_fact
 
 TYPE_FIELD = "t"
 ID_FIELD = "fid"
@@ -317,3 +318,18 @@ def compiled_for(rulebase: RuleBase) -> Compiled:
         if key not in _COMPILED:
             _COMPILED[key] = Compiled(rulebase)
         return _COMPILED[key]
+
+
+def infer_case(rulebase: RuleBase, case: dict[str, Any],
+               facts: dict[str, list[dict[str, Any]]]) -> tuple[Run, Resolution]:
+    """Run one case in two rounds, in one session: the case, its evidence facts and the catalog
+    offers it admits until no rule fires; then the options are resolved, and the outcome (and
+    the selected option, if any) is asserted for the rules that judge the resolution."""
+    with compiled_for(rulebase).start() as session:
+        session.assert_facts({"case": [case], **facts, "offer": rulebase.offers_for(case)})
+        resolution = resolve_options(session.run.derived, rulebase.knowledge)
+        stage_two = {"outcome": [outcome_fact(resolution, CAUSES)]}
+        if resolution.selected is not None:
+            stage_two["selection"] = [selection_fact(resolution.selected)]
+        session.assert_facts(stage_two)
+        return session.run, resolution

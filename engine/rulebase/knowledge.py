@@ -7,6 +7,9 @@ with the file and field, not later inside a rule.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -177,6 +180,7 @@ class Knowledge(Model):
         return {g.id: g for p in self.guidance.phases for g in p.guidance}
 
 
+KNOWLEDGE = "knowledge"  # the folder of these files inside a rule base
 FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "guidance": ("guidance.yaml", Guidance),
     "catalog": ("services.yaml", Catalog),
@@ -185,24 +189,68 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
 }
 
 
-def load_yaml(path: Path) -> Any:
-    import yaml
+@dataclass(frozen=True)
+class Document:
+    """One parsed rule-base file, with the line where each of its values starts, so that an
+    error (or a rule) can be pointed at as `rules/data.yaml:37`."""
+
+    file: str  # as messages name it
+    data: Any
+    lines: dict[str, int] = dataclass_field(default_factory=dict, repr=False)
+
+    def line(self, path: str) -> int | None:
+        """The line of the value at a dotted path, or of its nearest enclosing value."""
+        while path not in self.lines:
+            if not path:
+                return None
+            path = path.rpartition(".")[0]
+        return self.lines[path]
+
+
+def read_file(path: Path, kind: str = "a rule base YAML file") -> bytes:
+    """One rule-base file's bytes, with the document reader's limits (a regular file of at most
+    the YAML size limit); a failure is a RuleBaseError."""
+    from engine.errors import InputError
+    from engine.util import limits
+    from engine.util.load import read_bytes
 
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RuleBaseError(str(path), "", "file not found") from None
-    except yaml.YAMLError as error:
-        raise RuleBaseError(str(path), "", f"invalid YAML: {error}") from None
+        return read_bytes(path, limits.MAX_YAML_BYTES, kind)
+    except InputError as error:
+        raise RuleBaseError(error.file, error.path, _problem(error)) from None
 
 
-def validate(path: Path, model: type[BaseModel], data: Any) -> Any:
+def _problem(error: Any) -> str:
+    """An InputError's complaint without its file (RuleBaseError adds file and line)."""
+    got = "" if error.got is None else f", got {error.got}"
+    return f"{error.expected}{got}"
+
+
+def parse_file(files: Mapping[str, bytes], name: str, label: str | None = None) -> Document:
+    """Parse files[name] (a path relative to the rule base) with the strict document loader:
+    YAML 1.2 core values, no aliases, duplicate keys refused. `label` is the name messages use
+    (a folder's path when read from disk); the name itself by default."""
+    from engine.errors import InputError
+    from engine.util.load import decode_text, parse_yaml_lines
+
+    file = label or name
+    if name not in files:
+        raise RuleBaseError(file, "", "file not found")
     try:
-        return model.model_validate(data)
+        data, lines = parse_yaml_lines(decode_text(files[name], file, "a YAML text file"), file)
+    except InputError as error:
+        raise RuleBaseError(file, error.path, _problem(error)) from None
+    return Document(file, data, lines)
+
+
+def validate(doc: Document, model: type[BaseModel], data: Any = None) -> Any:
+    """doc.data (or `data`, a part of it) validated; the first error names its line."""
+    try:
+        return model.model_validate(doc.data if data is None else data)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         loc = ".".join(str(p) for p in first["loc"])
-        raise RuleBaseError(str(path), loc, first["msg"]) from None
+        raise RuleBaseError(doc.file, loc, first["msg"], doc.line(loc)) from None
 
 
 def load_ladder(directory: Path | None = None) -> Ladder:
@@ -210,30 +258,36 @@ def load_ladder(directory: Path | None = None) -> Ladder:
     from engine.paths import knowledge_dir
 
     path = (directory or knowledge_dir()) / FILES["ladder"][0]
-    return validate(path, Ladder, load_yaml(path))
+    doc = parse_file({path.name: read_file(path)}, path.name, str(path))
+    return validate(doc, Ladder)
 
 
-def load_knowledge(directory: Path) -> Knowledge:
+def load_knowledge(files: Mapping[str, bytes], label: Callable[[str], str] = str) -> Knowledge:
+    """The knowledge/ files of a rule base given as {relative path: bytes}; `label` turns a
+    relative path into the name messages use."""
     parts: dict[str, Any] = {}
+    docs: dict[str, Document] = {}
     for key, (name, model) in FILES.items():
-        path = directory / name
-        parts[key] = validate(path, model, load_yaml(path))
+        rel = f"{KNOWLEDGE}/{name}"
+        docs[key] = parse_file(files, rel, label(rel))
+        parts[key] = validate(docs[key], model)
     knowledge = Knowledge(**parts)
-    _check_questionnaire(directory / FILES["questionnaire"][0], knowledge.questionnaire)
+    _check_questionnaire(docs["questionnaire"], knowledge.questionnaire)
     return knowledge
 
 
-def _check_questionnaire(path: Path, questionnaire: Questionnaire) -> None:
+def _check_questionnaire(doc: Document, questionnaire: Questionnaire) -> None:
     from engine.model.answers import leaf_paths
 
     fields = set(leaf_paths())
-    asked = [q.path for q in questionnaire.questions()]
-    for q in asked:
-        if q not in fields:
-            raise RuleBaseError(str(path), q, "question for a field the answers file does not have")
-    missing = sorted(fields - set(asked))
+    for i, section in enumerate(questionnaire.sections):
+        for j, q in enumerate(section.questions):
+            if q.path not in fields:
+                raise RuleBaseError(doc.file, q.path, "question for a field the answers file "
+                                    "does not have", doc.line(f"sections.{i}.questions.{j}"))
+    missing = sorted(fields - {q.path for q in questionnaire.questions()})
     if missing:
-        raise RuleBaseError(str(path), missing[0], "answers field has no question")
+        raise RuleBaseError(doc.file, missing[0], "answers field has no question")
 
 
 def offer_facts(catalog: Catalog) -> list[dict[str, Any]]:

@@ -8,12 +8,12 @@ unknown guidance ids, examples naming answers that do not exist, and rules no ex
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.model.answers import leaf_paths
 from engine.rulebase import conditions
-from engine.rulebase.loading import CASE_EXTRAS, CAUSES, DERIVED_TYPES, Rule, RuleBase
+from engine.rulebase.loading import CASE_EXTRAS, CAUSES, DERIVED_TYPES, RULES, Rule, RuleBase
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 
@@ -21,12 +21,17 @@ PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 @dataclass(frozen=True)
 class Problem:
     level: str  # error | warning
-    file: str
+    file: str  # relative to the rule base: rules/data.yaml
     rule: str
     message: str
+    line: int = 0  # where the rule (or the example at fault) starts; 0 when unknown
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
 
     def __str__(self) -> str:
-        return f"{self.level}: {self.file}: {self.rule}: {self.message}"
+        return f"{self.where}: {self.level}: {self.rule}: {self.message}"
 
 
 def known_case_paths() -> set[str]:
@@ -62,48 +67,70 @@ def _texts(rule: Rule) -> list[str]:
     return out
 
 
-def lint(rulebase: RuleBase, run_examples: bool = True) -> list[Problem]:
-    problems: list[Problem] = []
-    case_paths = known_case_paths()
-    answer_paths = set(leaf_paths())
-    guidance = rulebase.knowledge.guidance_ids()
-    for rule in rulebase.rules:
-        file = rulebase.sources.get(rule.id, "rules")
+@dataclass
+class _Checker:
+    """The static checks of one rule base; each problem carries the rule's (or the example's)
+    file and line."""
 
-        def report(level: str, message: str, file: str = file, rule_id: str = rule.id) -> None:
-            problems.append(Problem(level, file, rule_id, message))
+    rulebase: RuleBase
+    problems: list[Problem] = field(default_factory=list)
+    case_paths: set[str] = field(default_factory=known_case_paths)
+    answer_paths: set[str] = field(default_factory=lambda: set(leaf_paths()))
+
+    def report(self, level: str, rule_id: str, message: str, example: int | None = None) -> None:
+        location = self.rulebase.locations.get(rule_id)
+        file, line = (location.file, location.line_of(example)) if location else (RULES, 0)
+        self.problems.append(Problem(level, file, rule_id, message, line))
+
+    def rule(self, rule: Rule, guidance: set[str]) -> None:
+        def error(message: str) -> None:
+            self.report("error", rule.id, message)
 
         if not rule.id.startswith(rule.phase + "."):
-            report("error", f"id should start with its phase '{rule.phase}.'")
+            error(f"id should start with its phase '{rule.phase}.'")
         for path in sorted(conditions.paths(rule.condition)):
-            if not path_known(path, case_paths):
-                report("error", f"unknown fact path {path!r} in when")
+            if not path_known(path, self.case_paths):
+                error(f"unknown fact path {path!r} in when")
         for text in _texts(rule):
             for path in PLACEHOLDER.findall(text):
-                if not path_known(path, case_paths):
-                    report("error", f"unknown fact path {{{path}}} in a message")
+                if not path_known(path, self.case_paths):
+                    error(f"unknown fact path {{{path}}} in a message")
         reject = rule.then.reject or {}
         if reject and reject.get("cause") not in CAUSES:
-            report("error", f"then.reject.cause must be one of {', '.join(CAUSES)}")
+            error(f"then.reject.cause must be one of {', '.join(CAUSES)}")
         if rule.guidance not in guidance:
-            report("error", f"unknown guidance id {rule.guidance!r} (see knowledge/guidance.yaml)")
-        for example in rule.examples:
+            error(f"unknown guidance id {rule.guidance!r} (see knowledge/guidance.yaml)")
+        self.examples(rule)
+
+    def examples(self, rule: Rule) -> None:
+        for index, example in enumerate(rule.examples):
             for path in example.answers:
-                if path not in answer_paths:
-                    report("error", f"example {example.name!r} sets unknown answer {path!r}")
+                if path not in self.answer_paths:
+                    self.report("error", rule.id, f"example {example.name!r} sets unknown "
+                                f"answer {path!r}", index)
         if rule.status == "active" and not any(e.fires for e in rule.examples):
-            report("error", "no example where the rule fires")
+            self.report("error", rule.id, "no example where the rule fires")
         if rule.status == "deprecated":
-            report("warning", "deprecated: kept so that its id is never reused")
-    if run_examples and not any(p.level == "error" for p in problems):
+            self.report("warning", rule.id, "deprecated: kept so that its id is never reused")
+
+    def run_examples(self) -> None:
         from engine.rulebase.testing import run_all
 
-        results = run_all(rulebase)
+        results = run_all(self.rulebase)
         for rule_id in results.uncovered:
-            problems.append(Problem("error", rulebase.sources.get(rule_id, "rules"), rule_id,
-                                    "no example reaches this rule (it never fires)"))
+            self.report("error", rule_id, "no example reaches this rule (it never fires)")
         for result in results.failed:
-            problems.append(Problem("error", rulebase.sources.get(result.rule, "rules"),
-                                    result.rule, f"example {result.example!r}: "
-                                    + "; ".join(result.problems)))
-    return problems
+            self.report("error", result.rule, f"example {result.example!r}: "
+                        + "; ".join(result.problems), result.index)
+
+
+def lint(rulebase: RuleBase, run_examples: bool = True) -> list[Problem]:
+    """Every problem found, rules in load order; the examples run only when the static checks
+    found no error (a broken rule would fail them for a reason already reported)."""
+    checker = _Checker(rulebase)
+    guidance = set(rulebase.knowledge.guidance_ids())
+    for rule in rulebase.rules:
+        checker.rule(rule, guidance)
+    if run_examples and not any(p.level == "error" for p in checker.problems):
+        checker.run_examples()
+    return checker.problems

@@ -1,12 +1,16 @@
 """The rule base: rules/*.yaml and knowledge/*.yaml, loaded, validated and fingerprinted.
 
 A RuleBase is everything one decision depends on besides its input; its sha256 covers every
-file, so the audit log can store it once and replay any old decision with it.
+file, so the audit log can store it once and replay any old decision with it. It loads from
+{relative path: bytes} (`load_rulebase_files`): a folder is only read into that mapping first,
+and replay hands over the bytes the log stored. Each rule keeps where it is written
+(`rules/data.yaml:37`) for the messages rule authors read; decisions never carry it.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +21,15 @@ from engine.errors import RuleBaseError
 from engine.model.answers import Phase, Severity
 from engine.paths import data_root
 from engine.rulebase import conditions
-from engine.rulebase.knowledge import Knowledge, load_knowledge, load_yaml, validate
+from engine.rulebase.knowledge import (
+    KNOWLEDGE,
+    Document,
+    Knowledge,
+    load_knowledge,
+    parse_file,
+    read_file,
+    validate,
+)
 
 # Derived fact types a rule may bind, and the fields each carries. `*` allows any field (the
 # metrics of a benchmark row are named by the project's success criteria).
@@ -131,9 +143,33 @@ class Manifest(BaseModel):
     )
 
 
+@dataclass(frozen=True)
+class RuleLocation:
+    """Where a rule is written, for the people who edit it: its file (relative to the rule
+    base), the line where its mapping starts and the line where each of its examples does.
+    Never part of a decision: the rule base fingerprint and the rule id identify a rule."""
+
+    file: str
+    line: int
+    examples: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def line_of(self, example: int | None = None) -> int:
+        """The line of the example at index (0-based), or of the rule itself."""
+        if example is not None and 0 <= example < len(self.examples) and self.examples[example]:
+            return self.examples[example]
+        return self.line
+
+    def at(self, example: int | None = None) -> str:
+        """`file:line` of the rule, or of its example at index."""
+        return f"{self.file}:{self.line_of(example)}"
+
+
 @dataclass
 class RuleBase:
-    root: Path
+    root: Path | None  # the folder it was read from; None when loaded from stored bytes
     version: str
     sha256: str
     rules: list[Rule]
@@ -146,9 +182,15 @@ class RuleBase:
         default_factory=dict, repr=False
     )
     sources: dict[str, str] = field(default_factory=dict)  # rule id -> file
+    locations: dict[str, RuleLocation] = field(default_factory=dict, repr=False)
 
     def active(self) -> list[Rule]:
         return [r for r in self.rules if r.status == "active"]
+
+    def where(self, rule_id: str, example: int | None = None) -> str:
+        """`rules/x.yaml:LINE` of a rule (or of its example at index), for rule authors."""
+        location = self.locations.get(rule_id)
+        return RULES if location is None else location.at(example)
 
     def rule(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
@@ -177,15 +219,24 @@ class RuleBase:
         return self._offer_cache[key]
 
 
-def _files(root: Path) -> dict[str, bytes]:
+RULES = "rules"  # the folder of the rule files inside a rule base
+MANIFEST = f"{RULES}/rulebase.yaml"
+
+
+def read_rulebase(root: Path) -> dict[str, bytes]:
+    """A rule base folder as {relative path: bytes}: every YAML file under rules/ and
+    knowledge/ (what the fingerprint covers), each read with the document reader's limits."""
+    rules_dir = root / RULES
+    if not rules_dir.is_dir():
+        raise RuleBaseError(str(rules_dir), "", "rule base folder not found")
     out = {}
-    for folder in ("rules", "knowledge"):
+    for folder in (RULES, KNOWLEDGE):
         for path in sorted((root / folder).rglob("*.yaml")):
-            out[path.relative_to(root).as_posix()] = path.read_bytes()
+            out[path.relative_to(root).as_posix()] = read_file(path)
     return out
 
 
-def fingerprint(files: dict[str, bytes]) -> str:
+def fingerprint(files: Mapping[str, bytes]) -> str:
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
@@ -195,58 +246,76 @@ def fingerprint(files: dict[str, bytes]) -> str:
 def load_rulebase(root: Path | None = None) -> RuleBase:
     """Load and validate everything under root/rules and root/knowledge."""
     root = Path(root) if root else data_root()
-    rules_dir = root / "rules"
-    if not rules_dir.is_dir():
-        raise RuleBaseError(str(rules_dir), "", "rule base folder not found")
-    knowledge = load_knowledge(root / "knowledge")
-    manifest_path = rules_dir / "rulebase.yaml"
-    manifest = validate(manifest_path, Manifest, load_yaml(manifest_path))
-    rules: list[Rule] = []
-    sources: dict[str, str] = {}
-    for path in sorted(rules_dir.glob("*.yaml")):
-        if path.name == manifest_path.name:
-            continue
-        rule_file = validate(path, RuleFile, load_yaml(path))
-        for index, rule in enumerate(rule_file.rules):
-            where = f"rules[{index}]"
-            if rule.phase != rule_file.phase:
-                raise RuleBaseError(
-                    str(path), f"{where}.phase", f"rule {rule.id} is in the {rule_file.phase} file"
-                )
-            if rule.id in sources:
-                raise RuleBaseError(
-                    str(path),
-                    f"{where}.id",
-                    f"duplicate rule id {rule.id} (also in {sources[rule.id]})",
-                )
-            try:
-                rule.condition = conditions.parse(rule.when)
-            except conditions.ConditionError as error:
-                raise RuleBaseError(
-                    str(path), f"{where}({rule.id}).{error.where}", error.problem
-                ) from None
-            sources[rule.id] = path.name
-            rules.append(rule)
-    files = _files(root)
+    return load_rulebase_files(read_rulebase(root), root)
+
+
+def load_rulebase_files(files: Mapping[str, bytes], root: Path | None = None) -> RuleBase:
+    """Load and validate a rule base given as {relative path: bytes} (a folder read by
+    `read_rulebase`, or the files the audit log stored for a decision). Messages name files
+    under `root` when given, else by their relative paths."""
+    files = dict(files)
+
+    def label(rel: str) -> str:
+        return str(root / rel) if root else rel
+
+    knowledge = load_knowledge(files, label)
+    manifest_doc = parse_file(files, MANIFEST, label(MANIFEST))
+    manifest = validate(manifest_doc, Manifest)
+    loaded = _Rules()
+    for rel in rule_files(files):
+        loaded.add(parse_file(files, rel, label(rel)), rel)
     offer_filter = None
     if manifest.offer_filter is not None:
         try:
             offer_filter = conditions.parse(manifest.offer_filter)
         except conditions.ConditionError as error:
-            raise RuleBaseError(
-                str(manifest_path), f"offer_filter.{error.where}", error.problem
-            ) from None
-    return RuleBase(
-        root=root,
-        version=manifest.version,
-        sha256=fingerprint(files),
-        rules=rules,
-        knowledge=knowledge,
-        baseline=manifest.baseline,
-        files=files,
-        sources=sources,
-        offer_filter=offer_filter,
-    )
+            raise RuleBaseError(manifest_doc.file, f"offer_filter.{error.where}", error.problem,
+                                manifest_doc.line("offer_filter")) from None
+    return RuleBase(root=root, version=manifest.version, sha256=fingerprint(files),
+                    rules=loaded.rules, knowledge=knowledge, baseline=manifest.baseline,
+                    files=files, sources=loaded.sources, offer_filter=offer_filter,
+                    locations=loaded.locations)
+
+
+def rule_files(files: Mapping[str, bytes]) -> list[str]:
+    """The rule files of a rule base, in load order: rules/*.yaml but the manifest."""
+    return sorted(name for name in files if name != MANIFEST and name.endswith(".yaml")
+                  and name.count("/") == 1 and name.startswith(f"{RULES}/"))
+
+
+@dataclass
+class _Rules:
+    """The rules of a rule base as its files are read, with where each one is written."""
+
+    rules: list[Rule] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    locations: dict[str, RuleLocation] = field(default_factory=dict)
+
+    def add(self, doc: Document, rel: str) -> None:
+        rule_file = validate(doc, RuleFile)
+        for index, rule in enumerate(rule_file.rules):
+            at = f"rules.{index}"
+            location = RuleLocation(rel, doc.line(at) or 0, tuple(
+                doc.line(f"{at}.examples.{n}") or 0 for n in range(len(rule.examples))))
+            self._check(doc, rule, rule_file.phase, index)
+            self.sources[rule.id] = rel.rpartition("/")[2]
+            self.locations[rule.id] = location
+            self.rules.append(rule)
+
+    def _check(self, doc: Document, rule: Rule, phase: str, index: int) -> None:
+        """Phase, a unique id and a condition that parses; each error names its line."""
+        where, at = f"rules[{index}]", f"rules.{index}"
+        if rule.phase != phase:
+            raise RuleBaseError(doc.file, f"{where}.phase",
+                                f"rule {rule.id} is in the {phase} file", doc.line(f"{at}.phase"))
+        if rule.id in self.locations:
+            raise RuleBaseError(doc.file, f"{where}.id", f"duplicate rule id {rule.id} (also at "
+                                f"{self.locations[rule.id]})", doc.line(f"{at}.id"))
+        try:
+            rule.condition = conditions.parse(rule.when)
+        except conditions.ConditionError as error:
+            raise RuleBaseError(doc.file, f"{where}({rule.id}).{error.where}", error.problem,
+                                doc.line(f"{at}.when")) from None
 
 
 _CACHE: dict[str, RuleBase] = {}

@@ -26,6 +26,29 @@ class ExampleResult:
     problems: list[str] = field(default_factory=list)
     fired: set[str] = field(default_factory=set)
     disagreements: list[str] = field(default_factory=list)
+    index: int = 0  # of the example in its rule, from 0
+    file: str = ""  # relative to the rule base: rules/data.yaml
+    line: int = 0  # where the example starts
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file or "rules"
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.problems)
+
+    def __str__(self) -> str:
+        """One line the way `opa test` names a test: location, rule, which example, what."""
+        head = f"{self.where}: {self.rule}: example {self.index + 1} ({self.example})"
+        return f"{head}: {self.message}" if self.problems else f"{head}: PASS"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON twin of str(): one object per example result (index counts from 1, as
+        the text's "example N" does)."""
+        return {"rule": self.rule, "file": self.file, "line": self.line,
+                "example": self.example, "index": self.index + 1, "passed": self.passed,
+                "message": self.message}
 
 
 @dataclass
@@ -71,11 +94,15 @@ def python_fired(rulebase: RuleBase, assessment: Assessment) -> set[str]:
 
 
 def run_example(rulebase: RuleBase, rule: Rule, example: Example) -> ExampleResult:
-    source = f"{rulebase.sources.get(rule.id, 'rules')}: {rule.id}: example {example.name!r}"
+    index = next((i for i, e in enumerate(rule.examples) if e is example), 0)
+    source = f"{rulebase.where(rule.id, index)}: {rule.id}: example {example.name!r}"
     assessment = assess(example_input(rulebase, example), rulebase,
                         Sources(source, source, source), assessment_id="example")
     fired = {f.rule.id for f in assessment.run.firings}
-    result = ExampleResult(rule.id, example.name, True, fired=fired)
+    location = rulebase.locations.get(rule.id)
+    result = ExampleResult(rule.id, example.name, True, fired=fired, index=index,
+                           file=location.file if location else "",
+                           line=location.line_of(index) if location else 0)
     if (rule.id in fired) != example.fires:
         result.problems.append(f"expected the rule {'to fire' if example.fires else 'not to fire'}")
     decision = assessment.decision

@@ -123,8 +123,12 @@ def read_lines(path: str | Path, kind: str = "a JSON Lines file",
 def read_text(path: str | Path, kind: str = "a YAML or JSON text file",
               limit: int = limits.MAX_DOCUMENT_BYTES) -> str:
     """A regular file's UTF-8 text, within the byte limit; every failure one InputError."""
-    file = str(path)
-    data = read_bytes(path, limit, kind)
+    return decode_text(read_bytes(path, limit, kind), str(path), kind)
+
+
+def decode_text(data: bytes, file: str, kind: str = "a YAML or JSON text file") -> str:
+    """Bytes already in hand (a file read earlier, a rule base stored in the audit log) as
+    UTF-8 text, refused the way `read_text` refuses a file's."""
     if b"\x00" in data:
         raise InputError(file, "", f"expected {kind}, got binary data")
     try:
@@ -417,14 +421,17 @@ def _Loader(text: str) -> Any:  # noqa: N802 - a class-like factory
     return _LOADER(text)
 
 
-def _check_nodes(root: Any, path: str) -> None:
+def _check_nodes(root: Any, path: str, lines: dict[str, int] | None = None) -> None:
     """Duplicate keys (both lines), and integer literals too long to convert, on the node
-    tree before anything is constructed."""
+    tree before anything is constructed; with `lines`, also the line where each node starts,
+    by dotted path."""
     from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
     stack: list[tuple[Any, str]] = [(root, path)]
     while stack:
         node, where = stack.pop()
+        if lines is not None:
+            lines.setdefault(where, node.start_mark.line + 1)
         if isinstance(node, MappingNode):
             seen: dict[str, int] = {}
             for key, value in node.value:
@@ -436,8 +443,8 @@ def _check_nodes(root: Any, path: str) -> None:
                 if name in seen:
                     raise _DuplicateNode(_join(where, name), (seen[name], line))
                 seen[name] = line
-                stack.append((key, _join(where, name)))
                 stack.append((value, _join(where, name)))
+                stack.append((key, _join(where, name)))
         elif isinstance(node, SequenceNode):
             stack.extend((child, _join(where, i)) for i, child in enumerate(node.value))
         elif isinstance(node, ScalarNode) and node.tag in (_INT, _FLOAT):
@@ -451,6 +458,18 @@ def _check_nodes(root: Any, path: str) -> None:
 
 def parse_yaml(text: str, file: str) -> Any:
     """YAML restricted to what JSON can say, within the byte, depth and alias limits."""
+    return _parse_yaml(text, file, None)
+
+
+def parse_yaml_lines(text: str, file: str) -> tuple[Any, dict[str, int]]:
+    """`parse_yaml`, plus the line (1-based) where each value starts, keyed by its dotted path
+    ("rules.3" is the fourth rule's mapping, "" the document): what lets a rule base name
+    `rules/data.yaml:37` in its errors. Same limits and strictness as `parse_yaml`."""
+    lines: dict[str, int] = {}
+    return _parse_yaml(text, file, lines), lines
+
+
+def _parse_yaml(text: str, file: str, lines: dict[str, int] | None) -> Any:
     import yaml
 
     size = len(text.encode("utf-8"))
@@ -462,7 +481,7 @@ def parse_yaml(text: str, file: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_nodes(node, "")
+        _check_nodes(node, "", lines)
         value = loader.construct_document(node)
     except _DuplicateNode as dup:
         first, second = dup.lines
