@@ -10,7 +10,8 @@ import yaml
 from click.testing import CliRunner
 
 from engine.cli import cli
-from engine.model.answers import TASKS, parse_answers
+from engine.model.answers import parse_answers
+from engine.model.vocab import TASKS
 from engine.questionnaire.wizard import Wizard, fields, template_text
 
 # One line per prompt, in questionnaire order, for a complete session. Invalid answers are
