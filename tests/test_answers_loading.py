@@ -165,7 +165,7 @@ def test_arbitrary_top_level_values(value: object) -> None:
 def test_front_ends_convert_typed_text_before_the_strict_model() -> None:
     """The answers model is strict ("12000" is not 12000); the web form and the wizard turn
     what a person types into typed values first, so their answers still validate."""
-    from engine.questionnaire.wizard import fields
+    from engine.questionnaire.fields import fields
     from engine.web.forms import read_form
 
     sub = read_form({"project__name": "x", "project__respondent": "y",

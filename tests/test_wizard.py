@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from engine.cli import cli
 from engine.model.answers import parse_answers
 from engine.model.vocab import TASKS
-from engine.questionnaire.wizard import Wizard, fields, template_text
+from engine.questionnaire.fields import fields, template_text
+from engine.questionnaire.wizard import Wizard
 
 # One line per prompt, in questionnaire order, for a complete session. Invalid answers are
 # followed by the valid one the wizard re-asks for.
