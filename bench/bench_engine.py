@@ -25,6 +25,7 @@ def generated_answers(count: int, seed: int = 7) -> list[dict[str, Any]]:
     """Valid answers files with every choice field drawn at random from its domain."""
     from engine.model.answers import leaf_paths
     from engine.rulebase.loading import default_rulebase
+    from engine.util import dotted
 
     rng = random.Random(seed)
     base = default_rulebase().baseline
@@ -47,11 +48,7 @@ def generated_answers(count: int, seed: int = 7) -> list[dict[str, Any]]:
                 value = rng.choice([100, 1500, 8000, 40000])
             else:
                 continue
-            node = doc
-            *parents, leaf = path.split(".")
-            for part in parents:
-                node = node.setdefault(part, {})
-            node[leaf] = value
+            dotted.set(doc, path, value)
         docs.append(doc)
     return docs
 

@@ -14,6 +14,7 @@ from engine.cli import cli
 from engine.errors import InputError
 from engine.model.answers import load_answers, parse_answers
 from engine.rulebase.loading import default_rulebase
+from engine.util import dotted
 
 BASE = default_rulebase().baseline
 
@@ -28,11 +29,7 @@ def changed(path: str, value: object) -> dict:
     import copy
 
     doc = copy.deepcopy(BASE)
-    node = doc
-    parts = path.split(".")
-    for part in parts[:-1]:
-        node = node[part]
-    node[parts[-1]] = value
+    dotted.set(doc, path, value)
     return doc
 
 
@@ -141,11 +138,7 @@ def test_random_documents_never_escape_as_raw_exceptions(mutations: dict) -> Non
 
     doc = copy.deepcopy(BASE)
     for path, value in mutations.items():
-        node = doc
-        parts = path.split(".")
-        for part in parts[:-1]:
-            node = node[part]
-        node[parts[-1]] = value
+        dotted.set(doc, path, value)
     try:
         parse_answers(doc, "fuzz.yaml")
     except InputError as error:
@@ -165,7 +158,7 @@ def test_arbitrary_top_level_values(value: object) -> None:
 def test_front_ends_convert_typed_text_before_the_strict_model() -> None:
     """The answers model is strict ("12000" is not 12000); the web form and the wizard turn
     what a person types into typed values first, so their answers still validate."""
-    from engine.questionnaire.wizard import fields
+    from engine.questionnaire.fields import fields
     from engine.web.forms import read_form
 
     sub = read_form({"project__name": "x", "project__respondent": "y",

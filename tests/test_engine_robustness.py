@@ -30,14 +30,15 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from engine.api import assess
 from engine.errors import MladvisorError
 from engine.rulebase.loading import default_rulebase
+from engine.model.vocab import RUNGS
 from engine.rulebase.testing import python_fired
+from engine.util import dotted
 
 last = Path(sys.argv[1])
 examples = int(sys.argv[2])
 base = yaml.safe_load(Path(sys.argv[3]).read_text())
 rulebase = default_rulebase()
 services = sorted(s.id for s in rulebase.knowledge.catalog.services)
-RUNGS = ["no-ml", "pre-built", "hosted-custom", "pre-trained", "from-scratch"]
 METRICS = ["f1_macro", "latency_p95_ms", "cost_usd_per_month", "accuracy", "rmse"]
 
 # The numbers that broke the C core, and their neighbours: tiny, huge, negative zero,
@@ -52,13 +53,7 @@ maybe = st.one_of(st.none(), number)  # None: the answer is left out (a missing 
 
 
 def put(doc, path, value):
-    *head, last_key = path.split(".")
-    for key in head:
-        doc = doc.setdefault(key, {})
-    if value is None:
-        doc.pop(last_key, None)
-    else:
-        doc[last_key] = value
+    dotted.set(doc, path, value, none_drops=True)  # None: the answer is left out
 
 
 @st.composite

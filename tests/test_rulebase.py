@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from engine.errors import RuleBaseError
-from engine.model.answers import PHASES
+from engine.model.vocab import PHASES
 from engine.rulebase.lint import lint
 from engine.rulebase.loading import default_rulebase, load_rulebase
 from engine.rulebase.testing import run_example

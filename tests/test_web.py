@@ -14,7 +14,7 @@ import yaml
 from engine.api import assess
 from engine.audit import open_log
 from engine.model.answers import parse_answers
-from engine.questionnaire.wizard import fields
+from engine.questionnaire.fields import fields
 from engine.web import Settings, create_app
 
 with warnings.catch_warnings():  # starlette warns that its client will move to httpx2

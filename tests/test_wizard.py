@@ -10,8 +10,10 @@ import yaml
 from click.testing import CliRunner
 
 from engine.cli import cli
-from engine.model.answers import TASKS, parse_answers
-from engine.questionnaire.wizard import Wizard, fields, template_text
+from engine.model.answers import parse_answers
+from engine.model.vocab import TASKS
+from engine.questionnaire.fields import fields, template_text
+from engine.questionnaire.wizard import Wizard
 
 # One line per prompt, in questionnaire order, for a complete session. Invalid answers are
 # followed by the valid one the wizard re-asks for.

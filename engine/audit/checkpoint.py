@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.audit.canonical import canonical_json
 from engine.errors import InputError
+from engine.util.files import atomic_write
 
 if TYPE_CHECKING:
     from engine.audit.store import AuditLog
@@ -48,11 +49,10 @@ def checkpoint_dir(home: Path) -> Path:
 
 def save_checkpoint(home: Path, checkpoint: dict[str, Any]) -> Path:
     """Keep a copy beside the log (outside the database) so that `verify` checks it by default."""
-    from engine.cli._common import write_atomic
-
     stamp = str(checkpoint["time"]).replace(":", "").replace("-", "").replace(".", "")
     path = checkpoint_dir(home) / f"checkpoint-{int(checkpoint['count']):09d}-{stamp}.json"
-    write_atomic(path, dump_checkpoint(checkpoint))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, dump_checkpoint(checkpoint))
     return path
 
 

@@ -11,13 +11,7 @@ from typing import Any
 import click
 
 from engine.paths import home_dir
-from engine.util.files import (
-    Destination,
-    atomic_write,
-    check_destination,
-    is_stdout,
-    unwritable,
-)
+from engine.util.files import Destination, check_destination, is_stdout, unwritable
 from engine.util.text import for_terminal
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -45,16 +39,6 @@ def format_option(choices: list[str], default: str) -> Callable[[Callable[..., A
             show_default=True, help="Output format.",
         )(func)
     return decorate
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Kept for callers outside the CLI's own commands (it creates missing parent directories,
-    as it always did); new code calls engine.util.files.atomic_write. `-` is standard output."""
-    if is_stdout(path):
-        click.echo(data, nl=False)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, data)
 
 
 def destination(out: Path | None, *inputs: Path | None) -> Destination | None:

@@ -6,14 +6,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli._common import (
-    CONTEXT,
-    destination,
-    emit,
-    format_option,
-    out_option,
-    write_atomic,
-)
+from engine.cli._common import CONTEXT, destination, emit, format_option, out_option
 from engine.evidence.benchmark import TASK_ALIASES
 from engine.util.text import for_terminal
 
@@ -74,9 +67,9 @@ def benchmark(data: Path, target: str, task: str | None, text_column: str | None
         click.echo(for_terminal(f"{level}: {message}"), err=True)
     if out is not None:
         body = to_json(result.rows) if out.suffix.lower() == ".json" else to_csv(result.rows)
-        write_atomic(out, body.encode("utf-8"))
+        emit(body, out)
     if curve_out is not None:
-        write_atomic(curve_out, (json.dumps(result.curve, indent=2) + "\n").encode("utf-8"))
+        emit(json.dumps(result.curve, indent=2) + "\n", curve_out)
     if fmt == "csv" and out is None:
         emit(to_csv(result.rows), None)
     elif fmt == "json" and out is None:
@@ -127,5 +120,5 @@ def drift(reference: Path, current: Path, target: str | None, prediction: str | 
     destination(out, reference, current)  # before the passes over the data
     doc = compute_drift(reference, current, options)
     if out is not None:
-        write_atomic(out, to_json(doc).encode("utf-8"))
+        emit(to_json(doc), out)
     emit(to_json(doc) if fmt == "json" and out is None else to_table(doc), None)

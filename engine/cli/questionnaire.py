@@ -31,13 +31,8 @@ def run_wizard(stdin: TextIO, prompts: TextIO, out: Path | None, resume: Path | 
     """The whole interactive session; split from the click command so tests can call it."""
     from engine.errors import InputError
     from engine.model.answers import parse_answers, read_document
-    from engine.questionnaire.wizard import (
-        InputEnded,
-        Wizard,
-        check_document,
-        dump_answers,
-        read_defaulted,
-    )
+    from engine.questionnaire.fields import check_document, dump_answers, read_defaulted
+    from engine.questionnaire.wizard import InputEnded, Wizard
 
     answers: dict[str, Any] = {}
     defaulted: set[str] = set()
@@ -139,7 +134,7 @@ def questionnaire(out: Path | None, template: bool, resume: Path | None, do_asse
     if template:
         if resume is not None or do_assess:
             raise click.UsageError("--template cannot be combined with --resume or --assess")
-        from engine.questionnaire.wizard import template_text
+        from engine.questionnaire.fields import template_text
 
         emit(template_text(), out)
         return

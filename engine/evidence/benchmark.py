@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.errors import InputError
 from engine.evidence.progress import progress
+from engine.util.table import table_lines
 from engine.util.text import for_terminal
 
 
@@ -655,15 +656,13 @@ def to_table(result: BenchmarkResult) -> str:
     header = ["candidate", "rung", *metrics]
     body = [[str(row["candidate"]), str(row["rung"]),
              *[_fmt(row[m]) for m in metrics]] for row in result.rows]
-    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(header)]
     head = f"task: {result.task}   target: {result.target}"
     if result.positive_class is not None:
         head += f"   positive class: {result.positive_class}"
     lines = [for_terminal(head)]
     if result.dropped_columns:
         lines.append(for_terminal(f"ignored columns: {', '.join(result.dropped_columns)}"))
-    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    lines.extend("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in body)
+    lines.extend(table_lines(header, body))
     return "\n".join(lines) + "\n"
 
 

@@ -36,6 +36,7 @@ from engine.errors import InputError
 from engine.evidence.progress import progress
 from engine.evidence.tables import DEFAULT_BATCH_ROWS, Reservoir, TableSource
 from engine.model.drift import SCHEMA_ID
+from engine.util.table import table_lines
 
 if TYPE_CHECKING:
     import numpy as np
@@ -944,10 +945,7 @@ def to_table(doc: dict[str, Any]) -> str:
              _num(f["psi"]),
              f"{_pct(f['missing_share_reference'])}>{_pct(f['missing_share_current'])}",
              "DRIFT" if f["drifted"] else "-"] for f in features]
-    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(header)]
-    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
-    lines.extend("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                 for r in body)
+    lines.extend(table_lines(header, body, strip=True))
     multivariate = doc.get("multivariate")
     if multivariate:
         lines.append("")

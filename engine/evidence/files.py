@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
-from engine.model.answers import RUNGS
+from engine.model.vocab import RUNGS
 from engine.util import limits
 from engine.util.load import load_document, parse_json, read_text
 

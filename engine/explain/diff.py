@@ -14,6 +14,7 @@ from typing import Any
 from engine.errors import InputError
 from engine.explain.text import show
 from engine.model.answers import ANSWERS_SCHEMA, leaf_paths, read_document
+from engine.util import dotted
 
 DECISION_SCHEMA = "mladvisor.decision/1"
 
@@ -43,22 +44,12 @@ def load_decision(path: str | Path, benchmarks: str | Path | None = None,
                      f"({DECISION_SCHEMA})", got)
 
 
-def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            _flatten(f"{prefix}.{key}" if prefix else str(key), item, out)
-    else:
-        out[prefix] = value
-
-
 def answers_of(decision: Mapping[str, Any]) -> dict[str, Any] | None:
     """The effective answers a decision was made on, by dotted path (lists kept whole)."""
     answers = (decision.get("input") or {}).get("answers")
     if not isinstance(answers, Mapping):
         return None
-    out: dict[str, Any] = {}
-    _flatten("", {k: v for k, v in answers.items() if k != "schema"}, out)
-    return out
+    return dotted.flatten({k: v for k, v in answers.items() if k != "schema"})
 
 
 def _strategy(decision: Mapping[str, Any]) -> dict[str, Any] | None:

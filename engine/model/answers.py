@@ -23,49 +23,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from engine.errors import InputError
-from engine.util import limits
+from engine.model.vocab import Goal, Task
+from engine.util import dotted, limits
 
 ANSWERS_SCHEMA: Literal["mladvisor.answers/1"] = "mladvisor.answers/1"
-
-Phase = Literal[
-    "business-goal",
-    "data",
-    "solution-evaluation",
-    "model-selection",
-    "training",
-    "deployment",
-    "monitoring",
-]
-Rung = Literal["no-ml", "pre-built", "hosted-custom", "pre-trained", "from-scratch"]
-Verdict = Literal["proceed", "proceed-with-conditions", "not-ready", "ml-not-recommended"]
-Severity = Literal["blocker", "warning", "recommendation", "info"]
-Task = Literal[
-    "sentiment-analysis",
-    "text-classification",
-    "entity-extraction",
-    "document-extraction",
-    "translation",
-    "speech-to-text",
-    "text-to-speech",
-    "text-generation",
-    "summarization",
-    "question-answering",
-    "conversational-agent",
-    "image-classification",
-    "object-detection",
-    "recommendation",
-    "forecasting",
-    "tabular-classification",
-    "tabular-regression",
-    "anomaly-detection",
-    "other",
-]
-
-PHASES: tuple[str, ...] = Phase.__args__  # type: ignore[attr-defined]
-RUNGS: tuple[str, ...] = Rung.__args__  # type: ignore[attr-defined]
-VERDICTS: tuple[str, ...] = Verdict.__args__  # type: ignore[attr-defined]
-SEVERITIES: tuple[str, ...] = Severity.__args__  # type: ignore[attr-defined]
-TASKS: tuple[str, ...] = Task.__args__  # type: ignore[attr-defined]
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -120,7 +81,7 @@ class SuccessCriterion(Strict):
         description="The value the metric must reach.", allow_inf_nan=False,
         json_schema_extra={"maximum": limits.MAX_ABS_THRESHOLD,
                            "minimum": -limits.MAX_ABS_THRESHOLD})
-    goal: Literal["at-least", "at-most"] = Field(
+    goal: Goal = Field(
         "at-least", description="Whether the metric must be at least or at most the threshold."
     )
 
@@ -282,15 +243,7 @@ def _leaf_paths(model: type[BaseModel], prefix: str) -> dict[str, Any]:
 
 
 def _defaulted(raw: dict[str, Any]) -> list[str]:
-    missing = []
-    for path in leaf_paths():
-        node: Any = raw
-        for part in path.split("."):
-            if not isinstance(node, dict) or part not in node:
-                missing.append(path)
-                break
-            node = node[part]
-    return sorted(missing)
+    return sorted(path for path in leaf_paths() if not dotted.has(raw, path))
 
 
 def read_text(path: str | Path, kind: str = "a YAML or JSON text file") -> str:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.model.answers import Phase, Rung, Severity, Verdict
+from engine.model.vocab import Phase, Rung, Severity, Verdict
 from engine.rulebase import conditions
 from engine.rulebase.inference import Run, fill
 from engine.rulebase.knowledge import Knowledge

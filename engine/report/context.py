@@ -17,6 +17,7 @@ from typing import Any
 from engine.report import limits
 from engine.report.dates import timestamp_of
 from engine.report.limits import Budget, capped, cut, size_of
+from engine.util import dotted
 
 # Display order and labels of the contract's vocabularies; unknown ids are still shown.
 PHASES = ("business-goal", "data", "solution-evaluation", "model-selection", "training",
@@ -87,14 +88,9 @@ def humanize(identifier: Any) -> str:
     return label[:1].upper() + label[1:] if label else "—"
 
 
-def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+def flatten(value: Any) -> list[tuple[str, Any]]:
     """Nested answers as (dotted path, leaf value) pairs; lists of records stay one leaf."""
-    if isinstance(value, Mapping) and value:
-        pairs: list[tuple[str, Any]] = []
-        for key, item in value.items():
-            pairs.extend(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return pairs
-    return [(prefix, value)]
+    return list(dotted.flatten(value, empty_leaf=True).items())
 
 
 def _answer_value(value: Any) -> dict[str, Any]:

@@ -9,18 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.model.answers import Answers
+from engine.util import dotted
 
 FactSet = dict[str, list[dict[str, Any]]]
-
-
-def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten(f"{prefix}.{key}" if prefix else key, item, out)
-    elif isinstance(value, list):
-        out[f"{prefix}.count"] = len(value)
-    elif value is not None:
-        out[prefix] = value
 
 
 def check(value: float | None, threshold: float, goal: str) -> tuple[bool, float | None]:
@@ -36,8 +27,8 @@ def build_facts(answers: Answers, benchmarks: list[dict[str, Any]] | None,
     """The case fact (answers by dotted path) and the per-item facts of the evidence."""
     data = answers.model_dump(mode="json", by_alias=True)
     data.pop("schema", None)
-    case: dict[str, Any] = {}
-    _flatten("", data, case)
+    # a list is seen by its length (PATH.count); an unknown answer (None) is absent
+    case = dotted.flatten(data, lists="count", skip_none=True)
     criteria = [c.model_dump(mode="json") for c in answers.business.success_criteria]
     facts: FactSet = {"criterion": criteria, "bench": [], "check": [], "feature": [], "bias": []}
 

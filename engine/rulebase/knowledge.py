@@ -16,7 +16,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.errors import RuleBaseError
-from engine.model.answers import PHASES, RUNGS, SEVERITIES, VERDICTS, Phase, Rung, Task, Verdict
+from engine.model.vocab import (
+    PHASES,
+    RUNGS,
+    SEVERITIES,
+    VERDICTS,
+    Phase,
+    Rung,
+    Severity,
+    Task,
+    Verdict,
+)
 
 
 class Model(BaseModel):
@@ -121,7 +131,7 @@ class Ladder(Model):
     tie_break: dict[str, list[str]] = Field(
         description="Within a rung, offers are ordered by these offer fields, values in order."
     )
-    severity_order: list[Literal["blocker", "warning", "recommendation", "info"]]
+    severity_order: list[Severity]
     verdicts: dict[Verdict, str] = Field(description="Plain-language meaning of each verdict.")
     baseline_rungs: dict[str, Rung] = Field(
         default_factory=dict, description="Rung of each baseline `mladvisor benchmark` trains.")

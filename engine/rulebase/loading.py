@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import RuleBaseError
-from engine.model.answers import Phase, Severity
+from engine.model.vocab import Phase, Severity, Verdict
 from engine.paths import data_root
 from engine.rulebase import conditions
 from engine.rulebase.knowledge import (
@@ -101,9 +101,7 @@ class Then(BaseModel):
     reject: dict[str, Any] | None = None
     demote: dict[str, Any] | None = None
     meets: dict[str, Any] | None = None
-    verdict: (
-        Literal["proceed", "proceed-with-conditions", "not-ready", "ml-not-recommended"] | None
-    ) = None
+    verdict: Verdict | None = None
     monitor: dict[str, Any] | None = None
 
 

@@ -16,6 +16,7 @@ from engine.api import Assessment, Sources, assess
 from engine.rulebase import conditions
 from engine.rulebase.inference import plain
 from engine.rulebase.loading import DERIVED_TYPES, Example, Rule, RuleBase
+from engine.util import dotted
 
 
 @dataclass
@@ -62,22 +63,10 @@ class TestReport:
         return [r for r in self.results if not r.passed]
 
 
-def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
-    """Set a dotted answer path; None removes it, so the answer takes its default."""
-    parts = path.split(".")
-    node = doc
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    if value is None:
-        node.pop(parts[-1], None)
-    else:
-        node[parts[-1]] = copy.deepcopy(value)
-
-
 def example_input(rulebase: RuleBase, example: Example) -> dict[str, Any]:
     answers = copy.deepcopy(rulebase.baseline)
     for path, value in example.answers.items():
-        set_path(answers, path, value)
+        dotted.set(answers, path, copy.deepcopy(value), none_drops=True)  # null: the default
     return {"answers": answers, "benchmarks": example.benchmarks, "drift": example.drift}
 
 

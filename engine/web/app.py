@@ -302,7 +302,7 @@ class WebApp:
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import Response
 
-        from engine.questionnaire.wizard import dump_answers
+        from engine.questionnaire.fields import dump_answers
 
         record = await run_in_threadpool(self.record, request, request.path_params["record_id"])
         if record is None:

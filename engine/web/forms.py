@@ -14,21 +14,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import InputError
-from engine.questionnaire.wizard import (
+from engine.questionnaire.fields import (
     Field,
+    criterion_fields,
+    default_text,
     fields,
-    get_path,
     is_asked,
     ordered,
+    parse_number,
+    plain,
     sections,
-    set_path,
 )
+from engine.util import dotted
 
 SOURCE = "form"
 MIN_CRITERIA_ROWS = 3
 MAX_CRITERIA = 50  # the answers model allows 50 criteria
 CRITERION_PARTS = ("metric", "threshold", "goal")
-GOALS = ("at-least", "at-most")
 MAX_DIGITS = 15  # a float holds 15 significant digits exactly; longer numbers are refused
 # A plain decimal in ASCII digits, optionally grouped by commas: no exponents, no '²' or '٣'
 # (str.isdigit() and float() accept those), no 'inf', 'nan', '0x10' or '1_000'.
@@ -48,8 +50,6 @@ class Submission:
 
 def reason(error: InputError) -> str:
     """An InputError as a sentence for a person, without file and path (the form shows those)."""
-    from engine.questionnaire.wizard import plain
-
     text = plain(error.expected)
     if error.got is not None and not isinstance(error.got, dict | list):
         text += f" (you entered {error.got})"
@@ -74,14 +74,14 @@ def read_form(form: Mapping[str, Any]) -> Submission:
                 sub.errors[f.path] = "An answer is required"
             continue  # unanswered: the model's default applies and the report says so
         try:
-            set_path(sub.doc, f.path, f.parse(strict(f, raw), SOURCE))
+            dotted.set(sub.doc, f.path, f.parse(strict(f, raw), SOURCE))
         except InputError as error:
             sub.errors[f.path] = reason(error)
     for f in fields():  # a question that does not apply is not part of the answers
         if not is_asked(f, sub.doc):
             sub.errors.pop(f.path, None)
-            if get_path(sub.doc, f.path, None) is not None:
-                _drop(sub.doc, f.path)
+            if dotted.get(sub.doc, f.path, None) is not None:
+                dotted.drop(sub.doc, f.path, prune=True)
     if not sub.errors:
         _check_whole(sub)
     sub.doc = ordered(sub.doc)
@@ -119,20 +119,9 @@ def plain_number(text: str, kind: str, path: str) -> str:
     return text
 
 
-def _drop(doc: dict[str, Any], path: str) -> None:
-    head, key = path.split(".", 1)
-    section = doc.get(head)
-    if isinstance(section, dict):
-        section.pop(key, None)
-        if not section:
-            doc.pop(head)
-
-
 def _read_criteria(f: Field, form: Mapping[str, Any], sub: Submission) -> None:
     """Rows `NAME-i-metric/threshold/goal`; messages are keyed by the row (PATH.i.part)."""
-    from engine.questionnaire.wizard import _criterion_fields, _number
-
-    parts = _criterion_fields()
+    parts = criterion_fields()
     odd = [k for k in form if k.startswith(f.name + "-") and not (
         (m := ROW_KEY.fullmatch(k[len(f.name):])) and int(m.group(1)) < MAX_CRITERIA)]
     if odd:  # browsers never send these; a crafted name is refused, not guessed at
@@ -158,7 +147,7 @@ def _read_criteria(f: Field, form: Mapping[str, Any], sub: Submission) -> None:
                     raise InputError(SOURCE, key, "an answer is required")
                 elif p == "threshold":
                     number = plain_number(raw[p], "float", key)
-                    item[p] = parts[p].validate(_number(number, "float", key, SOURCE), SOURCE)
+                    item[p] = parts[p].validate(parse_number(number, "float", key, SOURCE), SOURCE)
                 else:
                     item[p] = parts[p].validate(raw[p], SOURCE)
             except InputError as error:
@@ -167,7 +156,7 @@ def _read_criteria(f: Field, form: Mapping[str, Any], sub: Submission) -> None:
     sub.criteria_rows = max(MIN_CRITERIA_ROWS, (max(indexes) + 1) if indexes else 0)
     if criteria and not any(k.startswith(f.path + ".") for k in sub.errors):
         try:
-            set_path(sub.doc, f.path, f.validate(criteria, SOURCE))
+            dotted.set(sub.doc, f.path, f.validate(criteria, SOURCE))
         except InputError as error:
             sub.errors[f.path] = reason(error)
 
@@ -197,7 +186,7 @@ def from_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     """Form values prefilled from an answers document (edit and assess again)."""
     values: dict[str, Any] = {}
     for f in fields():
-        value = get_path(answers, f.path, None)
+        value = dotted.get(answers, f.path, None)
         if value is None:
             continue
         if f.kind == "criteria":
@@ -249,7 +238,7 @@ def view(sub_values: Mapping[str, Any], errors: Mapping[str, str],
             item: dict[str, Any] = {
                 "f": f, "id": f"q-{f.name}", "name": f.name, "value": sub_values.get(f.name, ""),
                 "error": errors.get(f.path, ""), "note": condition_note(f),
-                "default": "" if f.required else _default_text(f),
+                "default": "" if f.required else default_text(f),
                 "empty": _empty_text(f), "bounds": _bounds_text(f.bounds),
             }
             if f.kind == "criteria":
@@ -278,12 +267,6 @@ def _bounds_text(bounds: str) -> str:
         sign, _, value = part.partition(" ")
         out.append(words.get(sign, sign + " {}").format(value))
     return " and ".join(out)
-
-
-def _default_text(f: Field) -> str:
-    from engine.questionnaire.wizard import default_text
-
-    return default_text(f)
 
 
 def _criteria_rows(f: Field, values: Mapping[str, Any], errors: Mapping[str, str],

@@ -1,0 +1,55 @@
+"""The closed vocabularies of the answers, the knowledge files and the decision, in one place.
+
+Each is a `Literal` type (so pydantic validates it and the JSON Schema lists it) and a tuple of
+its values derived from that type, never restated. The values are domain data: knowledge/ and
+rules/ are validated against them at load time (engine/rulebase/knowledge.py checks that
+ladder.yaml lists the rungs in this order and every verdict and severity), so a new rung or
+task is added here and there together. The order of each tuple is meaningful: lifecycle order
+for phases, simplest first for rungs, most severe first for severities.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Phase = Literal[
+    "business-goal",
+    "data",
+    "solution-evaluation",
+    "model-selection",
+    "training",
+    "deployment",
+    "monitoring",
+]
+Rung = Literal["no-ml", "pre-built", "hosted-custom", "pre-trained", "from-scratch"]
+Verdict = Literal["proceed", "proceed-with-conditions", "not-ready", "ml-not-recommended"]
+Severity = Literal["blocker", "warning", "recommendation", "info"]
+Task = Literal[
+    "sentiment-analysis",
+    "text-classification",
+    "entity-extraction",
+    "document-extraction",
+    "translation",
+    "speech-to-text",
+    "text-to-speech",
+    "text-generation",
+    "summarization",
+    "question-answering",
+    "conversational-agent",
+    "image-classification",
+    "object-detection",
+    "recommendation",
+    "forecasting",
+    "tabular-classification",
+    "tabular-regression",
+    "anomaly-detection",
+    "other",
+]
+Goal = Literal["at-least", "at-most"]  # a success criterion's direction
+
+PHASES: tuple[str, ...] = get_args(Phase)
+RUNGS: tuple[str, ...] = get_args(Rung)
+VERDICTS: tuple[str, ...] = get_args(Verdict)
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+TASKS: tuple[str, ...] = get_args(Task)
+GOALS: tuple[str, ...] = get_args(Goal)
