@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from engine import __version__
 from engine.errors import InputError
 from engine.ids import new_id
-from engine.model.answers import LoadedAnswers, effective_answers, parse_answers, read_document
-from engine.model.decision import (
-    DECISION_SCHEMA,
-    actions_of,
-    findings_of,
-    monitoring_plan_of,
-    options_of,
-    rulebase_ref,
-    strategy_of,
-    trace_of,
-)
+from engine.model.answers import LoadedAnswers, parse_answers, read_document
+from engine.model.decision import Decision
+from engine.rulebase.assemble import assemble_decision
 from engine.rulebase.facts import build_facts
 from engine.rulebase.inference import Run, compiled_for
 from engine.rulebase.loading import CAUSES, RuleBase, default_rulebase
@@ -35,20 +27,27 @@ from engine.util.canonical import doc_sha256, pretty_bytes
 
 @dataclass
 class Assessment:
-    decision: dict[str, Any]
+    model: Decision
     input_doc: dict[str, Any]
     rulebase: RuleBase
     loaded: LoadedAnswers
     run: Run
     resolution: Resolution
 
+    @cached_property
+    def decision(self) -> dict[str, Any]:
+        """The decision as its JSON document (one dump, kept: callers may add report-only
+        fields such as an explanation to it)."""
+        return self.model.dump()
+
     @property
     def decision_json(self) -> bytes:
-        return pretty_bytes(self.decision)
+        """Canonical bytes of the model (report-only additions to `decision` stay out)."""
+        return pretty_bytes(self.model.dump())
 
     @property
     def assessment_id(self) -> str:
-        return str(self.decision["assessment_id"])
+        return str(self.model.assessment_id)
 
 
 @dataclass
@@ -101,26 +100,10 @@ def assess(input_doc: dict[str, Any], rulebase: RuleBase | None = None,
             stage_two["selection"] = [selection_fact(resolution.selected)]
         session.assert_facts(stage_two)
         run = session.run
-    verdict = resolve_verdict(run.derived, knowledge)
-    withhold = verdict == "not-ready"
-    findings = findings_of(run, knowledge)
-    decision = {
-        "schema": DECISION_SCHEMA,
-        "assessment_id": assessment_id or new_id(),
-        "verdict": verdict,
-        "strategy": None if withhold else strategy_of(resolution, knowledge),
-        "findings": findings,
-        "options": options_of(resolution, facts, knowledge, withhold),
-        "trace": trace_of(run),
-        "rulebase": rulebase_ref(rb),
-        "input_sha256": doc_sha256(doc),
-        "engine_version": __version__,
-        "project": loaded.answers.project.model_dump(mode="json"),
-        "input": {"answers": effective_answers(loaded), "defaulted": loaded.defaulted,
-                  "benchmarks": benchmarks, "drift": drift},
-        "monitoring_plan": monitoring_plan_of(run),
-        "actions": actions_of(findings),
-    }
+    decision = assemble_decision(
+        assessment_id=assessment_id or new_id(), verdict=resolve_verdict(run.derived, knowledge),
+        run=run, resolution=resolution, facts=facts, rulebase=rb, loaded=loaded,
+        input_sha256=doc_sha256(doc), benchmarks=benchmarks, drift=drift)
     return Assessment(decision, doc, rb, loaded, run, resolution)
 
 
