@@ -36,14 +36,13 @@ class Assessment:
 
     @cached_property
     def decision(self) -> dict[str, Any]:
-        """The decision as its JSON document (one dump, kept: callers may add report-only
-        fields such as an explanation to it)."""
+        """The model as its JSON document, dumped once: what the audit log records and
+        `decision_json` writes (a test may edit it to record what the rules never said)."""
         return self.model.dump()
 
     @property
     def decision_json(self) -> bytes:
-        """Canonical bytes of the model (report-only additions to `decision` stay out)."""
-        return pretty_bytes(self.model.dump())
+        return pretty_bytes(self.decision)
 
     @property
     def assessment_id(self) -> str:

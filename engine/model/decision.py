@@ -38,31 +38,35 @@ def _one_of(values: tuple[str, ...] | Any, description: str, default: str | None
     return Field(default, description=description, json_schema_extra={"enum": list(names)})
 
 
+Word = str | None  # a vocabulary id; None where an older or edited decision has none
+
+
 class Open(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # strict: a value is read as it was written (1 stays 1, never true), so the bytes hold
+    model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True)
 
 
 class Strategy(Open):
-    rung: str = _one_of(Rung, "The rung of the ladder chosen.", "")
+    rung: Word = _one_of(Rung, "The rung of the ladder chosen.", "")
     service: str | None = Field(None, description="The catalog service, if any.")
-    summary: str = Field("", description="One sentence describing the strategy.")
+    summary: str | None = Field("", description="One sentence describing the strategy.")
 
 
 class Finding(Open):
-    rule: str = Field("", description="The id of the rule that raised it.")
-    phase: str = _one_of(Phase, "The lifecycle phase.", "other")
-    severity: str = _one_of(Severity, "How much it matters.", "info")
-    title: str = ""
-    rationale: str = ""
-    action: str = Field("", description="What to do about it.")
+    rule: str | None = Field("", description="The id of the rule that raised it.")
+    phase: Word = _one_of(Phase, "The lifecycle phase.", "other")
+    severity: Word = _one_of(Severity, "How much it matters.", "info")
+    title: str | None = ""
+    rationale: str | None = ""
+    action: str | None = Field("", description="What to do about it.")
     facts: dict[str, Any] = Field(default_factory=dict,
                                   description="The fact values the rule's condition read.")
-    guidance: str = Field("", description="The knowledge id of the guidance it cites.")
+    guidance: str | None = Field("", description="The knowledge id of the guidance it cites.")
 
 
 class Check(Open):
-    metric: str = ""
-    goal: str = ""
+    metric: str | None = ""
+    goal: str | None = ""
     threshold: Number | None = None
     value: Number | None = None
     met: bool | None = None
@@ -70,34 +74,36 @@ class Check(Open):
 
 
 class Evidence(Open):
-    candidate: str = ""
+    candidate: str | None = ""
     meets_all: bool | None = None
     checks: list[Check] = Field(default_factory=list)
 
 
 class Option(Open):
-    rung: str = _one_of(Rung, "A rung of the ladder.", "")
+    rung: Word = _one_of(Rung, "A rung of the ladder.", "")
     service: str | None = None
-    status: str = _one_of(STATUSES, "What became of the option.", "not-evaluated")
+    status: Word = _one_of(STATUSES, "What became of the option.", "not-evaluated")
     reasons: list[str] = Field(default_factory=list)
-    method: str = Field("", description="How the service would be customised.")
+    method: str | None = Field("", description="How the service would be customised.")
     evidence: list[Evidence] = Field(default_factory=list,
                                      description="Benchmark results of its candidates.")
 
 
 class TraceEntry(Open):
     order: int | None = None
-    rule: str = ""
+    rule: str | None = ""
     matched: dict[str, Any] = Field(default_factory=dict)
     asserted: list[str] = Field(default_factory=list)
 
 
 class MonitoringItem(Open):
-    signal: str | None = None
-    how: str | None = None
-    trigger: str | None = None
-    response: str | None = None
-    rule: str | None = None
+    """A rule's `monitor` entry as the rule wrote it (text, or a value a template filled)."""
+
+    signal: Any = None
+    how: Any = None
+    trigger: Any = None
+    response: Any = None
+    rule: Any = None
 
 
 class Project(Open):
@@ -120,7 +126,7 @@ def _contract_schema(schema: dict[str, Any]) -> None:
 
 
 class Decision(Open):
-    model_config = ConfigDict(extra="allow", populate_by_name=True,
+    model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True,
                               json_schema_extra=_contract_schema)
 
     schema_: str = Field(DECISION_SCHEMA, alias="schema",
@@ -172,7 +178,8 @@ def load_decision(source: str, data: Any, *, partial: bool = False) -> Decision:
     except ValidationError as error:
         first = error.errors()[0]
         path = ".".join(str(p) for p in first["loc"] if not _union_tag(p))
-        raise InputError(source, path, f"expected {_expected(first)}",
+        number = any(p in ("int", "float") for p in first["loc"])
+        raise InputError(source, path, f"expected {'a number' if number else _expected(first)}",
                          _got(first.get("input"))) from None
     for key in REQUIRED:
         if key not in data:

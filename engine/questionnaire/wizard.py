@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from engine.errors import InputError
 from engine.model.answers import ANSWERS_SCHEMA, leaf_paths, validation_to_input_error
+from engine.util.display import strategy_text
 from engine.util.text import for_terminal
 
 TRUE_WORDS = ("y", "yes", "true", "1")
@@ -778,8 +779,7 @@ def summary_text(decision: Mapping[str, Any]) -> str:
     lines = [f"Verdict: {decision.get('verdict')}"]
     strategy = decision.get("strategy")
     if strategy:
-        service = f" ({strategy['service']})" if strategy.get("service") else ""
-        lines.append(f"Strategy: {strategy.get('rung')}{service}")
+        lines.append(f"Strategy: {strategy_text(strategy)}")
         if strategy.get("summary"):
             lines.append(f"  {strategy['summary']}")
     else:
