@@ -126,7 +126,7 @@ def describe_expected(leaf: Leaf, bindings: Mapping[str, Mapping[str, Any]]) -> 
         return "present" if leaf.value else "absent"
     value = leaf.value
     if isinstance(value, Ref):
-        text = f"{value.path} ({show_value(_value(bindings, value.path))})"
+        text = f"{value.path} ({show_value(_value(bindings, value.path), none='not given')})"
     elif isinstance(value, tuple):
         text = show_value(list(value))
     else:
