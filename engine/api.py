@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from engine import __version__
 from engine.errors import InputError
 from engine.ids import new_id
-from engine.model.answers import LoadedAnswers, effective_answers, parse_answers, read_document
-from engine.model.decision import (
-    DECISION_SCHEMA,
-    actions_of,
-    findings_of,
-    monitoring_plan_of,
-    options_of,
-    rulebase_ref,
-    strategy_of,
-    trace_of,
-)
+from engine.model.answers import LoadedAnswers, parse_answers, read_document
+from engine.model.decision import Decision
+from engine.rulebase.assemble import assemble_decision
 from engine.rulebase.facts import build_facts
 from engine.rulebase.inference import Run, infer_case
 from engine.rulebase.loading import RuleBase, default_rulebase
@@ -29,12 +21,18 @@ from engine.util.canonical import doc_sha256, pretty_bytes
 
 @dataclass
 class Assessment:
-    decision: dict[str, Any]
+    model: Decision
     input_doc: dict[str, Any]
     rulebase: RuleBase
     loaded: LoadedAnswers
     run: Run
     resolution: Resolution
+
+    @cached_property
+    def decision(self) -> dict[str, Any]:
+        """The model as its JSON document, dumped once: what the audit log records and
+        `decision_json` writes (a test may edit it to record what the rules never said)."""
+        return self.model.dump()
 
     @property
     def decision_json(self) -> bytes:
@@ -42,7 +40,7 @@ class Assessment:
 
     @property
     def assessment_id(self) -> str:
-        return str(self.decision["assessment_id"])
+        return str(self.model.assessment_id)
 
 
 @dataclass
@@ -87,26 +85,10 @@ def assess(input_doc: dict[str, Any], rulebase: RuleBase | None = None,
     case, facts = build_facts(loaded.answers, benchmarks, drift)
     run, resolution = infer_case(rb, case, facts)
     knowledge = rb.knowledge
-    verdict = resolve_verdict(run.derived, knowledge)
-    withhold = verdict == "not-ready"
-    findings = findings_of(run, knowledge)
-    decision = {
-        "schema": DECISION_SCHEMA,
-        "assessment_id": assessment_id or new_id(),
-        "verdict": verdict,
-        "strategy": None if withhold else strategy_of(resolution, knowledge),
-        "findings": findings,
-        "options": options_of(resolution, facts, knowledge, withhold),
-        "trace": trace_of(run),
-        "rulebase": rulebase_ref(rb),
-        "input_sha256": doc_sha256(doc),
-        "engine_version": __version__,
-        "project": loaded.answers.project.model_dump(mode="json"),
-        "input": {"answers": effective_answers(loaded), "defaulted": loaded.defaulted,
-                  "benchmarks": benchmarks, "drift": drift},
-        "monitoring_plan": monitoring_plan_of(run),
-        "actions": actions_of(findings),
-    }
+    decision = assemble_decision(
+        assessment_id=assessment_id or new_id(), verdict=resolve_verdict(run.derived, knowledge),
+        run=run, resolution=resolution, facts=facts, rulebase=rb, loaded=loaded,
+        input_sha256=doc_sha256(doc), benchmarks=benchmarks, drift=drift)
     return Assessment(decision, doc, rb, loaded, run, resolution)
 
 

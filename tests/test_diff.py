@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from engine.api import assess
 from engine.cli import cli
-from engine.explain.diff import diff, load_decision
+from engine.explain.diff import diff, load_side
 from engine.rulebase.loading import default_rulebase
 from tests.conftest import EXAMPLES
 
@@ -100,7 +100,7 @@ def test_saved_decisions_and_mixed(tmp_path: Path, milestones: tuple[Path, Path]
     before, after = milestones
     saved = tmp_path / "before-decision.json"
     saved.write_bytes(assess({"answers": yaml.safe_load(before.read_text())}).decision_json)
-    from_answers = diff(load_decision(before), load_decision(after))
+    from_answers = diff(load_side(before), load_side(after))
     mixed = json.loads(_run(str(saved), str(after), "-f", "json").output)
     assert mixed == json.loads(json.dumps(from_answers))
     saved_after = tmp_path / "after-decision.json"

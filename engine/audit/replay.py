@@ -16,6 +16,7 @@ from engine.errors import AuditError, MladvisorError
 
 if TYPE_CHECKING:
     from engine.audit.store import AuditLog
+    from engine.model.decision import Decision
 
 _LOADED: dict[str, Any] = {}  # files_sha256 -> RuleBase
 
@@ -58,8 +59,8 @@ def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
             != canonical_json(after.get(k))]
 
 
-def _fired(decision: dict[str, Any]) -> set[str]:
-    return {str(t.get("rule")) for t in decision.get("trace") or [] if isinstance(t, dict)}
+def _fired(decision: Decision) -> set[str]:
+    return {str(step.rule) for step in decision.trace}
 
 
 def _rule_changes(old_rb: Any, new_rb: Any) -> dict[str, str]:
@@ -94,11 +95,17 @@ def _why(rule_id: str, rule_changes: dict[str, str], roots: list[str]) -> str:
 def compare(old: dict[str, Any], new: dict[str, Any], old_rb: Any, new_rb: Any
             ) -> list[dict[str, Any]]:
     """What would change from the recorded decision to the current one, and why."""
+    from engine.model.decision import load_decision
+    from engine.util.display import strategy_text
+
+    # typed views for what is read by name; an edited record reads partially, never raises
+    old_model = load_decision("recorded decision", old, partial=True)
+    new_model = load_decision("replayed decision", new, partial=True)
     rule_changes = _rule_changes(old_rb, new_rb)
     knowledge_changed = sorted(
         p for p in set(old_rb.files) | set(new_rb.files)
         if p.startswith("knowledge/") and old_rb.files.get(p) != new_rb.files.get(p))
-    fired_old, fired_new = _fired(old), _fired(new)
+    fired_old, fired_new = _fired(old_model), _fired(new_model)
     roots = [f"{r} ({rule_changes[r]})" for r in sorted((fired_old | fired_new)
                                                         & set(rule_changes))]
     if knowledge_changed:
@@ -113,20 +120,18 @@ def compare(old: dict[str, Any], new: dict[str, Any], old_rb: Any, new_rb: Any
         changes.append({"what": "verdict", "from": old.get("verdict"), "to": new.get("verdict"),
                         "why": causes})
 
-    def strat(d: dict[str, Any]) -> dict[str, Any] | None:
-        s = d.get("strategy")
-        return {"rung": s.get("rung"), "service": s.get("service")} if isinstance(s, dict) \
-            else None
+    def strat(d: Decision) -> dict[str, Any] | None:
+        s = d.strategy
+        return None if s is None else {"rung": s.rung, "service": s.service}
 
-    if strat(old) != strat(new):
+    if strat(old_model) != strat(new_model):
         reasons: list[str] = []
-        before = strat(old)
-        for option in new.get("options") or []:
-            if before and option.get("rung") == before["rung"] \
-                    and option.get("service") == before["service"]:
-                reasons = [f"{before['rung']}/{before['service']} is now {option.get('status')}"]
-                reasons += [str(r) for r in option.get("reasons") or []]
-        changes.append({"what": "strategy", "from": before, "to": strat(new),
+        before = strat(old_model)
+        for option in new_model.options:
+            if before and option.rung == before["rung"] and option.service == before["service"]:
+                reasons = [f"{strategy_text(before, '/{}')} is now {option.status}"]
+                reasons += option.reasons
+        changes.append({"what": "strategy", "from": before, "to": strat(new_model),
                         "why": reasons + causes})
     old_findings = {f["rule"]: f for f in old.get("findings") or [] if isinstance(f, dict)}
     new_findings = {f["rule"]: f for f in new.get("findings") or [] if isinstance(f, dict)}

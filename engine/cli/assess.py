@@ -32,7 +32,7 @@ def render(assessment: Any, fmt: str, colour: bool = False) -> bytes:
     if fmt == "text":
         from engine.report.text import render_text
 
-        return render_text(decision, colour=colour).encode("utf-8")
+        return render_text(assessment.model, colour=colour).encode("utf-8")
     from engine import report
 
     decision = dict(decision)

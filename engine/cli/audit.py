@@ -139,8 +139,10 @@ def show(record_id: str, fmt: str, out: Path | None) -> None:
     if fmt == "json":
         emit(_dump(record), out)
         return
+    from engine.util.display import strategy_text
+
     decision = record.get("decision") or {}
-    strategy = decision.get("strategy") or {}
+    strategy = decision.get("strategy")
     lines = [f"record      {record['seq']}  {record['record_id']}  ({record['kind']})",
              f"time        {record['time']}"]
     if record["kind"] == "assessment":
@@ -148,7 +150,7 @@ def show(record_id: str, fmt: str, out: Path | None) -> None:
             f"respondent  {record.get('respondent')}",
             f"project     {(decision.get('project') or {}).get('name')}",
             f"verdict     {decision.get('verdict')}",
-            f"strategy    {strategy.get('rung', '-')} {strategy.get('service') or ''}".rstrip(),
+            f"strategy    {strategy_text(strategy, ' {}', none='-')}",
             f"findings    {len(decision.get('findings') or [])}: "
             + ", ".join(f["rule"] for f in decision.get("findings") or []),
             f"rule base   {record['rulebase'].get('version')}  {record['rulebase'].get('sha256')}",
@@ -284,9 +286,9 @@ def replay(record_ids: tuple[str, ...], replay_all: bool, recorded_only: bool, f
 
 
 def _strategy_name(strategy: Any) -> str:
-    if not strategy:
-        return "none"
-    return "/".join(x for x in (strategy["rung"], strategy["service"]) if x)
+    from engine.util.display import strategy_text
+
+    return strategy_text(strategy, "/{}", none="none")
 
 
 def _replay_text(results: list[dict[str, Any]]) -> str:

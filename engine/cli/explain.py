@@ -50,7 +50,7 @@ def explain(answers: Path, benchmarks: Path | None, drift: Path | None, limit: i
     else:
         from engine.explain.text import render_text
 
-        emit_text(render_text(assessment.decision, result), target)
+        emit_text(render_text(assessment.model, result), target)
 
 
 @click.command(context_settings=CONTEXT)
@@ -71,10 +71,10 @@ def diff(a: Path, b: Path, fmt: str, out: Path | None) -> None:
         mladvisor diff decision-old.json answers.yaml --format json
     """
     from engine.explain.diff import diff as diff_decisions
-    from engine.explain.diff import load_decision, render_text
+    from engine.explain.diff import load_side, render_text
 
     target = destination(out, a, b)
-    result = diff_decisions(load_decision(a), load_decision(b))
+    result = diff_decisions(load_side(a), load_side(b))
     if fmt == "json":
         emit(_json(result), target)
     else:

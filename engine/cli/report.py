@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,10 +17,15 @@ from engine.cli._common import (
 )
 from engine.errors import InputError
 
+if TYPE_CHECKING:
+    from engine.model.decision import Decision
 
-def load_decision(source: str, fmt: str = "html") -> tuple[dict[str, Any], str | None]:
+
+def find_decision(source: str, fmt: str = "html") -> tuple[Decision, str | None]:
     """A decision from a saved JSON file, or else from the audit log by (prefix of) id;
     the second value is the full record id when it came from the log."""
+    from engine.model.decision import load_decision
+
     path = Path(source)
     if path.is_file():
         from engine.util.load import load_document
@@ -31,7 +36,7 @@ def load_decision(source: str, fmt: str = "html") -> tuple[dict[str, Any], str |
             _refuse_answers(_yaml_or_none(path), source, fmt)
             raise
         _refuse_answers(decision, source, fmt)
-        return _checked(decision, source), None
+        return load_decision(source, decision), None
     if path.suffix.lower() in (".json", ".yaml", ".yml") or "/" in source or "\\" in source:
         raise InputError(source, "", "an existing decision JSON file or a recorded assessment id")
     try:
@@ -49,7 +54,7 @@ def load_decision(source: str, fmt: str = "html") -> tuple[dict[str, Any], str |
     decision = record.get("decision") if isinstance(record, dict) else None
     if not isinstance(decision, dict):
         raise InputError(source, "decision", "the id of a recorded assessment")
-    return _checked(decision, source), str(record.get("record_id") or source)
+    return load_decision(source, decision), str(record.get("record_id") or source)
 
 
 def _yaml_or_none(path: Path) -> Any:
@@ -72,19 +77,6 @@ def _refuse_answers(doc: Any, source: str, fmt: str) -> None:
         out = " --out FILE" if fmt == "pdf" else ""
         raise InputError(source, "schema" if schema else "", "this is an answers file, not a "
                          f"decision; use `mladvisor assess {source} --format {fmt}{out}`")
-
-
-def _checked(decision: Any, source: str) -> dict[str, Any]:
-    if not isinstance(decision, dict):
-        raise InputError(source, "", "a mladvisor.decision/1 JSON object",
-                         type(decision).__name__)
-    schema = decision.get("schema")
-    if schema != "mladvisor.decision/1":
-        raise InputError(source, "schema", "mladvisor.decision/1", schema)
-    for key, kind in (("findings", list), ("options", list), ("trace", list)):
-        if key in decision and not isinstance(decision[key], kind):
-            raise InputError(source, key, f"a {kind.__name__}", type(decision[key]).__name__)
-    return decision
 
 
 @click.command(context_settings=CONTEXT)
@@ -110,7 +102,7 @@ def report(id_or_decision: str, fmt: str, out: Path | None, no_record: bool) -> 
     """
     refuse_binary_on_terminal(fmt, out)
     target = destination(out, Path(id_or_decision))  # fails before the render, not after
-    decision, record_id = load_decision(id_or_decision, fmt)
+    decision, record_id = find_decision(id_or_decision, fmt)
     from engine.report import render_html, render_pdf
 
     data = render_pdf(decision) if fmt == "pdf" else render_html(decision)

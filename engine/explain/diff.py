@@ -12,30 +12,23 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
-from engine.explain.text import show
 from engine.model.answers import ANSWERS_SCHEMA, leaf_paths, read_document
+from engine.model.decision import DECISION_SCHEMA, Decision, Finding, load_decision
 from engine.util import dotted
+from engine.util.display import show_value, strategy_text
 
-DECISION_SCHEMA = "mladvisor.decision/1"
 
-
-def load_decision(path: str | Path, benchmarks: str | Path | None = None,
-                  drift: str | Path | None = None) -> dict[str, Any]:
+def load_side(path: str | Path, benchmarks: str | Path | None = None,
+              drift: str | Path | None = None) -> Decision:
     """A decision from a saved decision file, or from assessing an answers file."""
     doc = read_document(path)
     schema = doc.get("schema") if isinstance(doc, dict) else None
     if schema == DECISION_SCHEMA:
-        for key in ("verdict", "findings"):
-            if key not in doc:
-                raise InputError(str(path), key, "required field of a saved decision is missing")
-        if not isinstance(doc["findings"], list):
-            raise InputError(str(path), "findings", "expected a list of findings",
-                             type(doc["findings"]).__name__)
-        return doc
+        return load_decision(str(path), doc)
     if schema == ANSWERS_SCHEMA:
         from engine.api import assess_files
 
-        return assess_files(path, benchmarks, drift).decision
+        return assess_files(path, benchmarks, drift).model
     got = schema if isinstance(schema, str) else (None if schema is None else repr(schema))
     if not isinstance(doc, dict):
         got = "empty document" if doc is None else type(doc).__name__
@@ -44,28 +37,25 @@ def load_decision(path: str | Path, benchmarks: str | Path | None = None,
                      f"({DECISION_SCHEMA})", got)
 
 
-def answers_of(decision: Mapping[str, Any]) -> dict[str, Any] | None:
+def answers_of(decision: Decision) -> dict[str, Any] | None:
     """The effective answers a decision was made on, by dotted path (lists kept whole)."""
-    answers = (decision.get("input") or {}).get("answers")
-    if not isinstance(answers, Mapping):
+    if decision.input is None or "answers" not in decision.input.model_fields_set:
         return None
-    return dotted.flatten({k: v for k, v in answers.items() if k != "schema"})
+    return dotted.flatten({k: v for k, v in decision.input.answers.items() if k != "schema"})
 
 
-def _strategy(decision: Mapping[str, Any]) -> dict[str, Any] | None:
-    strategy = decision.get("strategy")
-    if not isinstance(strategy, Mapping):
-        return None
-    return {"rung": strategy.get("rung"), "service": strategy.get("service")}
+def _strategy(decision: Decision) -> dict[str, Any] | None:
+    strategy = decision.strategy
+    return None if strategy is None else {"rung": strategy.rung, "service": strategy.service}
 
 
-def _finding(f: Mapping[str, Any]) -> dict[str, Any]:
-    return {"rule": f.get("rule"), "severity": f.get("severity"), "phase": f.get("phase"),
-            "title": f.get("title")}
+def _finding(f: Finding) -> dict[str, Any]:
+    return {"rule": f.rule, "severity": f.severity, "phase": f.phase, "title": f.title}
 
 
-def diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+def diff(a: Decision | Mapping[str, Any], b: Decision | Mapping[str, Any]) -> dict[str, Any]:
     """What changed from decision a to decision b."""
+    a, b = load_decision("decision A", a), load_decision("decision B", b)
     answers_a, answers_b = answers_of(a), answers_of(b)
     changed: list[dict[str, Any]] | None = None
     if answers_a is not None and answers_b is not None:
@@ -74,8 +64,8 @@ def diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
                        key=lambda p: (known.index(p) if p in known else len(known), p))
         changed = [{"path": p, "from": answers_a.get(p), "to": answers_b.get(p)}
                    for p in paths if answers_a.get(p) != answers_b.get(p)]
-    rules_a = {f.get("rule"): f for f in a.get("findings", [])}
-    rules_b = {f.get("rule"): f for f in b.get("findings", [])}
+    rules_a = {f.rule: f for f in a.findings}
+    rules_b = {f.rule: f for f in b.findings}
     strategy_a, strategy_b = _strategy(a), _strategy(b)
     return {
         "answers": changed,
@@ -83,26 +73,17 @@ def diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
             "added": [_finding(f) for r, f in rules_b.items() if r not in rules_a],
             "removed": [_finding(f) for r, f in rules_a.items() if r not in rules_b],
             # still raised, on other facts (e.g. a count that moved between milestones)
-            "changed": [_finding(f) | {"facts": {"from": rules_a[r].get("facts"),
-                                                 "to": f.get("facts")}}
+            "changed": [_finding(f) | {"facts": {"from": rules_a[r].facts, "to": f.facts}}
                         for r, f in rules_b.items()
-                        if r in rules_a and rules_a[r].get("facts") != f.get("facts")],
+                        if r in rules_a and rules_a[r].facts != f.facts],
         },
-        "verdict": {"from": a.get("verdict"), "to": b.get("verdict"),
-                    "changed": a.get("verdict") != b.get("verdict")},
+        "verdict": {"from": a.verdict, "to": b.verdict, "changed": a.verdict != b.verdict},
         "strategy": {"from": strategy_a, "to": strategy_b, "changed": strategy_a != strategy_b},
     }
 
 
 def _show(value: Any) -> str:
-    return show(value, none="(none)")
-
-
-def _strategy_text(strategy: Mapping[str, Any] | None) -> str:
-    if not strategy:
-        return "(none)"
-    service = strategy.get("service")
-    return f"{strategy.get('rung')}" + (f" ({service})" if service else "")
+    return show_value(value, none="(none)")
 
 
 def render_text(result: Mapping[str, Any], name_a: str = "A", name_b: str = "B") -> str:
@@ -111,9 +92,9 @@ def render_text(result: Mapping[str, Any], name_a: str = "A", name_b: str = "B")
     verdict, strategy = result["verdict"], result["strategy"]
     lines.append(f"Verdict:  {verdict['from']} -> {verdict['to']}" if verdict["changed"]
                  else f"Verdict:  {verdict['to']} (unchanged)")
-    lines.append(f"Strategy: {_strategy_text(strategy['from'])} -> "
-                 f"{_strategy_text(strategy['to'])}" if strategy["changed"]
-                 else f"Strategy: {_strategy_text(strategy['to'])} (unchanged)")
+    lines.append(f"Strategy: {strategy_text(strategy['from'])} -> "
+                 f"{strategy_text(strategy['to'])}" if strategy["changed"]
+                 else f"Strategy: {strategy_text(strategy['to'])} (unchanged)")
     lines.append("")
     answers = result["answers"]
     if answers is None:

@@ -6,29 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-
-def show(value: Any, none: str = "(not given)") -> str:
-    """An answer for people: yes/no, compact numbers, lists of criteria as key=value."""
-    if value is None:
-        return none
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list):
-        if not value:
-            return "(none)"
-        return "[" + ", ".join(
-            " ".join(f"{k}={show(x, none)}" for k, x in v.items()) if isinstance(v, Mapping)
-            else show(v, none) for v in value) + "]"
-    return str(value)
+from engine.model.decision import Decision, load_decision
+from engine.util.display import show_value as show
+from engine.util.display import strategy_text
 
 
-def outcome_text(verdict: str, strategy: Mapping[str, Any] | None) -> str:
+def outcome_text(verdict: Any, strategy: Any) -> str:
+    """'proceed, hosted-custom on amazon-comprehend' or 'not-ready (no strategy)'."""
     if not strategy:
         return f"{verdict} (no strategy)"
-    service = strategy.get("service")
-    return f"{verdict}, {strategy.get('rung')}" + (f" on {service}" if service else "")
+    return f"{verdict}, " + strategy_text(strategy, service=" on {}")
 
 
 def _get(doc: Any, path: str) -> Any:
@@ -39,21 +26,22 @@ def _get(doc: Any, path: str) -> Any:
     return doc
 
 
-def render_text(decision: Mapping[str, Any], explanation: Mapping[str, Any]) -> str:
+def render_text(decision: Decision | Mapping[str, Any], explanation: Mapping[str, Any]) -> str:
     """Why, what would change it, what it depends on, and why the other rules stayed silent."""
-    answers = (decision.get("input") or {}).get("answers") or {}
-    name = (decision.get("project") or {}).get("name") or "This project"
-    lines = [f"{name}: {outcome_text(decision['verdict'], decision.get('strategy'))}", ""]
+    decision = load_decision("decision", decision)
+    answers = decision.input.answers if decision.input else {}
+    name = (decision.project.name if decision.project else None) or "This project"
+    lines = [f"{name}: {outcome_text(decision.verdict, decision.strategy)}", ""]
 
     lines.append("What would change this recommendation")
     counterfactuals = explanation["counterfactuals"]
     if not counterfactuals:
         lines.append("  No single answer, and no pair of the answers tried, changes the verdict "
                      "or the strategy.")
-        blockers = [f for f in decision.get("findings", []) if f.get("severity") == "blocker"]
+        blockers = [f for f in decision.findings if f.severity == "blocker"]
         if len(blockers) > 2:
             lines.append(f"  {len(blockers)} blockers stand in the way, each to be fixed:")
-            lines.extend(f"    - {f['title']} ({f['rule']})" for f in blockers)
+            lines.extend(f"    - {f.title} ({f.rule})" for f in blockers)
     for index, cf in enumerate(counterfactuals, start=1):
         parts = [f"{path} were {show(value)} (now {show(_get(answers, path))})"
                  for path, value in cf["changes"].items()]

@@ -22,10 +22,12 @@ from typing import Any, Literal
 
 from engine.errors import InputError
 from engine.model.answers import leaf_paths
+from engine.model.decision import Decision
 from engine.rulebase import conditions
 from engine.rulebase.conditions import Leaf, Ref
 from engine.rulebase.inference import plain
 from engine.rulebase.loading import DERIVED_TYPES, Rule, RuleBase
+from engine.util.display import show_value
 
 CASE = conditions.CASE
 # Answers that identify a project rather than describe it: never varied.
@@ -54,10 +56,11 @@ Outcome = tuple[str, str | None, str | None]  # verdict, rung, service
 
 def why(assessment: Any) -> list[dict[str, Any]]:
     """Each rule that fired, once per distinct set of facts it used, in firing order."""
-    titles = {f["rule"]: f["title"] for f in assessment.decision["findings"]}
+    titles = {f.rule: f.title for f in assessment.model.findings}
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for entry in assessment.decision["trace"]:
+    for step in assessment.model.trace:
+        entry = {"rule": step.rule, "matched": step.matched}
         key = json.dumps([entry["rule"], entry["matched"]], sort_keys=True, default=str)
         if key in seen:
             continue
@@ -116,27 +119,19 @@ SYMBOLS = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
 
 
 def describe_expected(leaf: Leaf, bindings: Mapping[str, Mapping[str, Any]]) -> str:
-    """A leaf's test as a person reads it: '< 100', '> data.labeled_examples (40)'."""
+    """A leaf's test as a person reads it: '< 100', '> data.labeled_examples (40)', 'yes'.
+    Values read as the actual ones beside them do ("is no, needs yes"); equality needs no
+    symbol."""
     if leaf.op == "exists":
         return "present" if leaf.value else "absent"
     value = leaf.value
     if isinstance(value, Ref):
-        text = f"{value.path} ({_show(_value(bindings, value.path))})"
+        text = f"{value.path} ({show_value(_value(bindings, value.path), none='not given')})"
     elif isinstance(value, tuple):
-        text = "[" + ", ".join(_show(v) for v in value) + "]"
+        text = show_value(list(value))
     else:
-        text = _show(value)
-    return f"{SYMBOLS[leaf.op]} {text}"
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+        text = show_value(value)
+    return text if leaf.op == "eq" else f"{SYMBOLS[leaf.op]} {text}"
 
 
 # ---------------------------------------------------------------- the search domain
@@ -263,7 +258,7 @@ def domain(assessment: Any, rulebase: RuleBase | None = None) -> Domain:
     """Candidate values for each answer field worth varying, nearest to the current value first."""
     rb = rulebase or assessment.rulebase
     fields = leaf_paths()
-    answers = assessment.decision["input"]["answers"]
+    answers = assessment.model.input.answers
     facts = facts_of(assessment)
     case = facts["case"][0]
     out = Domain()
@@ -397,11 +392,11 @@ def apply_changes(answers: Mapping[str, Any], changes: Mapping[str, Any]) -> dic
     return doc
 
 
-def outcome_of(decision: Mapping[str, Any]) -> Outcome:
-    strategy = decision.get("strategy")
+def outcome_of(decision: Decision) -> Outcome:
+    strategy = decision.strategy
     if not strategy:
-        return decision["verdict"], None, None
-    return decision["verdict"], strategy.get("rung"), strategy.get("service")
+        return str(decision.verdict), None, None
+    return str(decision.verdict), strategy.rung, strategy.service
 
 
 @dataclass
@@ -433,9 +428,8 @@ class Searcher:
     def as_trial(self, changes: dict[str, Any], result: Any) -> Trial:
         """A run's outcome and what decided it: decisive rules fired and option statuses."""
         fired = {f.rule.id for f in result.run.firings if f.rule.id in self.relevant}
-        statuses = {f"{o['rung']}/{o['service']}={o['status']}"
-                    for o in result.decision["options"]}
-        return Trial(changes, outcome_of(result.decision), frozenset(fired), frozenset(statuses))
+        statuses = {f"{o.rung}/{o.service}={o.status}" for o in result.model.options}
+        return Trial(changes, outcome_of(result.model), frozenset(fired), frozenset(statuses))
 
     def trial(self, changes: dict[str, Any]) -> Trial | None:
         from engine.api import assess

@@ -1,220 +1,247 @@
-"""The decision document (mladvisor.decision/1): its model and how it is assembled.
+"""The decision document (mladvisor.decision/1) as pydantic models, and the one way to read it.
 
-Assembly sorts everything it emits, so the same input and rule base give the same bytes.
+These models are what a decision is from `api.assess` to the last consumer (reports, diff,
+explain, audit replay, web). They read liberally: vocabulary fields (rung, phase, severity,
+status, verdict) are plain strings so that a report still shows an id this engine does not
+know, every field an older engine may have left out has a default, and unknown fields are kept
+(`extra="allow"`). Dump with `dump()` (unset fields stay out), so a decision read and written
+again gives the same bytes. Assembly lives in engine/rulebase/assemble.py.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import copy
+from collections.abc import Mapping
+from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 
+from engine.errors import InputError
 from engine.model.vocab import Phase, Rung, Severity, Verdict
-from engine.rulebase import conditions
-from engine.rulebase.inference import Run, fill
-from engine.rulebase.knowledge import Knowledge
-from engine.rulebase.loading import DERIVED_TYPES, RuleBase
-from engine.rulebase.resolve import Resolution
 
 DECISION_SCHEMA = "mladvisor.decision/1"
+"""The one spelling of the decision's schema id; everything else imports it."""
+
+# What a reader needs at the least: diff compares verdicts and findings, a report says both.
+REQUIRED = ("schema", "verdict", "findings")
+# What a writer must give (CONTRACT section 5); only the exported JSON Schema says so.
+CONTRACT_REQUIRED = ("schema", "assessment_id", "verdict", "strategy", "findings", "options",
+                     "trace", "rulebase", "input_sha256")
+STATUSES = ("selected", "eligible", "rejected", "not-evaluated")
+
+Number = StrictInt | StrictFloat  # an int stays an int: the bytes of the decision depend on it
+
+
+def _one_of(values: tuple[str, ...] | Any, description: str, default: str | None) -> Any:
+    """A string field documented with its vocabulary, which a reader still does not enforce."""
+    names = values if isinstance(values, tuple) else get_args(values)
+    return Field(default, description=description, json_schema_extra={"enum": list(names)})
+
+
+Word = str | None  # a vocabulary id; None where an older or edited decision has none
 
 
 class Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # strict: a value is read as it was written (1 stays 1, never true), so the bytes hold
+    model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True)
 
 
 class Strategy(Open):
-    rung: Rung
-    service: str | None
-    summary: str
+    rung: Word = _one_of(Rung, "The rung of the ladder chosen.", "")
+    service: str | None = Field(None, description="The catalog service, if any.")
+    summary: str | None = Field("", description="One sentence describing the strategy.")
 
 
 class Finding(Open):
-    rule: str
-    phase: Phase
-    severity: Severity
-    title: str
-    rationale: str
-    facts: dict[str, Any]
-    guidance: str
+    rule: str | None = Field("", description="The id of the rule that raised it.")
+    phase: Word = _one_of(Phase, "The lifecycle phase.", "other")
+    severity: Word = _one_of(Severity, "How much it matters.", "info")
+    title: str | None = ""
+    rationale: str | None = ""
+    action: str | None = Field("", description="What to do about it.")
+    facts: dict[str, Any] = Field(default_factory=dict,
+                                  description="The fact values the rule's condition read.")
+    guidance: str | None = Field("", description="The knowledge id of the guidance it cites.")
+
+
+class Check(Open):
+    metric: str | None = ""
+    goal: str | None = ""
+    threshold: Number | None = None
+    value: Number | None = None
+    met: bool | None = None
+    gap: Number | None = None
+
+
+class Evidence(Open):
+    candidate: str | None = ""
+    meets_all: bool | None = None
+    checks: list[Check] = Field(default_factory=list)
 
 
 class Option(Open):
-    rung: Rung
-    service: str | None
-    status: Literal["selected", "eligible", "rejected", "not-evaluated"]
-    reasons: list[str]
+    rung: Word = _one_of(Rung, "A rung of the ladder.", "")
+    service: str | None = None
+    status: Word = _one_of(STATUSES, "What became of the option.", "not-evaluated")
+    reasons: list[str] = Field(default_factory=list)
+    method: str | None = Field("", description="How the service would be customised.")
+    evidence: list[Evidence] = Field(default_factory=list,
+                                     description="Benchmark results of its candidates.")
 
 
 class TraceEntry(Open):
-    rule: str
-    matched: dict[str, Any]
-    asserted: list[str]
+    order: int | None = None
+    rule: str | None = ""
+    matched: dict[str, Any] = Field(default_factory=dict)
+    asserted: list[str] = Field(default_factory=list)
+
+
+class MonitoringItem(Open):
+    """A rule's `monitor` entry as the rule wrote it (text, or a value a template filled)."""
+
+    signal: Any = None
+    how: Any = None
+    trigger: Any = None
+    response: Any = None
+    rule: Any = None
+
+
+class Project(Open):
+    name: str | None = None
+    respondent: str | None = None
+    stage: str | None = None
+
+
+class DecisionInput(Open):
+    answers: dict[str, Any] = Field(default_factory=dict,
+                                    description="The effective answers, every field.")
+    defaulted: list[str] = Field(default_factory=list,
+                                 description="Answers that took their default.")
+    benchmarks: list[dict[str, Any]] | None = None
+    drift: dict[str, Any] | None = None
+
+
+def _contract_schema(schema: dict[str, Any]) -> None:
+    schema["required"] = list(CONTRACT_REQUIRED)
 
 
 class Decision(Open):
-    schema_: Literal["mladvisor.decision/1"] = Field(alias="schema")
-    assessment_id: str
-    verdict: Verdict
-    strategy: Strategy | None
-    findings: list[Finding]
-    options: list[Option]
-    trace: list[TraceEntry]
-    rulebase: dict[str, str]
-    input_sha256: str
+    model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True,
+                              json_schema_extra=_contract_schema)
+
+    schema_: str = Field(DECISION_SCHEMA, alias="schema",
+                         json_schema_extra={"const": DECISION_SCHEMA})
+    assessment_id: str | None = None
+    verdict: str | None = _one_of(Verdict, "The verdict.", None)
+    strategy: Strategy | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    options: list[Option] = Field(default_factory=list)
+    trace: list[TraceEntry] = Field(default_factory=list)
+    rulebase: dict[str, str] = Field(default_factory=dict)
+    input_sha256: str | None = None
+    engine_version: str | None = None
+    project: Project | None = None
+    input: DecisionInput | None = None
+    monitoring_plan: list[MonitoringItem] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list)
+
+    def dump(self) -> dict[str, Any]:
+        """The JSON document: exactly the fields that were given, by their JSON names."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    def extra(self, name: str) -> Any:
+        """A field outside the contract (e.g. a report's `explanation`), or None."""
+        return (self.model_extra or {}).get(name)
 
 
-def _used_values(rule_condition: Any, bindings: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    out = {}
-    for path in sorted(conditions.paths(rule_condition)):
-        value = conditions.lookup(bindings, path, DERIVED_TYPES)
-        out[path] = None if value is conditions._MISSING else value
-    return out
+def load_decision(source: str, data: Any, *, partial: bool = False) -> Decision:
+    """`data` (a parsed JSON document, or a Decision) as a Decision, or one InputError naming
+    `source`, the field and what was expected.
+
+    `partial=True` is for the report library: a decision written by an older engine or by hand
+    renders with what can be read, dropping the parts of the wrong shape (the report then shows
+    less, never a traceback). Otherwise the shapes must be right and the fields in REQUIRED
+    present; the schema, when given, must be ours in both modes.
+    """
+    if isinstance(data, Decision):
+        return data
+    if not isinstance(data, Mapping):
+        raise InputError(source, "", f"expected a {DECISION_SCHEMA} JSON object",
+                         "empty document" if data is None else type(data).__name__)
+    schema = data.get("schema")
+    if schema != DECISION_SCHEMA and (schema is not None or not partial):
+        raise InputError(source, "schema", f"expected {DECISION_SCHEMA}", schema)
+    if partial:
+        return _salvage(dict(data))
+    try:
+        decision = Decision.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        path = ".".join(str(p) for p in first["loc"] if not _union_tag(p))
+        number = any(p in ("int", "float") for p in first["loc"])
+        raise InputError(source, path, f"expected {'a number' if number else _expected(first)}",
+                         _got(first.get("input"))) from None
+    for key in REQUIRED:
+        if key not in data:
+            raise InputError(source, key, "required field of a saved decision is missing")
+    return decision
 
 
-def findings_of(run: Run, knowledge: Knowledge) -> list[dict[str, Any]]:
-    ladder = knowledge.ladder
-    phases = [p.id for p in knowledge.guidance.phases]
-    seen: dict[str, dict[str, Any]] = {}
-    for firing in run.firings:
-        rule = firing.rule
-        if not rule.then.finding or rule.id in seen:
-            continue
-        seen[rule.id] = {
-            "rule": rule.id,
-            "phase": rule.phase,
-            "severity": rule.severity,
-            "title": fill(rule.title, firing.bindings),
-            "rationale": fill(" ".join(rule.rationale.split()), firing.bindings),
-            "action": fill(" ".join(rule.action.split()), firing.bindings),
-            "facts": _used_values(rule.condition, firing.bindings),
-            "guidance": rule.guidance,
-        }
-    return sorted(
-        seen.values(),
-        key=lambda f: (
-            ladder.severity_order.index(f["severity"]),
-            phases.index(f["phase"]),
-            f["rule"],
-        ),
-    )
+def _union_tag(part: Any) -> bool:
+    """pydantic names the member of a union in an error's location; people need not see it."""
+    return isinstance(part, str) and (part in ("int", "float") or "[" in part)
 
 
-def trace_of(run: Run) -> list[dict[str, Any]]:
-    return [
-        {
-            "order": f.order,
-            "rule": f.rule.id,
-            "matched": _used_values(f.rule.condition, f.bindings),
-            "asserted": f.asserted,
-        }
-        for f in run.firings
-    ]
+def _expected(error: Mapping[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    names = {"list_type": "a list", "dict_type": "an object", "model_type": "an object",
+             "string_type": "a string", "bool_type": "true or false", "int_type": "an integer",
+             "float_type": "a number"}
+    return names.get(kind, str(error.get("msg", "a valid value")).lower())
 
 
-def options_of(
-    resolution: Resolution,
-    facts: dict[str, list[dict[str, Any]]],
-    knowledge: Knowledge,
-    withhold_selection: bool,
-) -> list[dict[str, Any]]:
-    checks = facts.get("check", [])
-    out = []
-    for state in resolution.options:
-        status = state.status
-        if status == "selected" and withhold_selection:
-            status = "eligible"
-        reasons = list(
-            dict.fromkeys(
-                state.rejected
-                if state.rejected
-                else state.support
-                + [f"not preferred: {r}" for r in state.demoted]
-                + [f"meets every success criterion ({c})" for c in state.meets]
-            )
-        )
-        if status == "eligible" and not reasons and resolution.selected is not None:
-            chosen = resolution.selected
-            reasons = [
-                f"viable, but {chosen.service or chosen.rung} ({chosen.rung}) is simpler "
-                "or preferred"
-            ]
-        evidence = []
-        for row in facts.get("bench", []):
-            if row["rung"] != state.rung or (
-                row.get("service") and row["service"] != state.service
-            ):
-                continue
-            evidence.append(
-                {
-                    "candidate": row["candidate"],
-                    "meets_all": row["meets_all"],
-                    "checks": [c for c in checks if c["candidate"] == row["candidate"]],
-                }
-            )
-        entry: dict[str, Any] = {
-            "rung": state.rung,
-            "service": state.service,
-            "status": status,
-            "reasons": reasons,
-        }
-        if state.attrs.get("method"):
-            entry["method"] = " ".join(str(state.attrs["method"]).split())
-        if evidence:
-            entry["evidence"] = evidence
-        out.append(entry)
-    present = {o["rung"] for o in out}
-    for rung in knowledge.ladder.rungs:
-        if rung.id not in present:
-            out.append(
-                {
-                    "rung": rung.id,
-                    "service": None,
-                    "status": "not-evaluated",
-                    "reasons": [
-                        "no available service in the catalog offers this rung for the task"
-                    ],
-                }
-            )
-    ranks = [r.id for r in knowledge.ladder.rungs]
-    statuses = ["selected", "eligible", "rejected", "not-evaluated"]
-    return sorted(
-        out,
-        key=lambda o: (
-            ranks.index(o["rung"]),
-            statuses.index(o["status"]),
-            o["service"] or "",
-            o.get("method", ""),
-        ),
-    )
+def _got(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return type(value).__name__
+    return value
 
 
-def strategy_of(resolution: Resolution, knowledge: Knowledge) -> dict[str, Any]:
-    ladder = knowledge.ladder
-    selected = resolution.selected
-    if selected is None:
-        return {"rung": ladder.fallback_rung, "service": None, "summary": ladder.fallback_summary}
-    rung = next(r for r in ladder.rungs if r.id == selected.rung)
-    service = knowledge.catalog.get(selected.service)
-    method = " ".join(str(selected.attrs.get("method", "")).split()).rstrip(".")
-    values = {
-        "service_name": service.name if service else "",
-        "method": method[:1].lower() + method[1:],
-    }
-    summary = " ".join(rung.summary.format(**values).split())
-    return {"rung": selected.rung, "service": selected.service, "summary": summary}
+def _salvage(doc: dict[str, Any]) -> Decision:
+    """Drop each part a validation error points at, deepest first, until the rest reads."""
+    doc = copy.deepcopy(doc)
+    for _ in range(20):  # each round removes at least one part; real cases need one or two
+        try:
+            return Decision.model_validate(doc)
+        except ValidationError as error:
+            locs = {_existing(doc, e["loc"]) for e in error.errors()}
+        for loc in sorted(locs, key=_deepest_first, reverse=True):
+            if loc:
+                _remove(doc, loc)
+    return Decision.model_validate({"schema": DECISION_SCHEMA})
 
 
-def monitoring_plan_of(run: Run) -> list[dict[str, Any]]:
-    plan: dict[str, dict[str, Any]] = {}
-    for item in run.derived.get("monitor", []):
-        plan.setdefault(item.get("signal", item["rule"]), item)
-    return list(plan.values())
+def _existing(doc: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The longest prefix of `loc` that names a part present in `doc`."""
+    found: list[Any] = []
+    for part in loc:
+        if isinstance(doc, dict) and isinstance(part, str) and part in doc:
+            doc = doc[part]
+        elif isinstance(doc, list) and isinstance(part, int) and 0 <= part < len(doc):
+            doc = doc[part]
+        else:
+            break
+        found.append(part)
+    return tuple(found)
 
 
-def actions_of(findings: list[dict[str, Any]]) -> list[str]:
-    return list(dict.fromkeys(f["action"] for f in findings if f.get("action")))
+def _deepest_first(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Sort key: longer paths, then later list items, come first (removing them keeps the
+    other paths valid)."""
+    return (len(loc), [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in loc])
 
 
-def rulebase_ref(rulebase: RuleBase) -> dict[str, str]:
-    return {"version": rulebase.version, "sha256": rulebase.sha256}
+def _remove(doc: Any, loc: tuple[Any, ...]) -> None:
+    *parents, last = loc
+    for part in parents:
+        doc = doc[part]
+    del doc[last]

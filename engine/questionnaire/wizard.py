@@ -29,6 +29,7 @@ from engine.questionnaire.fields import (
     wrap,
 )
 from engine.util import dotted
+from engine.util.display import strategy_text
 from engine.util.text import for_terminal
 
 DEFAULTED = object()  # the person pressed Enter: the model's default applies
@@ -300,8 +301,7 @@ def summary_text(decision: Mapping[str, Any]) -> str:
     lines = [f"Verdict: {decision.get('verdict')}"]
     strategy = decision.get("strategy")
     if strategy:
-        service = f" ({strategy['service']})" if strategy.get("service") else ""
-        lines.append(f"Strategy: {strategy.get('rung')}{service}")
+        lines.append(f"Strategy: {strategy_text(strategy)}")
         if strategy.get("summary"):
             lines.append(f"  {strategy['summary']}")
     else:

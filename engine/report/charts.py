@@ -14,7 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from engine.report.context import GOAL_SYMBOLS, as_dict, as_list, text
+from engine.model.decision import Decision, DecisionInput
+from engine.report.context import GOAL_SYMBOLS, records_of, section_of, text
 from engine.report.limits import MAX_CHART_METRICS, SEE
 
 MET = "#2e7d32"
@@ -71,32 +72,30 @@ def _figure(width: float, height: float) -> Any:
         return Figure(figsize=(width, height), dpi=72)
 
 
-def _criteria_data(decision: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def _input(decision: Decision) -> DecisionInput:
+    return decision.input or DecisionInput()
+
+
+def _criteria_data(decision: Decision) -> dict[str, dict[str, Any]]:
     """metric -> {threshold, goal, values: {candidate: (value, met)}} from evidence checks,
     falling back to raw benchmark rows matched to the answers' success criteria."""
     metrics: dict[str, dict[str, Any]] = {}
-    for option in as_list(decision.get("options")):
-        for evidence in as_list(as_dict(option).get("evidence")):
-            evidence = as_dict(evidence)
-            candidate = text(evidence.get("candidate"))
-            for check in as_list(evidence.get("checks")):
-                check = as_dict(check)
-                value = _numeric(check.get("value"))
-                threshold = _numeric(check.get("threshold"))
-                if value is None or threshold is None or not check.get("metric"):
+    for option in decision.options:
+        for evidence in option.evidence:
+            candidate = text(evidence.candidate)
+            for check in evidence.checks:
+                value, threshold = _numeric(check.value), _numeric(check.threshold)
+                if value is None or threshold is None or not check.metric:
                     continue
-                entry = metrics.setdefault(text(check.get("metric")), {
-                    "threshold": threshold, "goal": text(check.get("goal")), "values": {}})
-                met = check.get("met")
-                entry["values"].setdefault(candidate, (value, met if isinstance(met, bool)
-                                                       else None))
+                entry = metrics.setdefault(check.metric, {
+                    "threshold": threshold, "goal": text(check.goal), "values": {}})
+                entry["values"].setdefault(candidate, (value, check.met))
     if metrics:
         return metrics
-    input_doc = as_dict(decision.get("input"))
-    rows = [as_dict(r) for r in as_list(input_doc.get("benchmarks"))]
-    business = as_dict(as_dict(input_doc.get("answers")).get("business"))
-    for criterion in as_list(business.get("success_criteria")):
-        criterion = as_dict(criterion)
+    input_doc = _input(decision)
+    rows = input_doc.benchmarks or []
+    business = section_of(input_doc.answers, "business")
+    for criterion in records_of(business, "success_criteria"):
         metric, threshold = criterion.get("metric"), _numeric(criterion.get("threshold"))
         if not metric or threshold is None:
             continue
@@ -124,7 +123,7 @@ def _bar_colour(met: bool | None) -> str:
     return NEUTRAL if met is None else MET if met else MISS
 
 
-def criteria_charts(decision: Mapping[str, Any]) -> list[dict[str, str]]:
+def criteria_charts(decision: Decision) -> list[dict[str, str]]:
     """Candidates' metric against each success threshold, three metrics side by side."""
     metrics = _criteria_data(decision)
     if not metrics:
@@ -184,15 +183,15 @@ def _cost_metric(metrics: Mapping[str, Any], rows: list[dict[str, Any]]) -> tupl
     return "", {}
 
 
-def cost_chart(decision: Mapping[str, Any]) -> dict[str, str] | None:
+def cost_chart(decision: Decision) -> dict[str, str] | None:
     """Monthly cost of each candidate against the expected value and budget, when given."""
-    input_doc = as_dict(decision.get("input"))
-    business = as_dict(as_dict(input_doc.get("answers")).get("business"))
+    input_doc = _input(decision)
+    business = section_of(input_doc.answers, "business")
     value = _numeric(business.get("expected_value_usd_per_month"))
     budget = _numeric(business.get("budget_usd_per_month"))
     if value is None and budget is None:
         return None
-    rows = [as_dict(r) for r in as_list(input_doc.get("benchmarks"))]
+    rows = input_doc.benchmarks or []
     metric, costs = _cost_metric(_criteria_data(decision), rows)
     labels = list(costs)[:MAX_BARS]
     figure = _figure(7.0, 1.0 + 0.26 * len(labels) if labels else 1.5)
@@ -234,10 +233,9 @@ def cost_chart(decision: Mapping[str, Any]) -> dict[str, str] | None:
             "svg": _svg(figure)}
 
 
-def drift_chart(decision: Mapping[str, Any]) -> dict[str, str] | None:
+def drift_chart(decision: Decision) -> dict[str, str] | None:
     """Drift statistic per feature, drifted features in red."""
-    drift = as_dict(as_dict(decision.get("input")).get("drift"))
-    features = [as_dict(f) for f in as_list(drift.get("features"))]
+    features = records_of(_input(decision).drift or {}, "features")
     measured = [f for f in features if _numeric(f.get("statistic")) is not None]
     features = measured[:MAX_BARS]
     if not features:
@@ -269,7 +267,7 @@ def scope_ids(svg: str, prefix: str) -> str:
                   lambda m: f'{m.group(1)}="#{prefix}{m.group(2)}"', svg)
 
 
-def build_charts(decision: Mapping[str, Any]) -> list[dict[str, str]]:
+def build_charts(decision: Decision) -> list[dict[str, str]]:
     """Each chart as inline SVG (for the HTML file) and as a data: URI (for the PDF, where an
     image keeps the SVG's presentation attributes out of the HTML cascade)."""
     charts = criteria_charts(decision)

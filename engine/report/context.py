@@ -1,23 +1,34 @@
-"""Turn a decision document into the plain view model the template renders.
+"""Turn a decision into the plain view model the template renders.
 
-Every optional field of the decision may be missing or of an unexpected shape (an older
-engine, a hand-edited file): the report then shows less, never a traceback. All text stays
-raw here; Jinja2 autoescaping is what makes untrusted answers safe to show. Every list is
-capped where it is shown, with a count of what was left out (see limits.py).
+The decision arrives as the typed model (engine.model.decision): a field an older engine or a
+hand-edited file left out has its default, and a part of the wrong shape was dropped when it
+was read, so the report shows less, never a traceback. Only what the decision carries as it
+was given (the answers, the drift summary, a report's explanation) is looked at with care.
+All text stays raw here; Jinja2 autoescaping is what makes untrusted answers safe to show.
+Every list is capped where it is shown, with a count of what was left out (see limits.py).
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from engine.model.decision import (
+    Decision,
+    DecisionInput,
+    Finding,
+    MonitoringItem,
+    Option,
+    Strategy,
+    TraceEntry,
+)
 from engine.report import limits
 from engine.report.dates import timestamp_of
 from engine.report.limits import Budget, capped, cut, size_of
 from engine.util import dotted
+from engine.util.display import show_value, strategy_text
 
 # Display order and labels of the contract's vocabularies; unknown ids are still shown.
 PHASES = ("business-goal", "data", "solution-evaluation", "model-selection", "training",
@@ -36,39 +47,22 @@ SUMMARY_BLOCKERS = 5
 SUMMARY_ACTIONS = 3
 
 
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def as_dict(value: Any) -> dict[str, Any]:
+def section_of(doc: Any, key: str) -> dict[str, Any]:
+    """A part of a document embedded as given (the answers, the drift summary), or {}."""
+    value = doc.get(key) if isinstance(doc, Mapping) else None
     return value if isinstance(value, dict) else {}
 
 
 def text(value: Any) -> str:
-    """A value as a short human string (numbers compact, booleans yes/no, None a dash)."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}" if abs(value) >= 1000 else str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        if value.is_integer() and abs(value) < 1e15:
-            return text(int(value))
-        if abs(value) >= 1000:
-            return f"{value:,.1f}"
-        return f"{value:.4g}"
-    if isinstance(value, str):
-        return value
+    """A value as a short human string (numbers compact, booleans yes/no, None a dash);
+    records and lists inline, capped."""
     if isinstance(value, Mapping):
         items, more = capped(list(value.items()), limits.MAX_LIST_ITEMS)
         return cut("; ".join(f"{k}: {text(v)}" for k, v in items) + _and_more(more))
     if isinstance(value, list | tuple):
         shown, more = capped(list(value), limits.MAX_LIST_ITEMS)
         return cut(", ".join(text(v) for v in shown) + _and_more(more)) if value else "none"
-    return str(value)
+    return show_value(value, none="—", grouped=True)
 
 
 def _and_more(count: int) -> str:
@@ -110,27 +104,18 @@ def _record_line(record: Mapping[str, Any]) -> str:
     return text(record)
 
 
-def criterion_label(check: Mapping[str, Any]) -> str:
-    goal = GOAL_SYMBOLS.get(str(check.get("goal")), text(check.get("goal")))
-    return f"{goal} {text(check.get('threshold'))}"
+def criterion_label(goal: Any, threshold: Any) -> str:
+    return f"{GOAL_SYMBOLS.get(str(goal), text(goal))} {text(threshold)}"
 
 
-def _checks(option: Mapping[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for evidence in as_list(option.get("evidence")):
-        evidence = as_dict(evidence)
-        for check in as_list(evidence.get("checks")):
-            check = as_dict(check)
-            met = check.get("met")
-            rows.append({
-                "candidate": text(evidence.get("candidate")),
-                "metric": text(check.get("metric")),
-                "criterion": criterion_label(check),
-                "value": text(check.get("value")),
-                "gap": _signed(check.get("gap")),
-                "met": met if isinstance(met, bool) else None,
-            })
-    return rows
+def _checks(option: Option) -> list[dict[str, Any]]:
+    return [{"candidate": text(evidence.candidate),
+             "metric": text(check.metric),
+             "criterion": criterion_label(check.goal, check.threshold),
+             "value": text(check.value),
+             "gap": _signed(check.gap),
+             "met": check.met}
+            for evidence in option.evidence for check in evidence.checks]
 
 
 def _signed(value: Any) -> str:
@@ -139,35 +124,34 @@ def _signed(value: Any) -> str:
     return text(value) if value is not None else ""
 
 
-def _rung_title(rung: Any, names: Mapping[str, Any]) -> str:
-    return str(as_dict(as_dict(names.get("rungs")).get(str(rung))).get("title") or "")
+def _rung_title(rung: str | None, names: Mapping[str, Any]) -> str:
+    return str(names.get("rungs", {}).get(str(rung), {}).get("title") or "")
 
 
-def _service_name(service: Any, names: Mapping[str, Any]) -> str:
+def _service_name(service: str | None, names: Mapping[str, Any]) -> str:
     if not service:
         return ""
-    found = as_dict(as_dict(names.get("services")).get(str(service))).get("name")
-    return str(found or service)
+    return str(names.get("services", {}).get(service, {}).get("name") or service)
 
 
-def _option(option: Mapping[str, Any], names: Mapping[str, Any]) -> dict[str, Any]:
+def _option(option: Option, names: Mapping[str, Any]) -> dict[str, Any]:
     checks = _checks(option)
     met = sum(1 for c in checks if c["met"] is True)
     judged = sum(1 for c in checks if c["met"] is not None)
-    reasons, reasons_more = capped(as_list(option.get("reasons")), limits.MAX_REASONS)
+    reasons, reasons_more = capped(option.reasons, limits.MAX_REASONS)
     shown_checks, checks_more = capped(checks, limits.MAX_CHECKS)
-    status = text(option.get("status")) if option.get("status") is not None else "not-evaluated"
+    status = option.status if option.status is not None else "not-evaluated"
     return {
-        "rung": text(option.get("rung")),
-        "service": text(option.get("service")) if option.get("service") else None,
-        "rung_title": _rung_title(option.get("rung"), names),
-        "service_name": _service_name(option.get("service"), names),
+        "rung": text(option.rung),
+        "service": option.service or None,
+        "rung_title": _rung_title(option.rung, names),
+        "service_name": _service_name(option.service, names),
         "status": status,
         "status_label": humanize(status),
         "status_class": status if status in STATUS_ORDER else "other",
         "reasons": [text(r) for r in reasons],
         "reasons_more": reasons_more,
-        "method": text(option.get("method")) if option.get("method") else "",
+        "method": option.method or "",
         "checks": shown_checks,
         "checks_more": checks_more,
         "met": met,
@@ -175,20 +159,20 @@ def _option(option: Mapping[str, Any], names: Mapping[str, Any]) -> dict[str, An
     }
 
 
-def _finding(finding: Mapping[str, Any]) -> dict[str, Any]:
-    severity = text(finding.get("severity") or "info")
-    facts, facts_more = capped(list(as_dict(finding.get("facts")).items()), limits.MAX_FACTS)
+def _finding(finding: Finding) -> dict[str, Any]:
+    severity = finding.severity or "info"
+    facts, facts_more = capped(list(finding.facts.items()), limits.MAX_FACTS)
     return {
-        "rule": text(finding.get("rule")) if finding.get("rule") else "",
-        "phase": text(finding.get("phase") or "other"),
+        "rule": finding.rule or "",
+        "phase": finding.phase or "other",
         "severity": severity,
         "severity_class": severity if severity in SEVERITIES else "info",
-        "title": text(finding.get("title") or finding.get("rule") or "Untitled finding"),
-        "rationale": text(finding.get("rationale")) if finding.get("rationale") else "",
-        "action": text(finding.get("action")) if finding.get("action") else "",
+        "title": finding.title or finding.rule or "Untitled finding",
+        "rationale": finding.rationale or "",
+        "action": finding.action or "",
         "facts": [(str(k), compact_json(v)) for k, v in facts],
         "facts_more": facts_more,
-        "guidance": text(finding.get("guidance")) if finding.get("guidance") else "",
+        "guidance": finding.guidance or "",
     }
 
 
@@ -230,11 +214,11 @@ def _slug(value: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in value.lower()).strip("-") or "x"
 
 
-def _answers(input_doc: Mapping[str, Any],
+def _answers(input_doc: DecisionInput,
              budget: Budget) -> tuple[list[dict[str, Any]], int]:
     """Answer rows by section, at most MAX_ANSWER_ROWS in all; and how many were left out."""
-    answers = as_dict(input_doc.get("answers"))
-    defaulted = {str(d) for d in as_list(input_doc.get("defaulted"))}
+    answers = input_doc.answers
+    defaulted = set(input_doc.defaulted)
     sections: dict[str, list[dict[str, Any]]] = {}
     rows: list[tuple[str, Any, dict[str, Any]]] = []
     for path, value in flatten({k: v for k, v in answers.items() if k != "schema"}):
@@ -257,38 +241,47 @@ def _count_leaves(answers: Mapping[str, Any]) -> int:
     return len(flatten({k: v for k, v in answers.items() if k != "schema"}))
 
 
-def _drift(drift: Any) -> dict[str, Any] | None:
-    drift = as_dict(drift)
+def records_of(doc: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    """The records of a list in an embedded document (the drift summary), each a dict."""
+    items = doc.get(key)
+    return [item if isinstance(item, dict) else {}
+            for item in (items if isinstance(items, list) else [])]
+
+
+def _drift(drift: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The drift summary as given (mladvisor.drift/1, embedded in the decision's input)."""
     if not drift:
         return None
     share = drift.get("share_drifted")
-    features = as_list(drift.get("features"))
-    performance = as_dict(drift.get("performance"))
-    bias, bias_more = capped(as_list(drift.get("bias")), limits.MAX_BIAS)
+    features = records_of(drift, "features")
+    performance = section_of(drift, "performance")
+    bias, bias_more = capped(records_of(drift, "bias"), limits.MAX_BIAS)
     return {
         "dataset_drift": drift.get("dataset_drift"),
         "share": f"{share:.0%}" if isinstance(share, int | float) else text(share),
         "feature_count": text(len(features)),
-        "drifted_count": text(sum(1 for f in features if as_dict(f).get("drifted") is True)),
+        "drifted_count": text(sum(1 for f in features if f.get("drifted") is True)),
         "performance": {k: text(v) for k, v in performance.items()} if performance else None,
-        "bias": [{k: text(v) for k, v in as_dict(b).items()} | {"violated_flag":
-                 as_dict(b).get("violated") is True} for b in bias],
+        "bias": [{k: text(v) for k, v in b.items()} | {"violated_flag": b.get("violated") is True}
+                 for b in bias],
         "bias_more": bias_more,
     }
 
 
-def _counterfactuals(decision: Mapping[str, Any], names: Mapping[str, Any],
+def _counterfactuals(decision: Decision, names: Mapping[str, Any],
                      budget: Budget) -> tuple[list[dict[str, Any]], int]:
-    explanation = as_dict(decision.get("explanation"))
-    items = as_list(explanation.get("counterfactuals", decision.get("counterfactuals")))
+    """The explanation a report may carry beside the decision (not part of it, so untyped)."""
+    explanation = decision.extra("explanation")
+    explanation = explanation if isinstance(explanation, dict) else {}
+    items = explanation.get("counterfactuals", decision.extra("counterfactuals"))
+    items = items if isinstance(items, list) else []
     result = []
     for item in items[:limits.MAX_COUNTERFACTUALS]:
-        item = as_dict(item)
-        if not item:
+        if not isinstance(item, dict) or not item:
             continue
-        strategy = as_dict(item.get("strategy"))
+        strategy = section_of(item, "strategy")
         verdict = item.get("verdict")
-        changes, changes_more = capped(list(as_dict(item.get("changes")).items()),
+        changes, changes_more = capped(list(section_of(item, "changes").items()),
                                        limits.MAX_CHANGES)
         result.append({
             "changes": [(str(k), text(v)) for k, v in changes],
@@ -303,19 +296,18 @@ def _counterfactuals(decision: Mapping[str, Any], names: Mapping[str, Any],
     return shown, len(items) - len(shown)
 
 
-def _plan_item(item: Mapping[str, Any]) -> dict[str, str]:
-    return {k: text(item.get(k)) if item.get(k) is not None else ""
+def _plan_item(item: MonitoringItem) -> dict[str, str]:
+    return {k: text(getattr(item, k)) if getattr(item, k) is not None else ""
             for k in ("signal", "how", "trigger", "response", "rule")}
 
 
-def _trace_step(step: Mapping[str, Any], position: int) -> dict[str, Any]:
-    asserted, more = capped(as_list(step.get("asserted")), limits.MAX_ASSERTED)
+def _trace_step(step: TraceEntry, position: int) -> dict[str, Any]:
+    asserted, more = capped(step.asserted, limits.MAX_ASSERTED)
     return {
-        "order": text(step.get("order", position)),
-        "rule": text(step.get("rule")),
-        "matched": compact_json(step.get("matched")) if step.get("matched") else "",
-        "asserted": [text(a) for a in asserted] + ([limits.more_note(more, "facts")]
-                                                    if more else []),
+        "order": text(step.order if "order" in step.model_fields_set else position),
+        "rule": text(step.rule if "rule" in step.model_fields_set else None),
+        "matched": compact_json(step.matched) if step.matched else "",
+        "asserted": asserted + ([limits.more_note(more, "facts")] if more else []),
     }
 
 
@@ -328,34 +320,43 @@ def _legend(options: list[dict[str, Any]], names: Mapping[str, Any]) -> list[dic
     used = {o["rung"] for o in options}
     return [{"rung": rung, "title": str(label.get("title") or ""),
              "description": str(label.get("description") or "")}
-            for rung, label in as_dict(names.get("rungs")).items() if rung in used]
+            for rung, label in names.get("rungs", {}).items() if rung in used]
 
 
-def build_context(decision: Mapping[str, Any],
+def _strategy(strategy: Strategy | None, names: Mapping[str, Any]) -> dict[str, Any] | None:
+    if strategy is None or not strategy.model_fields_set:
+        return None
+    return {"rung": strategy.rung or None, "service": strategy.service or None,
+            "summary": strategy.summary or "", "rung_title": _rung_title(strategy.rung, names),
+            "service_name": _service_name(strategy.service, names)}
+
+
+def build_context(decision: Decision,
                   names: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything the template shows, in display order, with defaults for what is missing.
     `names` maps rung and service ids to display names (see labels.py)."""
     names = names or {}
-    input_doc = as_dict(decision.get("input"))
-    answers = as_dict(input_doc.get("answers"))
-    project = as_dict(decision.get("project")) or as_dict(answers.get("project"))
+    input_doc = decision.input or DecisionInput()
+    answers = input_doc.answers
+    project = (decision.project.model_dump(exclude_unset=True) if decision.project else {}) \
+        or section_of(answers, "project")
     name = text(project.get("name")) if project.get("name") else "Untitled project"
     respondent = text(project.get("respondent")) if project.get("respondent") else ""
-    verdict = text(decision.get("verdict")) if decision.get("verdict") else "unknown"
-    strategy = as_dict(decision.get("strategy"))
-    moment = timestamp_of(decision.get("assessment_id"))
+    verdict = decision.verdict or "unknown"
+    strategy = _strategy(decision.strategy, names)
+    moment = timestamp_of(decision.assessment_id)
 
-    findings = [_finding(as_dict(f)) for f in as_list(decision.get("findings"))]
+    findings = [_finding(f) for f in decision.findings]
     blockers = [f for f in sorted(findings, key=lambda f: _phase_rank(f["phase"]))
                 if f["severity"] == "blocker"]
     budget = Budget()  # sections spend it in display order
-    all_options = as_list(decision.get("options"))
-    options, _ = budget.take([_option(as_dict(o), names)
-                              for o in all_options[:limits.MAX_OPTIONS]],
+    all_options = decision.options
+    options, _ = budget.take([_option(o, names) for o in all_options[:limits.MAX_OPTIONS]],
                              limits.MAX_OPTIONS, size_of)
     options_more = len(all_options) - len(options)
-    business = as_dict(answers.get("business"))
-    criteria = [_record_line(c) for c in as_list(business.get("success_criteria"))
+    business = section_of(answers, "business")
+    criteria = business.get("success_criteria")
+    criteria = [_record_line(c) for c in (criteria if isinstance(criteria, list) else [])
                 if isinstance(c, Mapping)]
     criteria, criteria_more = capped(criteria, limits.MAX_CRITERIA)
     if criteria_more:
@@ -363,22 +364,23 @@ def build_context(decision: Mapping[str, Any],
     counterfactuals, counterfactuals_more = _counterfactuals(decision, names, budget)
     phases, phases_more, findings_more = _group_findings(findings, budget)
     answer_sections, answers_more = _answers(input_doc, budget)
-    plan_items = as_list(decision.get("monitoring_plan"))
-    plan, _ = budget.take([_plan_item(as_dict(p)) for p in plan_items[:limits.MAX_PLAN]],
+    plan_items = decision.monitoring_plan
+    plan, _ = budget.take([_plan_item(p) for p in plan_items[:limits.MAX_PLAN]],
                           limits.MAX_PLAN, size_of)
     plan_more = len(plan_items) - len(plan)
-    actions = [text(a) for a in as_list(decision.get("actions"))]
+    actions = decision.actions
     all_actions, _ = budget.take(actions, limits.MAX_ACTIONS, len)
     actions_more = len(actions) - len(all_actions)
-    steps = as_list(decision.get("trace"))
-    trace, _ = budget.take([_trace_step(as_dict(step), position)
+    steps = decision.trace
+    trace, _ = budget.take([_trace_step(step, position)
                             for position, step in enumerate(steps[:limits.MAX_TRACE], 1)],
                            limits.MAX_TRACE, size_of)
     trace_more = len(steps) - len(trace)
 
-    rulebase = as_dict(decision.get("rulebase"))
-    keywords = [k for k in ("mladvisor", verdict, strategy.get("rung"), strategy.get("service"),
-                            as_dict(answers.get("problem")).get("task"))
+    rulebase = decision.rulebase
+    task = section_of(answers, "problem").get("task")
+    keywords = [k for k in ("mladvisor", verdict, strategy and strategy["rung"],
+                            strategy and strategy["service"], task)
                 if isinstance(k, str) and k]
 
     return {
@@ -388,19 +390,13 @@ def build_context(decision: Mapping[str, Any],
         "date": format_date(moment),
         "date_iso": moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "",
         "moment": moment,
-        "assessment_id": text(decision.get("assessment_id") or "—"),
+        "assessment_id": decision.assessment_id or "—",
         "verdict": verdict,
         "verdict_label": VERDICT_LABELS.get(verdict, humanize(verdict)),
         "verdict_class": verdict if verdict in VERDICT_LABELS else "unknown",
-        "strategy": {
-            "rung": text(strategy.get("rung")) if strategy.get("rung") else None,
-            "service": text(strategy.get("service")) if strategy.get("service") else None,
-            "summary": text(strategy.get("summary")) if strategy.get("summary") else "",
-            "rung_title": _rung_title(strategy.get("rung"), names),
-            "service_name": _service_name(strategy.get("service"), names),
-        } if strategy else None,
+        "strategy": strategy,
         "problem_statement": text(business.get("problem_statement") or ""),
-        "task": text(as_dict(answers.get("problem")).get("task") or ""),
+        "task": text(task or ""),
         "criteria": criteria,
         "blockers": blockers[:SUMMARY_BLOCKERS],
         "blockers_more": max(0, len(blockers) - SUMMARY_BLOCKERS),
@@ -420,8 +416,8 @@ def build_context(decision: Mapping[str, Any],
         "finding_count": len(findings),
         "answers": answer_sections,
         "answers_more": answers_more,
-        "defaulted_count": len(as_list(input_doc.get("defaulted"))),
-        "drift": _drift(input_doc.get("drift")),
+        "defaulted_count": len(input_doc.defaulted),
+        "drift": _drift(input_doc.drift),
         "plan": plan,
         "plan_more": plan_more,
         "counterfactuals": counterfactuals,
@@ -429,17 +425,17 @@ def build_context(decision: Mapping[str, Any],
         "trace": trace,
         "trace_more": trace_more,
         "audit": [
-            ("Assessment id", text(decision.get("assessment_id") or "—")),
+            ("Assessment id", decision.assessment_id or "—"),
             ("Assessed at", format_date(moment)),
-            ("Schema", text(decision.get("schema") or "—")),
-            ("Engine version", text(decision.get("engine_version") or "—")),
-            ("Rule base version", text(rulebase.get("version") or "—")),
-            ("Rule base sha256", text(rulebase.get("sha256") or "—")),
-            ("Input sha256", text(decision.get("input_sha256") or "—")),
+            ("Schema", decision.schema_ if "schema_" in decision.model_fields_set else "—"),
+            ("Engine version", decision.engine_version or "—"),
+            ("Rule base version", rulebase.get("version") or "—"),
+            ("Rule base sha256", rulebase.get("sha256") or "—"),
+            ("Input sha256", decision.input_sha256 or "—"),
         ],
         "title": f"ML assessment: {name}",
         "subject": f"{VERDICT_LABELS.get(verdict, humanize(verdict))}"
-                   + (f" — {strategy.get('rung')}" if strategy.get("rung") else "")
-                   + (f" / {strategy.get('service')}" if strategy.get("service") else ""),
+                   + (" — " + strategy_text(decision.strategy, " / {}")
+                      if strategy and strategy["rung"] else ""),
         "keywords": keywords,
     }

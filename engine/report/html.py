@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from engine.errors import InputError
+from engine.model.decision import Decision, load_decision
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
@@ -35,20 +35,10 @@ def _environment(root: str) -> Any:
                        keep_trailing_newline=True)
 
 
-def check_decision(decision: object, source: str = "decision") -> Mapping[str, Any]:
-    """Only refuse what cannot be a decision at all; optional fields may be missing."""
-    if not isinstance(decision, Mapping):
-        raise InputError(source, "", "a mladvisor.decision/1 JSON object",
-                         type(decision).__name__)
-    schema = decision.get("schema")
-    if schema is not None and not (isinstance(schema, str)
-                                   and schema.startswith("mladvisor.decision/")):
-        raise InputError(source, "schema", "mladvisor.decision/1", schema)
-    return decision
-
-
-def render_document(decision: Mapping[str, Any], *, for_pdf: bool) -> tuple[str, dict]:
-    """The HTML text and the view model (the PDF step reuses its metadata)."""
+def render_document(decision: Decision | Mapping[str, Any], *,
+                    for_pdf: bool) -> tuple[str, dict]:
+    """The HTML text and the view model (the PDF step reuses its metadata). A decision given
+    as JSON is read partially (see load_decision): the report shows what it can."""
     from markupsafe import Markup
 
     from engine.report.charts import build_charts
@@ -56,8 +46,9 @@ def render_document(decision: Mapping[str, Any], *, for_pdf: bool) -> tuple[str,
     from engine.report.labels import labels
     from engine.report.limits import bounded, more_note
 
-    check_decision(decision)
-    decision = bounded(decision)  # every string clean, cut and breakable before layout
+    decision = load_decision("decision", decision, partial=True)
+    # every string clean, cut and breakable before layout; the shapes stay, so it reads again
+    decision = Decision.model_validate(bounded(decision.dump()))
     context = build_context(decision, labels())
     charts = [dict(chart, svg=Markup(chart["svg"])) for chart in build_charts(decision)]
     root = templates_dir()

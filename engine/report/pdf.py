@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.model.decision import DECISION_SCHEMA, Decision, load_decision
 from engine.report.html import templates_dir
 
 EPOCH_FALLBACK = datetime(2000, 1, 1, tzinfo=UTC)
@@ -26,13 +27,14 @@ _RENDER_LOCK = threading.Lock()
 REPORT_ONLY_KEYS = ("explanation", "counterfactuals")
 
 
-def canonical_json(decision: Mapping[str, Any]) -> bytes:
+def canonical_json(decision: Decision | Mapping[str, Any]) -> bytes:
     """The decision JSON exactly as `assess --format json` writes it (sorted keys, indented,
-    UTF-8, final newline), using the core helper when present so the bytes always agree.
-    Report-only additions such as the explanation are left out: they are not the decision."""
+    UTF-8, final newline), using the core helper so the bytes always agree. Report-only
+    additions such as the explanation are left out: they are not the decision."""
     from engine.util.canonical import pretty_bytes
 
-    decision = {k: v for k, v in decision.items() if k not in REPORT_ONLY_KEYS}
+    model = load_decision("decision", decision, partial=True)
+    decision = {k: v for k, v in model.dump().items() if k not in REPORT_ONLY_KEYS}
     try:
         return pretty_bytes(decision)
     except UnicodeEncodeError:  # lone surrogates cannot be UTF-8: attach them as U+FFFD
@@ -82,7 +84,7 @@ def html_to_pdf(html: str, *, metadata: Mapping[str, Any], attachment: bytes,
         meta.attachments = []  # nothing from the page itself is ever embedded
         decision_file = Attachment(string=attachment, url_fetcher=fetcher, name="decision.json",
                                    description="The decision this report renders "
-                                               "(mladvisor.decision/1, canonical JSON)",
+                                               f"({DECISION_SCHEMA}, canonical JSON)",
                                    created=naive, modified=naive, relationship="Source")
 
         def finish(_document: Any, pdf: Any) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from engine.model.decision import Decision, Project, load_decision
+from engine.util.display import strategy_text
 from engine.util.text import for_terminal
 
 VERDICT_COLOURS = {"proceed": "green", "proceed-with-conditions": "yellow",
@@ -34,30 +36,29 @@ def shown(value: Any) -> Any:
     return value
 
 
-def render_text(decision: dict[str, Any], colour: bool = False) -> str:
+def render_text(decision: Decision | Mapping[str, Any], colour: bool = False) -> str:
     """The summary; every string from the decision has its control characters escaped."""
-    decision = shown(decision)
+    decision = Decision.model_validate(shown(load_decision("decision", decision).dump()))
 
     def style(text: str, **kw: Any) -> str:
         return click.style(text, **kw) if colour else text
 
-    project = decision.get("project", {})
+    project = decision.project or Project()
+    verdict = str(decision.verdict)
     lines = [
-        style(f"{project.get('name', 'Assessment')}", bold=True)
-        + f"  (answered by {project.get('respondent', '?')}, stage {project.get('stage', '?')})",
+        style(f"{project.name or 'Assessment'}", bold=True)
+        + f"  (answered by {project.respondent or '?'}, stage {project.stage or '?'})",
         "",
-        "Verdict:  " + style(decision["verdict"], fg=VERDICT_COLOURS.get(decision["verdict"]),
-                             bold=True),
+        "Verdict:  " + style(verdict, fg=VERDICT_COLOURS.get(verdict), bold=True),
     ]
-    strategy = decision.get("strategy")
+    strategy = decision.strategy
     if strategy:
-        service = f" / {strategy['service']}" if strategy.get("service") else ""
-        lines.append(f"Strategy: {strategy['rung']}{service}")
-        lines.append(_wrap(strategy["summary"], "          "))
+        lines.append(f"Strategy: {strategy_text(strategy, ' / {}')}")
+        lines.append(_wrap(strategy.summary or "", "          "))
     else:
         lines.append("Strategy: none until the blockers are fixed")
 
-    actions = decision.get("actions") or []
+    actions = decision.actions
     if actions:
         lines += ["", style("Next actions", bold=True)]
         for number, action in enumerate(actions[:5], 1):
@@ -65,28 +66,28 @@ def render_text(decision: dict[str, Any], colour: bool = False) -> str:
                                        initial_indent=f"  {number}. ", subsequent_indent="     "))
 
     lines += ["", style("The ladder (simplest first)", bold=True)]
-    for option in decision.get("options", []):
-        mark = STATUS_MARKS.get(option["status"], "  ")
-        name = option.get("service") or "-"
-        lines.append(f"  {mark} {option['rung']:<14} {name:<22} {option['status']}")
-        for reason in option.get("reasons", [])[:2]:
+    for option in decision.options:
+        mark = STATUS_MARKS.get(str(option.status), "  ")
+        name = option.service or "-"
+        lines.append(f"  {mark} {option.rung!s:<14} {name:<22} {option.status}")
+        for reason in option.reasons[:2]:
             lines.append(_wrap(reason, " " * 8))
 
-    findings = [f for f in decision.get("findings", []) if f["severity"] != "info"]
+    findings = [f for f in decision.findings if f.severity != "info"]
     if findings:
         lines += ["", style("Findings", bold=True)]
         for f in findings:
-            tag = style(f"[{f['severity']}]", fg=SEVERITY_COLOURS.get(f["severity"]))
-            lines.append(f"  {tag} {f['title']}  ({f['rule']}, {f['phase']})")
-            lines.append(_wrap(f["rationale"], "      "))
-    info = [f for f in decision.get("findings", []) if f["severity"] == "info"]
+            tag = style(f"[{f.severity}]", fg=SEVERITY_COLOURS.get(str(f.severity)))
+            lines.append(f"  {tag} {f.title}  ({f.rule}, {f.phase})")
+            lines.append(_wrap(f.rationale or "", "      "))
+    info = [f for f in decision.findings if f.severity == "info"]
     if info:
         lines += ["", f"  and {len(info)} informational finding(s); see --format json or html."]
 
-    defaulted = decision.get("input", {}).get("defaulted") or []
+    defaulted = decision.input.defaulted if decision.input else []
     if defaulted:
         lines += ["", _wrap("Answers that took their default: " + ", ".join(defaulted), "")]
-    rulebase = decision.get("rulebase", {})
-    lines += ["", f"Assessment {decision['assessment_id']}  rule base {rulebase.get('version')} "
+    rulebase = decision.rulebase
+    lines += ["", f"Assessment {decision.assessment_id}  rule base {rulebase.get('version')} "
                   f"({str(rulebase.get('sha256', ''))[:12]})", ""]
     return "\n".join(lines)

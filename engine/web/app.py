@@ -236,9 +236,11 @@ class WebApp:
         if record is None:
             return self.error(request, 404, "Assessment not found",
                               "No recorded assessment has that id.")
-        decision = record["decision"]
-        return self.page(request, "result.html", nav="past",
-                         title=f"Result: {(decision.get('project') or {}).get('name', '')}",
+        from engine.model.decision import load_decision
+
+        decision = load_decision(record_id, record["decision"], partial=True)
+        name = decision.project.name if decision.project else None
+        return self.page(request, "result.html", nav="past", title=f"Result: {name or ''}",
                          record=record, decision=decision, rid=record["record_id"])
 
     async def report_html(self, request: Any) -> Any:

@@ -1,0 +1,202 @@
+"""Assembling a decision from one run of the rule base: findings, options, strategy, trace.
+
+Everything emitted is sorted, so the same input and rule base give the same bytes; the result
+is an engine.model.decision.Decision (the models themselves know nothing of the engine).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import __version__
+from engine.model.answers import LoadedAnswers, effective_answers
+from engine.model.decision import DECISION_SCHEMA, Decision
+from engine.rulebase import conditions
+from engine.rulebase.inference import Run, fill
+from engine.rulebase.knowledge import Knowledge
+from engine.rulebase.loading import DERIVED_TYPES, RuleBase
+from engine.rulebase.resolve import Resolution
+
+
+def assemble_decision(*, assessment_id: str, verdict: str, run: Run, resolution: Resolution,
+                      facts: dict[str, list[dict[str, Any]]], rulebase: RuleBase,
+                      loaded: LoadedAnswers, input_sha256: str,
+                      benchmarks: list[dict[str, Any]] | None,
+                      drift: dict[str, Any] | None) -> Decision:
+    """The decision of one assessment; a not-ready verdict withholds the strategy."""
+    knowledge = rulebase.knowledge
+    withhold = verdict == "not-ready"
+    findings = findings_of(run, knowledge)
+    return Decision.model_validate({
+        "schema": DECISION_SCHEMA,
+        "assessment_id": assessment_id,
+        "verdict": verdict,
+        "strategy": None if withhold else strategy_of(resolution, knowledge),
+        "findings": findings,
+        "options": options_of(resolution, facts, knowledge, withhold),
+        "trace": trace_of(run),
+        "rulebase": rulebase_ref(rulebase),
+        "input_sha256": input_sha256,
+        "engine_version": __version__,
+        "project": loaded.answers.project.model_dump(mode="json"),
+        "input": {"answers": effective_answers(loaded), "defaulted": loaded.defaulted,
+                  "benchmarks": benchmarks, "drift": drift},
+        "monitoring_plan": monitoring_plan_of(run),
+        "actions": actions_of(findings),
+    })
+
+
+def _used_values(rule_condition: Any, bindings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for path in sorted(conditions.paths(rule_condition)):
+        value = conditions.lookup(bindings, path, DERIVED_TYPES)
+        out[path] = None if value is conditions._MISSING else value
+    return out
+
+
+def findings_of(run: Run, knowledge: Knowledge) -> list[dict[str, Any]]:
+    ladder = knowledge.ladder
+    phases = [p.id for p in knowledge.guidance.phases]
+    seen: dict[str, dict[str, Any]] = {}
+    for firing in run.firings:
+        rule = firing.rule
+        if not rule.then.finding or rule.id in seen:
+            continue
+        seen[rule.id] = {
+            "rule": rule.id,
+            "phase": rule.phase,
+            "severity": rule.severity,
+            "title": fill(rule.title, firing.bindings),
+            "rationale": fill(" ".join(rule.rationale.split()), firing.bindings),
+            "action": fill(" ".join(rule.action.split()), firing.bindings),
+            "facts": _used_values(rule.condition, firing.bindings),
+            "guidance": rule.guidance,
+        }
+    return sorted(
+        seen.values(),
+        key=lambda f: (
+            ladder.severity_order.index(f["severity"]),
+            phases.index(f["phase"]),
+            f["rule"],
+        ),
+    )
+
+
+def trace_of(run: Run) -> list[dict[str, Any]]:
+    return [
+        {
+            "order": f.order,
+            "rule": f.rule.id,
+            "matched": _used_values(f.rule.condition, f.bindings),
+            "asserted": f.asserted,
+        }
+        for f in run.firings
+    ]
+
+
+def options_of(
+    resolution: Resolution,
+    facts: dict[str, list[dict[str, Any]]],
+    knowledge: Knowledge,
+    withhold_selection: bool,
+) -> list[dict[str, Any]]:
+    checks = facts.get("check", [])
+    out = []
+    for state in resolution.options:
+        status = state.status
+        if status == "selected" and withhold_selection:
+            status = "eligible"
+        reasons = list(
+            dict.fromkeys(
+                state.rejected
+                if state.rejected
+                else state.support
+                + [f"not preferred: {r}" for r in state.demoted]
+                + [f"meets every success criterion ({c})" for c in state.meets]
+            )
+        )
+        if status == "eligible" and not reasons and resolution.selected is not None:
+            chosen = resolution.selected
+            reasons = [
+                f"viable, but {chosen.service or chosen.rung} ({chosen.rung}) is simpler "
+                "or preferred"
+            ]
+        evidence = []
+        for row in facts.get("bench", []):
+            if row["rung"] != state.rung or (
+                row.get("service") and row["service"] != state.service
+            ):
+                continue
+            evidence.append(
+                {
+                    "candidate": row["candidate"],
+                    "meets_all": row["meets_all"],
+                    "checks": [c for c in checks if c["candidate"] == row["candidate"]],
+                }
+            )
+        entry: dict[str, Any] = {
+            "rung": state.rung,
+            "service": state.service,
+            "status": status,
+            "reasons": reasons,
+        }
+        if state.attrs.get("method"):
+            entry["method"] = " ".join(str(state.attrs["method"]).split())
+        if evidence:
+            entry["evidence"] = evidence
+        out.append(entry)
+    present = {o["rung"] for o in out}
+    for rung in knowledge.ladder.rungs:
+        if rung.id not in present:
+            out.append(
+                {
+                    "rung": rung.id,
+                    "service": None,
+                    "status": "not-evaluated",
+                    "reasons": [
+                        "no available service in the catalog offers this rung for the task"
+                    ],
+                }
+            )
+    ranks = [r.id for r in knowledge.ladder.rungs]
+    statuses = ["selected", "eligible", "rejected", "not-evaluated"]
+    return sorted(
+        out,
+        key=lambda o: (
+            ranks.index(o["rung"]),
+            statuses.index(o["status"]),
+            o["service"] or "",
+            o.get("method", ""),
+        ),
+    )
+
+
+def strategy_of(resolution: Resolution, knowledge: Knowledge) -> dict[str, Any]:
+    ladder = knowledge.ladder
+    selected = resolution.selected
+    if selected is None:
+        return {"rung": ladder.fallback_rung, "service": None, "summary": ladder.fallback_summary}
+    rung = next(r for r in ladder.rungs if r.id == selected.rung)
+    service = knowledge.catalog.get(selected.service)
+    method = " ".join(str(selected.attrs.get("method", "")).split()).rstrip(".")
+    values = {
+        "service_name": service.name if service else "",
+        "method": method[:1].lower() + method[1:],
+    }
+    summary = " ".join(rung.summary.format(**values).split())
+    return {"rung": selected.rung, "service": selected.service, "summary": summary}
+
+
+def monitoring_plan_of(run: Run) -> list[dict[str, Any]]:
+    plan: dict[str, dict[str, Any]] = {}
+    for item in run.derived.get("monitor", []):
+        plan.setdefault(item.get("signal", item["rule"]), item)
+    return list(plan.values())
+
+
+def actions_of(findings: list[dict[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(f["action"] for f in findings if f.get("action")))
+
+
+def rulebase_ref(rulebase: RuleBase) -> dict[str, str]:
+    return {"version": rulebase.version, "sha256": rulebase.sha256}

@@ -1,0 +1,57 @@
+"""How a value and a strategy read to a person: one home, so every screen says it the same way.
+
+Terminal text, explanations, diffs, the report and the web pages all call these; each keeps its
+own punctuation (a diff writes "rung (service)", the terminal summary "rung / service") through
+the arguments, never through a copy of the logic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+NOT_GIVEN = "(not given)"
+
+
+def show_value(value: Any, none: str = NOT_GIVEN, *, grouped: bool = False) -> str:
+    """A value for people: yes/no for booleans, compact numbers, `none` for a missing value,
+    lists in brackets with records as key=value. `grouped` is the report's style for numbers
+    (thousands separators, four significant digits)."""
+    if value is None:
+        return none
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}" if grouped and abs(value) >= 1000 else str(value)
+    if isinstance(value, float):
+        return _grouped_float(value) if grouped else f"{value:g}"
+    if isinstance(value, list):
+        if not value:
+            return "(none)"
+        return "[" + ", ".join(
+            " ".join(f"{k}={show_value(x, none)}" for k, x in v.items())
+            if isinstance(v, Mapping) else show_value(v, none) for v in value) + "]"
+    return str(value)
+
+
+def _grouped_float(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return show_value(int(value), grouped=True)
+    if abs(value) >= 1000:
+        return f"{value:,.1f}"
+    return f"{value:.4g}"
+
+
+def strategy_text(strategy: Any, service: str = " ({})", none: str = "(none)") -> str:
+    """A strategy (the model, its JSON object, or None) as its rung and, when there is one,
+    its service placed by the `service` format: " ({})", " / {}", " on {}", "/{}"."""
+    if not strategy:
+        return none
+    if isinstance(strategy, Mapping):
+        rung, name = strategy.get("rung"), strategy.get("service")
+    else:
+        rung, name = getattr(strategy, "rung", None), getattr(strategy, "service", None)
+    return f"{rung}" + (service.format(name) if name else "")
