@@ -329,9 +329,9 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(case: str, tmp_path:
 
 def test_identifier_columns_are_skipped_and_left_out_of_the_share(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.evidence.drift as drift_module
+    import engine.evidence.drift.columns as columns_module
 
-    monkeypatch.setattr(drift_module, "MAX_CATEGORIES", 500)
+    monkeypatch.setattr(columns_module, "MAX_CATEGORIES", 500)
     rng = np.random.default_rng(24)
     ref_frame, cur_frame = _frame(rng, 2000, shift=False), _frame(rng, 2000, shift=True)
     ref_frame["ticket"] = [f"T{i}" for i in range(2000)]
