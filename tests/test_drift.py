@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -329,9 +330,9 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(case: str, tmp_path:
 
 def test_identifier_columns_are_skipped_and_left_out_of_the_share(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.evidence.drift as drift_module
+    import engine.evidence.drift.columns as columns_module
 
-    monkeypatch.setattr(drift_module, "MAX_CATEGORIES", 500)
+    monkeypatch.setattr(columns_module, "MAX_CATEGORIES", 500)
     rng = np.random.default_rng(24)
     ref_frame, cur_frame = _frame(rng, 2000, shift=False), _frame(rng, 2000, shift=True)
     ref_frame["ticket"] = [f"T{i}" for i in range(2000)]
@@ -397,3 +398,48 @@ def test_positive_label_must_be_a_label(tmp_path: Path) -> None:
     doc = compute_drift(ref, ref, Options(prediction="predicted", sensitive=("group",),
                                           positive_label="0", multivariate=False))
     assert {b["positive_label"] for b in doc["bias"]} == {"0"}
+
+
+def _counted(values: int) -> Counter:
+    return Counter({float(v): 10 for v in range(values)})
+
+
+@pytest.mark.parametrize(("kind", "values_ref", "values_cur", "small", "large"), [
+    ("numeric", 1, 1, "z", "jensenshannon"),
+    ("numeric", 2, 2, "z", "jensenshannon"),
+    ("numeric", 3, 5, "chisquare", "jensenshannon"),       # 5 values in all: counted
+    ("numeric", 6, 6, "ks", "wasserstein"),
+    ("numeric", None, 3, "ks", "wasserstein"),              # too many values to count
+    ("categorical", 40, 40, "chisquare", "jensenshannon"),
+    ("categorical", 8, None, "ks", "wasserstein"),          # an integer category not counted
+])
+def test_default_test_is_evidently_choice_by_reference_size_and_kind(
+        kind: str, values_ref: int | None, values_cur: int | None, small: str,
+        large: str) -> None:
+    from engine.evidence.drift.columns import Column, Side
+    from engine.evidence.drift.stattests import SMALL_REFERENCE_ROWS, choose, kind_for_test
+
+    chosen = {}
+    for rows in (SMALL_REFERENCE_ROWS, SMALL_REFERENCE_ROWS + 1):
+        column = Column("x", True, kind == "categorical", kind=kind,
+                        ref=Side(count=rows, counts=None if values_ref is None
+                                 else _counted(values_ref)),
+                        cur=Side(count=50, counts=None if values_cur is None
+                                 else _counted(values_cur)))
+        test = choose(column)
+        assert kind_for_test(column) in test.kinds  # never a test for another kind
+        chosen[rows] = test.name
+    assert chosen == {SMALL_REFERENCE_ROWS: small, SMALL_REFERENCE_ROWS + 1: large}
+
+
+def test_each_registered_test_drifts_on_its_side_of_its_threshold() -> None:
+    from engine.evidence.drift.stattests import STATTESTS
+
+    assert set(STATTESTS) == {"ks", "chisquare", "z", "wasserstein", "jensenshannon"}
+    for test in STATTESTS.values():
+        below, at = test.threshold * 0.999, test.threshold
+        if test.drift_below:  # a p-value: small means drift; no p-value is no verdict
+            assert test.drifted(1.0, below) and not test.drifted(1.0, at)
+            assert not test.drifted(1.0, None) and not test.drifted(1.0, float("nan"))
+        else:  # a distance: at or above the threshold means drift
+            assert test.drifted(at, None) and not test.drifted(below, None)

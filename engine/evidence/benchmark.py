@@ -344,9 +344,9 @@ def _encode_target(path: Path, target: Any, task: str, folds: int,
                              f"expected one of {classes[0]!s}, {classes[1]!s}", positive_label)
         if matches[0] == 0:
             classes, y = classes[::-1], 1 - y
-    counts = np.bincount(y)
+    counts: np.ndarray = np.bincount(y)
     if counts.min() < 2:
-        rare = classes[int(counts.argmin())]
+        rare = classes[int(np.argmin(counts))]
         raise InputError(str(path), f"column {target.name}",
                          "expected at least 2 rows per class for cross-validation",
                          f"class {rare!r} has 1 row")

@@ -1,0 +1,114 @@
+"""The passes over the two files: batches streamed, never held whole, so a file larger than
+memory can be checked.
+
+1. Reference: rows, missing values, moments and value counts, and a random sample of rows.
+   Between the passes the reference decides each column's kind and its numeric bins.
+2. Reference again: binned counts and labels (a reference the sample holds whole is not read
+   again, and only the columns that need it are).
+3. Current: everything at once, against the reference's kinds and bins.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from engine.errors import InputError
+from engine.evidence.drift.binning import bin_batch, prepare_bins
+from engine.evidence.drift.columns import Column, count_batch, decide_kind
+from engine.evidence.drift.labels import Labels
+from engine.evidence.drift.samples import SAMPLE_ROWS, SEED, Samples
+from engine.evidence.progress import progress
+from engine.evidence.tables import Reservoir, TableSource
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+def read_passes(ref_src: TableSource, cur_src: TableSource, columns: list[Column],
+                labels: Labels) -> Samples:
+    """Run the three passes, filling `columns` and `labels`; the samples of both sides."""
+    warm = _warm_imports() if _address_space_unlimited() else None
+    ref_table = _count_reference(ref_src, columns)
+    for column in columns:
+        decide_kind(column, csv=not ref_src.parquet)
+        if column.arrow_numeric:
+            prepare_bins(column, ref_table)
+    labels.prepare(ref_table, {c.name: c for c in columns})
+    _bin_reference(ref_src, ref_table, columns, labels)
+    cur_table = _read_current(cur_src, columns, labels)
+    if warm is not None:
+        warm.join()
+    return Samples(ref_table, cur_table, columns[0].cur.rows if columns else 0)
+
+
+def _count_reference(ref_src: TableSource, columns: list[Column]) -> pa.Table:
+    sample = Reservoir(SAMPLE_ROWS, SEED)
+    with progress(ref_src.num_rows, "reference 1/2") as bar:
+        for batch in ref_src.batches():
+            sample.add(batch)
+            count_batch(batch, columns, "ref")
+            bar.update(batch.num_rows)
+    if (columns[0].ref.rows if columns else 0) == 0:
+        raise InputError(str(ref_src.path), "", "expected at least one data row", "no rows")
+    return sample.table(ref_src.schema)
+
+
+def _bin_reference(ref_src: TableSource, ref_table: pa.Table, columns: list[Column],
+                   labels: Labels) -> None:
+    whole = columns[0].ref.rows <= SAMPLE_ROWS
+    options = labels.options
+    needed = [c.name for c in columns if c.grid is not None]
+    needed += [n for n in (options.target, options.prediction) if n and n not in needed]
+    batches = ref_table.to_batches() if whole else ref_src.batches(needed)
+    with progress(None if whole else ref_src.num_rows, "reference 2/2") as bar:
+        for batch in batches:
+            bin_batch(batch, columns, "ref")
+            labels.add(batch, "ref")
+            bar.update(batch.num_rows)
+
+
+def _read_current(cur_src: TableSource, columns: list[Column], labels: Labels) -> pa.Table:
+    sample = Reservoir(SAMPLE_ROWS, SEED + 1)
+    with progress(cur_src.num_rows, "current") as bar:
+        for batch in cur_src.batches():
+            sample.add(batch)
+            count_batch(batch, columns, "cur")
+            bin_batch(batch, columns, "cur")
+            labels.add(batch, "cur")
+            bar.update(batch.num_rows)
+    if (columns[0].cur.rows if columns else 0) == 0:
+        raise InputError(str(cur_src.path), "", "expected at least one data row", "no rows")
+    return sample.table(cur_src.schema)
+
+
+def _address_space_unlimited() -> bool:
+    """False under an address-space cap (RLIMIT_AS), where a helper thread's stack and malloc
+    arena are better left to the data."""
+    try:
+        import resource
+
+        return resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY
+    except (ImportError, OSError, ValueError):
+        return True
+
+
+def _warm_imports() -> threading.Thread:
+    """Import scipy and scikit-learn (about a second) while the passes read and count: the
+    reading and numpy work release the GIL, so on two cores the import is mostly free."""
+    import pyarrow.compute  # noqa: F401 - the passes' own imports, before the thread starts
+    import tqdm  # noqa: F401
+
+    def load() -> None:
+        try:
+            import scipy.spatial.distance  # noqa: F401
+            import scipy.stats  # noqa: F401
+            import sklearn.ensemble  # noqa: F401
+            import sklearn.metrics  # noqa: F401
+            import sklearn.model_selection  # noqa: F401
+        except Exception:  # noqa: BLE001 - the real import later reports any failure
+            pass
+
+    thread = threading.Thread(target=load, name="mladvisor-warm-imports", daemon=True)
+    thread.start()
+    return thread
