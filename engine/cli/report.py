@@ -46,10 +46,10 @@ def load_decision(source: str, fmt: str = "html") -> tuple[dict[str, Any], str |
                          f"assessment (no audit log at {home_dir() / LOG_FILE})")
     with open_log() as log:
         record = log.get(source)
-    decision = record.get("decision") if isinstance(record, dict) else None
-    if not isinstance(decision, dict):
+    decision = record.decision
+    if decision is None:
         raise InputError(source, "decision", "the id of a recorded assessment")
-    return _checked(decision, source), str(record.get("record_id") or source)
+    return _checked(decision, source), record.record_id or source
 
 
 def _yaml_or_none(path: Path) -> Any:
