@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from engine.audit import GENESIS, open_log
 from engine.audit.canonical import canonical_json, join_object
+from engine.audit.record import AuditRecord, RulebaseRef
 from engine.audit.signing import keygen
 from engine.errors import AuditError, InputError
 from tests.audit_standin import StandInRuleBase, make_assessment
@@ -239,3 +240,42 @@ def test_key_rotation_keeps_old_records_verifiable(home: Path) -> None:
     (home / "keys" / f"{first}.pub").unlink()  # forgetting the old public key is noticed
     with pytest.raises(AuditError, match=f"signed by key {first}"):
         open_log().verify()
+
+
+def test_a_record_is_typed_and_keeps_its_hashed_body(home: Path) -> None:
+    log = open_log()
+    rid = log.append(make_assessment(1))
+    event = log.append_report(rid, "html", "e" * 64)
+    record, report = log.get(rid), log.get(event)
+    # the body as stored: its canonical bytes are still the ones the entry hash covers
+    assert hashlib.sha256(record.prev_hash.encode() + canonical_json(dict(record.body))
+                          ).hexdigest() == record.entry_hash
+    assert AuditRecord.from_dict(record.to_dict()).to_dict() == record.to_dict()
+    assert set(record.to_dict()) - set(record.body) == {"seq", "prev_hash", "entry_hash",
+                                                        "signature", "key_id"}
+    assert record.rulebase == RulebaseRef("standin-1", StandInRuleBase().sha256,
+                                          record.body["rulebase"]["files_sha256"])
+    assert report.decision is None and report.rulebase is None and report.of == rid
+    assert "decision" not in report.to_dict()  # absent members stay absent
+    summary = log.list(kind=None)[1]
+    assert summary == report.summary() and summary.to_dict()["format"] == "html"
+
+
+def test_an_edited_body_reads_as_missing_members_not_a_crash(home: Path) -> None:
+    body = {"record_id": "r", "kind": "assessment", "time": "t", "decision": "x",
+            "rulebase": {"version": 3, "sha256": "s", "files_sha256": "f"}, "input": []}
+    record = AuditRecord.from_row(1, "r", "assessment", "t", GENESIS, "h", None, None, body)
+    assert record.decision is None and record.input is None and record.rulebase is None
+    assert record.summary().verdict is None
+    assert record.to_dict()["decision"] == "x"  # shown and exported as stored
+
+
+def test_the_audit_package_does_not_import_the_rule_engine() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, engine.audit.store, engine.audit.verify, engine.audit.export;"
+            "print(sorted(m for m in sys.modules if m.startswith('engine.rulebase')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
