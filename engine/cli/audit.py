@@ -160,7 +160,8 @@ def _show_text(record: AuditRecord, later: list[AuditRecord]) -> str:
 def _assessment_lines(record: AuditRecord, later: list[AuditRecord]) -> list[str]:
     decision = record.decision or {}
     strategy = decision.get("strategy") or {}
-    rulebase = record.rulebase
+    stored = record.body.get("rulebase")  # as stored: an edited one is shown, not hidden
+    rulebase = stored if isinstance(stored, dict) else {}
     lines = [
         f"respondent  {record.respondent}",
         f"project     {(decision.get('project') or {}).get('name')}",
@@ -168,8 +169,7 @@ def _assessment_lines(record: AuditRecord, later: list[AuditRecord]) -> list[str
         f"strategy    {strategy.get('rung', '-')} {strategy.get('service') or ''}".rstrip(),
         f"findings    {len(decision.get('findings') or [])}: "
         + ", ".join(f["rule"] for f in decision.get("findings") or []),
-        f"rule base   {rulebase.version if rulebase else None}"
-        f"  {rulebase.sha256 if rulebase else None}",
+        f"rule base   {rulebase.get('version')}  {rulebase.get('sha256')}",
         f"input       sha256 {record.input_sha256}",
         f"engine      {record.engine_version}",
     ]
