@@ -147,7 +147,7 @@ def bench_replay(home: Path, n: int) -> tuple[int, float, float]:
     from engine.audit.replay import replay
 
     log = open_log(home)
-    ids = [r["record_id"] for r in log.list(limit=n)]
+    ids = [r.record_id for r in log.list(limit=n)]
     start = time.perf_counter()
     results = replay(log, ids, current=False)
     recorded = time.perf_counter() - start

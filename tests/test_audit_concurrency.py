@@ -82,7 +82,7 @@ def test_four_processes_append_one_thousand_each(tmp_path: Path) -> None:
     assert summary["records"] == 4000
     per_worker: dict[str, int] = {}
     for record in log.list():
-        per_worker[record["respondent"]] = per_worker.get(record["respondent"], 0) + 1
+        per_worker[record.respondent] = per_worker.get(record.respondent, 0) + 1
     assert per_worker == {"w0": 1000, "w1": 1000, "w2": 1000, "w3": 1000}
 
 

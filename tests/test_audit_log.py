@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from engine.audit import GENESIS, open_log
 from engine.audit.canonical import canonical_json, join_object
+from engine.audit.record import AuditRecord, RulebaseRef
 from engine.audit.signing import keygen
 from engine.errors import AuditError, InputError
 from tests.audit_standin import StandInRuleBase, make_assessment
@@ -27,23 +28,23 @@ def test_append_records_every_field_and_chains(home: Path) -> None:
     rid2 = log.append(second)
     assert rid1 == first.decision["assessment_id"]
     rec1, rec2 = log.get(rid1), log.get(rid2)
-    assert rec1["prev_hash"] == GENESIS
-    assert rec2["prev_hash"] == rec1["entry_hash"]
-    assert rec1["respondent"] == "Dana Lee, Support Ops"
-    assert rec2["respondent"] == "Sam Roe"
-    assert rec1["input"] == first.input_doc
-    assert rec1["decision"] == first.decision
-    assert rec1["reports"] == {"html": "a" * 64}
-    assert rec1["rulebase"]["version"] == "standin-1"
-    assert rec1["rulebase"]["sha256"] == first.rulebase.sha256
-    assert rec1["engine_version"] == "0.1.0"
-    assert rec1["input_sha256"] == first.decision["input_sha256"]
-    assert rec1["time"].endswith("Z") and rec1["time"] <= rec2["time"]
+    assert rec1.prev_hash == GENESIS
+    assert rec2.prev_hash == rec1.entry_hash
+    assert rec1.respondent == "Dana Lee, Support Ops"
+    assert rec2.respondent == "Sam Roe"
+    assert rec1.input == first.input_doc
+    assert rec1.decision == first.decision
+    assert rec1.reports == {"html": "a" * 64}
+    assert rec1.rulebase.version == "standin-1"
+    assert rec1.rulebase.sha256 == first.rulebase.sha256
+    assert rec1.engine_version == "0.1.0"
+    assert rec1.input_sha256 == first.decision["input_sha256"]
+    assert rec1.time.endswith("Z") and rec1.time <= rec2.time
     # entry_hash = sha256(prev_hash ‖ RFC 8785 canonical JSON of the record)
-    body = {k: v for k, v in rec1.items()
+    body = {k: v for k, v in rec1.to_dict().items()
             if k not in {"seq", "prev_hash", "entry_hash", "signature", "key_id"}}
     expected = hashlib.sha256(GENESIS.encode() + rfc8785.dumps(body)).hexdigest()
-    assert rec1["entry_hash"] == expected
+    assert rec1.entry_hash == expected
 
 
 def test_rule_base_files_are_stored_once_per_content(home: Path) -> None:
@@ -58,7 +59,7 @@ def test_rule_base_files_are_stored_once_per_content(home: Path) -> None:
     # the unchanged questionnaire is shared: 2 + 1 distinct contents
     assert conn.execute("SELECT count(*) FROM blobs").fetchone()[0] == 3
     record = log.list()[0]
-    files = log.rulebase_files(log.get(record["record_id"])["rulebase"]["files_sha256"])
+    files = log.rulebase_files(log.get(record.record_id).rulebase.files_sha256)
     assert files == rb.files
 
 
@@ -106,10 +107,10 @@ def test_report_events_join_the_chain(home: Path) -> None:
     rid = log.append(make_assessment(1))
     event = log.append_report(rid, "pdf", "b" * 64)
     record = log.get(event)
-    assert record["kind"] == "report" and record["of"] == rid
-    assert record["format"] == "pdf" and record["sha256"] == "b" * 64
-    assert record["prev_hash"] == log.get(rid)["entry_hash"]
-    assert [r["record_id"] for r in log.reports_for(rid)] == [event]
+    assert record.kind == "report" and record.of == rid
+    assert record.format == "pdf" and record.sha256 == "b" * 64
+    assert record.prev_hash == log.get(rid).entry_hash
+    assert [r.record_id for r in log.reports_for(rid)] == [event]
     with pytest.raises(InputError):
         log.append_report(event, "pdf", "c" * 64)  # an event is not an assessment
     with pytest.raises(InputError):
@@ -120,7 +121,7 @@ def test_report_events_join_the_chain(home: Path) -> None:
 def test_get_by_prefix_and_unknown_id(home: Path) -> None:
     log = open_log()
     rid = log.append(make_assessment(1))
-    assert log.get(rid[:8])["record_id"] == rid
+    assert log.get(rid[:8]).record_id == rid
     with pytest.raises(InputError) as info:
         log.get("ffffffff-0000")
     assert info.value.path == "record_id" and info.value.exit_code == 2
@@ -130,12 +131,12 @@ def test_list_filters(home: Path) -> None:
     log = open_log()
     ids = [log.append(make_assessment(n, respondent=f"Person {n % 2}")) for n in range(6)]
     log.append_report(ids[0], "html", "d" * 64)
-    assert [s["record_id"] for s in log.list()] == ids
+    assert [s.record_id for s in log.list()] == ids
     assert len(log.list(kind=None)) == 7
-    assert [s["record_id"] for s in log.list(respondent="person 1")] == ids[1::2]
-    assert [s["record_id"] for s in log.list(limit=2)] == ids[-2:]
+    assert [s.record_id for s in log.list(respondent="person 1")] == ids[1::2]
+    assert [s.record_id for s in log.list(limit=2)] == ids[-2:]
     assert log.list(verdict="proceed") == []
-    assert log.list()[0]["verdict"] == "proceed-with-conditions"
+    assert log.list()[0].verdict == "proceed-with-conditions"
 
 
 def test_not_a_database_is_an_audit_error(home: Path) -> None:
@@ -153,7 +154,7 @@ def test_signing_with_generated_key(home: Path) -> None:
     log = open_log()
     rid = log.append(make_assessment(1))
     record = log.get(rid)
-    assert record["key_id"] == key_id and record["signature"]
+    assert record.key_id == key_id and record.signature
     summary = log.verify()
     assert summary["signed"] == 1 and summary["keys"] == "trusted"  # its .pub is in home/keys
     checkpoint = log.checkpoint()
@@ -166,7 +167,7 @@ def test_signing_off_by_env(home: Path, monkeypatch: pytest.MonkeyPatch) -> None
     keygen(home)
     monkeypatch.setenv("MLADVISOR_AUDIT_KEY", "off")
     log = open_log()
-    assert log.get(log.append(make_assessment(1)))["signature"] is None
+    assert log.get(log.append(make_assessment(1))).signature is None
 
 
 def test_signing_key_from_env_path(home: Path, monkeypatch: pytest.MonkeyPatch,
@@ -174,7 +175,7 @@ def test_signing_key_from_env_path(home: Path, monkeypatch: pytest.MonkeyPatch,
     key_id, private, _ = keygen(tmp_path / "elsewhere")
     monkeypatch.setenv("MLADVISOR_AUDIT_KEY", str(private))
     log = open_log()
-    assert log.get(log.append(make_assessment(1)))["key_id"] == key_id
+    assert log.get(log.append(make_assessment(1))).key_id == key_id
 
 
 def test_bad_key_file_is_an_input_error(home: Path, monkeypatch: pytest.MonkeyPatch,
@@ -233,9 +234,48 @@ def test_key_rotation_keeps_old_records_verifiable(home: Path) -> None:
     assert second != first
     log = open_log()  # a new process would load the new key
     rid = log.append(make_assessment(2))
-    assert log.get(rid)["key_id"] == second
+    assert log.get(rid).key_id == second
     summary = log.verify()
     assert summary["signed"] == 2 and summary["keys"] == "trusted"
     (home / "keys" / f"{first}.pub").unlink()  # forgetting the old public key is noticed
     with pytest.raises(AuditError, match=f"signed by key {first}"):
         open_log().verify()
+
+
+def test_a_record_is_typed_and_keeps_its_hashed_body(home: Path) -> None:
+    log = open_log()
+    rid = log.append(make_assessment(1))
+    event = log.append_report(rid, "html", "e" * 64)
+    record, report = log.get(rid), log.get(event)
+    # the body as stored: its canonical bytes are still the ones the entry hash covers
+    assert hashlib.sha256(record.prev_hash.encode() + canonical_json(dict(record.body))
+                          ).hexdigest() == record.entry_hash
+    assert AuditRecord.from_dict(record.to_dict()).to_dict() == record.to_dict()
+    assert set(record.to_dict()) - set(record.body) == {"seq", "prev_hash", "entry_hash",
+                                                        "signature", "key_id"}
+    assert record.rulebase == RulebaseRef("standin-1", StandInRuleBase().sha256,
+                                          record.body["rulebase"]["files_sha256"])
+    assert report.decision is None and report.rulebase is None and report.of == rid
+    assert "decision" not in report.to_dict()  # absent members stay absent
+    summary = log.list(kind=None)[1]
+    assert summary == report.summary() and summary.to_dict()["format"] == "html"
+
+
+def test_an_edited_body_reads_as_missing_members_not_a_crash(home: Path) -> None:
+    body = {"record_id": "r", "kind": "assessment", "time": "t", "decision": "x",
+            "rulebase": {"version": 3, "sha256": "s", "files_sha256": "f"}, "input": []}
+    record = AuditRecord.from_row(1, "r", "assessment", "t", GENESIS, "h", None, None, body)
+    assert record.decision is None and record.input is None and record.rulebase is None
+    assert record.summary().verdict is None
+    assert record.to_dict()["decision"] == "x"  # shown and exported as stored
+
+
+def test_the_audit_package_does_not_import_the_rule_engine() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, engine.audit.store, engine.audit.verify, engine.audit.export;"
+            "print(sorted(m for m in sys.modules if m.startswith('engine.rulebase')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

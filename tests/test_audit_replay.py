@@ -99,7 +99,7 @@ def test_recorded_rule_base_reproduces_every_decision(home: Path) -> None:
     for result in results:
         assert result["reproduced"], result
         assert result["current"]["unchanged"] and result["current"]["same_rulebase"]
-    verdicts = {open_log().get(i)["decision"]["verdict"] for i in ids}
+    verdicts = {open_log().get(i).decision["verdict"] for i in ids}
     assert len(verdicts) >= 2  # the variants really differ
 
 
@@ -162,10 +162,10 @@ def test_the_stored_rule_base_is_complete(home: Path) -> None:
     rid = record_all()[0]
     log = open_log()
     record = log.get(rid)
-    files = log.rulebase_files(record["rulebase"]["files_sha256"])
+    files = log.rulebase_files(record.rulebase.files_sha256)
     assert files == default_rulebase().files
-    assert record["rulebase"]["sha256"] == default_rulebase().sha256
-    assert record["input_sha256"] == record["decision"]["input_sha256"]
+    assert record.rulebase.sha256 == default_rulebase().sha256
+    assert record.input_sha256 == record.decision["input_sha256"]
 
 
 def test_assess_records_and_audit_report_appends_an_event(home: Path, tmp_path: Path) -> None:
@@ -180,16 +180,16 @@ def test_assess_records_and_audit_report_appends_an_event(home: Path, tmp_path: 
     assert result.exit_code == 0, result.stderr
     log = open_log()
     [summary] = log.list()
-    record = log.get(summary["record_id"])
-    assert record["reports"] == {"html": hashlib.sha256(html.read_bytes()).hexdigest()}
-    assert record["respondent"] == "Dana Lee, Support Ops"
+    record = log.get(summary.record_id)
+    assert record.reports == {"html": hashlib.sha256(html.read_bytes()).hexdigest()}
+    assert record.respondent == "Dana Lee, Support Ops"
     again = tmp_path / "again.html"
-    result = runner.invoke(cli, ["audit", "report", summary["record_id"][:12], "--out",
+    result = runner.invoke(cli, ["audit", "report", summary.record_id[:12], "--out",
                                  str(again)], catch_exceptions=False)
     assert result.exit_code == 0 and again.stat().st_size > 1000
-    [event] = log.reports_for(summary["record_id"])
-    assert event["format"] == "html"
-    assert event["sha256"] == hashlib.sha256(again.read_bytes()).hexdigest()
+    [event] = log.reports_for(summary.record_id)
+    assert event.format == "html"
+    assert event.sha256 == hashlib.sha256(again.read_bytes()).hexdigest()
     assert runner.invoke(cli, ["assess", str(answers), "--no-record"],
                          catch_exceptions=False).exit_code == 0
     assert log.count() == 2  # the assessment and its report event, nothing for --no-record

@@ -127,7 +127,7 @@ def test_fill_submit_see_verdict_and_download_pdf_without_javascript(
     expect(heading).to_be_visible()
     record_id = page.url.rsplit("/", 1)[1]
     with open_log(home) as log:
-        decision = log.get(record_id)["decision"]
+        decision = log.get(record_id).decision
     label = decision["verdict"].replace("-", " ")
     assert heading.inner_text() == f"Verdict: {label[0].upper() + label[1:]}"
     if decision["strategy"]:

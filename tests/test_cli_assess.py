@@ -62,7 +62,7 @@ def test_out_writes_the_file_and_records_the_decision(tmp_path: Path, isolated_h
 
     with open_log(isolated_home) as log:
         record = log.get(decision["assessment_id"])
-    assert record["decision"]["verdict"] == decision["verdict"]
+    assert record.decision["verdict"] == decision["verdict"]
 
 
 def test_no_record_leaves_the_log_alone(isolated_home: Path) -> None:

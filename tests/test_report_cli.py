@@ -99,8 +99,12 @@ def test_report_from_recorded_id(home: Path, tmp_path: Path,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """An id is looked up in the audit log, by full id or unique prefix."""
     import engine.audit as audit
+    from engine.audit.record import AuditRecord
+
     decision = json.loads(SAMPLE.read_text())
-    records = {decision["assessment_id"]: {"decision": decision}}
+    rid = decision["assessment_id"]
+    records = {rid: AuditRecord.from_row(1, rid, "assessment", "t", audit.GENESIS, "h", None,
+                                         None, {"record_id": rid, "decision": decision})}
 
     class FakeLog:
         def __enter__(self) -> FakeLog:
@@ -112,7 +116,7 @@ def test_report_from_recorded_id(home: Path, tmp_path: Path,
         def close(self) -> None:
             pass
 
-        def get(self, record_id: str) -> dict:
+        def get(self, record_id: str) -> AuditRecord:
             for key, record in records.items():
                 if key.startswith(record_id):
                     return record
@@ -148,7 +152,7 @@ def test_report_from_real_audit_log(home: Path, tmp_path: Path) -> None:
     assert "Project 1" in reader.pages[0].extract_text()
     events = audit.open_log().reports_for(record_id)
     assert len(events) == 1
-    assert hashlib.sha256(out.read_bytes()).hexdigest() in json.dumps(events[0])
+    assert events[0].sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
     result = run("report", record_id, "-f", "html", "-o", str(tmp_path / "r.html"),
                  "--no-record")
     assert result.exit_code == 0

@@ -13,6 +13,7 @@ import yaml
 
 from engine.api import assess
 from engine.audit import open_log
+from engine.audit.record import RecordSummary
 from engine.model.answers import parse_answers
 from engine.questionnaire.fields import fields
 from engine.web import Settings, create_app
@@ -113,7 +114,7 @@ def submit(client: TestClient, data: dict[str, str], **kw: Any) -> Any:
                        follow_redirects=False, **kw)
 
 
-def recorded(home: Path) -> list[dict[str, Any]]:
+def recorded(home: Path) -> list[RecordSummary]:
     if not (home / "audit.sqlite").exists():
         return []
     with open_log(home) as log:
@@ -152,19 +153,19 @@ def test_valid_submission_is_assessed_recorded_and_shown(client: TestClient, hom
     location = response.headers["location"]
     record_id = location.rsplit("/", 1)[1]
     rows = recorded(home)
-    assert [r["record_id"] for r in rows] == [record_id]
+    assert [r.record_id for r in rows] == [record_id]
 
     with open_log(home) as log:
         record = log.get(record_id)
-    answers = record["input"]["answers"]
+    answers = record.input["answers"]
     loaded = parse_answers(answers)
     assert loaded.answers.business.kpi == "median time to first response"
     assert [c.metric for c in loaded.answers.business.success_criteria] == [
         "f1_macro", "latency_p95_ms"]  # the empty middle row is skipped
     assert loaded.answers.monitoring.sensitive_attributes == ["region", "age band"]
     # questions left unanswered are absent, so the report lists them as defaulted
-    assert "problem.deployment_target" in record["decision"]["input"]["defaulted"]
-    assert "data.labeled_examples" not in record["decision"]["input"]["defaulted"]
+    assert "problem.deployment_target" in record.decision["input"]["defaulted"]
+    assert "data.labeled_examples" not in record.decision["input"]["defaulted"]
 
     expected = assess({"answers": answers, "benchmarks": None, "drift": None}).decision
     page = client.get(location)
@@ -229,7 +230,7 @@ def test_question_that_does_not_apply_is_dropped(client: TestClient, home: Path)
     data = dict(VALID, business__objective_measurable="no", data__available="no")
     record_id = submit(client, data).headers["location"].rsplit("/", 1)[1]
     with open_log(home) as log:
-        answers = log.get(record_id)["input"]["answers"]
+        answers = log.get(record_id).input["answers"]
     assert "kpi" not in answers["business"]
     assert "quality" not in answers["data"] and "sources_identified" not in answers["data"]
     assert answers["data"]["available"] is False

@@ -212,8 +212,8 @@ def test_assess_prints_the_decision_and_records_it(tmp_path: Path, home: Path) -
         assert expected["strategy"]["rung"] in result.stdout
     with open_log(home) as log:
         listed = log.list()
-    assert len(listed) == 1 and listed[0]["project"] == "Ticket routing"
-    assert listed[0]["record_id"] in result.stdout
+    assert len(listed) == 1 and listed[0].project == "Ticket routing"
+    assert listed[0].record_id in result.stdout
 
 
 def test_assess_no_record_leaves_the_log_alone(tmp_path: Path, home: Path) -> None:

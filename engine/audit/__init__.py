@@ -44,10 +44,18 @@ the previous entry hash as 64 ASCII hex digits (64 zeros for the first record); 
 Ed25519 over the ASCII hex of entry_hash, and `key_id` the first 16 hex digits of the sha256 of
 the raw public key. `mladvisor audit export` writes each record with its chain fields so that
 an auditor can recompute the chain without this code.
+
+Reading returns typed records (`record.py`): `AuditRecord` (the chain fields and the hashed
+body kept as stored, with typed members such as `decision` and `rulebase`) and
+`RecordSummary` for listings. `append` takes anything shaped like `RecordedAssessment`, whose
+rule base is a `RecordedRuleBase` (version, sha256, files): the audit package never imports
+the rule engine. `verify.ChainVerifier` holds the checks of one verification, one method each.
 """
 
 from __future__ import annotations
 
+from engine.audit.record import AuditRecord, RecordedRuleBase, RecordSummary
 from engine.audit.store import GENESIS, LOG_FILE, AuditLog, open_log
 
-__all__ = ["GENESIS", "LOG_FILE", "AuditLog", "open_log"]
+__all__ = ["GENESIS", "LOG_FILE", "AuditLog", "AuditRecord", "RecordSummary", "RecordedRuleBase",
+           "open_log"]

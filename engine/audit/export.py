@@ -15,12 +15,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from engine.audit.record import ENVELOPE, AuditRecord
+
 if TYPE_CHECKING:
     from engine.audit.store import AuditLog
 
 MASK = "[masked]"
 ALWAYS_PERSONAL = ("project.respondent",)
-ENVELOPE = ("seq", "prev_hash", "entry_hash", "signature", "key_id")
 CSV_COLUMNS = ["seq", "record_id", "kind", "time", "respondent", "project", "verdict", "rung",
                "service", "rulebase_version", "rulebase_sha256", "engine_version",
                "input_sha256", "reports", "of", "format", "sha256", "findings", "masked",
@@ -66,52 +67,64 @@ def mask_record(record: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
     each word of it ("Dana", "Lee") wherever it appears inside any other string or key - a
     project name, free text, a finding's rationale, the trace - as a substring, whatever its
     case ("DANA LEE"). Masking too much is the safe side of a privacy export."""
+    masker = _Masker(list(paths))
     out = copy.deepcopy(record)
-    chains = [p.split(".") for p in paths]
-    dotted = set(paths)
-    values: set[str] = set()
+    if "project.respondent" in masker.dotted and out.get("respondent") is not None:
+        masker.take(out["respondent"])
+        out["respondent"] = MASK
+    masker.mask_paths(out)
+    masked = _replace_values(out, masker.values)
+    for key in ENVELOPE + ("record_id", "kind", "time"):
+        if key in record:
+            masked[key] = record[key]  # ids and hashes are never personal
+    return masked
 
-    def take(value: Any) -> None:
+
+class _Masker:
+    """The first pass of masking: the personal answers where they stand, collecting their
+    values (and parts of them) for the second pass over all other text."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.chains = [p.split(".") for p in paths]
+        self.dotted = set(paths)
+        self.values: set[str] = set()
+
+    def take(self, value: Any) -> None:
         if isinstance(value, list | tuple):
             for item in value:
-                take(item)
+                self.take(item)
             return
         if not isinstance(value, str):
             return
         for part in (value, *value.split(","), *re.split(r"[\s,;/()]+", value)):
             part = part.strip()
             if len(part) >= MIN_MASKED:  # never mask "a" or "no" everywhere
-                values.add(part)
+                self.values.add(part)
 
-    def first_pass(node: Any) -> None:
+    def mask_paths(self, node: Any) -> None:
+        """Mask, in place, every personal path under node, nested or dotted."""
         if isinstance(node, dict):
-            for chain in chains:
-                parent: Any = node
-                for key in chain[:-1]:
-                    parent = parent.get(key) if isinstance(parent, dict) else None
-                if isinstance(parent, dict) and chain[-1] in parent \
-                        and parent[chain[-1]] is not None:
-                    take(parent[chain[-1]])
-                    parent[chain[-1]] = MASK
+            for chain in self.chains:
+                self._mask_nested(node, chain)
             for key in list(node):
-                if key in dotted and node[key] is not None:
-                    take(node[key])
+                if key in self.dotted and node[key] is not None:
+                    self.take(node[key])
                     node[key] = MASK
-            for value in node.values():
-                first_pass(value)
+            children: Iterable[Any] = node.values()
         elif isinstance(node, list):
-            for value in node:
-                first_pass(value)
+            children = node
+        else:
+            return
+        for value in children:
+            self.mask_paths(value)
 
-    if "project.respondent" in dotted and out.get("respondent") is not None:
-        take(out["respondent"])
-        out["respondent"] = MASK
-    first_pass(out)
-    masked = _replace_values(out, values)
-    for key in ENVELOPE + ("record_id", "kind", "time"):
-        if key in record:
-            masked[key] = record[key]  # ids and hashes are never personal
-    return masked
+    def _mask_nested(self, node: dict[str, Any], chain: list[str]) -> None:
+        parent: Any = node
+        for key in chain[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and parent.get(chain[-1]) is not None:
+            self.take(parent[chain[-1]])
+            parent[chain[-1]] = MASK
 
 
 MIN_MASKED = 3
@@ -153,11 +166,11 @@ def spreadsheet_safe(value: Any) -> Any:
 
 
 def _records(log: AuditLog, kind: str | None, since: str | None,
-             until: str | None) -> Iterable[dict[str, Any]]:
+             until: str | None) -> Iterable[AuditRecord]:
     for record in log.iter_records(kind=kind):
-        if since and str(record.get("time")) < since:
+        if since and record.time < since:
             continue
-        if until and str(record.get("time")) > until:
+        if until and record.time > until:
             continue
         yield record
 
@@ -171,10 +184,10 @@ def export_jsonl(log: AuditLog, out: IO[str], mask: bool = False, kind: str | No
     paths = personal_paths() if mask else []
     count = 0
     for record in _records(log, kind, since, until):
-        body = {k: v for k, v in record.items() if k not in ENVELOPE}
+        body = dict(record.body)
         if mask:
             body = mask_record(body, paths)
-        line = {k: record.get(k) for k in ENVELOPE}
+        line: dict[str, Any] = {k: v for k, v in record.to_dict().items() if k in ENVELOPE}
         line["masked"] = mask
         line["record"] = body
         out.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
@@ -182,11 +195,38 @@ def export_jsonl(log: AuditLog, out: IO[str], mask: bool = False, kind: str | No
     return count
 
 
+def _cell(value: Any) -> str:
+    """A nested part of a record as one JSON cell."""
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _csv_row(record: AuditRecord, mask: bool) -> dict[str, Any]:
+    summary = record.summary().to_dict()
+    rulebase = record.rulebase
+    decision = record.decision
+    findings = decision.get("findings", []) if decision else []
+    return {
+        **{k: summary[k] for k in ("seq", "record_id", "kind", "time", "respondent", "project",
+                                   "verdict", "rung", "service", "rulebase_version", "of",
+                                   "format")},
+        "rulebase_sha256": rulebase.sha256 if rulebase else None,
+        "engine_version": record.body.get("engine_version"),
+        "input_sha256": record.body.get("input_sha256"),
+        "reports": _cell(record.body.get("reports")),
+        "sha256": record.body.get("sha256"),
+        "findings": ";".join(f.get("rule", "") for f in findings if isinstance(f, dict)),
+        "masked": "yes" if mask else "no",
+        "prev_hash": record.prev_hash, "entry_hash": record.entry_hash,
+        "key_id": record.key_id, "signature": record.signature,
+        # the stored values as they are, whatever their shape: an export shows what is kept
+        "input": _cell(record.body.get("input")),
+        "decision": _cell(record.body.get("decision")),
+    }
+
+
 def export_csv(log: AuditLog, out: IO[str], mask: bool = False, kind: str | None = None,
                since: str | None = None, until: str | None = None) -> int:
     """One row per record; the full input and decision as JSON cells."""
-    from engine.audit.store import summarize
-
     paths = personal_paths() if mask else []
     # RFC 4180 line ends: with "\n" alone, csv leaves a lone "\r" in a cell unquoted and a
     # reader splits the row there
@@ -195,30 +235,7 @@ def export_csv(log: AuditLog, out: IO[str], mask: bool = False, kind: str | None
     count = 0
     for record in _records(log, kind, since, until):
         if mask:
-            record = mask_record(record, paths)
-        summary = summarize(record)
-        rulebase = record.get("rulebase") or {}
-        decision = record.get("decision")
-
-        def cell(value: Any) -> str:
-            return "" if value is None else json.dumps(value, ensure_ascii=False,
-                                                       sort_keys=True)
-
-        writer.writerow({k: spreadsheet_safe(v) for k, v in {
-            **{k: summary.get(k) for k in ("seq", "record_id", "kind", "time", "respondent",
-                                           "project", "verdict", "rung", "service",
-                                           "rulebase_version", "of", "format")},
-            "rulebase_sha256": rulebase.get("sha256"),
-            "engine_version": record.get("engine_version"),
-            "input_sha256": record.get("input_sha256"),
-            "reports": cell(record.get("reports")),
-            "sha256": record.get("sha256"),
-            "findings": ";".join(f.get("rule", "") for f in (decision or {}).get("findings", [])
-                                 if isinstance(f, dict)) if decision else "",
-            "masked": "yes" if mask else "no",
-            **{k: record.get(k) for k in ("prev_hash", "entry_hash", "key_id", "signature")},
-            "input": cell(record.get("input")),
-            "decision": cell(decision),
-        }.items()})
+            record = AuditRecord.from_dict(mask_record(record.to_dict(), paths))
+        writer.writerow({k: spreadsheet_safe(v) for k, v in _csv_row(record, mask).items()})
         count += 1
     return count

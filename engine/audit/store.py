@@ -18,13 +18,14 @@ import sqlite3
 import threading
 import urllib.parse
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from engine import __version__
 from engine.audit.canonical import canonical_json, join_object, sha256_hex
+from engine.audit.record import AuditRecord, RecordedAssessment, RecordedRuleBase, RecordSummary
 from engine.audit.signing import Signer, load_signer
 from engine.errors import AuditError, InputError, MladvisorError
 from engine.util.load import loads_stored
@@ -86,7 +87,7 @@ def _get(obj: Any, *path: str) -> Any:
     return obj
 
 
-def rulebase_manifest(files: dict[str, bytes]) -> tuple[dict[str, str], dict[str, bytes]]:
+def rulebase_manifest(files: Mapping[str, bytes | str]) -> tuple[dict[str, str], dict[str, bytes]]:
     """({path: sha256}, {sha256: content}) of a rule base's files; refuses unsafe paths."""
     manifest: dict[str, str] = {}
     blobs: dict[str, bytes] = {}
@@ -189,7 +190,8 @@ class AuditLog:
         self._signer_loaded = False
         self._known_rulebases: set[str] = set()
         self._log_id: str | None = None
-        self._manifests: dict[tuple[Any, ...], tuple[Any, tuple[str, bytes, dict[str, bytes]]]] = {}
+        self._manifests: dict[tuple[Any, ...],
+                              tuple[RecordedRuleBase, tuple[str, bytes, dict[str, bytes]]]] = {}
         self._connect()
 
     # -- connection -------------------------------------------------------------------------
@@ -286,7 +288,7 @@ class AuditLog:
                 raise AuditError(f"{self.path}: cannot read the audit log ({error})") from None
 
     # -- appending --------------------------------------------------------------------------
-    def append(self, assessment: Any, reports: dict[str, str] | None = None) -> str:
+    def append(self, assessment: RecordedAssessment, reports: dict[str, str] | None = None) -> str:
         """Record one assessment (decision, full input, rule base); returns its record id."""
         decision = assessment.decision
         if not isinstance(decision, dict) or not decision.get("assessment_id"):
@@ -309,8 +311,7 @@ class AuditLog:
             "input": input_bytes,
             "input_sha256": canonical_json(decision.get("input_sha256")
                                            or sha256_hex(input_bytes)),
-            "rulebase": canonical_json({"version": getattr(rb, "version", None),
-                                        "sha256": getattr(rb, "sha256", None),
+            "rulebase": canonical_json({"version": rb.version, "sha256": rb.sha256,
                                         "files_sha256": files_sha256}),
             "engine_version": canonical_json(decision.get("engine_version") or __version__),
             "decision": canonical_json(decision),
@@ -320,14 +321,14 @@ class AuditLog:
         self._append(record_id, "assessment", parts, rulebase_rows)
         return record_id
 
-    def _manifest(self, rb: Any) -> tuple[str, bytes, dict[str, bytes]]:
+    def _manifest(self, rb: RecordedRuleBase) -> tuple[str, bytes, dict[str, bytes]]:
         """(files sha256, canonical manifest, blobs) of a rule base, once per RuleBase object."""
-        files = getattr(rb, "files", None) or {}
-        key = (id(rb), id(files), getattr(rb, "sha256", None), len(files))
+        files = rb.files
+        key = (id(rb), id(files), rb.sha256, len(files))
         cached = self._manifests.get(key)
         if cached is not None and cached[0] is rb:
             return cached[1]
-        manifest, blobs = rulebase_manifest(dict(files))
+        manifest, blobs = rulebase_manifest(files)
         manifest_bytes = canonical_json(manifest)
         value = (sha256_hex(manifest_bytes), manifest_bytes, blobs)
         if len(self._manifests) > 16:
@@ -338,7 +339,7 @@ class AuditLog:
     def append_report(self, record_id: str, fmt: str, sha256: str) -> str:
         """Record that a report of an earlier assessment was rendered: a new event record."""
         target = self.get(record_id)
-        if target["kind"] != "assessment":
+        if target.kind != "assessment":
             raise InputError(str(self.path), "record_id", "the id of a recorded assessment",
                              record_id)
         from engine.ids import new_id
@@ -348,7 +349,7 @@ class AuditLog:
             "schema": canonical_json(RECORD_SCHEMA),
             "kind": b'"report"',
             "record_id": canonical_json(event_id),
-            "of": canonical_json(target["record_id"]),
+            "of": canonical_json(target.record_id),
             "format": canonical_json(str(fmt)),
             "sha256": canonical_json(str(sha256)),
             "engine_version": canonical_json(__version__),
@@ -367,15 +368,7 @@ class AuditLog:
                 raise AuditError(f"{self.path}: cannot lock the audit log ({error})") from None
             try:
                 if rulebase_rows is not None:
-                    files_sha256, manifest_bytes, blobs = rulebase_rows
-                    if files_sha256 not in self._known_rulebases:
-                        have = conn.execute("SELECT 1 FROM rulebases WHERE files_sha256=?",
-                                            (files_sha256,)).fetchone()
-                        if not have:
-                            conn.executemany("INSERT OR IGNORE INTO blobs VALUES (?, ?)",
-                                             list(blobs.items()))
-                            conn.execute("INSERT INTO rulebases VALUES (?, ?)",
-                                         (files_sha256, manifest_bytes))
+                    self._store_rulebase(conn, *rulebase_rows)
                 if conn.execute("SELECT 1 FROM records WHERE record_id=?",
                                 (record_id,)).fetchone():
                     raise InputError(str(self.path), "record_id", "an id not yet recorded",
@@ -409,6 +402,18 @@ class AuditLog:
                 self._known_rulebases.add(rulebase_rows[0])
             self._write_head(seq, entry_hash)
 
+    def _store_rulebase(self, conn: sqlite3.Connection, files_sha256: str,
+                        manifest_bytes: bytes, blobs: dict[str, bytes]) -> None:
+        """Store a rule base's files and manifest, once per distinct content (in the caller's
+        transaction)."""
+        if files_sha256 in self._known_rulebases:
+            return
+        if conn.execute("SELECT 1 FROM rulebases WHERE files_sha256=?",
+                        (files_sha256,)).fetchone():
+            return
+        conn.executemany("INSERT OR IGNORE INTO blobs VALUES (?, ?)", list(blobs.items()))
+        conn.execute("INSERT INTO rulebases VALUES (?, ?)", (files_sha256, manifest_bytes))
+
     @property
     def head_path(self) -> Path:
         """The head file: a checkpoint rewritten after every append, outside the database."""
@@ -439,7 +444,7 @@ class AuditLog:
             tmp.unlink(missing_ok=True)
 
     # -- reading ----------------------------------------------------------------------------
-    def _row_to_record(self, row: tuple[Any, ...]) -> dict[str, Any]:
+    def _row_to_record(self, row: tuple[Any, ...]) -> AuditRecord:
         seq, record_id, kind, time, body, prev_hash, entry_hash, signature, key_id = row
         try:
             data = _json(body)
@@ -449,12 +454,12 @@ class AuditLog:
         if not isinstance(data, dict) or data.get("record_id") != record_id:
             raise AuditError(f"{self.path}: record {seq}: its body does not match its record id"
                              " (edited); run `mladvisor audit verify`")
-        return {"seq": seq, "prev_hash": prev_hash, "entry_hash": entry_hash,
-                "signature": signature, "key_id": key_id, **data}
+        return AuditRecord.from_row(seq, record_id, kind, time, prev_hash, entry_hash,
+                                    signature, key_id, data)
 
     _COLUMNS = "seq, record_id, kind, time, body, prev_hash, entry_hash, signature, key_id"
 
-    def get(self, record_id: str) -> dict[str, Any]:
+    def get(self, record_id: str) -> AuditRecord:
         """The record (with `decision` and `input` for an assessment); a unique prefix will do.
 
         A prefix matching several records names them (up to PREFIX_SHOWN), so that the user
@@ -486,15 +491,11 @@ class AuditLog:
                           f"an unambiguous id: {prefix!r} is ambiguous, it matches {total}"
                           f" records: {', '.join(ids)}{more}; give more of the id")
 
-    def reports_for(self, record_id: str) -> list[dict[str, Any]]:
+    def reports_for(self, record_id: str) -> list[AuditRecord]:
         """Report events appended later for an assessment, oldest first."""
-        found = []
-        for record in self.iter_records(kind="report"):
-            if record.get("of") == record_id:
-                found.append(record)
-        return found
+        return [r for r in self.iter_records(kind="report") if r.of == record_id]
 
-    def iter_records(self, kind: str | None = None) -> Iterator[dict[str, Any]]:
+    def iter_records(self, kind: str | None = None) -> Iterator[AuditRecord]:
         sql = f"SELECT {self._COLUMNS} FROM records"
         params: tuple[Any, ...] = ()
         if kind:
@@ -611,7 +612,7 @@ class AuditLog:
         return make_checkpoint(self)
 
     def page(self, *, kind: str | None = "assessment", before: int | None = None,
-             limit: int = 50) -> list[dict[str, Any]]:
+             limit: int = 50) -> list[RecordSummary]:
         """Summaries of at most `limit` records, newest first, with `seq` below `before`.
 
         One indexed query per page (the web's past-assessments list): only the rows shown are
@@ -627,11 +628,11 @@ class AuditLog:
             params.append(before)
         params.append(max(0, limit))
         rows = self._read(sql + " ORDER BY seq DESC LIMIT ?", tuple(params))
-        return [summarize(self._row_to_record(row)) for row in rows]
+        return [self._row_to_record(row).summary() for row in rows]
 
     def list(self, *, kind: str | None = "assessment", respondent: str | None = None,
              verdict: str | None = None, since: str | None = None, until: str | None = None,
-             limit: int | None = None) -> list[dict[str, Any]]:
+             limit: int | None = None) -> list[RecordSummary]:
         """One summary per record, oldest first, filtered; `limit` keeps the newest ones."""
         sql = f"SELECT {self._COLUMNS} FROM records WHERE 1=1"
         params: list[Any] = []
@@ -646,37 +647,15 @@ class AuditLog:
             params.append(until)
         out = []
         for row in self._stream(sql + " ORDER BY seq", tuple(params)):
-            summary = summarize(self._row_to_record(row))
-            if respondent and respondent.lower() not in str(summary["respondent"] or "").lower():
+            summary = self._row_to_record(row).summary()
+            if respondent and respondent.lower() not in str(summary.respondent or "").lower():
                 continue
-            if verdict and summary["verdict"] != verdict:
+            if verdict and summary.verdict != verdict:
                 continue
             out.append(summary)
         if limit is not None and limit >= 0:
             out = out[len(out) - limit:] if limit else []
         return out
-
-
-def summarize(record: dict[str, Any]) -> dict[str, Any]:
-    """The few fields `audit list` shows."""
-    decision = record.get("decision") or {}
-    strategy = decision.get("strategy") or {}
-    return {
-        "seq": record.get("seq"),
-        "record_id": record.get("record_id"),
-        "kind": record.get("kind"),
-        "time": record.get("time"),
-        "respondent": record.get("respondent"),
-        "project": _get(decision, "project", "name")
-        or _get(record, "input", "answers", "project", "name"),
-        "verdict": decision.get("verdict"),
-        "rung": strategy.get("rung") if isinstance(strategy, dict) else None,
-        "service": strategy.get("service") if isinstance(strategy, dict) else None,
-        "rulebase_version": _get(record, "rulebase", "version"),
-        "of": record.get("of"),
-        "format": record.get("format"),
-        "signed": bool(record.get("signature")),
-    }
 
 
 def _split_sql(script: str) -> list[str]:

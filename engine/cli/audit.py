@@ -14,6 +14,7 @@ from typing import IO, Any
 
 import click
 
+from engine.audit.record import AuditRecord, RecordSummary
 from engine.audit.store import MissingLogError
 from engine.cli._common import CONTEXT, destination, emit, format_option, out_option
 from engine.errors import AuditError, InputError
@@ -95,23 +96,23 @@ def list_cmd(kind: str, respondent: str | None, verdict: str | None, since: str 
         log = _log()
     except MissingLogError as error:
         click.echo(for_terminal(f"note: {error}"), err=True)
-        rows = []
+        rows: list[RecordSummary] = []
     else:
         rows = log.list(kind=None if kind == "all" else kind, respondent=respondent,
                         verdict=verdict, since=since, until=until_bound, limit=limit)
     if fmt == "json":
-        emit(_dump(rows), out)
+        emit(_dump([row.to_dict() for row in rows]), out)
         return
     lines = []
     for row in rows:
-        if row["kind"] == "report":
-            lines.append(f"{row['seq']:>6}  {row['time'][:19]}Z  {row['record_id']}  report "
-                         f"{row['format']} of {row['of']}")
+        if row.kind == "report":
+            lines.append(f"{row.seq:>6}  {row.time[:19]}Z  {row.record_id}  report "
+                         f"{row.format} of {row.of}")
         else:
-            strategy = "/".join(x for x in (row["rung"], row["service"]) if x) or "-"
-            lines.append(f"{row['seq']:>6}  {row['time'][:19]}Z  {row['record_id']}  "
-                         f"{row['verdict'] or '-':<24} {strategy:<36} {row['project'] or ''}"
-                         f" ({row['respondent'] or '?'})")
+            strategy = "/".join(x for x in (row.rung, row.service) if x) or "-"
+            lines.append(f"{row.seq:>6}  {row.time[:19]}Z  {row.record_id}  "
+                         f"{row.verdict or '-':<24} {strategy:<36} {row.project or ''}"
+                         f" ({row.respondent or '?'})")
     if not lines:
         lines.append("no records")
     _emit_text("\n".join(lines) + "\n", out)
@@ -132,42 +133,54 @@ def show(record_id: str, fmt: str, out: Path | None) -> None:
     """
     log = _log_or_input_error("record to show", record_id)
     record = log.get(record_id)
-    if record.get("kind") == "assessment":
-        record["later_reports"] = [
-            {"record_id": r["record_id"], "time": r["time"], "format": r["format"],
-             "sha256": r["sha256"]} for r in log.reports_for(record["record_id"])]
+    later = log.reports_for(record.record_id) if record.kind == "assessment" else []
     if fmt == "json":
-        emit(_dump(record), out)
+        data = record.to_dict()
+        if record.kind == "assessment":
+            data["later_reports"] = [{"record_id": r.record_id, "time": r.time,
+                                      "format": r.format, "sha256": r.sha256} for r in later]
+        emit(_dump(data), out)
         return
+    _emit_text(_show_text(record, later), out)
+
+
+def _show_text(record: AuditRecord, later: list[AuditRecord]) -> str:
+    lines = [f"record      {record.seq}  {record.record_id}  ({record.kind})",
+             f"time        {record.time}"]
+    if record.kind == "assessment":
+        lines += _assessment_lines(record, later)
+    else:
+        lines.append(f"report of   {record.of}: {record.format} sha256 {record.sha256}")
+    signed = f"{record.key_id} {record.signature}" if record.signature else "(unsigned)"
+    lines += [f"prev_hash   {record.prev_hash}", f"entry_hash  {record.entry_hash}",
+              f"signature   {signed}"]
+    return "\n".join(lines) + "\n"
+
+
+def _assessment_lines(record: AuditRecord, later: list[AuditRecord]) -> list[str]:
     from engine.util.display import strategy_text
 
-    decision = record.get("decision") or {}
+    decision = record.decision or {}
     strategy = decision.get("strategy")
-    lines = [f"record      {record['seq']}  {record['record_id']}  ({record['kind']})",
-             f"time        {record['time']}"]
-    if record["kind"] == "assessment":
-        lines += [
-            f"respondent  {record.get('respondent')}",
-            f"project     {(decision.get('project') or {}).get('name')}",
-            f"verdict     {decision.get('verdict')}",
-            f"strategy    {strategy_text(strategy, ' {}', none='-')}",
-            f"findings    {len(decision.get('findings') or [])}: "
-            + ", ".join(f["rule"] for f in decision.get("findings") or []),
-            f"rule base   {record['rulebase'].get('version')}  {record['rulebase'].get('sha256')}",
-            f"input       sha256 {record.get('input_sha256')}",
-            f"engine      {record.get('engine_version')}",
-        ]
-        for fmt_name, digest in sorted((record.get("reports") or {}).items()):
-            lines.append(f"report      {fmt_name} sha256 {digest}")
-        for later in record["later_reports"]:
-            lines.append(f"report      {later['format']} sha256 {later['sha256']} "
-                         f"({later['time']}, {later['record_id']})")
-    else:
-        lines.append(f"report of   {record['of']}: {record['format']} sha256 {record['sha256']}")
-    signed = f"{record['key_id']} {record['signature']}" if record["signature"] else "(unsigned)"
-    lines += [f"prev_hash   {record['prev_hash']}", f"entry_hash  {record['entry_hash']}",
-              f"signature   {signed}"]
-    _emit_text("\n".join(lines) + "\n", out)
+    stored = record.body.get("rulebase")  # as stored: an edited one is shown, not hidden
+    rulebase = stored if isinstance(stored, dict) else {}
+    lines = [
+        f"respondent  {record.respondent}",
+        f"project     {(decision.get('project') or {}).get('name')}",
+        f"verdict     {decision.get('verdict')}",
+        f"strategy    {strategy_text(strategy, ' {}', none='-')}",
+        f"findings    {len(decision.get('findings') or [])}: "
+        + ", ".join(f["rule"] for f in decision.get("findings") or []),
+        f"rule base   {rulebase.get('version')}  {rulebase.get('sha256')}",
+        f"input       sha256 {record.input_sha256}",
+        f"engine      {record.engine_version}",
+    ]
+    for fmt_name, digest in sorted(record.reports.items()):
+        lines.append(f"report      {fmt_name} sha256 {digest}")
+    for event in later:
+        lines.append(f"report      {event.format} sha256 {event.sha256} "
+                     f"({event.time}, {event.record_id})")
+    return lines
 
 
 @audit.command(context_settings=CONTEXT)
@@ -445,15 +458,16 @@ def report_cmd(record_id: str, fmt: str, no_record: bool, out: Path | None) -> N
         raise click.UsageError("--format pdf needs --out FILE")
     log = _log_or_input_error("assessment to render", record_id)
     record = log.get(record_id)
-    if record.get("kind") != "assessment":
+    decision = record.decision
+    if record.kind != "assessment" or decision is None:
         raise InputError(str(log.path), "record_id", "the id of a recorded assessment",
                          record_id)
     from engine.report import render_html, render_pdf
 
-    data = render_pdf(record["decision"]) if fmt == "pdf" else render_html(record["decision"])
+    data = render_pdf(decision) if fmt == "pdf" else render_html(decision)
     emit(data, out)
     if not no_record:
         from engine.audit import open_log
 
         with open_log() as writer:
-            writer.append_report(record["record_id"], fmt, hashlib.sha256(data).hexdigest())
+            writer.append_report(record.record_id, fmt, hashlib.sha256(data).hexdigest())

@@ -51,10 +51,10 @@ def find_decision(source: str, fmt: str = "html") -> tuple[Decision, str | None]
                          f"assessment (no audit log at {home_dir() / LOG_FILE})")
     with open_log() as log:
         record = log.get(source)
-    decision = record.get("decision") if isinstance(record, dict) else None
-    if not isinstance(decision, dict):
+    decision = record.decision
+    if decision is None:
         raise InputError(source, "decision", "the id of a recorded assessment")
-    return load_decision(source, decision), str(record.get("record_id") or source)
+    return load_decision(source, decision), record.record_id or source
 
 
 def _yaml_or_none(path: Path) -> Any:

@@ -13,10 +13,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.web import security
 from engine.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
+
+if TYPE_CHECKING:
+    from engine.audit.record import AuditRecord
 
 HERE = Path(__file__).resolve().parent
 RECORD_ID = re.compile(r"^[0-9a-fA-F-]{4,64}$")
@@ -51,6 +54,11 @@ def _when(value: Any) -> str:
     except ValueError:
         return str(value or "")
     return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _decision(record: AuditRecord) -> dict[str, Any]:
+    """The decision of a record `App.record` returned (it only returns ones that have one)."""
+    return record.decision or {}
 
 
 def _slug(text: Any) -> str:
@@ -111,7 +119,7 @@ class WebApp:
     def error(self, request: Any, status: int, title: str, message: str) -> Any:
         return self.page(request, "error.html", status=status, title=title, message=message)
 
-    def record(self, request: Any, record_id: str) -> dict[str, Any] | None:
+    def record(self, request: Any, record_id: str) -> AuditRecord | None:
         from engine.errors import InputError
 
         if not RECORD_ID.fullmatch(record_id):
@@ -120,7 +128,7 @@ class WebApp:
             record = self.log.get(record_id)
         except InputError:
             return None
-        if record.get("kind") != "assessment" or not isinstance(record.get("decision"), dict):
+        if record.kind != "assessment" or record.decision is None:
             return None
         return record
 
@@ -146,7 +154,7 @@ class WebApp:
             if record is None:
                 notice = "That assessment was not found; the form starts empty."
             else:
-                answers = (record.get("input") or {}).get("answers") or {}
+                answers = (record.input or {}).get("answers") or {}
                 values = from_answers(answers)
                 notice = "The answers of the earlier assessment are filled in; change any of " \
                          "them and assess again. The earlier assessment stays in the log."
@@ -224,7 +232,7 @@ class WebApp:
         before = int(raw) if raw else None
         rows = await run_in_threadpool(
             lambda: self.log.page(before=before, limit=PAGE_SIZE + 1))
-        older = rows[PAGE_SIZE - 1]["seq"] if len(rows) > PAGE_SIZE else None
+        older = rows[PAGE_SIZE - 1].seq if len(rows) > PAGE_SIZE else None
         return self.page(request, "list.html", nav="past", title="Past assessments",
                          rows=rows[:PAGE_SIZE], older=older, first=before is None)
 
@@ -238,10 +246,10 @@ class WebApp:
                               "No recorded assessment has that id.")
         from engine.model.decision import load_decision
 
-        decision = load_decision(record_id, record["decision"], partial=True)
+        decision = load_decision(record_id, _decision(record), partial=True)
         name = decision.project.name if decision.project else None
         return self.page(request, "result.html", nav="past", title=f"Result: {name or ''}",
-                         record=record, decision=decision, rid=record["record_id"])
+                         record=record, decision=decision, rid=record.record_id)
 
     async def report_html(self, request: Any) -> Any:
         from starlette.concurrency import run_in_threadpool
@@ -253,7 +261,7 @@ class WebApp:
                               "No recorded assessment has that id.")
         from engine.report import render_html
 
-        html = await run_in_threadpool(render_html, record["decision"])
+        html = await run_in_threadpool(render_html, _decision(record))
         return Response(html, media_type="text/html; charset=utf-8",
                         headers={"Content-Security-Policy": security.REPORT_CSP})
 
@@ -265,14 +273,14 @@ class WebApp:
         if record is None:
             return self.error(request, 404, "Assessment not found",
                               "No recorded assessment has that id.")
-        rid = record["record_id"]
+        rid = record.record_id
         pdf = await self._pdf(record)
-        name = f"mladvisor-{_slug((record['decision'].get('project') or {}).get('name'))}-" \
+        name = f"mladvisor-{_slug((_decision(record).get('project') or {}).get('name'))}-" \
                f"{rid[:8]}.pdf"
         return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    async def _pdf(self, record: dict[str, Any]) -> bytes:
+    async def _pdf(self, record: AuditRecord) -> bytes:
         """The cached PDF, or one rendered when a render slot is free (then cached).
 
         A stored assessment's report is not a new assessment: nothing is appended to the log.
@@ -280,7 +288,7 @@ class WebApp:
         import anyio
         from starlette.concurrency import run_in_threadpool
 
-        rid = record["record_id"]
+        rid = record.record_id
         if self._pdf_slots is None:
             self._pdf_slots = anyio.Semaphore(PDF_RENDERS)
         async with self._pdf_slots:
@@ -290,12 +298,12 @@ class WebApp:
                 pdf = await run_in_threadpool(self._render_pdf, record)
         return pdf
 
-    def _render_pdf(self, record: dict[str, Any]) -> bytes:
+    def _render_pdf(self, record: AuditRecord) -> bytes:
         from engine.report import render_pdf
 
-        pdf: bytes = render_pdf(record["decision"])
+        pdf: bytes = render_pdf(_decision(record))
         with self._pdf_lock:
-            self._pdf_cache[record["record_id"]] = pdf
+            self._pdf_cache[record.record_id] = pdf
             while len(self._pdf_cache) > PDF_CACHE_SIZE:
                 self._pdf_cache.popitem(last=False)
         return pdf
@@ -310,8 +318,8 @@ class WebApp:
         if record is None:
             return self.error(request, 404, "Assessment not found",
                               "No recorded assessment has that id.")
-        answers = (record.get("input") or {}).get("answers") or {}
-        name = f"{_slug((record['decision'].get('project') or {}).get('name'))}-answers.yaml"
+        answers = (record.input or {}).get("answers") or {}
+        name = f"{_slug((_decision(record).get('project') or {}).get('name'))}-answers.yaml"
         return Response(dump_answers(answers), media_type="application/yaml; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
