@@ -171,8 +171,8 @@ def test_valid_submission_is_assessed_recorded_and_shown(client: TestClient, hom
     assert page.status_code == 200
     label = expected["verdict"].replace("-", " ")
     assert f'<span class="verdict-name">{label[0].upper() + label[1:]}</span>' in page.text
-    if expected["strategy"]:
-        assert f"<strong>{expected['strategy']['rung']}</strong>" in page.text
+    assert expected["strategy"], "these answers lead to a strategy; the page check needs one"
+    assert f"<strong>{expected['strategy']['rung']}</strong>" in page.text
     assert f'src="/assessments/{record_id}/report.html"' in page.text
 
     report = client.get(f"/assessments/{record_id}/report.html")
