@@ -238,6 +238,7 @@ def _on_a_terminal(args: list[str], cwd: Path) -> subprocess.CompletedProcess[by
     ["assess", str(TICKETS), "--format", "pdf", "--no-record"],
     ["report", str(SAMPLE), "--format", "pdf", "--no-record"],
 ], ids=["assess", "report"])
+@pytest.mark.slow
 def test_pdf_goes_to_a_redirected_stdout_and_never_to_a_terminal(tmp_path: Path,
                                                                  args: list[str]) -> None:
     target = tmp_path / "r.pdf"

@@ -189,6 +189,7 @@ def test_valid_submission_is_assessed_recorded_and_shown(client: TestClient, hom
     assert yaml.safe_load(saved.text)["business"]["kpi"] == "median time to first response"
 
 
+@pytest.mark.slow
 def test_pdf_download_is_a_pdf_and_records_nothing(client: TestClient, home: Path) -> None:
     record_id = submit(client, VALID).headers["location"].rsplit("/", 1)[1]
     pdf = client.get(f"/assessments/{record_id}/report.pdf")
