@@ -404,6 +404,7 @@ def big_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("fmt,to_file", [("jsonl", True), ("csv", False)])
+@pytest.mark.slow
 def test_export_memory_does_not_grow_with_the_log(big_log: tuple[Path, Path], tmp_path: Path,
                                                    fmt: str, to_file: bool) -> None:
     """The peak of a child exporting 3,000 records stays within a fraction of the export's

@@ -178,6 +178,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(case: str, tmp_path:
         assert expected_path in stderr
 
 
+@pytest.mark.slow
 def test_large_files_are_sampled_in_a_stream(rule_data: Path, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import engine.evidence.tables as tables
@@ -218,6 +219,7 @@ ID_COLUMNS = {
 
 
 @pytest.mark.parametrize("name", sorted(ID_COLUMNS))
+@pytest.mark.slow
 def test_identifier_columns_are_left_out_with_a_note(name: str, tmp_path: Path) -> None:
     frame = _sorted_by_label()
     frame.insert(0, name, ID_COLUMNS[name](len(frame)))
@@ -241,6 +243,7 @@ def test_identifier_columns_are_left_out_with_a_note(name: str, tmp_path: Path) 
     ("paid", lambda n, rng: rng.integers(0, 10_000, n)),  # `id` inside a word is no id name
     ("visit_count", lambda n, rng: np.arange(n)),  # rises with row order, but values repeat:
 ])
+@pytest.mark.slow
 def test_ordinary_columns_are_kept(name: str, values: object, tmp_path: Path) -> None:
     frame = _sorted_by_label()
     rng = np.random.default_rng(6)
@@ -254,6 +257,7 @@ def test_ordinary_columns_are_kept(name: str, values: object, tmp_path: Path) ->
     assert name not in result.ignored
 
 
+@pytest.mark.slow
 def test_keep_and_exclude_override_the_detection(tmp_path: Path) -> None:
     frame = _sorted_by_label()
     frame.insert(0, "patient_id", np.arange(len(frame)))
@@ -286,6 +290,7 @@ def _leaky(kind: str, n: int = 500) -> tuple[pd.DataFrame, str]:
 
 
 @pytest.mark.parametrize("kind", ["string-copy", "numeric-copy", "multiclass", "regression"])
+@pytest.mark.slow
 def test_a_feature_that_alone_scores_near_perfectly_is_named(kind: str, tmp_path: Path) -> None:
     frame, target = _leaky(kind)
     path = tmp_path / "leaky.csv"
@@ -301,6 +306,7 @@ def test_a_feature_that_alone_scores_near_perfectly_is_named(kind: str, tmp_path
     assert clean.leaks == []
 
 
+@pytest.mark.slow
 def test_binary_output_names_the_positive_class(rule_data: Path, tmp_path: Path) -> None:
     code, stdout, stderr = _run("benchmark", str(rule_data), "--target", "approved")
     assert code == 0
@@ -319,6 +325,7 @@ def test_binary_output_names_the_positive_class(rule_data: Path, tmp_path: Path)
 @pytest.mark.parametrize("labels,positive,expected", [
     ([0, 1], None, "1"), ([0, 1], "0", "0"), (["false", "true"], None, "True"),
     (["false", "true"], "false", "False"), (["churned", "stayed"], "churned", "churned")])
+@pytest.mark.slow
 def test_positive_class_default_and_choice(labels: list[object], positive: str | None,
                                            expected: str, tmp_path: Path) -> None:
     rng = np.random.default_rng(8)
@@ -341,6 +348,7 @@ def test_bad_positive_label_exits_2(args: list[str], rule_data: Path, tmp_path: 
     assert len(stderr.strip().splitlines()) == 1 and "--positive-label" in stderr
 
 
+@pytest.mark.slow
 def test_multiclass_output_names_no_positive_class(tmp_path: Path) -> None:
     frame, target = _leaky("multiclass")
     path = tmp_path / "m.csv"
@@ -366,6 +374,7 @@ def test_free_text_column_suggests_text_column(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("n", [12, 40, 400])
+@pytest.mark.slow
 def test_noise_features_are_never_called_leaks(n: int, tmp_path: Path) -> None:
     """Few rows can score perfectly by luck: no warning unless the evidence is solid."""
     rng = np.random.default_rng(10 + n)
@@ -376,6 +385,7 @@ def test_noise_features_are_never_called_leaks(n: int, tmp_path: Path) -> None:
     assert run_benchmark(path, "y").leaks == []
 
 
+@pytest.mark.slow
 def test_an_id_in_label_sorted_data_no_longer_flips_the_verdict(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch
                                                                 ) -> None:
@@ -404,6 +414,7 @@ def test_an_id_in_label_sorted_data_no_longer_flips_the_verdict(tmp_path: Path,
     assert (decision["strategy"] or {}).get("rung") != "no-ml"
 
 
+@pytest.mark.slow
 def test_the_leakage_check_is_bounded_on_wide_files_and_says_so(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import engine.evidence.benchmark as benchmark
@@ -417,6 +428,7 @@ def test_the_leakage_check_is_bounded_on_wide_files_and_says_so(
     assert any("covered the first 3 features; 1 more" in text for _, text in result.notes())
 
 
+@pytest.mark.slow
 def test_column_names_cannot_drive_the_terminal(tmp_path: Path) -> None:
     frame = _sorted_by_label()
     frame.insert(0, "user_id\x1b[2J", np.arange(len(frame)))
@@ -428,6 +440,7 @@ def test_column_names_cannot_drive_the_terminal(tmp_path: Path) -> None:
     assert "\x1b" not in stdout + stderr
 
 
+@pytest.mark.slow
 def test_row_order_ids_are_found_in_a_file_sampled_down_to_max_rows(tmp_path: Path) -> None:
     frame = _sorted_by_label(n=900)
     frame.insert(0, "seq", np.arange(len(frame)))  # no id name: only the row order gives it away

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from engine.audit import open_log
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -63,7 +63,9 @@ def start_server(settings: Any) -> tuple[Any, threading.Thread, str]:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed (apt-get install chromium)"
+    assert Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: run scripts/system-deps (it installs Debian's chromium); "
+        "the browser tests never skip")
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield b
@@ -130,8 +132,8 @@ def test_fill_submit_see_verdict_and_download_pdf_without_javascript(
         decision = log.get(record_id).decision
     label = decision["verdict"].replace("-", " ")
     assert heading.inner_text() == f"Verdict: {label[0].upper() + label[1:]}"
-    if decision["strategy"]:
-        assert decision["strategy"]["rung"] in page.locator(".strategy").inner_text()
+    assert decision["strategy"], "these answers lead to a strategy; the page check needs one"
+    assert decision["strategy"]["rung"] in page.locator(".strategy").inner_text()
     frame = page.frame_locator("iframe.report-frame")
     assert "Ticket routing" in frame.locator("body").inner_text(timeout=15000)
     page.screenshot(path=str(shots / "result-desktop.png"), full_page=True)

@@ -418,6 +418,7 @@ def test_domain_follows_the_rule_base_not_the_code(tmp_path: Path) -> None:
         assert _outcome(assess(doc, rb).decision) == (cf["verdict"], cf["strategy"])
 
 
+@pytest.mark.slow
 def test_same_explanation_in_every_process() -> None:
     """Set and dict order must not leak into the output: two hash seeds, same bytes."""
     import os

@@ -336,6 +336,7 @@ def test_infinite_or_huge_data_values_name_column_and_row(tmp_path: Path, comman
 
 
 @pytest.mark.parametrize("command", ["benchmark", "drift"])
+@pytest.mark.slow
 def test_values_at_the_data_limit_run_without_overflow(tmp_path: Path, command: str) -> None:
     edge = f"{limits.MAX_DATA_VALUE:g}"
     ref = data_csv(tmp_path / "ref.csv", bad=edge)

@@ -243,10 +243,12 @@ def test_attachment_bytes_match_assess_json_output(sample: dict) -> None:
     assert canonical_json(sample) == canonical.pretty_bytes(decision_only)
 
 
+@pytest.mark.slow
 def test_pdf_is_byte_identical_run_after_run(sample: dict, sample_pdf: bytes) -> None:
     assert render_pdf(copy.deepcopy(sample)) == sample_pdf
 
 
+@pytest.mark.slow
 def test_pdf_is_byte_identical_in_another_process(sample_pdf: bytes) -> None:
     code = ("import json, sys, hashlib; from engine.report import render_pdf; "
             f"d = json.load(open({str(FIXTURES / 'decision-sample.json')!r})); "
@@ -256,6 +258,7 @@ def test_pdf_is_byte_identical_in_another_process(sample_pdf: bytes) -> None:
     assert result.stdout.strip() == hashlib.sha256(sample_pdf).hexdigest()
 
 
+@pytest.mark.slow
 def test_different_decisions_give_different_pdfs(sample: dict, sample_pdf: bytes) -> None:
     other = copy.deepcopy(sample)
     other["verdict"] = "not-ready"

@@ -35,6 +35,7 @@ def test_report_html_to_stdout() -> None:
     assert result.stdout.startswith("<!DOCTYPE html>")
 
 
+@pytest.mark.slow
 def test_report_pdf_from_saved_decision(tmp_path: Path) -> None:
     out = tmp_path / "r.pdf"
     result = run("report", str(SAMPLE), "-f", "pdf", "-o", str(out))
@@ -46,6 +47,7 @@ def test_report_pdf_from_saved_decision(tmp_path: Path) -> None:
     assert json.loads(reader.attachments["decision.json"][0]) == saved
 
 
+@pytest.mark.slow
 def test_pdf_to_a_redirected_stdout() -> None:
     """Standard output that is not a terminal takes the PDF (a terminal is refused: see
     tests/test_cli_output.py, which runs on a real pseudo-terminal)."""

@@ -31,6 +31,7 @@ def test_examples_exist() -> None:
 
 
 @pytest.mark.parametrize("answers", ANSWERS, ids=[p.stem for p in ANSWERS])
+@pytest.mark.slow
 def test_example_renders_html_and_pdf(answers: Path) -> None:
     import engine.api as api
     assessment = api.assess_files(answers, benchmarks=evidence_for(answers, "bench"),
@@ -70,6 +71,7 @@ def hostile_assessment():  # type: ignore[no-untyped-def]
     return api.assess_files(HOSTILE)
 
 
+@pytest.mark.slow
 def test_hostile_answers_file_through_the_engine(hostile_assessment) -> None:  # type: ignore[no-untyped-def]
     decision = hostile_assessment.decision
     html = render_html(decision).decode("utf-8")
@@ -88,6 +90,7 @@ def test_hostile_answers_file_through_the_engine(hostile_assessment) -> None:  #
     assert reader.metadata.author == decision["project"]["respondent"]
 
 
+@pytest.mark.slow
 def test_assess_cli_pdf_attaches_the_same_json_it_prints(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner

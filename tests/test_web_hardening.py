@@ -265,6 +265,7 @@ def test_huge_request_head_is_refused(live: tuple[int, Any]) -> None:
 
 
 # -- 3. PDF of a stored assessment ----------------------------------------------------------------
+@pytest.mark.slow
 def test_pdf_of_a_stored_assessment_appends_nothing(home: Path) -> None:
     client = TestClient(create_app(Settings(home=home)), base_url=BASE)
     record_id = submit(client, VALID).headers["location"].rsplit("/", 1)[1]
@@ -294,6 +295,7 @@ def test_pdf_needs_the_token_like_every_page(home: Path) -> None:
         assert log.count() == 1
 
 
+@pytest.mark.slow
 def test_concurrent_pdf_requests_render_once(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import engine.report
 
@@ -416,6 +418,7 @@ EXTREME = ("0.00009", "0.0000001", "1e16", "1e-300", "10000000000000000", "99999
 
 @pytest.mark.parametrize("field", ["business__expected_value_usd_per_month",
                                    "business__success_criteria-0-threshold"])
+@pytest.mark.slow
 def test_extreme_numbers_give_a_page_not_a_dead_server(tmp_path: Path, field: str) -> None:
     """The engine's C core died on numbers json writes in exponent notation (0.00009, 1e16),
     taking `mladvisor serve` with it: whatever the engine does, the server lives on."""
@@ -449,6 +452,7 @@ def test_extreme_numbers_are_assessed_or_refused(client: TestClient, home: Path,
         assert response.status_code in (303, 422), (value, response.status_code)
 
 
+@pytest.mark.slow
 def test_a_crashed_engine_costs_one_request_not_the_server(tmp_path: Path) -> None:
     """The worker that assesses is killed the way the C core dies (SIGSEGV)."""
     import signal

@@ -208,8 +208,8 @@ def test_assess_prints_the_decision_and_records_it(tmp_path: Path, home: Path) -
     expected = assess({"answers": yaml.safe_load(out.read_text()), "benchmarks": None,
                        "drift": None}).decision
     assert f"Verdict: {expected['verdict']}" in result.stdout
-    if expected["strategy"]:
-        assert expected["strategy"]["rung"] in result.stdout
+    assert expected["strategy"], "this session leads to a strategy; the check below needs one"
+    assert expected["strategy"]["rung"] in result.stdout
     with open_log(home) as log:
         listed = log.list()
     assert len(listed) == 1 and listed[0].project == "Ticket routing"
