@@ -288,4 +288,6 @@ def test_replay_loads_the_recorded_rule_base_from_bytes_without_temp_files(
 def recorded_rb_files_sha(record_id: str) -> str:
     from engine.audit import open_log
 
-    return str(open_log().get(record_id)["rulebase"]["files_sha256"])
+    record = open_log().get(record_id)
+    assert record.rulebase is not None
+    return str(record.rulebase.files_sha256)
