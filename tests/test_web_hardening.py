@@ -42,12 +42,6 @@ MLADVISOR = str(Path(sys.executable).parent / "mladvisor")
 DEADLINE = 30.0  # seconds any wait below may take before the test fails
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 # -- 1. redirect after the token login ----------------------------------------------------------
 def asgi_get(app: Any, raw_target: bytes, host: str = "192.0.2.10:8000") -> tuple[int, dict]:
     """One GET straight into the ASGI app with the request target exactly as a client sent it
@@ -388,23 +382,26 @@ def serve_process(args: list[str], home: Path, env: dict[str, str] | None = None
                             stdout=subprocess.DEVNULL, text=True)
 
 
-def wait_ready(proc: Any, port: int) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
-            return
-        except httpx.TransportError:
-            assert proc.poll() is None, proc.stderr.read()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+def start(args: list[str], home: Path, env: dict[str, str] | None = None) -> tuple[Any, int]:
+    """`serve --port 0`: the server binds a free port itself and names it in its banner, so no
+    other process can take a port between a test choosing it and the server binding it."""
+    proc = serve_process([*args, "--port", "0"], home, env)
+    proc.banner = []
+    for line in proc.stderr:  # ends when the server exits
+        proc.banner.append(line)
+        match = re.search(r"serving .* on http://127\.0\.0\.1:(\d+)/", line)
+        if match:
+            return proc, int(match.group(1))
+    proc.wait(DEADLINE)
+    raise AssertionError("server did not start: " + "".join(proc.banner))
 
 
 def stop(proc: Any) -> str:
+    """Everything the server wrote on stderr, banner included."""
     if proc.poll() is None:
         proc.terminate()
         proc.wait(DEADLINE)
-    return str(proc.stderr.read())
+    return "".join(getattr(proc, "banner", [])) + str(proc.stderr.read())
 
 
 def post_form(client: httpx.Client, data: dict[str, str]) -> httpx.Response:
@@ -422,10 +419,8 @@ EXTREME = ("0.00009", "0.0000001", "1e16", "1e-300", "10000000000000000", "99999
 def test_extreme_numbers_give_a_page_not_a_dead_server(tmp_path: Path, field: str) -> None:
     """The engine's C core died on numbers json writes in exponent notation (0.00009, 1e16),
     taking `mladvisor serve` with it: whatever the engine does, the server lives on."""
-    port = free_port()
-    proc = serve_process(["--port", str(port)], tmp_path / "home")
+    proc, port = start([], tmp_path / "home")
     try:
-        wait_ready(proc, port)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120,
                           follow_redirects=True) as client:
             for value in EXTREME:
@@ -457,10 +452,8 @@ def test_a_crashed_engine_costs_one_request_not_the_server(tmp_path: Path) -> No
     """The worker that assesses is killed the way the C core dies (SIGSEGV)."""
     import signal
 
-    port = free_port()
-    proc = serve_process(["--port", str(port)], tmp_path / "home")
+    proc, port = start([], tmp_path / "home")
     try:
-        wait_ready(proc, port)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
             assert post_form(client, VALID).status_code == 303
             children = [c for task in Path(f"/proc/{proc.pid}/task").iterdir()
@@ -492,15 +485,12 @@ def test_token_file_keeps_the_token_off_the_command_line(tmp_path: Path) -> None
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")
     token_file.chmod(0o600)
-    port = free_port()
-    proc = serve_process(["--port", str(port), "--token-file", str(token_file)],
-                         tmp_path / "home")
+    proc, port = start(["--token-file", str(token_file)], tmp_path / "home")
     try:
-        wait_ready(proc, port)
         base = f"http://127.0.0.1:{port}"
-        assert httpx.get(base + "/").status_code == 401
-        assert httpx.get(base + "/", headers={"authorization": f"Bearer {TOKEN}"}
-                         ).status_code == 200
+        assert httpx.get(base + "/", timeout=DEADLINE).status_code == 401
+        assert httpx.get(base + "/", headers={"authorization": f"Bearer {TOKEN}"},
+                         timeout=DEADLINE).status_code == 200
         cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
         assert TOKEN.encode() not in cmdline
     finally:
@@ -509,12 +499,8 @@ def test_token_file_keeps_the_token_off_the_command_line(tmp_path: Path) -> None
 
 
 def test_token_on_the_command_line_warns(tmp_path: Path) -> None:
-    port = free_port()
-    proc = serve_process(["--port", str(port), "--token", TOKEN], tmp_path / "home")
-    try:
-        wait_ready(proc, port)
-    finally:
-        err = stop(proc)
+    proc, _ = start(["--token", TOKEN], tmp_path / "home")
+    err = stop(proc)
     assert "--token is visible to other local users" in err
     from click.testing import CliRunner
 
