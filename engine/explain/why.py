@@ -27,6 +27,7 @@ from engine.rulebase import conditions
 from engine.rulebase.conditions import Leaf, Ref
 from engine.rulebase.inference import plain
 from engine.rulebase.loading import DERIVED_TYPES, Rule, RuleBase
+from engine.util import dotted
 from engine.util.display import show_value
 
 CASE = conditions.CASE
@@ -248,7 +249,7 @@ def _example_item(path: str, rb: RuleBase) -> Any:
     """One list element for a list field, taken from the rule base's own examples."""
     sources = [rb.baseline] + [ex.answers for r in rb.rules for ex in r.examples]
     for source in sources:
-        value = source.get(path) if path in source else _get(source, path)
+        value = source.get(path) if path in source else dotted.get(source, path, None)
         if isinstance(value, list) and value:
             return copy.deepcopy(value[0])
     return None
@@ -261,46 +262,67 @@ def domain(assessment: Any, rulebase: RuleBase | None = None) -> Domain:
     answers = assessment.model.input.answers
     facts = facts_of(assessment)
     case = facts["case"][0]
-    out = Domain()
+    out = Domain(leaves=_leaves_by_field(rb, fields))
+    fact_dependent = _fact_dependent(rb, fields)
+    for path, info in fields.items():
+        if path in IDENTITY:
+            continue
+        base, optional = _unwrap(info.annotation)
+        current = dotted.get(answers, path, None)
+        if typing.get_origin(base) is list:
+            out.values[path] = _list_candidates(path, current, rb)
+            continue
+        if path not in out.leaves:
+            continue  # no rule that can move the decision reads it
+        candidates = _scalar_candidates(path, base, info, current, out.leaves[path], case, facts)
+        if candidates is None:
+            continue  # free text: not part of the search
+        if optional and current is not None:
+            candidates.append(None)
+        if path in fact_dependent:
+            out.values[path] = candidates  # the facts themselves change with it: try them all
+        else:
+            out.values[path] = _distinct(path, candidates, current, out.leaves[path], case, facts)
+    return out
+
+
+def _leaves_by_field(rb: RuleBase, fields: Mapping[str, Any]) -> dict[str, list[Leaf]]:
+    """The condition leaves of the relevant rules that read each answer field (either side)."""
+    leaves: dict[str, list[Leaf]] = {}
     for rule in relevant_rules(rb):
         for leaf in conditions.leaves(rule.condition):
             paths = [leaf.path] + ([leaf.value.path] if isinstance(leaf.value, Ref) else [])
             for p in paths:
                 cp = _case_path(p)
                 name = _field_of(cp, fields) if cp else None
-                if name and leaf not in out.leaves.setdefault(name, []):
-                    out.leaves[name].append(leaf)
-    for path, info in fields.items():
-        if path in IDENTITY:
-            continue
-        base, optional = _unwrap(info.annotation)
-        current = _get(answers, path)
-        if typing.get_origin(base) is list:
-            item = current[0] if current else _example_item(path, rb)
-            if item is None:
-                item = "example"
-            candidates: list[Any] = [[]] if current else [[item]]
-            if current and len(current) > 1:
-                candidates.append([copy.deepcopy(current[0])])
-            out.values[path] = candidates
-            continue
-        if path not in out.leaves:
-            continue  # no rule that can move the decision reads it
-        if typing.get_origin(base) is Literal:
-            candidates = [v for v in typing.get_args(base) if v != current]
-        elif base is bool:
-            candidates = [not current]
-        elif base in (int, float):
-            candidates = _numeric(path, base, info, current, out.leaves[path], case, facts)
-        else:
-            continue  # free text: not part of the search
-        if optional and current is not None:
-            candidates.append(None)
-        if path in _fact_dependent(rb, fields):
-            out.values[path] = candidates  # the facts themselves change with it: try them all
-        else:
-            out.values[path] = _distinct(path, candidates, current, out.leaves[path], case, facts)
-    return out
+                if name and leaf not in leaves.setdefault(name, []):
+                    leaves[name].append(leaf)
+    return leaves
+
+
+def _list_candidates(path: str, current: Any, rb: RuleBase) -> list[Any]:
+    """A list answer: emptied when it has items (or cut to its first), else given one item."""
+    item = current[0] if current else _example_item(path, rb)
+    if item is None:
+        item = "example"
+    candidates: list[Any] = [[]] if current else [[item]]
+    if current and len(current) > 1:
+        candidates.append([copy.deepcopy(current[0])])
+    return candidates
+
+
+def _scalar_candidates(path: str, base: Any, info: Any, current: Any, leaves: list[Leaf],
+                       case: Mapping[str, Any], facts: Mapping[str, list[dict[str, Any]]]
+                       ) -> list[Any] | None:
+    """The other values of a closed set, a flag's opposite, numbers around the thresholds the
+    rules compare with; None for free text."""
+    if typing.get_origin(base) is Literal:
+        return [v for v in typing.get_args(base) if v != current]
+    if base is bool:
+        return [not current]
+    if base in (int, float):
+        return _numeric(path, base, info, current, leaves, case, facts)
+    return None
 
 
 def _fact_dependent(rb: RuleBase, fields: Mapping[str, Any]) -> set[str]:
@@ -369,26 +391,11 @@ def _distinct(path: str, candidates: list[Any], current: Any, leaves: list[Leaf]
 
 # ---------------------------------------------------------------- counterfactual search
 
-def _get(doc: Any, path: str) -> Any:
-    node = doc
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def apply_changes(answers: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """The answers document with each dotted path set to its new value (sections created)."""
     doc = copy.deepcopy(dict(answers))
     for path, value in changes.items():
-        node = doc
-        *parents, last = path.split(".")
-        for part in parents:
-            if not isinstance(node.get(part), dict):
-                node[part] = {}
-            node = node[part]
-        node[last] = copy.deepcopy(value)
+        dotted.set(doc, path, copy.deepcopy(value), replace=True)
     return doc
 
 
@@ -533,14 +540,7 @@ def _select(trials: list[Trial], base: Outcome, rb: RuleBase, order: list[str],
     (a better verdict, another rung with the same verdict, a worse verdict)."""
     precedence: list[str] = list(rb.knowledge.ladder.verdict_precedence)  # worst first
     rungs = [r.id for r in rb.knowledge.ladder.rungs]
-    by_outcome: dict[Outcome, list[Trial]] = {}
-    seen: set[tuple[Outcome, tuple[str, ...]]] = set()
-    for trial in sorted(trials, key=lambda t: (len(t.changes),
-                                               [order.index(p) for p in t.changes])):
-        key = (trial.outcome, tuple(sorted(trial.changes)))
-        if key not in seen:
-            seen.add(key)
-            by_outcome.setdefault(trial.outcome, []).append(trial)
+    by_outcome = _by_outcome(trials, order)
 
     def kind(outcome: Outcome) -> int:
         better = precedence.index(outcome[0]) - precedence.index(base[0])  # > 0: better
@@ -556,18 +556,39 @@ def _select(trials: list[Trial], base: Outcome, rb: RuleBase, order: list[str],
                 rungs.index(rung) if rung in rungs else -1, service or "",
                 len(by_outcome[outcome][0].changes))
 
-    outcomes = sorted(by_outcome, key=rank)
     kinds: dict[int, list[Outcome]] = {}
-    for outcome in outcomes:
+    for outcome in sorted(by_outcome, key=rank):
         kinds.setdefault(kind(outcome), []).append(outcome)
-    # one trial per outcome, kinds in turn; then the next trial of each outcome, and so on
+    return _spread(_in_turns(kinds, by_outcome), limit)
+
+
+def _by_outcome(trials: list[Trial], order: list[str]) -> dict[Outcome, list[Trial]]:
+    """Trials grouped by outcome, fewest changes first, one per outcome and set of paths."""
+    by_outcome: dict[Outcome, list[Trial]] = {}
+    seen: set[tuple[Outcome, tuple[str, ...]]] = set()
+    for trial in sorted(trials, key=lambda t: (len(t.changes),
+                                               [order.index(p) for p in t.changes])):
+        key = (trial.outcome, tuple(sorted(trial.changes)))
+        if key not in seen:
+            seen.add(key)
+            by_outcome.setdefault(trial.outcome, []).append(trial)
+    return by_outcome
+
+
+def _in_turns(kinds: dict[int, list[Outcome]], by_outcome: dict[Outcome, list[Trial]]
+              ) -> list[Trial]:
+    """One trial per outcome, kinds in turn; then the next trial of each outcome, and so on."""
     turns: list[Outcome] = []
     for depth in range(max((len(v) for v in kinds.values()), default=0)):
         turns.extend(v[depth] for _, v in sorted(kinds.items()) if depth < len(v))
     ranked: list[Trial] = []
     for depth in range(max((len(q) for q in by_outcome.values()), default=0)):
         ranked.extend(by_outcome[o][depth] for o in turns if depth < len(by_outcome[o]))
-    # at most PER_ANSWER changes of one answer before every other answer has had its turn
+    return ranked
+
+
+def _spread(ranked: list[Trial], limit: int) -> list[Trial]:
+    """At most PER_ANSWER changes of one answer before every other answer has had its turn."""
     chosen: list[Trial] = []
     uses: dict[tuple[str, ...], int] = {}
     for trial in ranked:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -76,25 +76,35 @@ class Field:
             if self.required:
                 raise InputError(source, self.path, "an answer is required")
             return self.validate(self.default, source)
-        if self.kind == "bool":
-            if text.lower() in TRUE_WORDS:
-                return True
-            if text.lower() in FALSE_WORDS:
-                return False
-            raise InputError(source, self.path, "yes or no", text)
-        if self.kind == "choice":
-            if is_index(text) and 1 <= int(text) <= len(self.choices):
-                return self.choices[int(text) - 1]
-            if text not in self.choices:
-                raise InputError(source, self.path,
-                                 f"one of {', '.join(self.choices)} (or its number)", text)
-            return text
-        if self.kind in ("int", "float"):
-            return self.validate(parse_number(text, self.kind, self.path, source), source)
-        if self.kind == "list":
-            return self.validate([p.strip() for p in text.split(",") if p.strip()], source)
-        if self.kind == "criteria":
-            raise InputError(source, self.path, "criteria are entered one by one")
+        return _PARSERS.get(self.kind, Field._parse_text)(self, text, source)
+
+    def _parse_bool(self, text: str, source: str) -> Any:
+        if text.lower() in TRUE_WORDS:
+            return True
+        if text.lower() in FALSE_WORDS:
+            return False
+        raise InputError(source, self.path, "yes or no", text)
+
+    def _parse_choice(self, text: str, source: str) -> Any:
+        """A choice by its name or by its number in the list (from 1)."""
+        if is_index(text) and 1 <= int(text) <= len(self.choices):
+            return self.choices[int(text) - 1]
+        if text not in self.choices:
+            raise InputError(source, self.path,
+                             f"one of {', '.join(self.choices)} (or its number)", text)
+        return text
+
+    def _parse_number(self, text: str, source: str) -> Any:
+        return self.validate(parse_number(text, self.kind, self.path, source), source)
+
+    def _parse_list(self, text: str, source: str) -> Any:
+        """Comma-separated items; empty items are left out."""
+        return self.validate([p.strip() for p in text.split(",") if p.strip()], source)
+
+    def _parse_criteria(self, text: str, source: str) -> Any:
+        raise InputError(source, self.path, "criteria are entered one by one")
+
+    def _parse_text(self, text: str, source: str) -> Any:
         return self.validate(text, source)
 
     def show(self, value: Any) -> str:
@@ -110,6 +120,17 @@ class Field:
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)
+
+
+# How typed text becomes each kind of answer; any other kind is free text.
+_PARSERS: dict[str, Callable[[Field, str, str], Any]] = {
+    "bool": Field._parse_bool,
+    "choice": Field._parse_choice,
+    "int": Field._parse_number,
+    "float": Field._parse_number,
+    "list": Field._parse_list,
+    "criteria": Field._parse_criteria,
+}
 
 
 def default_text(f: Field) -> str:

@@ -79,6 +79,11 @@ def _input(decision: Decision) -> DecisionInput:
 def _criteria_data(decision: Decision) -> dict[str, dict[str, Any]]:
     """metric -> {threshold, goal, values: {candidate: (value, met)}} from evidence checks,
     falling back to raw benchmark rows matched to the answers' success criteria."""
+    return _checked_criteria(decision) or _benchmarked_criteria(decision)
+
+
+def _checked_criteria(decision: Decision) -> dict[str, dict[str, Any]]:
+    """The evidence checks' numbers, first value per candidate and metric."""
     metrics: dict[str, dict[str, Any]] = {}
     for option in decision.options:
         for evidence in option.evidence:
@@ -90,8 +95,12 @@ def _criteria_data(decision: Decision) -> dict[str, dict[str, Any]]:
                 entry = metrics.setdefault(check.metric, {
                     "threshold": threshold, "goal": text(check.goal), "values": {}})
                 entry["values"].setdefault(candidate, (value, check.met))
-    if metrics:
-        return metrics
+    return metrics
+
+
+def _benchmarked_criteria(decision: Decision) -> dict[str, dict[str, Any]]:
+    """Without checks: the benchmark rows compared with the answers' success criteria."""
+    metrics: dict[str, dict[str, Any]] = {}
     input_doc = _input(decision)
     rows = input_doc.benchmarks or []
     business = section_of(input_doc.answers, "business")
@@ -99,18 +108,24 @@ def _criteria_data(decision: Decision) -> dict[str, dict[str, Any]]:
         metric, threshold = criterion.get("metric"), _numeric(criterion.get("threshold"))
         if not metric or threshold is None:
             continue
-        values = {}
-        for row in rows:
-            value = _numeric(row.get(metric))
-            if value is not None:
-                goal = criterion.get("goal")
-                met = (value >= threshold if goal == "at-least"
-                       else value <= threshold if goal == "at-most" else None)
-                values[text(row.get("candidate"))] = (value, met)
+        values = _row_values(rows, metric, threshold, criterion.get("goal"))
         if values:
             metrics[text(metric)] = {"threshold": threshold, "goal": text(criterion.get("goal")),
                                      "values": values}
     return metrics
+
+
+def _row_values(rows: list[Any], metric: Any, threshold: float, goal: Any
+                ) -> dict[str, tuple[float, bool | None]]:
+    """candidate -> (its value of `metric`, whether it meets the threshold; None: no goal)."""
+    values = {}
+    for row in rows:
+        value = _numeric(row.get(metric))
+        if value is not None:
+            met = (value >= threshold if goal == "at-least"
+                   else value <= threshold if goal == "at-most" else None)
+            values[text(row.get("candidate"))] = (value, met)
+    return values
 
 
 def _shown_note(shown: int, total: int, what: str) -> str:

@@ -272,32 +272,46 @@ def check_value(value: Any, file: str, path: str = "") -> None:
     stack: list[tuple[Any, str, int]] = [(value, path, 0)]
     while stack:
         item, where, depth = stack.pop()
-        if isinstance(item, dict | list) and depth >= limits.MAX_DEPTH:
-            raise InputError(file, where if len(where) <= 60 else where[:57] + "...",
-                             f"expected at most {limits.MAX_DEPTH} levels of nesting (the "
-                             "input depth limit)")
-        if isinstance(item, dict):
-            if isinstance(item, _Pairs) and item.duplicate is not None:
-                raise _Duplicate(_join(where, item.duplicate))
-            for key, child in item.items():
-                if not isinstance(key, str):
-                    raise InputError(file, _join(where, key), "expected a text key", key)
-                stack.append((child, _join(where, key), depth + 1))
-        elif isinstance(item, list):
-            stack.extend((child, _join(where, i), depth + 1) for i, child in enumerate(item))
-        elif isinstance(item, _Bad):
-            raise InputError(file, where, item.expected, item.got)
-        elif isinstance(item, bool) or item is None or isinstance(item, str):
-            continue
-        elif isinstance(item, int):
-            if abs(item) > limits.MAX_SAFE_INTEGER:
-                raise InputError(file, where, SAFE_INTEGER_TEXT, str(item))
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                raise InputError(file, where, "expected a finite number", str(item))
+        if isinstance(item, dict | list):
+            stack.extend(_children(item, file, where, depth))
         else:
-            raise InputError(file, where, "expected text, a number, true/false, null, a list "
-                             "or a mapping", type(item).__name__)
+            _check_scalar(item, file, where)
+
+
+def _children(item: dict[Any, Any] | list[Any], file: str, where: str, depth: int
+              ) -> list[tuple[Any, str, int]]:
+    """A mapping's or a list's items, to walk next; refuses deep nesting and bad keys."""
+    if depth >= limits.MAX_DEPTH:
+        raise InputError(file, where if len(where) <= 60 else where[:57] + "...",
+                         f"expected at most {limits.MAX_DEPTH} levels of nesting (the "
+                         "input depth limit)")
+    if isinstance(item, list):
+        return [(child, _join(where, i), depth + 1) for i, child in enumerate(item)]
+    if isinstance(item, _Pairs) and item.duplicate is not None:
+        raise _Duplicate(_join(where, item.duplicate))
+    children = []
+    for key, child in item.items():
+        if not isinstance(key, str):
+            raise InputError(file, _join(where, key), "expected a text key", key)
+        children.append((child, _join(where, key), depth + 1))
+    return children
+
+
+def _check_scalar(item: Any, file: str, where: str) -> None:
+    """Text, true/false and null pass; a number must be a safe integer or finite."""
+    if isinstance(item, _Bad):
+        raise InputError(file, where, item.expected, item.got)
+    if isinstance(item, bool) or item is None or isinstance(item, str):
+        return
+    if isinstance(item, int):
+        if abs(item) > limits.MAX_SAFE_INTEGER:
+            raise InputError(file, where, SAFE_INTEGER_TEXT, str(item))
+    elif isinstance(item, float):
+        if not math.isfinite(item):
+            raise InputError(file, where, "expected a finite number", str(item))
+    else:
+        raise InputError(file, where, "expected text, a number, true/false, null, a list "
+                         "or a mapping", type(item).__name__)
 
 
 # --- YAML ----------------------------------------------------------------------------------
@@ -323,11 +337,7 @@ def _yaml_classes() -> tuple[type, ...]:
     return (CParser,)
 
 
-def _build_loader() -> type:
-    import yaml
-    from yaml.composer import Composer
-    from yaml.constructor import SafeConstructor
-    from yaml.events import AliasEvent, CollectionStartEvent
+def _plain_resolver() -> Any:  # a class, used as a base by _build_loader
     from yaml.resolver import Resolver
 
     class PlainResolver(Resolver):
@@ -348,7 +358,12 @@ def _build_loader() -> type:
                       r"|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$", "-+0123456789.")):
         PlainResolver.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern),
                                             list(first))
-    parsers = _yaml_classes()
+    return PlainResolver
+
+
+def _limited_composer() -> Any:  # a class, used as a base by _build_loader
+    from yaml.composer import Composer
+    from yaml.events import AliasEvent, CollectionStartEvent
 
     class LimitedComposer(Composer):
         """Composes nodes with aliases, non-plain tags and deep nesting refused early."""
@@ -376,7 +391,21 @@ def _build_loader() -> type:
             finally:
                 self.depth -= 1
 
-    class Loader(LimitedComposer, *parsers, SafeConstructor, PlainResolver):  # type: ignore[misc]
+    return LimitedComposer
+
+
+def _build_loader() -> type:
+    import yaml
+    from yaml.composer import Composer
+    from yaml.constructor import SafeConstructor
+
+    PlainResolver = _plain_resolver()
+    LimitedComposer = _limited_composer()
+    parsers = _yaml_classes()
+
+    bases = (LimitedComposer, *parsers, SafeConstructor, PlainResolver)
+
+    class Loader(*bases):  # type: ignore[misc]
         def __init__(self, stream: str) -> None:
             if parsers[0] is yaml.reader.Reader:
                 yaml.reader.Reader.__init__(self, stream)

@@ -122,43 +122,61 @@ def plain_number(text: str, kind: str, path: str) -> str:
 def _read_criteria(f: Field, form: Mapping[str, Any], sub: Submission) -> None:
     """Rows `NAME-i-metric/threshold/goal`; messages are keyed by the row (PATH.i.part)."""
     parts = criterion_fields()
-    odd = [k for k in form if k.startswith(f.name + "-") and not (
-        (m := ROW_KEY.fullmatch(k[len(f.name):])) and int(m.group(1)) < MAX_CRITERIA)]
-    if odd:  # browsers never send these; a crafted name is refused, not guessed at
-        sub.errors[f.path] = (f"Success criteria rows are numbered 0 to {MAX_CRITERIA - 1} "
-                              f"in the digits 0-9 (the form sent {odd[0][:60]})")
-    indexes = sorted({int(m.group(1)) for k in form if k.startswith(f.name + "-")
-                      and (m := ROW_KEY.fullmatch(k[len(f.name):]))
-                      and int(m.group(1)) < MAX_CRITERIA})
+    indexes = _row_indexes(f, form, sub)
     criteria = []
     for index in indexes:
-        raw = {p: str(form.get(row_name(f, index, p), "") or "").strip() for p in CRITERION_PARTS}
-        for p in CRITERION_PARTS:
-            sub.values[row_name(f, index, p)] = raw[p]
-        if not raw["metric"] and not raw["threshold"]:
-            continue  # an empty row (its goal keeps the preselected choice)
-        item: dict[str, Any] = {}
-        for p in CRITERION_PARTS:
-            key = f"{f.path}.{index}.{p}"
-            try:
-                if p == "goal":
-                    item[p] = parts[p].parse(strict(parts[p], raw[p]), SOURCE)
-                elif not raw[p]:
-                    raise InputError(SOURCE, key, "an answer is required")
-                elif p == "threshold":
-                    number = plain_number(raw[p], "float", key)
-                    item[p] = parts[p].validate(parse_number(number, "float", key, SOURCE), SOURCE)
-                else:
-                    item[p] = parts[p].validate(raw[p], SOURCE)
-            except InputError as error:
-                sub.errors[key] = reason(error)
-        criteria.append(item)
+        item = _read_row(f, form, index, parts, sub)
+        if item is not None:
+            criteria.append(item)
     sub.criteria_rows = max(MIN_CRITERIA_ROWS, (max(indexes) + 1) if indexes else 0)
     if criteria and not any(k.startswith(f.path + ".") for k in sub.errors):
         try:
             dotted.set(sub.doc, f.path, f.validate(criteria, SOURCE))
         except InputError as error:
             sub.errors[f.path] = reason(error)
+
+
+def _row_indexes(f: Field, form: Mapping[str, Any], sub: Submission) -> list[int]:
+    """The row numbers the form sent, in order; a row name out of range is an error."""
+    odd = [k for k in form if k.startswith(f.name + "-") and not (
+        (m := ROW_KEY.fullmatch(k[len(f.name):])) and int(m.group(1)) < MAX_CRITERIA)]
+    if odd:  # browsers never send these; a crafted name is refused, not guessed at
+        sub.errors[f.path] = (f"Success criteria rows are numbered 0 to {MAX_CRITERIA - 1} "
+                              f"in the digits 0-9 (the form sent {odd[0][:60]})")
+    return sorted({int(m.group(1)) for k in form if k.startswith(f.name + "-")
+                   and (m := ROW_KEY.fullmatch(k[len(f.name):]))
+                   and int(m.group(1)) < MAX_CRITERIA})
+
+
+def _read_row(f: Field, form: Mapping[str, Any], index: int, parts: Mapping[str, Field],
+              sub: Submission) -> dict[str, Any] | None:
+    """One criterion row (its text kept to show again); None for an empty row."""
+    raw = {p: str(form.get(row_name(f, index, p), "") or "").strip() for p in CRITERION_PARTS}
+    for p in CRITERION_PARTS:
+        sub.values[row_name(f, index, p)] = raw[p]
+    if not raw["metric"] and not raw["threshold"]:
+        return None  # an empty row (its goal keeps the preselected choice)
+    item: dict[str, Any] = {}
+    for p in CRITERION_PARTS:
+        key = f"{f.path}.{index}.{p}"
+        try:
+            item[p] = _criterion_part(parts[p], p, raw[p], key)
+        except InputError as error:
+            sub.errors[key] = reason(error)
+    return item
+
+
+def _criterion_part(part: Field, name: str, raw: str, key: str) -> Any:
+    """One cell of a row: the goal as a choice, the threshold as a plain number, the metric
+    as text; only the goal may be left empty (it has a default)."""
+    if name == "goal":
+        return part.parse(strict(part, raw), SOURCE)
+    if not raw:
+        raise InputError(SOURCE, key, "an answer is required")
+    if name == "threshold":
+        number = plain_number(raw, "float", key)
+        return part.validate(parse_number(number, "float", key, SOURCE), SOURCE)
+    return part.validate(raw, SOURCE)
 
 
 def _check_whole(sub: Submission) -> None:
