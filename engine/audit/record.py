@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from engine.util import dotted
+
 # The chain fields a record carries beside its hashed body (columns of the `records` table).
 ENVELOPE = ("seq", "prev_hash", "entry_hash", "signature", "key_id")
 
@@ -173,14 +175,6 @@ class AuditRecord:
         return RecordSummary.from_record(self)
 
 
-def _get(obj: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 @dataclass(frozen=True)
 class RecordSummary:
     """The few fields `audit list` and the web's past-assessments page show."""
@@ -208,11 +202,11 @@ class RecordSummary:
         return cls(
             seq=record.seq, record_id=record.record_id, kind=record.kind, time=record.time,
             respondent=body.get("respondent"),
-            project=_get(decision, "project", "name") or _get(body, "input", "answers",
-                                                               "project", "name"),
+            project=dotted.get(decision, "project.name", None)
+            or dotted.get(body, "input.answers.project.name", None),
             verdict=decision.get("verdict"), rung=strategy.get("rung"),
             service=strategy.get("service"),
-            rulebase_version=_get(body, "rulebase", "version"), of=body.get("of"),
+            rulebase_version=dotted.get(body, "rulebase.version", None), of=body.get("of"),
             format=body.get("format"), signed=bool(record.signature))
 
     def to_dict(self) -> dict[str, Any]:

@@ -28,6 +28,8 @@ from engine.audit.canonical import canonical_json, join_object, sha256_hex
 from engine.audit.record import AuditRecord, RecordedAssessment, RecordedRuleBase, RecordSummary
 from engine.audit.signing import Signer, load_signer
 from engine.errors import AuditError, InputError, MladvisorError
+from engine.util import dotted
+from engine.util.files import write_best_effort
 from engine.util.load import loads_stored
 
 LOG_FILE = "audit.sqlite"
@@ -77,14 +79,6 @@ def _as_bytes(value: Any) -> bytes:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
     return str(value).encode("utf-8", "replace")
-
-
-def _get(obj: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
 
 
 def rulebase_manifest(files: Mapping[str, bytes | str]) -> tuple[dict[str, str], dict[str, bytes]]:
@@ -300,9 +294,9 @@ class AuditLog:
         rb = assessment.rulebase
         files_sha256, manifest_bytes, blobs = self._manifest(rb)
         input_bytes = canonical_json(input_doc)
-        respondent = _get(decision, "project", "respondent")
+        respondent = dotted.get(decision, "project.respondent", None)
         if respondent is None:
-            respondent = _get(input_doc, "answers", "project", "respondent")
+            respondent = dotted.get(input_doc, "answers.project.respondent", None)
         parts = {
             "schema": canonical_json(RECORD_SCHEMA),
             "kind": b'"assessment"',
@@ -435,13 +429,7 @@ class AuditLog:
         if signer is not None:
             head["key_id"] = signer.key_id
             head["signature"] = signer.sign(signed_bytes(head))
-        tmp = self.head_path.with_name(
-            f".{self.head_path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            tmp.write_bytes(dump_checkpoint(head))
-            os.replace(tmp, self.head_path)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        write_best_effort(self.head_path, dump_checkpoint(head))
 
     # -- reading ----------------------------------------------------------------------------
     def _row_to_record(self, row: tuple[Any, ...]) -> AuditRecord:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.model.decision import Decision, load_decision
+from engine.util import dotted
 from engine.util.display import show_value as show
 from engine.util.display import strategy_text
 
@@ -16,14 +17,6 @@ def outcome_text(verdict: Any, strategy: Any) -> str:
     if not strategy:
         return f"{verdict} (no strategy)"
     return f"{verdict}, " + strategy_text(strategy, service=" on {}")
-
-
-def _get(doc: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(doc, Mapping):
-            return None
-        doc = doc.get(part)
-    return doc
 
 
 def render_text(decision: Decision | Mapping[str, Any], explanation: Mapping[str, Any]) -> str:
@@ -43,7 +36,7 @@ def render_text(decision: Decision | Mapping[str, Any], explanation: Mapping[str
             lines.append(f"  {len(blockers)} blockers stand in the way, each to be fixed:")
             lines.extend(f"    - {f.title} ({f.rule})" for f in blockers)
     for index, cf in enumerate(counterfactuals, start=1):
-        parts = [f"{path} were {show(value)} (now {show(_get(answers, path))})"
+        parts = [f"{path} were {show(value)} (now {show(dotted.get(answers, path, None))})"
                  for path, value in cf["changes"].items()]
         lines.append(f"  {index}. If {' and '.join(parts)}:")
         lines.append(f"     -> {outcome_text(cf['verdict'], cf['strategy'])}")

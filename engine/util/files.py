@@ -8,6 +8,10 @@ the link stays. A character device or a FIFO (`/dev/null`, `/dev/stdout`, a name
 written to directly, streamed, never replaced; a directory, a block device or a socket is
 refused. New files get 0666 less the umask, as with any other tool; a file being replaced
 keeps its permissions; a secret passes its own `mode` (e.g. 0o600), which is applied exactly.
+
+A best-effort copy (the audit log's head file) uses the same temporary file and rename but
+skips the fsyncs, which would slow the writer it follows, and reports failure instead of
+raising: see write_best_effort.
 """
 
 from __future__ import annotations
@@ -100,6 +104,17 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int | None = N
     check_destination(path).write(data, mode)
 
 
+def write_best_effort(path: str | os.PathLike[str], data: bytes) -> bool:
+    """Replace `path` with `data` whole or not at all, without fsync: a crash may lose the new
+    content, never half-write it. The path itself is replaced (no destination checks, as it is
+    the program's own file); returns False instead of raising when it cannot be written."""
+    try:
+        _replace(Path(path), data, None, durable=False)
+    except OSError:
+        return False
+    return True
+
+
 @contextmanager
 def atomic_text(path: str | os.PathLike[str], field: str = "") -> Iterator[IO[str]]:
     """A UTF-8 text stream that becomes `path` only when the block completes, for output too
@@ -134,7 +149,7 @@ def _write_stream(target: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def _replace(target: Path, data: bytes, mode: int | None) -> None:
+def _replace(target: Path, data: bytes, mode: int | None, durable: bool = True) -> None:
     keep = _existing_mode(target) if mode is None else mode
     fd, tmp = _temp_beside(target, 0o666 if keep is None else 0o600)
     try:
@@ -142,8 +157,9 @@ def _replace(target: Path, data: bytes, mode: int | None) -> None:
             if keep is not None:
                 os.fchmod(handle.fileno(), keep)
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -151,7 +167,8 @@ def _replace(target: Path, data: bytes, mode: int | None) -> None:
         except FileNotFoundError:
             pass
         raise
-    _sync_directory(target.parent)
+    if durable:
+        _sync_directory(target.parent)
 
 
 def _existing_mode(target: Path) -> int | None:
