@@ -19,9 +19,9 @@ from engine.cli._common import (
     say,
     stdout_is_terminal,
 )
+from engine.model.vocab import BLOCKING_VERDICTS
 
 EXIT_BLOCKED = 1
-BLOCKING_VERDICTS = ("not-ready", "ml-not-recommended")
 
 
 def render(assessment: Any, fmt: str, colour: bool = False) -> bytes:
@@ -62,7 +62,7 @@ def _explanation(assessment: Any) -> dict[str, Any] | None:
                  "output; pdf needs it on a terminal.")
 @click.option("--no-record", is_flag=True, help="Do not append this decision to the audit log.")
 @click.option("--fail-on-blocker", is_flag=True,
-              help="Exit 1 when the verdict is not-ready or ml-not-recommended.")
+              help=f"Exit 1 when the verdict is {' or '.join(BLOCKING_VERDICTS)}.")
 def assess(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
            out: Path | None, no_record: bool, fail_on_blocker: bool) -> None:
     """Evaluate ANSWERS against the rule base and print or write the decision.

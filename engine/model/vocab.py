@@ -23,6 +23,9 @@ Phase = Literal[
 ]
 Rung = Literal["no-ml", "pre-built", "hosted-custom", "pre-trained", "from-scratch"]
 Verdict = Literal["proceed", "proceed-with-conditions", "not-ready", "ml-not-recommended"]
+# The verdicts that say "do not go ahead" (the meaning of the words, not a tunable rule):
+# `assess --fail-on-blocker` exits 1 on these.
+BLOCKING_VERDICTS: tuple[Verdict, ...] = ("not-ready", "ml-not-recommended")
 Severity = Literal["blocker", "warning", "recommendation", "info"]
 Task = Literal[
     "sentiment-analysis",

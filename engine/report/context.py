@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.model.decision import (
+    STATUSES,
     Decision,
     DecisionInput,
     Finding,
@@ -24,23 +25,16 @@ from engine.model.decision import (
     Strategy,
     TraceEntry,
 )
+from engine.model.vocab import PHASES, SEVERITIES, VERDICTS
 from engine.report import limits
 from engine.report.dates import timestamp_of
 from engine.report.limits import Budget, capped, cut, size_of
 from engine.util import dotted
 from engine.util.display import show_value, strategy_text
 
-# Display order and labels of the contract's vocabularies; unknown ids are still shown.
-PHASES = ("business-goal", "data", "solution-evaluation", "model-selection", "training",
-          "deployment", "monitoring")
-SEVERITIES = ("blocker", "warning", "recommendation", "info")
-VERDICT_LABELS = {
-    "proceed": "Proceed",
-    "proceed-with-conditions": "Proceed with conditions",
-    "not-ready": "Not ready",
-    "ml-not-recommended": "ML not recommended",
-}
-STATUS_ORDER = ("selected", "eligible", "rejected", "not-evaluated")
+# Display order (the vocabularies' own) and labels; unknown ids are still shown.
+VERDICT_LABELS = dict(zip(VERDICTS, ("Proceed", "Proceed with conditions", "Not ready",
+                                     "ML not recommended"), strict=True))
 GOAL_SYMBOLS = {"at-least": "≥", "at-most": "≤", "equal": "=", "eq": "="}
 ANSWER_SECTIONS = ("project", "business", "problem", "data", "team", "monitoring")
 SUMMARY_BLOCKERS = 5
@@ -148,7 +142,7 @@ def _option(option: Option, names: Mapping[str, Any]) -> dict[str, Any]:
         "service_name": _service_name(option.service, names),
         "status": status,
         "status_label": humanize(status),
-        "status_class": status if status in STATUS_ORDER else "other",
+        "status_class": status if status in STATUSES else "other",
         "reasons": [text(r) for r in reasons],
         "reasons_more": reasons_more,
         "method": option.method or "",

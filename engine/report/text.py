@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import click
 
-from engine.model.decision import Decision, Project, load_decision
+from engine.model.decision import STATUSES, Decision, Project, load_decision
+from engine.model.vocab import SEVERITIES, VERDICTS
 from engine.util.display import strategy_text
 from engine.util.text import for_terminal
 
-VERDICT_COLOURS = {"proceed": "green", "proceed-with-conditions": "yellow",
-                   "not-ready": "red", "ml-not-recommended": "magenta"}
-SEVERITY_COLOURS = {"blocker": "red", "warning": "yellow", "recommendation": "cyan",
-                    "info": "white"}
-STATUS_MARKS = {"selected": "=>", "eligible": "ok", "rejected": "x ", "not-evaluated": "- "}
+# One colour or mark per value of each vocabulary, in the vocabulary's order.
+VERDICT_COLOURS = dict(zip(VERDICTS, ("green", "yellow", "red", "magenta"), strict=True))
+SEVERITY_COLOURS = dict(zip(SEVERITIES, ("red", "yellow", "cyan", "white"), strict=True))
+STATUS_MARKS = dict(zip(STATUSES, ("=>", "ok", "x ", "- "), strict=True))
+
+
+class Style(Protocol):
+    """click.style when colour is on, else the text unchanged."""
+
+    def __call__(self, text: str, **kw: Any) -> str: ...
 
 
 def _wrap(text: str, indent: str, width: int = 96) -> str:
@@ -43,6 +49,21 @@ def render_text(decision: Decision | Mapping[str, Any], colour: bool = False) ->
     def style(text: str, **kw: Any) -> str:
         return click.style(text, **kw) if colour else text
 
+    lines = _head(decision, style)
+    lines += _actions(decision, style)
+    lines += _ladder(decision, style)
+    lines += _findings(decision, style)
+    defaulted = decision.input.defaulted if decision.input else []
+    if defaulted:
+        lines += ["", _wrap("Answers that took their default: " + ", ".join(defaulted), "")]
+    rulebase = decision.rulebase
+    lines += ["", f"Assessment {decision.assessment_id}  rule base {rulebase.get('version')} "
+                  f"({str(rulebase.get('sha256', ''))[:12]})", ""]
+    return "\n".join(lines)
+
+
+def _head(decision: Decision, style: Style) -> list[str]:
+    """The project, the verdict and the strategy."""
     project = decision.project or Project()
     verdict = str(decision.verdict)
     lines = [
@@ -57,22 +78,35 @@ def render_text(decision: Decision | Mapping[str, Any], colour: bool = False) ->
         lines.append(_wrap(strategy.summary or "", "          "))
     else:
         lines.append("Strategy: none until the blockers are fixed")
+    return lines
 
-    actions = decision.actions
-    if actions:
-        lines += ["", style("Next actions", bold=True)]
-        for number, action in enumerate(actions[:5], 1):
-            lines.append(textwrap.fill(" ".join(action.split()), width=96,
-                                       initial_indent=f"  {number}. ", subsequent_indent="     "))
 
-    lines += ["", style("The ladder (simplest first)", bold=True)]
+def _actions(decision: Decision, style: Style) -> list[str]:
+    """The first five next actions, numbered."""
+    if not decision.actions:
+        return []
+    lines = ["", style("Next actions", bold=True)]
+    for number, action in enumerate(decision.actions[:5], 1):
+        lines.append(textwrap.fill(" ".join(action.split()), width=96,
+                                   initial_indent=f"  {number}. ", subsequent_indent="     "))
+    return lines
+
+
+def _ladder(decision: Decision, style: Style) -> list[str]:
+    """Each option with its status and first two reasons."""
+    lines = ["", style("The ladder (simplest first)", bold=True)]
     for option in decision.options:
         mark = STATUS_MARKS.get(str(option.status), "  ")
         name = option.service or "-"
         lines.append(f"  {mark} {option.rung!s:<14} {name:<22} {option.status}")
         for reason in option.reasons[:2]:
             lines.append(_wrap(reason, " " * 8))
+    return lines
 
+
+def _findings(decision: Decision, style: Style) -> list[str]:
+    """The findings that are not informational in full; the informational ones counted."""
+    lines: list[str] = []
     findings = [f for f in decision.findings if f.severity != "info"]
     if findings:
         lines += ["", style("Findings", bold=True)]
@@ -83,11 +117,4 @@ def render_text(decision: Decision | Mapping[str, Any], colour: bool = False) ->
     info = [f for f in decision.findings if f.severity == "info"]
     if info:
         lines += ["", f"  and {len(info)} informational finding(s); see --format json or html."]
-
-    defaulted = decision.input.defaulted if decision.input else []
-    if defaulted:
-        lines += ["", _wrap("Answers that took their default: " + ", ".join(defaulted), "")]
-    rulebase = decision.rulebase
-    lines += ["", f"Assessment {decision.assessment_id}  rule base {rulebase.get('version')} "
-                  f"({str(rulebase.get('sha256', ''))[:12]})", ""]
-    return "\n".join(lines)
+    return lines

@@ -10,7 +10,7 @@ from typing import Any
 
 from engine import __version__
 from engine.model.answers import LoadedAnswers, effective_answers
-from engine.model.decision import DECISION_SCHEMA, Decision
+from engine.model.decision import DECISION_SCHEMA, STATUSES, Decision
 from engine.rulebase import conditions
 from engine.rulebase.inference import Run, fill
 from engine.rulebase.knowledge import Knowledge
@@ -159,12 +159,11 @@ def options_of(
                 }
             )
     ranks = [r.id for r in knowledge.ladder.rungs]
-    statuses = ["selected", "eligible", "rejected", "not-evaluated"]
     return sorted(
         out,
         key=lambda o: (
             ranks.index(o["rung"]),
-            statuses.index(o["status"]),
+            STATUSES.index(o["status"]),
             o["service"] or "",
             o.get("method", ""),
         ),
