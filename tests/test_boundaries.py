@@ -49,3 +49,26 @@ def test_the_library_writes_files_through_one_helper() -> None:
     tree = ast.parse((ENGINE / "cli" / "_common.py").read_text(encoding="utf-8"))
     names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     assert "write_atomic" not in names and "emit" in names
+
+
+def test_the_top_level_holds_at_most_six_modules() -> None:
+    """Everything else lives in a package named for its concept (issue 14: the house)."""
+    top = sorted(p.stem for p in ENGINE.glob("*.py"))
+    packages = [p for p in ENGINE.iterdir() if (p / "__init__.py").is_file()]
+    assert len(packages) >= 8, packages  # the walk found the engine's packages
+    assert "api" in top and len(top) <= 6, top
+
+
+def test_files_are_replaced_only_in_the_one_helper() -> None:
+    """Only engine/util/files.py renames a temporary file over a path (atomic writes, durable
+    or best effort); any other os.replace or os.rename is a copy of it."""
+    offenders = []
+    for p in modules():
+        if p == ENGINE / "util" / "files.py":
+            continue
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in ("replace", "rename") and \
+                    isinstance(node.func.value, ast.Name) and node.func.value.id == "os":
+                offenders.append(f"{p.relative_to(ENGINE)}:{node.lineno}")
+    assert offenders == []
