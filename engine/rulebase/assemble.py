@@ -23,9 +23,9 @@ def assemble_decision(*, assessment_id: str, verdict: str, run: Run, resolution:
                       loaded: LoadedAnswers, input_sha256: str,
                       benchmarks: list[dict[str, Any]] | None,
                       drift: dict[str, Any] | None) -> Decision:
-    """The decision of one assessment; a not-ready verdict withholds the strategy."""
+    """The decision of one assessment; some verdicts withhold the strategy (the ladder says)."""
     knowledge = rulebase.knowledge
-    withhold = verdict == "not-ready"
+    withhold = verdict in knowledge.ladder.withhold_strategy
     findings = findings_of(run, knowledge)
     return Decision.model_validate({
         "schema": DECISION_SCHEMA,

@@ -126,6 +126,8 @@ class Ladder(Model):
         description="Most decisive first: the first verdict any rule proposes wins."
     )
     default_verdict: Verdict
+    withhold_strategy: list[Verdict] = Field(
+        default_factory=list, description="Verdicts under which no strategy is selected.")
     fallback_rung: Rung = Field(description="The strategy when no option survives.")
     fallback_summary: str
     tie_break: dict[str, list[str]] = Field(
