@@ -443,3 +443,21 @@ def test_each_registered_test_drifts_on_its_side_of_its_threshold() -> None:
             assert not test.drifted(1.0, None) and not test.drifted(1.0, float("nan"))
         else:  # a distance: at or above the threshold means drift
             assert test.drifted(at, None) and not test.drifted(below, None)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_column_empty_on_both_sides_is_reported_not_a_traceback(tmp_path: Path,
+                                                                   suffix: str) -> None:
+    """The domain classifier leaves out a column with no values (scikit-learn refuses an
+    all-missing feature); the column itself is reported as missing."""
+    rng = np.random.default_rng(5)
+    ref = _write(pd.DataFrame({"empty": np.full(300, np.nan), "x": rng.normal(0, 1, 300)}),
+                 tmp_path / f"ref{suffix}")
+    cur = _write(pd.DataFrame({"empty": np.full(300, np.nan), "x": rng.normal(3, 1, 300)}),
+                 tmp_path / f"cur{suffix}")
+    code, out, err = _run("drift", str(ref), str(cur), "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    empty = next(f for f in doc["features"] if f["name"] == "empty")
+    assert empty["method"] == "missing" and not empty["drifted"]
+    assert doc["multivariate"]["drifted"]  # x alone tells the sides apart

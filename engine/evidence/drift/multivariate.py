@@ -54,17 +54,23 @@ def domain_classifier(columns: list[Column], samples: Samples) -> dict[str, Any]
 def _features(columns: list[Column], ref_part: pa.Table,
               cur_part: pa.Table) -> tuple[list[np.ndarray], list[bool]]:
     """One block per usable column (numbers as they are, categories as codes), and whether
-    the model should treat it as categorical."""
+    the model should treat it as categorical. A column with no value in the sample tells the
+    two sides apart by nothing, and scikit-learn refuses a feature that is all missing."""
+    import numpy as np
+
     blocks, categorical = [], []
     for column in columns:
         if column.arrow_numeric and column.kind == NUMERIC:
-            blocks.append(_numbers(column.name, ref_part, cur_part))
-            categorical.append(False)
+            block, is_categorical = _numbers(column.name, ref_part, cur_part), False
         elif (not column.skipped and column.ref.counts is not None
               and column.cur.counts is not None):
-            encoded, n_codes = _codes(column.name, ref_part, cur_part)
-            blocks.append(encoded)
-            categorical.append(n_codes <= MAX_NATIVE_CATEGORIES)
+            block, n_codes = _codes(column.name, ref_part, cur_part)
+            is_categorical = n_codes <= MAX_NATIVE_CATEGORIES
+        else:
+            continue
+        if not np.isnan(block).all():
+            blocks.append(block)
+            categorical.append(is_categorical)
     return blocks, categorical
 
 
