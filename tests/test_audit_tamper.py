@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from engine.audit import open_log
-from engine.audit.canonical import canonical_json, sha256_hex
+from engine.audit.canonical import canonical_json
 from engine.audit.checkpoint import load_checkpoint, save_checkpoint
 from engine.audit.signing import keygen, trusted_keys
 from engine.audit.store import _SCHEMA, TRIGGERS, _split_sql
 from engine.errors import AuditError
+from engine.util.canonical import sha256_hex
 from tests.audit_standin import make_assessment
 
 

@@ -9,7 +9,6 @@ RFC 8785 sorts by UTF-16 code units) falls back to `rfc8785`. A property test ch
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any
@@ -154,7 +153,3 @@ def join_object(parts: dict[str, bytes]) -> bytes:
             raise ValueError(f"non-ASCII key {key!r}")
         items.append(json.dumps(key).encode("ascii") + b":" + parts[key])
     return b"{" + b",".join(items) + b"}"
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from engine import __version__
-from engine.audit.canonical import canonical_json, join_object, sha256_hex
+from engine.audit.canonical import canonical_json, join_object
 from engine.audit.record import AuditRecord, RecordedAssessment, RecordedRuleBase, RecordSummary
 from engine.audit.signing import Signer, load_signer
 from engine.errors import AuditError, InputError, MladvisorError
 from engine.util import dotted
+from engine.util.canonical import sha256_hex
 from engine.util.files import write_best_effort
 from engine.util.load import loads_stored
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.audit.canonical import canonical_json, sha256_hex
+from engine.audit.canonical import canonical_json
 from engine.audit.checkpoint import load_checkpoint, signed_bytes, validate_checkpoint
 from engine.audit.signing import SignatureChecker, key_id_of
 from engine.audit.store import GENESIS, RECORD_SCHEMA, TRIGGERS, AuditLog
 from engine.errors import AuditError, MladvisorError
+from engine.util.canonical import sha256_hex
 from engine.util.load import loads_stored
 
 

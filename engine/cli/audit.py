@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
@@ -18,6 +17,8 @@ from engine.audit.record import AuditRecord, RecordSummary
 from engine.audit.store import MissingLogError
 from engine.cli._common import CONTEXT, destination, emit, format_option, out_option
 from engine.errors import AuditError, InputError
+from engine.util.canonical import sha256_hex
+from engine.util.display import strategy_text
 from engine.util.text import for_terminal
 
 
@@ -109,7 +110,8 @@ def list_cmd(kind: str, respondent: str | None, verdict: str | None, since: str 
             lines.append(f"{row.seq:>6}  {row.time[:19]}Z  {row.record_id}  report "
                          f"{row.format} of {row.of}")
         else:
-            strategy = "/".join(x for x in (row.rung, row.service) if x) or "-"
+            strategy = strategy_text({"rung": row.rung, "service": row.service}
+                                     if row.rung else None, "/{}", none="-")
             lines.append(f"{row.seq:>6}  {row.time[:19]}Z  {row.record_id}  "
                          f"{row.verdict or '-':<24} {strategy:<36} {row.project or ''}"
                          f" ({row.respondent or '?'})")
@@ -158,8 +160,6 @@ def _show_text(record: AuditRecord, later: list[AuditRecord]) -> str:
 
 
 def _assessment_lines(record: AuditRecord, later: list[AuditRecord]) -> list[str]:
-    from engine.util.display import strategy_text
-
     decision = record.decision or {}
     strategy = decision.get("strategy")
     stored = record.body.get("rulebase")  # as stored: an edited one is shown, not hidden
@@ -299,8 +299,6 @@ def replay(record_ids: tuple[str, ...], replay_all: bool, recorded_only: bool, f
 
 
 def _strategy_name(strategy: Any) -> str:
-    from engine.util.display import strategy_text
-
     return strategy_text(strategy, "/{}", none="none")
 
 
@@ -363,7 +361,7 @@ _CHANGE_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "finding severity": _level_change,
     "strategy": lambda c: (f"strategy {_strategy_name(c['from'])} -> "
                            f"{_strategy_name(c['to'])}"),
-    "option": lambda c: f"option {c['rung']}/{c['service']}: {c['from']} -> {c['to']}",
+    "option": lambda c: f"option {strategy_text(c, '/{}')}: {c['from']} -> {c['to']}",
     "finding changed": lambda c: f"finding {c['rule']} changed: {', '.join(c['fields'])}",
     "other": lambda c: f"also changed: {', '.join(c['fields'])}",
 }
@@ -490,4 +488,4 @@ def report_cmd(record_id: str, fmt: str, no_record: bool, out: Path | None) -> N
         from engine.audit import open_log
 
         with open_log() as writer:
-            writer.append_report(record.record_id, fmt, hashlib.sha256(data).hexdigest())
+            writer.append_report(record.record_id, fmt, sha256_hex(data))

@@ -108,12 +108,11 @@ def report(id_or_decision: str, fmt: str, out: Path | None, no_record: bool) -> 
     data = render_pdf(decision) if fmt == "pdf" else render_html(decision)
     emit(data, target)
     if record_id is not None and not no_record:
-        import hashlib
-
         from engine.audit import open_log
+        from engine.util.canonical import sha256_hex
 
         log = open_log()
         try:
-            log.append_report(record_id, fmt, hashlib.sha256(data).hexdigest())
+            log.append_report(record_id, fmt, sha256_hex(data))
         finally:
             log.close()
