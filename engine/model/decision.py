@@ -17,7 +17,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 
 from engine.errors import InputError
-from engine.model.vocab import Phase, Rung, Severity, Verdict
+from engine.model.vocab import STATUSES, Phase, Rung, Severity, Verdict
 
 DECISION_SCHEMA = "mladvisor.decision/1"
 """The one spelling of the decision's schema id; everything else imports it."""
@@ -27,7 +27,6 @@ REQUIRED = ("schema", "verdict", "findings")
 # What a writer must give (CONTRACT section 5); only the exported JSON Schema says so.
 CONTRACT_REQUIRED = ("schema", "assessment_id", "verdict", "strategy", "findings", "options",
                      "trace", "rulebase", "input_sha256")
-STATUSES = ("selected", "eligible", "rejected", "not-evaluated")
 
 Number = StrictInt | StrictFloat  # an int stays an int: the bytes of the decision depend on it
 

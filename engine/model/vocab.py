@@ -49,6 +49,8 @@ Task = Literal[
     "other",
 ]
 Goal = Literal["at-least", "at-most"]  # a success criterion's direction
+# What became of an option on the ladder, in the order a reader scans them.
+Status = Literal["selected", "eligible", "rejected", "not-evaluated"]
 
 PHASES: tuple[str, ...] = get_args(Phase)
 RUNGS: tuple[str, ...] = get_args(Rung)
@@ -56,3 +58,4 @@ VERDICTS: tuple[str, ...] = get_args(Verdict)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 TASKS: tuple[str, ...] = get_args(Task)
 GOALS: tuple[str, ...] = get_args(Goal)
+STATUSES: tuple[str, ...] = get_args(Status)

@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 from engine.model.decision import (
-    STATUSES,
     Decision,
     DecisionInput,
     Finding,
@@ -25,7 +24,7 @@ from engine.model.decision import (
     Strategy,
     TraceEntry,
 )
-from engine.model.vocab import PHASES, SEVERITIES, VERDICTS
+from engine.model.vocab import PHASES, SEVERITIES, STATUSES, VERDICTS
 from engine.report import limits
 from engine.report.dates import timestamp_of
 from engine.report.limits import Budget, capped, cut, size_of
@@ -282,6 +281,7 @@ def _counterfactuals(decision: Decision, names: Mapping[str, Any],
             "changes_more": changes_more,
             "verdict": text(verdict) if verdict is not None else None,
             "verdict_label": VERDICT_LABELS.get(str(verdict), humanize(verdict)),
+            "verdict_class": verdict if verdict in VERDICT_LABELS else "unknown",
             "rung": text(strategy.get("rung")) if strategy.get("rung") else None,
             "service": text(strategy.get("service")) if strategy.get("service") else None,
             "service_name": _service_name(strategy.get("service"), names),
@@ -401,6 +401,7 @@ def build_context(decision: Decision,
         "all_actions_more": actions_more,
         "severity_counts": {s: sum(1 for f in findings if f["severity"] == s)
                             for s in SEVERITIES},
+        "severities": SEVERITIES,
         "options": options,
         "options_more": options_more,
         "legend": _legend(options, names),

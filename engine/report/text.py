@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 import click
 
-from engine.model.decision import STATUSES, Decision, Project, load_decision
-from engine.model.vocab import SEVERITIES, VERDICTS
+from engine.model.decision import Decision, Project, load_decision
+from engine.model.vocab import SEVERITIES, STATUSES, VERDICTS
 from engine.util.display import strategy_text
 from engine.util.text import for_terminal
 

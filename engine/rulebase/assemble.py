@@ -10,7 +10,8 @@ from typing import Any
 
 from engine import __version__
 from engine.model.answers import LoadedAnswers, effective_answers
-from engine.model.decision import DECISION_SCHEMA, STATUSES, Decision
+from engine.model.decision import DECISION_SCHEMA, Decision
+from engine.model.vocab import STATUSES
 from engine.rulebase import conditions
 from engine.rulebase.inference import Run, fill
 from engine.rulebase.knowledge import Knowledge
