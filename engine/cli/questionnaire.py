@@ -100,7 +100,7 @@ def _assess(doc: dict[str, Any], stream: TextIO, record: bool) -> None:
 
         with open_log() as log:
             log.append(assessment, None)
-    stream.write("\n" + for_terminal(summary_text(assessment.decision)))
+    stream.write("\n" + for_terminal(summary_text(assessment.model)))
     stream.flush()
 
 

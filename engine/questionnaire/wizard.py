@@ -8,11 +8,12 @@ it without a terminal.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from engine.errors import InputError
+from engine.model.decision import Decision
 from engine.questionnaire.fields import (
     FALSE_WORDS,
     Field,
@@ -296,19 +297,19 @@ def _reason(error: InputError) -> str:
 
 
 
-def summary_text(decision: Mapping[str, Any]) -> str:
+def summary_text(decision: Decision) -> str:
     """A few lines a person reads at the end of the wizard: verdict, strategy, top actions."""
-    lines = [f"Verdict: {decision.get('verdict')}"]
-    strategy = decision.get("strategy")
+    lines = [f"Verdict: {decision.verdict}"]
+    strategy = decision.strategy
     if strategy:
         lines.append(f"Strategy: {strategy_text(strategy)}")
-        if strategy.get("summary"):
-            lines.append(f"  {strategy['summary']}")
+        if strategy.summary:
+            lines.append(f"  {strategy.summary}")
     else:
         lines.append("Strategy: none until the blockers are fixed")
-    actions = list(decision.get("actions") or [])[:5]
+    actions = decision.actions[:5]
     if actions:
         lines.append("Next actions:")
         lines += [f"  - {a}" for a in actions]
-    lines.append(f"Assessment id: {decision.get('assessment_id')}")
+    lines.append(f"Assessment id: {decision.assessment_id}")
     return "\n".join(lines) + "\n"

@@ -94,10 +94,11 @@ def run_example(rulebase: RuleBase, rule: Rule, example: Example) -> ExampleResu
                            line=location.line_of(index) if location else 0)
     if (rule.id in fired) != example.fires:
         result.problems.append(f"expected the rule {'to fire' if example.fires else 'not to fire'}")
-    decision = assessment.decision
-    strategy = decision.get("strategy") or {}
-    for key, actual in (("verdict", decision["verdict"]), ("rung", strategy.get("rung")),
-                        ("service", strategy.get("service"))):
+    decision = assessment.model
+    strategy = decision.strategy
+    for key, actual in (("verdict", decision.verdict),
+                        ("rung", strategy.rung if strategy else None),
+                        ("service", strategy.service if strategy else None)):
         expected = getattr(example, key)
         if expected is not None and expected != actual:
             result.problems.append(f"expected {key} {expected}, got {actual}")
