@@ -338,7 +338,7 @@ def test_rules_services_lists_the_catalog() -> None:
         assert [o["rung"] for o in entry["offers"]] == [o.rung for o in service.offers]
         assert [o["tasks"] for o in entry["offers"]] == [list(o.tasks) for o in service.offers]
         assert [o["offer"] for o in entry["offers"]] == [
-            f"{service.id}#{n}" for n in range(1, len(service.offers) + 1)]
+            o.id for o in service.offers]
 
 
 def test_the_command_an_error_suggests_exists(tmp_path: Path) -> None:

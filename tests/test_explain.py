@@ -314,7 +314,7 @@ def test_thresholds_come_from_rule_conditions() -> None:
     assert numbers, "the rule base compares data.labeled_examples with a number"
     for value in dom.values["data.labeled_examples"]:
         near_rule = any(abs(value - t) <= 1 for t in numbers)
-        near_fact = any(abs(value - f.get("min_labeled_examples", -10)) <= 1
+        near_fact = any(abs(value - f.get("labels_needed", -10)) <= 1
                         for f in facts_of(assessment).get("option", []))
         assert near_rule or near_fact, value
 

@@ -117,9 +117,9 @@ def test_a_new_service_is_a_yaml_edit(tmp_path: Path) -> None:
         "summary": "A test service.", "data_needs": "None.",
         "availability": "generally-available", "docs": "https://example.invalid/",
         "checked": "2026-11-27",
-        "offers": [{"rung": "pre-built", "tasks": ["sentiment-analysis"], "method": "call it",
-                    "min_labeled_examples": 0, "hosted": True, "cost_tier": "low",
-                    "effort": "days", "explainable": True}],
+        "offers": [{"id": "acme-sentiment-api", "rung": "pre-built", "method": "api",
+                    "runs": ["provider-api"], "tasks": ["sentiment-analysis"], "how": "call it",
+                    "cost_tier": "low", "effort": "days", "explainable": True}],
     })
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     from engine.api import assess
@@ -129,4 +129,7 @@ def test_a_new_service_is_a_yaml_edit(tmp_path: Path) -> None:
     answers["problem"]["explainability_required"] = True
     decision = assess({"answers": answers}, rb).decision
     assert decision["strategy"]["service"] == "acme-sentiment"
+    selected = next(o for o in decision["options"] if o["status"] == "selected")
+    assert (selected["offer"], selected["method"], selected["runs"]) == (
+        "acme-sentiment-api", "api", "provider-api")
     assert decision["rulebase"]["sha256"] != RB.sha256

@@ -74,14 +74,24 @@ def services(fmt: str, out: object) -> None:
 
 
 def catalog_doc(catalog: Any) -> list[dict[str, Any]]:
-    """The catalog as plain data, offers numbered as decisions name them (service#n)."""
+    """The catalog as plain data, offers by the ids decisions name them with."""
     return [{"id": s.id, "name": s.name, "kind": s.kind, "availability": s.availability,
              "availability_note": " ".join(s.availability_note.split()),
              "checked": s.checked.isoformat(), "docs": s.docs,
-             "offers": [{"offer": f"{s.id}#{n}", "rung": o.rung, "method": o.method,
-                         "tasks": list(o.tasks), "min_labeled_examples": o.min_labeled_examples}
-                        for n, o in enumerate(s.offers, start=1)]}
+             "offers": [{"offer": o.id, "rung": o.rung, "method": o.method, "runs": list(o.runs),
+                         "tasks": list(o.tasks),
+                         "how": {t: o.how_for(t) for t in o.tasks},
+                         "labels": o.labels.model_dump(exclude_none=True)}
+                        for o in s.offers]}
             for s in catalog.services]
+
+
+def _by_text(how: dict[str, str]) -> dict[str, list[str]]:
+    """Tasks grouped by their method text, so a text shared by several tasks prints once."""
+    grouped: dict[str, list[str]] = {}
+    for task, text in how.items():
+        grouped.setdefault(text, []).append(task)
+    return grouped
 
 
 def catalog_text(doc: list[dict[str, Any]]) -> str:
@@ -97,8 +107,10 @@ def catalog_text(doc: list[dict[str, Any]]) -> str:
         if service["availability"] != "generally-available" and service["availability_note"]:
             lines += wrap(service["availability_note"], "    ")
         for offer in service["offers"]:
-            lines.append(f"  {offer['offer']:<28} {offer['rung']:<14} " + ", ".join(offer["tasks"]))
-            lines += wrap(offer["method"], "      ")
+            lines.append(f"  {offer['offer']:<32} {offer['rung']:<14} {offer['method']:<18} "
+                         + ", ".join(offer["runs"]))
+            for text, tasks in _by_text(offer["how"]).items():
+                lines += wrap(f"{', '.join(tasks)}: {text}", "      ")
         lines.append("")
     lines.append(f"{len(doc)} services, {sum(len(s['offers']) for s in doc)} offers")
     return "\n".join(lines) + "\n"

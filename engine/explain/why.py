@@ -26,6 +26,7 @@ from engine.model.decision import Decision
 from engine.rulebase import conditions
 from engine.rulebase.conditions import Leaf, Ref
 from engine.rulebase.inference import plain
+from engine.rulebase.knowledge import FIT_PATHS
 from engine.rulebase.loading import DERIVED_TYPES, Rule, RuleBase
 from engine.util import dotted
 from engine.util.display import show_value
@@ -264,6 +265,8 @@ def domain(assessment: Any, rulebase: RuleBase | None = None) -> Domain:
     case = facts["case"][0]
     out = Domain(leaves=_leaves_by_field(rb, fields))
     fact_dependent = _fact_dependent(rb, fields)
+    for path in fact_dependent:
+        out.leaves.setdefault(path, [])
     for path, info in fields.items():
         if path in IDENTITY:
             continue
@@ -326,13 +329,13 @@ def _scalar_candidates(path: str, base: Any, info: Any, current: Any, leaves: li
 
 
 def _fact_dependent(rb: RuleBase, fields: Mapping[str, Any]) -> set[str]:
-    """Answers that decide which facts enter a session (the rule base's offer filter): values
-    of these cannot be judged alike from the facts of the current run."""
+    """Answers that decide which facts enter a session (the rule base's offer filter) or what
+    they carry (knowledge.FIT_PATHS): values of these cannot be judged alike from the facts of
+    the current run."""
     node = getattr(rb, "offer_filter", None)
-    if node is None:
-        return set()
+    paths = list(FIT_PATHS) + ([] if node is None else list(conditions.paths(node)))
     out = set()
-    for path in conditions.paths(node):
+    for path in paths:
         case_path = _case_path(path)
         name = _field_of(case_path, fields) if case_path else None
         if name:

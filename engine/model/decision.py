@@ -83,7 +83,12 @@ class Option(Open):
     service: str | None = None
     status: Word = _one_of(STATUSES, "What became of the option.", "not-evaluated")
     reasons: list[str] = Field(default_factory=list)
-    method: str | None = Field("", description="How the service would be customised.")
+    offer: str | None = Field(None, description="The catalog offer id (the rung id when the "
+                              "option is no catalog offer).")
+    method: str | None = Field(None, description="What the team does (knowledge/ladder.yaml "
+                               "methods).")
+    runs: str | None = Field(None, description="Where the model would run (ladder.yaml runs).")
+    how: str | None = Field(None, description="What the team does, for the project's task.")
     evidence: list[Evidence] = Field(default_factory=list,
                                      description="Benchmark results of its candidates.")
 

@@ -48,6 +48,22 @@ Task = Literal[
     "anomaly-detection",
     "other",
 ]
+# What the team actually does with an offer (documented in knowledge/ladder.yaml `methods`).
+Method = Literal[
+    "rule",
+    "api",
+    "prompting",
+    "rag",
+    "custom-vocabulary",
+    "custom-terminology",
+    "intent-bot",
+    "automl",
+    "fine-tune",
+    "self-hosted",
+    "custom-training",
+]
+# Where the model runs and who operates it (documented in knowledge/ladder.yaml `runs`).
+Runs = Literal["provider-api", "customer-endpoint", "edge-device", "own-hardware"]
 Goal = Literal["at-least", "at-most"]  # a success criterion's direction
 # What became of an option on the ladder, in the order a reader scans them.
 Status = Literal["selected", "eligible", "rejected", "not-evaluated"]
@@ -57,5 +73,7 @@ RUNGS: tuple[str, ...] = get_args(Rung)
 VERDICTS: tuple[str, ...] = get_args(Verdict)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 TASKS: tuple[str, ...] = get_args(Task)
+METHODS: tuple[str, ...] = get_args(Method)
+RUNS: tuple[str, ...] = get_args(Runs)
 GOALS: tuple[str, ...] = get_args(Goal)
 STATUSES: tuple[str, ...] = get_args(Status)

@@ -138,11 +138,14 @@ def options_of(
         entry: dict[str, Any] = {
             "rung": state.rung,
             "service": state.service,
+            "offer": state.offer or state.rung,
+            "method": state.attrs.get("method") or _rung_method(state.rung, knowledge),
+            "runs": state.attrs.get("runs"),
             "status": status,
             "reasons": reasons,
         }
-        if state.attrs.get("method"):
-            entry["method"] = " ".join(str(state.attrs["method"]).split())
+        if state.attrs.get("how"):
+            entry["how"] = " ".join(str(state.attrs["how"]).split())
         if evidence:
             entry["evidence"] = evidence
         out.append(entry)
@@ -153,6 +156,9 @@ def options_of(
                 {
                     "rung": rung.id,
                     "service": None,
+                    "offer": rung.id,
+                    "method": _rung_method(rung.id, knowledge),
+                    "runs": None,
                     "status": "not-evaluated",
                     "reasons": [
                         "no available service in the catalog offers this rung for the task"
@@ -166,9 +172,15 @@ def options_of(
             ranks.index(o["rung"]),
             STATUSES.index(o["status"]),
             o["service"] or "",
-            o.get("method", ""),
+            o["offer"],
         ),
     )
+
+
+def _rung_method(rung: str, knowledge: Knowledge) -> str | None:
+    """The method of an option that is no catalog offer (a fixed rule, or a rung nothing
+    offers): the ladder's rung_methods, else none."""
+    return knowledge.ladder.rung_methods.get(rung)  # type: ignore[call-overload]
 
 
 def strategy_of(resolution: Resolution, knowledge: Knowledge) -> dict[str, Any]:
@@ -178,12 +190,15 @@ def strategy_of(resolution: Resolution, knowledge: Knowledge) -> dict[str, Any]:
         return {"rung": ladder.fallback_rung, "service": None, "summary": ladder.fallback_summary}
     rung = next(r for r in ladder.rungs if r.id == selected.rung)
     service = knowledge.catalog.get(selected.service)
-    method = " ".join(str(selected.attrs.get("method", "")).split()).rstrip(".")
+    how = " ".join(str(selected.attrs.get("how", "")).split())
     values = {
         "service_name": service.name if service else "",
-        "method": method[:1].lower() + method[1:],
+        "how": how[:1].lower() + how[1:],
     }
     summary = " ".join(rung.summary.format(**values).split())
+    runs = ladder.runs.get(str(selected.attrs.get("runs")))  # type: ignore[call-overload]
+    if runs is not None and runs.route:
+        summary = f"{summary} {' '.join(runs.route.split())}"
     return {"rung": selected.rung, "service": selected.service, "summary": summary}
 
 

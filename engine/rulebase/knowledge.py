@@ -17,12 +17,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from engine.errors import RuleBaseError
 from engine.model.vocab import (
+    METHODS,
     PHASES,
     RUNGS,
+    RUNS,
     SEVERITIES,
     VERDICTS,
+    Method,
     Phase,
     Rung,
+    Runs,
     Severity,
     Task,
     Verdict,
@@ -66,16 +70,56 @@ class Guidance(Model):
 # ------------------------------------------------------------------ services
 
 
+class Labels(Model):
+    """The labelled examples an offer needs. Only a `documented` minimum (the provider's own
+    documentation) may rule an option out; a `planning` floor is our estimate and only demotes."""
+
+    basis: Literal["none", "documented", "planning"] = "none"
+    minimum: int = Field(0, ge=0, description="Total labelled examples.")
+    per_class: int | None = Field(None, ge=1, description="Per class, single-label tasks.")
+    per_label: int | None = Field(None, ge=1, description="Per label, multi-label tasks.")
+
+    @model_validator(mode="after")
+    def _basis(self) -> Labels:
+        needs = self.minimum or self.per_class or self.per_label
+        if (self.basis == "none") != (not needs):
+            raise ValueError("basis is none exactly when no labels are needed")
+        return self
+
+    def needed(self, classes: int | None, multi_label: bool | None) -> int:
+        """The minimum for this project: per class (or label) times the classes, counting two
+        when the number is not known (a classification has at least two)."""
+        per = self.per_label if multi_label else self.per_class
+        return max(self.minimum, (per or 0) * max(classes or 2, 2))
+
+
 class Offer(Model):
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                    description="Unique in the catalog; options in the decision carry it.")
     rung: Rung
+    method: Method
+    runs: list[Runs] = Field(min_length=1, description="Where it can run, most usual first.")
     tasks: list[Task] = Field(min_length=1)
-    method: str
-    min_labeled_examples: int = Field(ge=0)
-    hosted: bool
+    how: str | dict[Task, str] = Field(
+        description="What the team does, per task (one text only when it fits every task).")
+    labels: Labels = Field(
+        default_factory=lambda: Labels(basis="none", minimum=0, per_class=None, per_label=None))
+    serving_path: str | None = Field(
+        None, description="Options with the same path serve the same model: shared evidence.")
     cost_tier: Literal["low", "medium", "high"]
     effort: Literal["days", "weeks", "months"]
     explainable: bool = False
     note: str = ""
+
+    @model_validator(mode="after")
+    def _how_per_task(self) -> Offer:
+        if isinstance(self.how, dict) and sorted(self.how) != sorted(self.tasks):
+            raise ValueError("how must give one text for each of the offer's tasks")
+        return self
+
+    def how_for(self, task: str) -> str:
+        text = self.how if isinstance(self.how, str) else self.how[task]  # type: ignore[index]
+        return " ".join(text.split())
 
 
 class Service(Model):
@@ -103,8 +147,19 @@ class Catalog(Model):
             raise ValueError(f"duplicate service ids: {', '.join(dupes)}")
         return self
 
+    @model_validator(mode="after")
+    def _unique_offers(self) -> Catalog:
+        ids = [o.id for s in self.services for o in s.offers]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate offer ids: {', '.join(dupes)}")
+        return self
+
     def get(self, service_id: str | None) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
+
+    def offer(self, offer_id: str) -> Offer:
+        return next(o for s in self.services for o in s.offers if o.id == offer_id)
 
 
 # ------------------------------------------------------------------ ladder
@@ -117,6 +172,11 @@ class RungInfo(Model):
     summary: str = Field(
         description="Strategy sentence; {service_name} and {method} are filled in."
     )
+
+
+class RunsInfo(Model):
+    meaning: str
+    route: str = Field("", description="Sentence added to the strategy summary (may be empty).")
 
 
 class Ladder(Model):
@@ -137,6 +197,12 @@ class Ladder(Model):
     verdicts: dict[Verdict, str] = Field(description="Plain-language meaning of each verdict.")
     baseline_rungs: dict[str, Rung] = Field(
         default_factory=dict, description="Rung of each baseline `mladvisor benchmark` trains.")
+    methods: dict[Method, str] = Field(description="What each offer method means.")
+    runs: dict[Runs, RunsInfo] = Field(description="Where a model runs, and the route to it.")
+    rung_methods: dict[Rung, Method] = Field(
+        default_factory=dict, description="The method of an option on a rung with no offer.")
+    deployment_targets: dict[str, list[Runs]] = Field(
+        description="Per problem.deployment_target, where a model may run, preferred first.")
 
     @model_validator(mode="after")
     def _complete(self) -> Ladder:
@@ -146,7 +212,15 @@ class Ladder(Model):
             raise ValueError("verdict_precedence must list every verdict once")
         if sorted(self.severity_order) != sorted(SEVERITIES):
             raise ValueError("severity_order must list every severity once")
+        if sorted(self.methods) != sorted(METHODS) or sorted(self.runs) != sorted(RUNS):
+            raise ValueError("methods and runs must document every value of the vocabulary once")
         return self
+
+    def placement(self, target: str | None, runs: list[str]) -> tuple[str, bool]:
+        """Where an offer would run for this deployment target, and whether that fits it."""
+        allowed = self.deployment_targets.get(target or "", [])
+        fitting = [r for r in allowed if r in runs]
+        return (fitting[0], True) if fitting else (runs[0], False)
 
     def rank(self, rung: str) -> int:
         return RUNGS.index(rung)
@@ -303,14 +377,15 @@ def _check_questionnaire(doc: Document, questionnaire: Questionnaire) -> None:
 
 
 def offer_facts(catalog: Catalog) -> list[dict[str, Any]]:
-    """One fact per (service, offer, task): what rules match candidates against."""
+    """One fact per (service, offer, task): what rules match candidates against. Facts are
+    flat scalars (the C core gets nothing else); `fit_offer` adds what depends on the case."""
     facts = []
     for order, service in enumerate(catalog.services):
-        for index, offer in enumerate(service.offers, start=1):
+        for offer in service.offers:
             for task in offer.tasks:
                 facts.append(
                     {
-                        "offer": f"{service.id}#{index}",
+                        "offer": offer.id,
                         "service": service.id,
                         "service_name": service.name,
                         "kind": service.kind,
@@ -319,11 +394,27 @@ def offer_facts(catalog: Catalog) -> list[dict[str, Any]]:
                         "rung": offer.rung,
                         "task": task,
                         "method": offer.method,
-                        "min_labeled_examples": offer.min_labeled_examples,
-                        "hosted": offer.hosted,
+                        "how": offer.how_for(task),
+                        "labels_basis": offer.labels.basis,
+                        "serving_path": offer.serving_path or offer.id,
                         "cost_tier": offer.cost_tier,
                         "effort": offer.effort,
                         "explainable": offer.explainable,
                     }
                 )
     return facts
+
+
+# The answers an offer fact depends on (besides the offer filter's): see fit_offer.
+FIT_PATHS = ("problem.deployment_target", "problem.classes", "problem.multi_label")
+
+
+def fit_offer(fact: dict[str, Any], knowledge: Knowledge, case: Mapping[str, Any]
+              ) -> dict[str, Any]:
+    """An offer fact for one case: where it would run for the deployment target (and whether
+    it can run there), and how many labels it needs for the project's classes."""
+    offer = knowledge.catalog.offer(fact["offer"])
+    ladder = knowledge.ladder
+    runs, fits = ladder.placement(case.get("problem.deployment_target"), list(offer.runs))
+    needed = offer.labels.needed(case.get("problem.classes"), case.get("problem.multi_label"))
+    return {**fact, "runs": runs, "runs_fit": fits, "labels_needed": needed}

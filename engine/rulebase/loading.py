@@ -34,8 +34,8 @@ from engine.rulebase.knowledge import (
 # Derived fact types a rule may bind, and the fields each carries. `*` allows any field (the
 # metrics of a benchmark row are named by the project's success criteria).
 OFFER_FIELDS = {"offer", "service", "service_name", "kind", "availability", "catalog_order", "rung",
-                "task", "method", "min_labeled_examples", "hosted", "cost_tier", "effort",
-                "explainable"}
+                "task", "method", "how", "labels_basis", "labels_needed", "serving_path", "runs",
+                "runs_fit", "cost_tier", "effort", "explainable"}
 DERIVED_TYPES: dict[str, set[str]] = {
     "offer": OFFER_FIELDS,
     "option": OFFER_FIELDS,  # a candidate is its catalog offer (no-ml options carry rung only)
@@ -47,8 +47,9 @@ DERIVED_TYPES: dict[str, set[str]] = {
                 "missing_share_reference", "missing_share_current", "missing_share_change"},
     "bias": {"attribute", "metric", "value", "threshold", "violated"},
     "finding": {"rule", "phase", "severity"},
-    "selection": {"rung", "service", "offer", "evidence", "kind", "hosted", "cost_tier", "effort",
-                  "min_labeled_examples", "explainable"},
+    "selection": {"rung", "service", "offer", "evidence", "kind", "method", "runs", "cost_tier",
+                  "effort", "labels_needed", "labels_basis", "explainable", "measured",
+                  "fallback"},
     "outcome": set(),  # filled below from CAUSES
 }
 
@@ -194,25 +195,24 @@ class RuleBase:
         return next(r for r in self.rules if r.id == rule_id)
 
     def offers_for(self, case: dict[str, Any]) -> list[dict[str, Any]]:
-        """The catalog offers that enter this case's session (see offer_filter), cached by the
-        case values the filter reads."""
-        from engine.rulebase.knowledge import offer_facts
+        """The catalog offers that enter this case's session (see offer_filter), fitted to the
+        case (knowledge.fit_offer), cached by the case values the filter and the fit read."""
+        from engine.rulebase.knowledge import FIT_PATHS, fit_offer, offer_facts
 
         if self._offers is None:
             self._offers = offer_facts(self.knowledge.catalog)
-        if self.offer_filter is None:
-            return self._offers
-        case_paths = sorted(
+        filter_paths = [] if self.offer_filter is None else [
             p
             for p in conditions.paths(self.offer_filter)
             if conditions.split_path(p, DERIVED_TYPES)[0] == conditions.CASE
-        )
-        key = tuple(repr(case.get(p)) for p in case_paths)
+        ]
+        key = tuple(repr(case.get(p)) for p in sorted({*filter_paths, *FIT_PATHS}))
         if key not in self._offer_cache:
             self._offer_cache[key] = [
-                o
+                fit_offer(o, self.knowledge, case)
                 for o in self._offers
-                if conditions.evaluate(self.offer_filter, {"case": case, "offer": o}, DERIVED_TYPES)
+                if self.offer_filter is None
+                or conditions.evaluate(self.offer_filter, {"case": case, "offer": o}, DERIVED_TYPES)
             ]
         return self._offer_cache[key]
 

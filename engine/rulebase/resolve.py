@@ -146,7 +146,8 @@ def selection_fact(selected: OptionState) -> dict[str, Any]:
         "offer": selected.offer,
         "evidence": bool(selected.meets),
     }
-    for attr in ("kind", "hosted", "cost_tier", "effort", "min_labeled_examples", "explainable"):
+    for attr in ("kind", "method", "runs", "cost_tier", "effort", "labels_needed", "labels_basis",
+                 "explainable"):
         if attr in selected.attrs:
             fact[attr] = selected.attrs[attr]
     return fact
