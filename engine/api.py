@@ -83,6 +83,7 @@ def assess(input_doc: dict[str, Any], rulebase: RuleBase | None = None,
     doc = {"answers": loaded.raw, "benchmarks": benchmarks, "drift": drift}
 
     case, facts = build_facts(loaded.answers, benchmarks, drift)
+    case.update(rb.knowledge.tasks.case_facts(case.get("problem.task")))
     run, resolution = infer_case(rb, case, facts)
     knowledge = rb.knowledge
     decision = assemble_decision(

@@ -22,6 +22,7 @@ from engine.model.vocab import (
     RUNGS,
     RUNS,
     SEVERITIES,
+    TASKS,
     VERDICTS,
     Method,
     Phase,
@@ -256,11 +257,39 @@ class Questionnaire(Model):
         return [q.path for q in self.questions() if q.personal]
 
 
+class TaskInfo(Model):
+    modality: Literal["text", "document", "speech", "image", "tabular", "time-series",
+                      "interactions", "mixed"]
+    outputs: Literal["fixed", "open", "own-classes"] = Field(
+        description="fixed or open: a model used as it is can give them; own-classes: not.")
+    examples: str = Field(description="What a labelled example is for this task (plural).")
+    free_text: bool = Field(description="Inputs are free text or media, not table columns.")
+
+
+class Tasks(Model):
+    schema_: Literal["mladvisor.tasks/1"] = Field(alias="schema")
+    as_is_methods: list[Method]
+    tasks: dict[Task, TaskInfo]
+
+    @model_validator(mode="after")
+    def _every_task(self) -> Tasks:
+        if sorted(self.tasks) != sorted(TASKS):
+            raise ValueError("tasks must describe every task of the vocabulary once")
+        return self
+
+    def case_facts(self, task: str | None) -> dict[str, Any]:
+        info = self.tasks.get(task)  # type: ignore[call-overload]
+        if info is None:
+            return {}
+        return {f"task.{k}": v for k, v in info.model_dump().items()}
+
+
 class Knowledge(Model):
     guidance: Guidance
     catalog: Catalog
     ladder: Ladder
     questionnaire: Questionnaire
+    tasks: Tasks
 
     def guidance_ids(self) -> dict[str, GuidanceItem]:
         return {g.id: g for p in self.guidance.phases for g in p.guidance}
@@ -272,6 +301,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "catalog": ("services.yaml", Catalog),
     "ladder": ("ladder.yaml", Ladder),
     "questionnaire": ("questionnaire.yaml", Questionnaire),
+    "tasks": ("tasks.yaml", Tasks),
 }
 
 
@@ -359,7 +389,23 @@ def load_knowledge(files: Mapping[str, bytes], label: Callable[[str], str] = str
         parts[key] = validate(docs[key], model)
     knowledge = Knowledge(**parts)
     _check_questionnaire(docs["questionnaire"], knowledge.questionnaire)
+    _check_as_is(docs["catalog"], knowledge)
     return knowledge
+
+
+def _check_as_is(doc: Document, knowledge: Knowledge) -> None:
+    """An offer that uses a model as it is cannot give the project's own classes."""
+    tasks = knowledge.tasks
+    for i, service in enumerate(knowledge.catalog.services):
+        for j, offer in enumerate(service.offers):
+            own = [t for t in offer.tasks if tasks.tasks[t].outputs == "own-classes"]
+            if offer.method in tasks.as_is_methods and own:
+                raise RuleBaseError(
+                    doc.file, f"services.{i}.offers.{j}.tasks",
+                    f"offer {offer.id} uses a model as it is ({offer.method}), which cannot give "
+                    f"the project's own classes ({', '.join(own)}); list them on a fine-tune or "
+                    "training offer (knowledge/tasks.yaml outputs)",
+                    doc.line(f"services.{i}.offers.{j}"))
 
 
 def _check_questionnaire(doc: Document, questionnaire: Questionnaire) -> None:

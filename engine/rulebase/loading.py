@@ -76,6 +76,11 @@ CASE_EXTRAS = {
     "drift.bias.violations",
     "drift.multivariate.drifted",
     "drift.multivariate.auc",
+    # what knowledge/tasks.yaml says about the project's task
+    "task.modality",
+    "task.outputs",
+    "task.examples",
+    "task.free_text",
 }
 
 ASSERTABLE = ("option", "reject", "demote", "meets", "verdict", "monitor")
