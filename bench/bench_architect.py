@@ -2,10 +2,12 @@
 
 bench/architect/ holds realistic projects whose expected answers an AWS ML architect wrote
 *before* anyone ran mladvisor on them (expected.yaml: verdict, rung, service, method, answers
-also acceptable, what the report must and must not say). This prints the tally and each
-disagreement; it asserts nothing, because the figure is the product's quality to improve, not
-a fixed contract. Phrases the architect requires are not scored automatically: they are printed
-next to each project for a person to read against the report.
+also acceptable, what the report must and must not say; optional `benchmarks:` and `drift:`
+evidence files, relative to the case folder). `--cases DIR` tallies another folder laid out
+the same way, e.g. examples/. This prints the tally and each disagreement; it asserts
+nothing, because the figure is the product's quality to improve, not a fixed contract.
+Phrases the architect requires are not scored automatically: they are printed next to each
+project for a person to read against the report.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.api import assess  # noqa: E402
+from engine.api import assess_files  # noqa: E402
 from engine.errors import MladvisorError  # noqa: E402
 
 CASES = Path(__file__).resolve().parent / "architect"
@@ -40,21 +42,29 @@ def _signed(decision: dict[str, Any], expected: dict[str, Any]) -> tuple[bool, s
     return True, f"{got[0]} {got[1]}/{got[2]}"
 
 
+def _evidence(cases: Path, case: dict[str, Any], key: str) -> Path | None:
+    """An evidence file the expected entry names, relative to the case folder."""
+    return cases / case[key] if case.get(key) else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="accepted for bench/run.py")
     parser.add_argument("--verbose", action="store_true", help="print must/must-not phrases")
+    parser.add_argument("--cases", type=Path, default=CASES,
+                        help="folder holding expected.yaml and its answers files")
     args = parser.parse_args()
-    expected_file = CASES / "expected.yaml"
+    cases: Path = args.cases
+    expected_file = cases / "expected.yaml"
     if not expected_file.exists():
-        print("no bench/architect/expected.yaml: nothing to tally")
+        print(f"no {expected_file}: nothing to tally")
         return
     expected = yaml.safe_load(expected_file.read_text())
     agreed = 0
     for case in expected:
-        answers = yaml.safe_load((CASES / case["file"]).read_text())
         try:
-            decision = assess({"answers": answers, "benchmarks": None, "drift": None}).decision
+            decision = assess_files(cases / case["file"], _evidence(cases, case, "benchmarks"),
+                                    _evidence(cases, case, "drift")).decision
         except MladvisorError as error:  # an answer the format does not know yet
             ok, detail = False, f"refused: {error}"
         else:

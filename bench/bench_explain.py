@@ -28,7 +28,8 @@ TARGET_SECONDS = 1.0
 def cases() -> list[tuple[str, Path, Path | None, Path | None]]:
     """Every example answers file, plus the examples read with their evidence files."""
     out: list[tuple[str, Path, Path | None, Path | None]] = [
-        (p.stem, p, None, None) for p in sorted(EXAMPLES.glob("*.yaml"))]
+        (p.stem, p, None, None) for p in sorted(EXAMPLES.glob("*.yaml"))
+        if p.name != "expected.yaml"]  # the architect's expectations, not answers
     bench = EVIDENCE / "ticket-benchmarks.csv"
     drift = EVIDENCE / "fraud-drift.json"
     if bench.exists() and (EXAMPLES / "support-ticket-routing.yaml").exists():

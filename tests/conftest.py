@@ -11,6 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+# examples/expected.yaml holds the architect's expected decisions, not an answers file
+EXAMPLE_ANSWERS = sorted(p for p in EXAMPLES.glob("*.yaml") if p.name != "expected.yaml")
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from engine.audit import open_log
 from engine.audit.replay import replay
 from engine.cli import cli
 from engine.paths import data_root
+from tests.conftest import EXAMPLE_ANSWERS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,7 +51,7 @@ def variants() -> list[dict]:
         section, key = path.split(".")
         answers[section][key] = value
         out.append({"answers": answers, "benchmarks": None, "drift": None})
-    for path in sorted((ROOT / "examples").glob("*.yaml")):
+    for path in EXAMPLE_ANSWERS:
         out.append({"answers": yaml.safe_load(path.read_text()), "benchmarks": None,
                     "drift": None})
     return out

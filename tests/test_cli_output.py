@@ -21,7 +21,7 @@ import yaml
 from click.testing import CliRunner
 
 from engine.cli import cli
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLE_ANSWERS, EXAMPLES, ROOT
 
 TICKETS = EXAMPLES / "support-ticket-routing.yaml"
 SAMPLE = Path(__file__).parent / "fixtures" / "report" / "decision-sample.json"
@@ -350,7 +350,7 @@ def test_the_command_an_error_suggests_exists(tmp_path: Path) -> None:
 
 
 def _answers_files(tmp_path: Path) -> list[Path]:
-    files = sorted(EXAMPLES.glob("*.yaml"))[:3]
+    files = EXAMPLE_ANSWERS[:3]
     as_json = tmp_path / "answers.json"
     as_json.write_text(json.dumps(yaml.safe_load(TICKETS.read_text())))
     return [*files, as_json]

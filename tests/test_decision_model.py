@@ -16,6 +16,7 @@ from engine.errors import InputError
 from engine.model.decision import DECISION_SCHEMA, Decision, Strategy, load_decision
 from engine.util.canonical import pretty_bytes
 from engine.util.display import show_value, strategy_text
+from tests.conftest import EXAMPLE_ANSWERS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -27,7 +28,7 @@ def sample() -> dict[str, Any]:
     return json.loads(SAMPLE.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("answers", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("answers", EXAMPLE_ANSWERS, ids=lambda p: p.stem)
 def test_assess_builds_a_model_whose_dump_is_the_decision(answers: Path) -> None:
     assessment = assess_files(answers)
     assert isinstance(assessment.model, Decision)

@@ -20,10 +20,10 @@ from engine.model.answers import leaf_paths
 from engine.rulebase import conditions
 from engine.rulebase.inference import plain
 from engine.rulebase.loading import DERIVED_TYPES, default_rulebase
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLE_ANSWERS, EXAMPLES
 
 EVIDENCE = EXAMPLES / "evidence"
-EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
+EXAMPLE_FILES = EXAMPLE_ANSWERS
 # examples with the evidence files they are meant to be read with
 EVIDENCE_CASES = [
     ("support-ticket-routing.yaml", EVIDENCE / "ticket-benchmarks.csv", None),

@@ -10,9 +10,10 @@ from pypdf import PdfReader
 
 from engine.report import render_html, render_pdf
 from engine.report.pdf import canonical_json
+from tests.conftest import EXAMPLE_ANSWERS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-ANSWERS = sorted(p for p in EXAMPLES.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+ANSWERS = EXAMPLE_ANSWERS
 
 
 def evidence_for(answers: Path, kind: str) -> Path | None:

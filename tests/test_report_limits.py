@@ -26,6 +26,7 @@ from pypdf import PdfReader
 
 from engine.report import render_html
 from engine.report.pdf import canonical_json
+from tests.conftest import EXAMPLE_ANSWERS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -219,7 +220,7 @@ def test_cut_strings_count_their_characters(case: str, cut_from: int, base: dict
 EXAMPLE_RUNS = [(p, EXAMPLES / "evidence" / "ticket-benchmarks.csv"
                  if p.stem == "support-ticket-routing" else None,
                  EXAMPLES / "evidence" / "fraud-drift.json" if p.stem == "fraud-deployed"
-                 else None) for p in sorted(EXAMPLES.glob("*.yaml"))]
+                 else None) for p in EXAMPLE_ANSWERS]
 
 
 @pytest.mark.parametrize("answers,benchmarks,drift", EXAMPLE_RUNS,
