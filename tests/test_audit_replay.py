@@ -220,3 +220,31 @@ def test_a_broken_current_rule_base_still_replays_the_recorded_one(
     assert "current rule base" in result["current"]["error"]
     text = CliRunner().invoke(cli, ["audit", "replay", ids[0]], catch_exceptions=False)
     assert text.exit_code == 0 and "reproduced" in text.stdout
+
+
+def test_a_rule_base_format_this_engine_no_longer_reads_says_which_version_to_use(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record made before the catalog format changed (as mladvisor.services/1 did in 0.2.0)
+    cannot be rebuilt by a newer engine: replay says so in one line, naming the version that
+    recorded it, instead of failing somewhere inside the loader."""
+    from typing import Literal
+
+    from pydantic import Field
+
+    from engine.api import assess
+    from engine.audit import replay as replay_module
+    from engine.rulebase import knowledge, loading
+
+    log = open_log()
+    rid = log.append(assess(variants()[0]))
+
+    class NewerCatalog(knowledge.Catalog):  # the engine of a later catalog format
+        schema_: Literal["mladvisor.services/99"] = Field(alias="schema")  # type: ignore[assignment]
+
+    monkeypatch.setitem(knowledge.FILES, "catalog", ("services.yaml", NewerCatalog))
+    monkeypatch.setattr(loading, "_CACHE", {})  # the newer engine has loaded nothing yet
+    monkeypatch.setattr(replay_module, "_LOADED", {})
+    result = replay(log, [rid], current=False)[0]
+    assert not result["reproduced"]
+    assert "services.yaml" in result["error"] and "schema" in result["error"]
+    assert "recorded with mladvisor 0.2.0" in result["error"]

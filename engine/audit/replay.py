@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from engine.audit.canonical import canonical_json
-from engine.errors import AuditError, MladvisorError
+from engine.errors import AuditError, MladvisorError, RuleBaseError
 
 if TYPE_CHECKING:
     from engine.audit.record import AuditRecord
@@ -229,6 +229,15 @@ def replay_record(log: AuditLog, record: AuditRecord, current: bool = True
         return result
     try:
         rb = recorded_rulebase(log, record)
+    except RuleBaseError as error:  # a rule-base format this engine no longer reads
+        result.update(reproduced=False, differences=[], error=(
+            f"{error} (recorded with mladvisor {recorded.get('engine_version') or 'unknown'}; "
+            "replay it with that version)"))
+        return result
+    except MladvisorError as error:
+        result.update(reproduced=False, error=str(error), differences=[])
+        return result
+    try:
         again = assess(doc, rulebase=rb, assessment_id=record_id).decision
     except MladvisorError as error:
         result.update(reproduced=False, error=str(error), differences=[])

@@ -39,7 +39,7 @@ def assemble_decision(*, assessment_id: str, verdict: str, run: Run, resolution:
         "rulebase": rulebase_ref(rulebase),
         "input_sha256": input_sha256,
         "engine_version": __version__,
-        "project": loaded.answers.project.model_dump(mode="json"),
+        "project": loaded.answers.project.model_dump(mode="json", exclude_none=True),
         "input": {"answers": effective_answers(loaded), "defaulted": loaded.defaulted,
                   "benchmarks": benchmarks, "drift": drift},
         "monitoring_plan": monitoring_plan_of(run),

@@ -137,7 +137,7 @@ class Service(Model):
 
 
 class Catalog(Model):
-    schema_: Literal["mladvisor.services/1"] = Field(alias="schema")
+    schema_: Literal["mladvisor.services/2"] = Field(alias="schema")
     services: list[Service]
 
     @model_validator(mode="after")
