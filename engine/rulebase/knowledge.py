@@ -102,7 +102,8 @@ class Offer(Model):
     runs: list[Runs] = Field(min_length=1, description="Where it can run, most usual first.")
     tasks: list[Task] = Field(min_length=1)
     how: str | dict[Task, str] = Field(
-        description="What the team does, per task (one text only when it fits every task).")
+        description="What the team does, per task: a mapping task -> text whenever the offer "
+                    "lists more than one task, so a strategy speaks only of the project's task.")
     labels: Labels = Field(
         default_factory=lambda: Labels(basis="none", minimum=0, per_class=None, per_label=None))
     serving_path: str | None = Field(
@@ -114,6 +115,9 @@ class Offer(Model):
 
     @model_validator(mode="after")
     def _how_per_task(self) -> Offer:
+        if isinstance(self.how, str) and len(self.tasks) > 1:
+            raise ValueError("how must map each of the offer's tasks to a text of its own "
+                             "(task: text) when the offer lists more than one task")
         if isinstance(self.how, dict) and sorted(self.how) != sorted(self.tasks):
             raise ValueError("how must give one text for each of the offer's tasks")
         return self
