@@ -84,7 +84,8 @@ CASE_EXTRAS = {
     "task.free_text",
     # the deployment target in words (knowledge/ladder.yaml targets_text)
     "target.where",
-    # the tightest p95 latency bound, from problem.latency_p95_ms or a success criterion
+    # the tightest p95 latency bound, from problem.latency_p95_ms or a success criterion; for
+    # rules' text (conditions read the answers, so explanations can vary them)
     "latency.p95_ms",
 }
 
