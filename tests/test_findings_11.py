@@ -199,6 +199,14 @@ def test_fair_scans_without_keyed_invoices_are_a_condition() -> None:
     assert decision["verdict"] == "proceed-with-conditions"
 
 
+def test_a_not_ready_project_without_labels_is_still_told() -> None:
+    decision = decide(problem__task="anomaly-detection", data__quality="poor",
+                      data__labeled_examples=0)
+    assert decision["verdict"] == "not-ready"
+    assert "confirmed anomalies and normal cases" in finding(decision, "data.too-few-labels")[
+        "title"]
+
+
 def test_no_label_finding_when_no_data_exists() -> None:
     decision = decide(data__available=False, data__labeled_examples=0)
     assert "data.not-available" in fired(decision)
