@@ -40,7 +40,10 @@ E5 Bias (the rule lives in rules/monitoring.yaml; the change is handed to its ow
    finding.
 E6 Latency from one place. A p95 latency bound is stated either as problem.latency_p95_ms or as
    a latency_p95_ms success criterion (at most); both feed the same rules through one case
-   fact, the tighter bound wins, one finding quotes it, and latency is watched once.
+   fact, the tighter bound wins, one finding quotes it, and latency is watched once. A tight
+   bound (under 200 ms) is a condition both for a provider's API (network round trips) and for
+   a model on an edge device or the organisation's own servers (fixed hardware: measure the
+   optimised model there, e.g. 80 ms for weld images on the cell's device).
 E7 Words. A value that was given is never shown as "(not given)"; a deployment target reads "on
    an edge device" or "on premises", never "on edge", "on on-premises" or "a edge"; prose
    names services ("Amazon Comprehend"), not catalog ids; no action is given twice; a not-ready
@@ -250,6 +253,17 @@ def test_latency_from_either_source_feeds_one_finding(answers: dict[str, Any],
     assert quoted in latency[0]["rationale"]
     watched = [p for p in decision["monitoring_plan"] if "latency" in p["signal"]]
     assert len(watched) == 1 and quoted.split()[0] in watched[0]["trigger"]
+
+
+def test_a_tight_latency_bound_on_a_device_is_measured_there() -> None:
+    criteria = [{"metric": "map_50", "threshold": 0.85, "goal": "at-least"},
+                {"metric": "latency_p95_ms", "threshold": 80, "goal": "at-most"}]
+    decision = decide(**WELDS_EDGE, business__success_criteria=criteria)
+    latency = [f for f in decision["findings"] if "latency" in f["rule"]
+               and f["severity"] != "info"]
+    assert [f["rule"] for f in latency] == ["deployment.tight-latency-own-hardware"]
+    assert "80 ms" in latency[0]["rationale"] and "on an edge device" in latency[0]["rationale"]
+    assert decision["verdict"] == "proceed-with-conditions"
 
 
 def test_a_loose_latency_bound_is_watched_but_raises_no_warning() -> None:
