@@ -84,6 +84,7 @@ def assess(input_doc: dict[str, Any], rulebase: RuleBase | None = None,
 
     case, facts = build_facts(loaded.answers, benchmarks, drift)
     case.update(rb.knowledge.tasks.case_facts(case.get("problem.task")))
+    case.update(rb.knowledge.ladder.case_facts(case.get("problem.deployment_target")))
     run, resolution = infer_case(rb, case, facts)
     knowledge = rb.knowledge
     decision = assemble_decision(

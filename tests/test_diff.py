@@ -63,6 +63,7 @@ def test_findings_raised_on_other_facts(tmp_path: Path) -> None:
     facts that moved."""
     before = copy.deepcopy(default_rulebase().baseline)
     before["data"]["labeled_examples"] = 40
+    before["problem"]["domain_specificity"] = "moderate"  # generic sentiment only spot-checks
     after = copy.deepcopy(before)
     after["data"]["labeled_examples"] = 60
     a, b = _write(tmp_path / "a.yaml", before), _write(tmp_path / "b.yaml", after)

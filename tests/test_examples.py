@@ -21,7 +21,8 @@ EXPECTED = {
     "review-sentiment.yaml": ("proceed", "pre-built", "amazon-comprehend"),
     "invoice-approval-rules.yaml": ("ml-not-recommended", "no-ml", None),
     "churn-idea.yaml": ("not-ready", None, None),
-    "factory-defects-edge.yaml": ("proceed", "pre-trained", "sagemaker-jumpstart"),
+    # a basic team would fine-tune, compile and ship the model to devices itself (issue 11, E4)
+    "factory-defects-edge.yaml": ("proceed-with-conditions", "pre-trained", "sagemaker-jumpstart"),
     "credit-risk-on-prem.yaml": ("proceed-with-conditions", "from-scratch", "amazon-sagemaker"),
     "policy-assistant.yaml": ("proceed", "hosted-custom", "amazon-bedrock"),
     "newsletter-translation.yaml": ("ml-not-recommended", "no-ml", None),

@@ -4,19 +4,26 @@ they would have to answer differently to get another one."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from engine.model.decision import Decision, load_decision
+from engine.report.labels import labels
 from engine.util import dotted
 from engine.util.display import show_value as show
 from engine.util.display import strategy_text
 
 
 def outcome_text(verdict: Any, strategy: Any) -> str:
-    """'proceed, hosted-custom on amazon-comprehend' or 'not-ready (no strategy)'."""
+    """'proceed, hosted-custom on Amazon Comprehend' or 'not-ready (no strategy)': services by
+    name, as prose names them (an id the catalog does not know stays as it is)."""
     if not strategy:
         return f"{verdict} (no strategy)"
-    return f"{verdict}, " + strategy_text(strategy, service=" on {}")
+    get = strategy.get if isinstance(strategy, Mapping) else partial(getattr, strategy)
+    service = get("service", None)
+    name = labels().get("services", {}).get(service or "", {}).get("name") or service
+    return f"{verdict}, " + strategy_text({"rung": get("rung", None), "service": name},
+                                          service=" on {}")
 
 
 def render_text(decision: Decision | Mapping[str, Any], explanation: Mapping[str, Any]) -> str:

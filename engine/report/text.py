@@ -10,6 +10,7 @@ import click
 
 from engine.model.decision import Decision, Project, load_decision
 from engine.model.vocab import SEVERITIES, STATUSES, VERDICTS
+from engine.report.labels import labels
 from engine.util.display import strategy_text
 from engine.util.text import for_terminal
 
@@ -51,6 +52,7 @@ def render_text(decision: Decision | Mapping[str, Any], colour: bool = False) ->
 
     lines = _head(decision, style)
     lines += _actions(decision, style)
+    lines += _how_to(decision)
     lines += _ladder(decision, style)
     lines += _findings(decision, style)
     defaulted = decision.input.defaulted if decision.input else []
@@ -92,13 +94,31 @@ def _actions(decision: Decision, style: Style) -> list[str]:
     return lines
 
 
+def _how_to(decision: Decision) -> list[str]:
+    """Command-line help kept apart from the actions, which speak to the business: how to give
+    the evidence this decision lacked (measurements; a drift summary of a model in production)."""
+    given = decision.input
+    parts = []
+    if decision.strategy and decision.strategy.service and not (given and given.benchmarks):
+        parts.append("once candidates are measured, assess again with --benchmarks RESULTS.csv")
+    stage = decision.project.stage if decision.project else None
+    if stage == "deployed" and not (given and given.drift):
+        parts.append("for the model in production, add --drift DRIFT.json (written by "
+                     "mladvisor drift)")
+    if not parts:
+        return []
+    return ["", _wrap("How to: " + "; ".join(parts) + ".", "  ")]
+
+
 def _ladder(decision: Decision, style: Style) -> list[str]:
-    """Each option with its status and first two reasons."""
+    """Each option by service name and method, with its status and first two reasons."""
+    names = labels().get("services", {})
     lines = ["", style("The ladder (simplest first)", bold=True)]
     for option in decision.options:
         mark = STATUS_MARKS.get(str(option.status), "  ")
-        name = option.service or "-"
-        lines.append(f"  {mark} {option.rung!s:<14} {name:<22} {option.status}")
+        name = names.get(option.service or "", {}).get("name") or option.service or "-"
+        method = option.method or ""
+        lines.append(f"  {mark} {option.rung!s:<14} {name:<30} {method:<18} {option.status}")
         for reason in option.reasons[:2]:
             lines.append(_wrap(reason, " " * 8))
     return lines

@@ -45,7 +45,22 @@ def build_facts(answers: Answers, benchmarks: list[dict[str, Any]] | None,
         facts["bench"].append(bench)
     if drift is not None:
         _drift_facts(drift, criteria, case, facts)
+    _latency_fact(case, criteria)
     return {k: v for k, v in case.items() if v is not None}, facts
+
+
+# The answer problem.latency_p95_ms and a success criterion of the same metric state one thing.
+LATENCY = "latency_p95_ms"
+
+
+def _latency_fact(case: dict[str, Any], criteria: list[dict[str, Any]]) -> None:
+    """The tightest p95 latency bound the project states, whichever way it was stated, so that
+    rules read latency from one place (latency.p95_ms) and never judge it twice."""
+    bounds = [c["threshold"] for c in criteria if c["metric"] == LATENCY and c["goal"] == "at-most"]
+    if case.get(f"problem.{LATENCY}") is not None:
+        bounds.append(case[f"problem.{LATENCY}"])
+    if bounds:
+        case["latency.p95_ms"] = min(bounds)
 
 
 def _row_checks(row: dict[str, Any], criteria: list[dict[str, Any]]

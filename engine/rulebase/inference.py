@@ -48,6 +48,7 @@ class Run:
     seen: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
     facts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)  # fid -> dotted fields
+    case: dict[str, Any] = field(default_factory=dict)  # the answers, for every rule's text
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # next round
 
 
@@ -137,6 +138,7 @@ class Compiled:
                     return
                 state.seen.add(key)
                 bindings = {alias: state.bodies[fid] for alias, fid in matched.items()}
+                bindings.setdefault(conditions.CASE, state.case)  # text may name any answer
                 firing = Firing(len(state.firings) + 1, self.rules[rule_id], bindings)
                 state.firings.append(firing)
                 for kind, fact in self._consequences(firing):
@@ -175,6 +177,8 @@ class Compiled:
         fact[ID_FIELD] = fid = f"{kind}{len(state.bodies) + 1}"
         state.facts.setdefault(kind, []).append(fact)
         state.bodies[fid] = {k: v for k, v in body.items() if v is not None}
+        if kind == conditions.CASE:
+            state.case = state.bodies[fid]
         return fact
 
     def start(self) -> Session:
@@ -328,8 +332,11 @@ def infer_case(rulebase: RuleBase, case: dict[str, Any],
     with compiled_for(rulebase).start() as session:
         session.assert_facts({"case": [case], **facts, "offer": rulebase.offers_for(case)})
         resolution = resolve_options(session.run.derived, rulebase.knowledge)
-        stage_two = {"outcome": [outcome_fact(resolution, CAUSES)]}
-        if resolution.selected is not None:
+        # a verdict that withholds the strategy (not-ready) leaves no selection to judge
+        withheld = any(v["verdict"] in rulebase.knowledge.ladder.withhold_strategy
+                       for v in session.run.derived.get("verdict", []))
+        stage_two = {"outcome": [outcome_fact(resolution, CAUSES) | {"withheld": withheld}]}
+        if resolution.selected is not None and not withheld:
             stage_two["selection"] = [selection_fact(resolution.selected)]
         session.assert_facts(stage_two)
         return session.run, resolution

@@ -208,6 +208,9 @@ class Ladder(Model):
         default_factory=dict, description="The method of an option on a rung with no offer.")
     deployment_targets: dict[str, list[Runs]] = Field(
         description="Per problem.deployment_target, where a model may run, preferred first.")
+    targets_text: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per problem.deployment_target, where the model runs in words (target.where).")
 
     @model_validator(mode="after")
     def _complete(self) -> Ladder:
@@ -220,6 +223,11 @@ class Ladder(Model):
         if sorted(self.methods) != sorted(METHODS) or sorted(self.runs) != sorted(RUNS):
             raise ValueError("methods and runs must document every value of the vocabulary once")
         return self
+
+    def case_facts(self, target: str | None) -> dict[str, Any]:
+        """The deployment target as rules' text says it: "on an edge device", not "on edge"."""
+        where = self.targets_text.get(target or "")
+        return {"target.where": where} if where else {}
 
     def placement(self, target: str | None, runs: list[str]) -> tuple[str, bool]:
         """Where an offer would run for this deployment target, and whether that fits it."""

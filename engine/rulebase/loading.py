@@ -47,15 +47,16 @@ DERIVED_TYPES: dict[str, set[str]] = {
                 "missing_share_reference", "missing_share_current", "missing_share_change"},
     "bias": {"attribute", "metric", "value", "threshold", "violated"},
     "finding": {"rule", "phase", "severity"},
-    "selection": {"rung", "service", "offer", "evidence", "kind", "method", "runs", "cost_tier",
-                  "effort", "labels_needed", "labels_basis", "explainable", "measured",
-                  "fallback"},
+    "selection": {"rung", "service", "service_name", "offer", "evidence", "kind", "method",
+                  "runs", "cost_tier", "effort", "labels_needed", "labels_basis", "explainable",
+                  "measured", "fallback"},
     "outcome": set(),  # filled below from CAUSES
 }
 
 # Why a rule rejects an option; `evidence` rejections yield to a measured pass.
 CAUSES = ("labels", "cost", "constraint", "availability", "evidence", "objective", "other")
-DERIVED_TYPES["outcome"] = {"selected", *(f"rejected_by_{cause}" for cause in CAUSES)}
+DERIVED_TYPES["outcome"] = {"selected", "withheld",
+                            *(f"rejected_by_{cause}" for cause in CAUSES)}
 
 # Case facts computed from the input without any domain choice (counts, evidence summaries).
 CASE_EXTRAS = {
@@ -81,6 +82,11 @@ CASE_EXTRAS = {
     "task.outputs",
     "task.examples",
     "task.free_text",
+    # the deployment target in words (knowledge/ladder.yaml targets_text)
+    "target.where",
+    # the tightest p95 latency bound, from problem.latency_p95_ms or a success criterion; for
+    # rules' text (conditions read the answers, so explanations can vary them)
+    "latency.p95_ms",
 }
 
 ASSERTABLE = ("option", "reject", "demote", "meets", "verdict", "monitor")

@@ -146,8 +146,8 @@ def selection_fact(selected: OptionState) -> dict[str, Any]:
         "offer": selected.offer,
         "evidence": bool(selected.meets),
     }
-    for attr in ("kind", "method", "runs", "cost_tier", "effort", "labels_needed", "labels_basis",
-                 "explainable"):
+    for attr in ("service_name", "kind", "method", "runs", "cost_tier", "effort", "labels_needed",
+                 "labels_basis", "explainable"):
         if attr in selected.attrs:
             fact[attr] = selected.attrs[attr]
     return fact
