@@ -36,8 +36,6 @@ ARCHITECT: list[dict[str, Any]] = yaml.safe_load((EXAMPLES / "expected.yaml").re
 # Where the rule base does not give the architect's answer yet. Strict: when a change makes
 # one agree, its test fails until the entry is removed here.
 NOT_YET = {
-    "onprem-shift-handover.yaml": "issue 11: proceeds without conditions, although a basic team "
-    "would self-host a model on its own hardware",
     "claims-fasttrack-deployed.yaml": "issue 11: a deployed project gets a new build "
     "recommended instead of keeping its running solution",
 }
