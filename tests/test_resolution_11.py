@@ -62,9 +62,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from engine.api import Assessment, assess
+from engine.errors import InputError
 from engine.rulebase.loading import RuleBase, default_rulebase, load_rulebase
 from engine.util import dotted
 from tests.conftest import ROOT
@@ -335,3 +337,34 @@ def test_an_option_that_won_by_measurement_is_never_called_simpler() -> None:
         if "Amazon Bedrock (fine-tune)" in reason:
             assert "proven by measurement" in reason
             assert "simpler" not in reason.split("Amazon Bedrock (fine-tune)", 1)[1]
+
+
+# ---------------------------------------------------------------- a row may name its offer
+
+def test_a_benchmark_row_may_name_the_offer_it_measured(tmp_path: Path) -> None:
+    """A miss measured on JumpStart's self-hosted foundation model says nothing about the task
+    models JumpStart also offers; a row that names no offer judges every JumpStart option."""
+    from engine.evidence.files import load_benchmarks
+
+    csv = tmp_path / "rows.csv"
+    csv.write_text("candidate,rung,service,offer,f1_macro\n"
+                   "llama,pre-trained,sagemaker-jumpstart,jumpstart-foundation-model,0.6\n"
+                   "plain,pre-built,amazon-comprehend,,0.7\n")
+    rows = load_benchmarks(csv)
+    assert rows[0]["offer"] == "jumpstart-foundation-model"
+    assert "offer" not in rows[1]
+    named = options(decide({"problem.task": "summarization"}, rows))
+    assert named["jumpstart-foundation-model"]["status"] == "rejected"
+    assert named["jumpstart-task-model"]["status"] != "rejected"
+    assert "evidence" not in named["jumpstart-task-model"]
+    del rows[0]["offer"]
+    unnamed = options(decide({"problem.task": "summarization"}, rows))
+    assert unnamed["jumpstart-task-model"]["status"] == "rejected"
+
+
+def test_a_row_naming_an_offer_the_catalog_lacks_is_refused() -> None:
+    row = {"candidate": "x", "rung": "pre-built", "service": "amazon-comprehend",
+           "offer": "comprehend-apis-typo", "f1_macro": 0.9}
+    with pytest.raises(InputError) as error:
+        decide(benchmarks=[row])
+    assert "row 1.offer" in str(error.value)
