@@ -161,20 +161,29 @@ def test_when_every_measured_option_misses_the_unmeasured_one_comes_with_conditi
 
 # ---------------------------------------------------------------- 4: a shared serving path
 
-def _shared_path_rulebase(tmp_path: Path) -> RuleBase:
-    """A copy of the rule base in which JumpStart's fine-tuning offer and SageMaker's open
-    model offer serve the same model (as knowledge/services.yaml marks such pairs)."""
-    root = tmp_path / "rb"
+def _open_model_offer(catalog: dict[str, Any]) -> str:
+    """SageMaker's own offer to fine-tune an open model for images (its id varies by catalog)."""
+    return next(o["id"] for svc in catalog["services"] if svc["id"] == "amazon-sagemaker"
+                for o in svc["offers"] if o["rung"] == "pre-trained"
+                and o["method"] == "fine-tune" and "image-classification" in o["tasks"])
+
+
+def _rulebase(tmp_path: Path, shared: bool) -> tuple[RuleBase, str]:
+    """A copy of the rule base in which JumpStart's fine-tuning offer and SageMaker's open-model
+    fine-tuning offer serve the same model (shared), as knowledge/services.yaml marks such
+    pairs, or each its own; and the SageMaker offer's id."""
+    root = tmp_path / ("shared" if shared else "apart")
     shutil.copytree(ROOT / "rules", root / "rules")
     shutil.copytree(ROOT / "knowledge", root / "knowledge")
     catalog_file = root / "knowledge" / "services.yaml"
     catalog = yaml.safe_load(catalog_file.read_text())
+    peer = _open_model_offer(catalog)
     for service in catalog["services"]:
         for offer in service["offers"]:
-            if offer["id"] in ("jumpstart-fine-tuning", "sagemaker-open-model"):
-                offer["serving_path"] = "open-model-fine-tuned"
-    catalog_file.write_text(yaml.safe_dump(catalog, sort_keys=False))
-    return load_rulebase(root)
+            if offer["id"] in ("jumpstart-fine-tuning", peer):
+                offer["serving_path"] = "open-model-fine-tuned" if shared else offer["id"]
+    catalog_file.write_text(yaml.safe_dump(catalog, sort_keys=False, allow_unicode=True))
+    return load_rulebase(root), peer
 
 
 EDGE_WELDS = {"problem.task": "image-classification", "problem.deployment_target": "edge",
@@ -185,34 +194,36 @@ EDGE_WELDS = {"problem.task": "image-classification", "problem.deployment_target
 
 def test_a_miss_measured_on_one_option_applies_to_the_same_model_served_another_way(
         tmp_path: Path) -> None:
-    rb = _shared_path_rulebase(tmp_path)
+    rb, peer = _rulebase(tmp_path, shared=True)
     jumpstart = {"candidate": "jumpstart-resnet", "rung": "pre-trained",
                  "service": "sagemaker-jumpstart", "offer": "jumpstart-fine-tuning",
                  "recall": 0.8}
     result = decide(EDGE_WELDS, [jumpstart], rb)
-    open_model = options(result)["sagemaker-open-model"]
+    open_model = options(result)[peer]
     assert open_model["status"] == "rejected"
     assert any("jumpstart-resnet" in r and "serving path" in r for r in open_model["reasons"])
     assert [e["candidate"] for e in open_model["evidence"]] == ["jumpstart-resnet"]
     assert result.decision["strategy"]["rung"] != "pre-trained"
 
 
-def test_without_a_shared_path_the_other_offer_is_not_judged_by_the_measurement() -> None:
+def test_without_a_shared_path_the_other_offer_is_not_judged_by_the_measurement(
+        tmp_path: Path) -> None:
+    rb, peer = _rulebase(tmp_path, shared=False)
     jumpstart = {"candidate": "jumpstart-resnet", "rung": "pre-trained",
                  "service": "sagemaker-jumpstart", "offer": "jumpstart-fine-tuning",
                  "recall": 0.8}
-    result = decide(EDGE_WELDS, [jumpstart])
+    result = decide(EDGE_WELDS, [jumpstart], rb)
     assert options(result)["jumpstart-fine-tuning"]["status"] == "rejected"
-    assert options(result)["sagemaker-open-model"]["status"] != "rejected"
+    assert options(result)[peer]["status"] != "rejected"
 
 
 def test_a_measured_cost_over_budget_applies_to_the_same_model_too(tmp_path: Path) -> None:
-    rb = _shared_path_rulebase(tmp_path)
+    rb, peer = _rulebase(tmp_path, shared=True)
     jumpstart = {"candidate": "jumpstart-resnet", "rung": "pre-trained",
                  "service": "sagemaker-jumpstart", "offer": "jumpstart-fine-tuning",
                  "recall": 0.95, "cost_usd_per_month": 9000}
     result = decide(EDGE_WELDS, [jumpstart], rb)
-    open_model = options(result)["sagemaker-open-model"]
+    open_model = options(result)[peer]
     assert open_model["status"] == "rejected"
     assert any("over the budget" in r for r in open_model["reasons"])
 
