@@ -95,10 +95,17 @@ def assess(input_doc: dict[str, Any], rulebase: RuleBase | None = None,
 
 
 def _check_services(rows: list[dict[str, Any]], rb: RuleBase, file: str) -> None:
-    known = {s.id for s in rb.knowledge.catalog.services}
+    """A row's service and offer must be catalog ids: a misspelt one would measure nothing."""
+    catalog = rb.knowledge.catalog
+    known = {s.id for s in catalog.services}
+    offers = {o.id for s in catalog.services for o in s.offers}
     for index, row in enumerate(rows, start=1):
-        service = row.get("service")
+        service, offer = row.get("service"), row.get("offer")
         if service and service not in known:
             raise InputError(file, f"row {index}.service",
                              "expected a service id from the catalog (mladvisor rules services)",
                              service)
+        if offer and offer not in offers:
+            raise InputError(file, f"row {index}.offer",
+                             "expected an offer id from the catalog (knowledge/services.yaml)",
+                             offer)

@@ -14,7 +14,7 @@ from engine.util import limits
 from engine.util.load import load_document, parse_json, read_text
 
 REQUIRED_COLUMNS = ("candidate", "rung")
-TEXT_COLUMNS = ("candidate", "rung", "service")
+TEXT_COLUMNS = ("candidate", "rung", "service", "offer")
 
 
 def _number(file: str, where: str, value: Any, from_text: bool) -> float | None:
@@ -37,7 +37,8 @@ def _number(file: str, where: str, value: Any, from_text: bool) -> float | None:
 
 
 def _text(file: str, where: str, value: Any) -> str | None:
-    """A text cell (candidate, rung, service): JSON must give a string, within the length cap."""
+    """A text cell (candidate, rung, service, offer): JSON must give a string, within the
+    length cap."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
@@ -50,7 +51,8 @@ def _text(file: str, where: str, value: Any) -> str | None:
 
 def parse_benchmark_rows(rows: list[Any], file: str,
                          from_text: bool = False) -> list[dict[str, Any]]:
-    """Validate rows: candidate and rung required, service optional, every other value numeric.
+    """Validate rows: candidate and rung required, service and offer optional, every other
+    value numeric.
 
     `from_text` is true for CSV, whose cells are all text; JSON rows must be typed."""
     if not isinstance(rows, list):
@@ -88,6 +90,8 @@ def _parse_row(row: Any, file: str, where: str, from_text: bool) -> dict[str, An
         raise InputError(file, f"{where}.rung", f"expected one of {', '.join(RUNGS)}", rung)
     clean: dict[str, Any] = {"candidate": str(values["candidate"]), "rung": rung,
                              "service": values["service"]}
+    # rows that name no offer keep their old shape
+    clean.update({"offer": values["offer"]} if values["offer"] is not None else {})
     for key, value in row.items():
         if key in TEXT_COLUMNS:
             continue

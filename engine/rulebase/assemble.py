@@ -14,9 +14,15 @@ from engine.model.decision import DECISION_SCHEMA, Decision
 from engine.model.vocab import STATUSES
 from engine.rulebase import conditions
 from engine.rulebase.inference import Run, fill
-from engine.rulebase.knowledge import Knowledge
+from engine.rulebase.knowledge import Knowledge, Ladder
 from engine.rulebase.loading import DERIVED_TYPES, RuleBase
-from engine.rulebase.resolve import Resolution
+from engine.rulebase.resolve import (
+    OptionState,
+    Resolution,
+    asks_no_more,
+    measure_first,
+    option_label,
+)
 
 
 def assemble_decision(*, assessment_id: str, verdict: str, run: Run, resolution: Resolution,
@@ -101,40 +107,12 @@ def options_of(
     knowledge: Knowledge,
     withhold_selection: bool,
 ) -> list[dict[str, Any]]:
-    checks = facts.get("check", [])
+    names = _Names(resolution)
     out = []
     for state in resolution.options:
         status = state.status
         if status == "selected" and withhold_selection:
             status = "eligible"
-        reasons = list(
-            dict.fromkeys(
-                state.rejected
-                if state.rejected
-                else state.support
-                + [f"not preferred: {r}" for r in state.demoted]
-                + [f"meets every success criterion ({c})" for c in state.meets]
-            )
-        )
-        if status == "eligible" and not reasons and resolution.selected is not None:
-            chosen = resolution.selected
-            reasons = [
-                f"viable, but {chosen.service or chosen.rung} ({chosen.rung}) is simpler "
-                "or preferred"
-            ]
-        evidence = []
-        for row in facts.get("bench", []):
-            if row["rung"] != state.rung or (
-                row.get("service") and row["service"] != state.service
-            ):
-                continue
-            evidence.append(
-                {
-                    "candidate": row["candidate"],
-                    "meets_all": row["meets_all"],
-                    "checks": [c for c in checks if c["candidate"] == row["candidate"]],
-                }
-            )
         entry: dict[str, Any] = {
             "rung": state.rung,
             "service": state.service,
@@ -142,10 +120,11 @@ def options_of(
             "method": state.attrs.get("method") or _rung_method(state.rung, knowledge),
             "runs": state.attrs.get("runs"),
             "status": status,
-            "reasons": reasons,
+            "reasons": _reasons(state, resolution, knowledge, names),
         }
         if state.attrs.get("how"):
             entry["how"] = " ".join(str(state.attrs["how"]).split())
+        evidence = _evidence(state, facts)
         if evidence:
             entry["evidence"] = evidence
         out.append(entry)
@@ -177,6 +156,110 @@ def options_of(
     )
 
 
+def _evidence(state: OptionState, facts: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The benchmark rows that measured an option: those resolution counted (its serving path
+    included), and rows of its rung, service and offer whose criteria were left unmeasured."""
+    checks = facts.get("check", [])
+    evidence = []
+    for row in facts.get("bench", []):
+        direct = row["rung"] == state.rung and all(
+            not row.get(k) or row[k] == getattr(state, k) for k in ("service", "offer"))
+        if not direct and row["candidate"] not in state.measured_by:
+            continue
+        evidence.append({
+            "candidate": row["candidate"],
+            "meets_all": row["meets_all"],
+            "checks": [c for c in checks if c["candidate"] == row["candidate"]],
+        })
+    return evidence
+
+
+class _Names:
+    """How reasons name options: service name and method, plus the offer id where two options
+    of the resolution would otherwise read the same."""
+
+    def __init__(self, resolution: Resolution) -> None:
+        labels = [option_label(o) for o in resolution.options]
+        self.ambiguous = {label for label in labels if labels.count(label) > 1}
+
+    def __call__(self, state: OptionState) -> str:
+        label = option_label(state)
+        return f"{label}, offer {state.offer}" if label in self.ambiguous and state.offer else label
+
+
+def _reasons(state: OptionState, resolution: Resolution, knowledge: Knowledge,
+             names: _Names) -> list[str]:
+    """Why an option stands where it does: its rejections, else what supports, demotes and
+    proves it, and how it compares with the selected option (never with itself, and never
+    "simpler" when the selected one won by measurement)."""
+    if state.rejected:
+        return list(dict.fromkeys(state.rejected))
+    reasons = (state.support + [f"not preferred: {r}" for r in state.demoted]
+               + [f"meets every success criterion ({c})" for c in state.meets])
+    chosen = resolution.selected
+    if chosen is not None:
+        reasons.append(_comparison(state, chosen, knowledge, names))
+    return list(dict.fromkeys(r for r in reasons if r))
+
+
+def _comparison(state: OptionState, chosen: OptionState, knowledge: Knowledge,
+                names: _Names) -> str:
+    if state is chosen:
+        if chosen.fallback is not None:
+            return (f"not measured yet: measure it before committing; "
+                    f"{names(chosen.fallback)} is proven by measurement and is the fallback")
+        if chosen.shortfall:
+            return ("not measured yet, and every option measured fell short: measure it "
+                    "before committing")
+        return ""
+    if state is chosen.fallback:
+        return (f"proven by measurement: the fallback if {names(chosen)} falls short when "
+                "measured")
+    proven = chosen.fallback or chosen
+    if proven.meets and not state.meets:
+        if chosen.fallback is not None and measure_first(state, proven, knowledge.ladder):
+            return f"viable, but {_preferred(chosen, state, knowledge, names)}"
+        return _against_proven(state, proven, knowledge, names)
+    if state.meets:
+        return ("also meets every success criterion, but "
+                + _preferred(proven, state, knowledge, names))
+    return f"viable, but {_preferred(chosen, state, knowledge, names)}"
+
+
+def _against_proven(state: OptionState, proven: OptionState, knowledge: Knowledge,
+                    names: _Names) -> str:
+    """An unmeasured option beside a proven one: why it is not the one to measure first."""
+    ladder = knowledge.ladder
+    if ladder.rank(state.rung) >= ladder.rank(proven.rung):
+        return f"not measured; {names(proven)} is proven by measurement"
+    if not state.demoted_by <= proven.demoted_by:
+        why = "it carries reservations the proven option does not"
+    elif not asks_no_more(state, proven, ladder):
+        why = "trying it would take more effort than the proven option"
+    else:
+        why = "a simpler option was preferred"
+    return (f"on a simpler rung but not measured, and {why}: {names(proven)} is proven by "
+            "measurement")
+
+
+def _preferred(chosen: OptionState, state: OptionState, knowledge: Knowledge,
+               names: _Names) -> str:
+    """Why the chosen option comes before this one on the ladder, in words."""
+    ladder = knowledge.ladder
+    if ladder.rank(chosen.rung) < ladder.rank(state.rung):
+        return f"{names(chosen)} is on a simpler rung ({chosen.rung})"
+    if chosen.demoted_by < state.demoted_by:
+        return f"{names(chosen)} carries fewer reservations"
+    if ladder.rank(chosen.rung) > ladder.rank(state.rung):
+        return f"{names(chosen)} was preferred"
+    for attr, values in ladder.tie_break.items():
+        mine, theirs = chosen.attrs.get(attr), state.attrs.get(attr)
+        if mine != theirs and mine in values:
+            return (f"{names(chosen)} is preferred on the same rung ({attr} {mine} before "
+                    f"{theirs or 'unknown'})")
+    return f"{names(chosen)} is listed first on the same rung"
+
+
 def _rung_method(rung: str, knowledge: Knowledge) -> str | None:
     """The method of an option that is no catalog offer (a fixed rule, or a rung nothing
     offers): the ladder's rung_methods, else none."""
@@ -191,15 +274,35 @@ def strategy_of(resolution: Resolution, knowledge: Knowledge) -> dict[str, Any]:
     rung = next(r for r in ladder.rungs if r.id == selected.rung)
     service = knowledge.catalog.get(selected.service)
     how = " ".join(str(selected.attrs.get("how", "")).split())
-    values = {
-        "service_name": service.name if service else "",
-        "how": how[:1].lower() + how[1:],
-    }
-    summary = " ".join(rung.summary.format(**values).split())
+    name = selected.attrs.get("service_name") or (service.name if service else "")
+    values = {"service_name": name, "how": how[:1].lower() + how[1:]}
+    parts = [rung.summary.format(**values)]
     runs = ladder.runs.get(str(selected.attrs.get("runs")))  # type: ignore[call-overload]
     if runs is not None and runs.route:
-        summary = f"{summary} {' '.join(runs.route.split())}"
-    return {"rung": selected.rung, "service": selected.service, "summary": summary}
+        parts.append(runs.route)
+    parts.append(_measure_note(selected, ladder, name))
+    strategy: dict[str, Any] = {"rung": selected.rung, "service": selected.service,
+                                "summary": " ".join(" ".join(parts).split())}
+    if selected.fallback is not None:
+        fallback = selected.fallback
+        strategy["fallback"] = {"rung": fallback.rung, "service": fallback.service,
+                                "offer": fallback.offer or fallback.rung}
+    return strategy
+
+
+def _measure_note(selected: OptionState, ladder: Ladder, name: str) -> str:
+    """What the strategy adds when the selected option is not measured but something was:
+    the proven fallback behind it, or how the measured options fell short."""
+    fallback = selected.fallback
+    if fallback is not None and ladder.fallback_note:
+        return ladder.fallback_note.format(
+            selected_name=name or option_label(selected), fallback_name=option_label(fallback),
+            fallback_rung=fallback.rung,
+            fallback_candidate=", ".join(dict.fromkeys(fallback.meets)))
+    if selected.shortfall and ladder.shortfall_note:
+        return ladder.shortfall_note.format(selected_name=name or option_label(selected),
+                                            shortfall="; ".join(selected.shortfall))
+    return ""
 
 
 def monitoring_plan_of(run: Run) -> list[dict[str, Any]]:

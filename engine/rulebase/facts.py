@@ -77,6 +77,7 @@ def _row_checks(row: dict[str, Any], criteria: list[dict[str, Any]]
         missed += not met
         checks.append({
             "candidate": row["candidate"], "rung": row["rung"], "service": row.get("service"),
+            "offer": row.get("offer"),
             "metric": crit["metric"], "goal": crit["goal"], "threshold": crit["threshold"],
             "value": row[crit["metric"]], "met": met, "gap": round(gap, 6),
             "relative_gap": round(gap / abs(crit["threshold"]), 6)

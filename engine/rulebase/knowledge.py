@@ -204,6 +204,16 @@ class Ladder(Model):
         default_factory=dict, description="Rung of each baseline `mladvisor benchmark` trains.")
     methods: dict[Method, str] = Field(description="What each offer method means.")
     runs: dict[Runs, RunsInfo] = Field(description="Where a model runs, and the route to it.")
+    measure_first_within: list[str] = Field(
+        default_factory=list,
+        description="Offer fields (ordered in tie_break) on which an unmeasured simpler option "
+        "may ask no more than the proven one, to be recommended for measuring first.")
+    fallback_note: str = Field(
+        "", description="Added to the strategy when an unmeasured option is chosen before a "
+        "proven fallback; {selected_name}, {fallback_name}, {fallback_rung}, {fallback_candidate}.")
+    shortfall_note: str = Field(
+        "", description="Added to the strategy when an unmeasured option is chosen after the "
+        "measured ones fell short; {selected_name} and {shortfall} are filled in.")
     rung_methods: dict[Rung, Method] = Field(
         default_factory=dict, description="The method of an option on a rung with no offer.")
     deployment_targets: dict[str, list[Runs]] = Field(

@@ -41,15 +41,17 @@ DERIVED_TYPES: dict[str, set[str]] = {
     "option": OFFER_FIELDS,  # a candidate is its catalog offer (no-ml options carry rung only)
     "criterion": {"metric", "threshold", "goal"},
     "bench": {"candidate", "rung", "service", "meets_all", "missed", "unmeasured", "*"},
-    "check": {"candidate", "rung", "service", "metric", "goal", "threshold", "value", "met", "gap",
-              "relative_gap"},
+    "check": {"candidate", "rung", "service", "offer", "metric", "goal", "threshold", "value",
+              "met", "gap", "relative_gap"},
     "feature": {"name", "kind", "method", "statistic", "p_value", "drifted", "psi",
                 "missing_share_reference", "missing_share_current", "missing_share_change"},
     "bias": {"attribute", "metric", "value", "threshold", "violated"},
     "finding": {"rule", "phase", "severity"},
-    "selection": {"rung", "service", "service_name", "offer", "evidence", "kind", "method",
-                  "runs", "cost_tier", "effort", "labels_needed", "labels_basis", "explainable",
-                  "measured", "fallback"},
+    # the selected option (engine/rulebase/resolve.py selection_fact says what each field is)
+    "selection": {"rung", "service", "offer", "evidence", "kind", "method", "runs", "cost_tier",
+                  "effort", "labels_needed", "labels_basis", "explainable", "service_name",
+                  "measured", "fallback", "fallback_rung", "fallback_service", "fallback_name",
+                  "fallback_candidate", "demoted", "reservations", "fell_short", "shortfall"},
     "outcome": set(),  # filled below from CAUSES
 }
 

@@ -2,9 +2,14 @@
 
 This is the generic part of the ladder, like salience in a production system: rules propose
 options, reject or demote them, and record evidence that one meets every success criterion;
-resolution picks the simplest rung that evidence supports, else the simplest option nothing
-rejected or demoted. Which rungs exist, their order, tie-breaks and verdict precedence all come
-from knowledge/ladder.yaml.
+resolution picks the simplest option nothing rejected, preferring evidence over assumptions but
+never letting a measured pass higher up silently skip a simpler option nobody measured. Which
+rungs exist, their order, tie-breaks and verdict precedence all come from knowledge/ladder.yaml.
+
+Measured: a benchmark row measures the options of its rung, of its service and offer when it
+names them, and every option that shares a serving path with one of those (the same model
+served another way is no independent escape from a miss). Rules mark a fact as measured by
+giving it the row's `candidate`.
 """
 
 from __future__ import annotations
@@ -13,14 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.rulebase.knowledge import Knowledge
+from engine.rulebase.knowledge import Knowledge, Ladder
 
 Key = tuple[
     str, str | None, str | None
 ]  # rung, service, offer (one service may offer a rung twice)
 
 
-@dataclass
+@dataclass(eq=False)
 class OptionState:
     rung: str
     service: str | None
@@ -28,15 +33,23 @@ class OptionState:
     attrs: dict[str, Any] = field(default_factory=dict)
     rejected: list[str] = field(default_factory=list)
     demoted: list[str] = field(default_factory=list)
+    demoted_by: set[str] = field(default_factory=set)  # the rules that demoted it
     support: list[str] = field(default_factory=list)
     meets: list[str] = field(default_factory=list)  # candidates meeting every criterion
     missed: list[str] = field(default_factory=list)  # measured misses, outweighed by a pass
+    measured_by: list[str] = field(default_factory=list)  # benchmark rows that judged it
     causes: set[str] = field(default_factory=set)  # why it was rejected (rulebase.CAUSES)
     status: str = "eligible"
+    fallback: OptionState | None = None  # selected unmeasured: the proven option behind it
+    shortfall: list[str] = field(default_factory=list)  # selected unmeasured: measured misses
 
     @property
     def key(self) -> Key:
         return self.rung, self.service, self.offer
+
+    @property
+    def measured(self) -> bool:
+        return bool(self.measured_by)
 
 
 @dataclass
@@ -46,15 +59,22 @@ class Resolution:
 
 
 def _targets(spec: dict[str, Any], options: dict[Key, OptionState]) -> list[OptionState]:
-    """The options a reject/demote/meets names: a rung and, optionally, a service and an offer."""
+    """The options a reject/demote/meets names: a rung and, optionally, a service and an offer;
+    for a measurement (it names a candidate), also the options sharing their serving path."""
     rung, service, offer = spec.get("rung"), spec.get("service"), spec.get("offer")
-    return [
+    direct = [
         o
         for o in options.values()
         if o.rung == rung
         and (service in (None, "", "*") or o.service == service)
         and (offer in (None, "") or o.offer == offer)
     ]
+    if not spec.get("candidate"):
+        return direct
+    paths = {o.attrs.get("serving_path") for o in direct} - {None}
+    peers = [o for o in options.values()
+             if o not in direct and o.attrs.get("serving_path") in paths]
+    return direct + peers
 
 
 _NOT_ATTRIBUTES = ("rung", "service", "offer", "rule", "reason")
@@ -71,6 +91,13 @@ def _propose(derived: dict[str, list[dict[str, Any]]]) -> dict[Key, OptionState]
     return options
 
 
+def _shared(reason: str, state: OptionState, direct: bool) -> str:
+    """A measurement's reason as an option that shares the measured one's serving path reads it."""
+    if direct:
+        return reason
+    return f"{reason} (the same model: serving path {state.attrs.get('serving_path')})"
+
+
 def _reject(facts: list[dict[str, Any]], options: dict[Key, OptionState]) -> None:
     """A measured miss is kept apart: a pass of the same option outweighs it."""
     for fact in facts:
@@ -78,13 +105,30 @@ def _reject(facts: list[dict[str, Any]], options: dict[Key, OptionState]) -> Non
         if not targets:  # a rung rejected before any option was proposed still shows why
             key = (fact["rung"], fact.get("service") or None, fact.get("offer") or None)
             targets = [options.setdefault(key, OptionState(*key))]
+        direct = _targets({**fact, "candidate": None}, options)
         reason = fact.get("reason", fact["rule"])
         for state in targets:
+            text = _shared(reason, state, state in direct or not direct)
+            if fact.get("candidate"):
+                state.measured_by.append(str(fact["candidate"]))
             if fact.get("cause") == "evidence":
-                state.missed.append(reason)
+                state.missed.append(text)
             else:
-                state.rejected.append(reason)
+                state.rejected.append(text)
                 state.causes.add(fact.get("cause") or "other")
+
+
+def _demote_and_meet(derived: dict[str, list[dict[str, Any]]],
+                     options: dict[Key, OptionState]) -> None:
+    for fact in derived.get("demote", []):
+        for state in _targets(fact, options):
+            state.demoted.append(fact.get("reason", fact["rule"]))
+            state.demoted_by.add(fact["rule"])
+    for fact in derived.get("meets", []):
+        for state in _targets(fact, options):
+            candidate = str(fact.get("candidate") or fact["rule"])
+            state.meets.append(candidate)
+            state.measured_by.append(candidate)
 
 
 def _ladder_order(knowledge: Knowledge) -> Callable[[OptionState], tuple[Any, ...]]:
@@ -104,29 +148,69 @@ def _ladder_order(knowledge: Knowledge) -> Callable[[OptionState], tuple[Any, ..
     return order
 
 
+def _undominated(options: list[OptionState]) -> list[OptionState]:
+    """Options no other one beats on reservations: B is set aside when another option is
+    demoted by a strict subset of the rules that demote B. With a clear option this leaves
+    exactly the clear ones; when every option carries a reservation shared by all (say, none
+    explains its predictions), the ones with fewer reservations besides it remain."""
+    return [o for o in options if not any(p.demoted_by < o.demoted_by for p in options)]
+
+
+def asks_no_more(option: OptionState, proven: OptionState, ladder: Ladder) -> bool:
+    """Whether trying the option first costs no more than the proven one does, on each
+    attribute the ladder names (values ordered as in its tie-breaks; unknown asks nothing)."""
+    for attr in ladder.measure_first_within:
+        values = ladder.tie_break.get(attr, [])
+        mine, theirs = option.attrs.get(attr), proven.attrs.get(attr)
+        if mine in values and theirs in values and values.index(mine) > values.index(theirs):
+            return False
+    return True
+
+
+def measure_first(option: OptionState, proven: OptionState, ladder: Ladder) -> bool:
+    """An unmeasured option below a proven one that should be measured before committing: on a
+    lower rung, with no reservation the proven option does not share, asking no more effort."""
+    return (not option.measured
+            and ladder.rank(option.rung) < ladder.rank(proven.rung)
+            and option.demoted_by <= proven.demoted_by
+            and asks_no_more(option, proven, ladder))
+
+
+def _choose(alive: list[OptionState], ladder: Ladder) -> OptionState | None:
+    """The simplest proven option, unless a simpler unmeasured one should be measured first
+    (then it is chosen, with the proven one as its fallback); without a proven option, the
+    simplest option with the fewest reservations."""
+    proven = [o for o in alive if o.meets]
+    if not proven:
+        pool = _undominated(alive)
+        return pool[0] if pool else None
+    best = proven[0]
+    simpler = _undominated([o for o in alive if measure_first(o, best, ladder)])
+    if not simpler:
+        return best
+    simpler[0].fallback = best
+    return simpler[0]
+
+
 def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowledge) -> Resolution:
     options = _propose(derived)
     _reject(derived.get("reject", []), options)
-    for fact in derived.get("demote", []):
-        for state in _targets(fact, options):
-            state.demoted.append(fact.get("reason", fact["rule"]))
-    for fact in derived.get("meets", []):
-        for state in _targets(fact, options):
-            state.meets.append(str(fact.get("candidate") or fact["rule"]))
+    _demote_and_meet(derived, options)
     order = _ladder_order(knowledge)
     for state in options.values():
         if state.missed and not state.meets:  # a measured miss rules out, unless a pass exists
             state.rejected.extend(state.missed)
             state.causes.add("evidence")
     alive = sorted((o for o in options.values() if not o.rejected), key=order)
-    proven = [o for o in alive if o.meets]
-    clear = [o for o in alive if not o.demoted]
-    pool = proven or clear or alive
-    selected = pool[0] if pool else None
+    selected = _choose(alive, knowledge.ladder)
     for state in options.values():
         state.status = "rejected" if state.rejected else "eligible"
     if selected is not None:
         selected.status = "selected"
+        if not selected.meets:
+            ordered = sorted(options.values(), key=order)
+            selected.shortfall = list(dict.fromkeys(
+                r for o in ordered if "evidence" in o.causes for r in o.missed))
     return Resolution(sorted(options.values(), key=order), selected)
 
 
@@ -139,18 +223,47 @@ def outcome_fact(resolution: Resolution, causes: tuple[str, ...]) -> dict[str, A
     return fact
 
 
+SELECTION_ATTRS = ("kind", "method", "runs", "cost_tier", "effort", "labels_needed",
+                   "labels_basis", "explainable", "service_name")
+
+
 def selection_fact(selected: OptionState) -> dict[str, Any]:
-    fact = {
+    """What rules may say of the selected option: its offer's fields, whether a benchmark row
+    measured it, the proven fallback behind an unmeasured choice, how measured options fell
+    short, and its reservations (demotions) when no clear option was left."""
+    fact: dict[str, Any] = {
         "rung": selected.rung,
         "service": selected.service,
         "offer": selected.offer,
         "evidence": bool(selected.meets),
+        "measured": selected.measured,
+        "demoted": len(selected.demoted),
+        "fell_short": len(selected.shortfall),
     }
-    for attr in ("service_name", "kind", "method", "runs", "cost_tier", "effort", "labels_needed",
-                 "labels_basis", "explainable"):
+    for attr in SELECTION_ATTRS:
         if attr in selected.attrs:
             fact[attr] = selected.attrs[attr]
-    return fact
+    if selected.demoted:
+        fact["reservations"] = "; ".join(dict.fromkeys(selected.demoted))
+    if selected.shortfall:
+        fact["shortfall"] = "; ".join(selected.shortfall)
+    fallback = selected.fallback
+    if fallback is not None:
+        fact.update({
+            "fallback": fallback.offer or fallback.rung,
+            "fallback_rung": fallback.rung,
+            "fallback_service": fallback.service,
+            "fallback_name": option_label(fallback),
+            "fallback_candidate": ", ".join(dict.fromkeys(fallback.meets)),
+        })
+    return {k: v for k, v in fact.items() if v is not None}
+
+
+def option_label(state: OptionState) -> str:
+    """How prose names an option: its service's name and what the team does with it."""
+    name = state.attrs.get("service_name") or state.service or state.rung
+    method = state.attrs.get("method")
+    return f"{name} ({method})" if method else str(name)
 
 
 def resolve_verdict(derived: dict[str, list[dict[str, Any]]], knowledge: Knowledge) -> str:
