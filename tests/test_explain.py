@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from engine.api import Assessment, assess, assess_files
 from engine.cli import cli
+from engine.errors import InputError
 from engine.explain.why import describe_expected, domain, explain, facts_of, search
 from engine.model.answers import leaf_paths
 from engine.rulebase import conditions
@@ -268,7 +269,11 @@ def test_fields_left_out_of_the_search_really_do_not_matter(name: str) -> None:
             doc = dict(assessment.input_doc)
             doc["answers"] = copy.deepcopy(assessment.input_doc["answers"])
             _set(doc["answers"], path, value)
-            assert _outcome(assess(doc).decision) == original, (path, value)
+            try:
+                outcome = _outcome(assess(doc).decision)
+            except InputError:  # refused in this context (a current solution before deployment)
+                continue
+            assert outcome == original, (path, value)
             tried += 1
         assert not next(s for s in result["sensitivity"] if s["path"] == path)["decisive"]
     assert tried > 0

@@ -24,7 +24,8 @@ BUSINESS = ["", "Route incoming tickets",        # empty statement is refused, t
             "y", "-5", "20000", "3000",           # negative value refused
             "F1", "f1_macro", "abc", "0.85", "",  # bad metric name, bad threshold, goal default
             "latency_p95_ms", "500", "at-most", ""]
-PROBLEM = ["2", "no", "specialized", "no", "?", "cloud", "200,000", ""]  # ? explains
+# task 2 (text-classification) asks for classes (1 is refused) and multi-label; ? explains
+PROBLEM = ["2", "1", "12", "no", "no", "specialized", "no", "?", "cloud", "200,000", ""]
 DATA = ["yes", "yes", "12.5", "12000", "good", "yes", "yes"]
 REST = ["basic", "no", "yes", "region, age band"]
 REVIEW = [""]
@@ -85,6 +86,7 @@ def test_scripted_session_validates_skips_and_writes_answers(tmp_path: Path) -> 
     assert "Lower-case letters, digits and _ only" in said and "got F1" in said
     assert "A number, got abc" in said
     assert "A whole number, got 12.5" in said
+    assert "Must be 2 or more, got 1" in said  # classes
     assert "  Where the model must run.\n  Expected: one of: cloud | edge | on-premises; " \
         "default cloud." in said  # what ? shows: the model's description and type
     assert "== Phase 1 of 6: The project ==" in said and "== Review ==" in said
@@ -97,6 +99,8 @@ def test_scripted_session_validates_skips_and_writes_answers(tmp_path: Path) -> 
         {"metric": "f1_macro", "threshold": 0.85, "goal": "at-least"},
         {"metric": "latency_p95_ms", "threshold": 500.0, "goal": "at-most"}]
     assert a.problem.task == "text-classification"  # chosen by its number
+    assert a.problem.classes == 12 and a.problem.multi_label is False
+    assert "multi_label: false" in out.read_text()  # answered "no", not left to the default
     assert a.problem.requests_per_month == 200000
     assert a.data.labeled_examples == 12000
     assert a.monitoring.sensitive_attributes == ["region", "age band"]

@@ -7,6 +7,8 @@ outside `project` has a default; the loader reports which answers took it.
 from __future__ import annotations
 
 import functools
+import types
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -19,17 +21,21 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from engine.errors import InputError
-from engine.model.vocab import Goal, Task
+from engine.model.vocab import Goal, Rung, Task
 from engine.util import dotted, limits
 
 ANSWERS_SCHEMA: Literal["mladvisor.answers/1"] = "mladvisor.answers/1"
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+# A catalog id as knowledge/services.yaml spells service ids: lower-case words joined by hyphens.
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
 
 
 # Strict types: `true` is not 1, "12000" is not 12000, "yes" is not true (an int is still
@@ -56,10 +62,27 @@ UsdPerMonth = Annotated[float, _cap(limits.MAX_USD_PER_MONTH)]
 Count = Annotated[int, _cap(limits.MAX_COUNT)]
 LatencyMs = Annotated[float, _cap(limits.MAX_LATENCY_MS)]
 Threshold = Annotated[float, _cap(limits.MAX_ABS_THRESHOLD)]
+Classes = Annotated[int, _cap(limits.MAX_CLASSES)]
 
 
 class Strict(BaseModel):
     model_config = STRICT
+
+
+class CurrentSolution(Strict):
+    """What runs in production today, for a deployed project."""
+
+    # Service and offer are not checked against the catalog: a project may run a service the
+    # catalog does not list, and a rule says so rather than the file being refused.
+
+    rung: Rung = Field(description="The rung of the ladder the running solution is on.")
+    service: Slug | None = Field(
+        None, description="The service it runs on, as a catalog service id "
+        "(e.g. amazon-comprehend), if known."
+    )
+    offer: Slug | None = Field(
+        None, description="The service's offer it uses, as a catalog offer id, if known."
+    )
 
 
 class Project(Strict):
@@ -70,6 +93,23 @@ class Project(Strict):
     stage: Literal["idea", "data-preparation", "experimentation", "deployed"] = Field(
         "idea", description="Where the project is today."
     )
+    current_solution: CurrentSolution | None = Field(
+        None, description="What runs in production today (its rung, and the service and offer "
+        "if known); only when the stage is deployed. Absent: not stated."
+    )
+
+    @field_validator("current_solution")
+    @classmethod
+    def _only_when_deployed(cls, value: CurrentSolution | None,
+                            info: ValidationInfo) -> CurrentSolution | None:
+        """A running solution is a fact about a deployed project only (stage comes first, so
+        it is already validated here)."""
+        stage = info.data.get("stage")
+        if value is not None and stage is not None and stage != "deployed":
+            raise PydanticCustomError(
+                "out_of_context", "only applies when project.stage is deployed (the stage is "
+                "{stage})", {"stage": stage})
+        return value
 
 
 class SuccessCriterion(Strict):
@@ -118,6 +158,15 @@ class Business(Strict):
 
 class Problem(Strict):
     task: Task = Field("other", description="The kind of ML task.")
+    classes: Classes | None = Field(
+        None, ge=2, json_schema_extra={"maximum": limits.MAX_CLASSES},
+        description="How many classes (labels) the model tells apart, for a classification "
+        "or detection task. Absent: unknown."
+    )
+    multi_label: bool = Field(
+        False, description="An input can carry several of the classes at once (multi-label), "
+        "not exactly one (multi-class)."
+    )
     rules_suffice: bool = Field(
         False, description="A fixed rule or heuristic already meets the objective."
     )
@@ -213,17 +262,46 @@ class LoadedAnswers(BaseModel):
 
 def answers_schema() -> dict[str, Any]:
     """JSON Schema of the answers file, for editors to validate and complete it."""
-    schema = Answers.model_json_schema(by_alias=True)
+    schema = _json_bounds(Answers.model_json_schema(by_alias=True))
     schema["$id"] = "https://mladvisor.dev/schema/answers-1.json"
     schema["title"] = "mladvisor answers file (mladvisor.answers/1)"
     return schema
 
 
+# pydantic writes `Field(ge=...)` of an optional number (`int | None`) into the number's
+# branch under its own name; JSON Schema, and so every editor, knows these names.
+_JSON_BOUNDS = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum",
+                "lt": "exclusiveMaximum"}
+
+
+def _json_bounds(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_json_bounds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    numeric = node.get("type") in ("integer", "number")
+    return {(_JSON_BOUNDS.get(k, k) if numeric else k): _json_bounds(v) for k, v in node.items()}
+
+
 def leaf_paths(model: type[BaseModel] = Answers, prefix: str = "") -> Mapping[str, Any]:
     """Every answer field by dotted path -> its FieldInfo (lists and scalars are leaves).
 
-    Cached and read-only: the loader asks for it on every file."""
+    A section or an optional group (`project.current_solution`) is not a leaf: its fields are,
+    so that rules, examples and questions name `project.current_solution.rung`. Cached and
+    read-only: the loader asks for it on every file."""
     return MappingProxyType(_leaf_paths(model, prefix))
+
+
+def _submodel(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The model a field holds (a section, or an optional group as `Model | None`), and
+    whether it is optional; (None, False) for a leaf."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if (typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1
+            and isinstance(args[0], type) and issubclass(args[0], BaseModel)):
+        return args[0], True
+    return None, False
 
 
 @functools.lru_cache(maxsize=64)
@@ -234,16 +312,43 @@ def _leaf_paths(model: type[BaseModel], prefix: str) -> dict[str, Any]:
         if key == "schema":
             continue
         path = f"{prefix}{key}"
-        ann = info.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            out.update(_leaf_paths(ann, path + "."))
+        sub, _ = _submodel(info.annotation)
+        if sub is not None:
+            out.update(_leaf_paths(sub, path + "."))
         else:
             out[path] = info
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def optional_groups(model: type[BaseModel] = Answers, prefix: str = "") -> tuple[str, ...]:
+    """Dotted paths of the optional groups (`project.current_solution`): mappings that may be
+    absent as a whole, so that their fields, required inside them, are optional answers."""
+    out: list[str] = []
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{info.alias or name}"
+        sub, optional = _submodel(info.annotation)
+        if sub is not None:
+            out += [path] if optional else []
+            out += optional_groups(sub, path + ".")
+    return tuple(out)
+
+
+def group_of(path: str) -> str | None:
+    """The optional group a leaf path belongs to, if any."""
+    return next((g for g in optional_groups() if path.startswith(g + ".")), None)
+
+
 def _defaulted(raw: dict[str, Any]) -> list[str]:
-    return sorted(path for path in leaf_paths() if not dotted.has(raw, path))
+    """Leaf answers not given; an optional group not given at all is named once, as a whole
+    (the report's row for `project.current_solution`), rather than field by field."""
+    out = set()
+    for path in leaf_paths():
+        if dotted.has(raw, path):
+            continue
+        group = group_of(path)
+        out.add(group if group is not None and dotted.get(raw, group, None) is None else path)
+    return sorted(out)
 
 
 def read_text(path: str | Path, kind: str = "a YAML or JSON text file") -> str:
@@ -273,6 +378,11 @@ TYPE_WORDS = {
     "model_attributes_type": "expected a mapping",
     "finite_number": "expected a finite number",
 }
+
+
+# This module's own error kinds, worded for a person already; True: followed by the value given.
+# An out-of-context value (a current solution before deployment) is named by its field alone.
+OWN_ERRORS = {"input_limit": True, "out_of_context": False}
 
 
 def _typed(got: Any) -> str:
@@ -309,8 +419,8 @@ def validation_to_input_error(file: str, error: ValidationError, prefix: str = "
     if kind == "too_long" and isinstance(got, list | dict):
         return InputError(file, loc, f"expected at most {ctx.get('max_length')} entries (the "
                           "input limit)", f"{len(got)} entries")
-    if kind == "input_limit":
-        return InputError(file, loc, first["msg"], got)
+    if kind in OWN_ERRORS:
+        return InputError(file, loc, first["msg"], got if OWN_ERRORS[kind] else None)
     if kind in TYPE_WORDS:
         return InputError(file, loc, TYPE_WORDS[kind], _typed(got))
     if isinstance(got, dict | list):

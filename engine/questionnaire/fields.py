@@ -20,7 +20,12 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from engine.errors import InputError
-from engine.model.answers import ANSWERS_SCHEMA, leaf_paths, validation_to_input_error
+from engine.model.answers import (
+    ANSWERS_SCHEMA,
+    group_of,
+    leaf_paths,
+    validation_to_input_error,
+)
 from engine.model.vocab import GOALS
 from engine.util import dotted
 
@@ -202,12 +207,13 @@ def _kind(annotation: Any) -> tuple[str, tuple[str, ...]]:
     return "text", ()
 
 
-def _adapter(info: Any) -> TypeAdapter[Any]:
-    """A validator for one field alone: its type with its constraints (bounds, lengths)."""
+def _adapter(info: Any, nullable: bool = False) -> TypeAdapter[Any]:
+    """A validator for one field alone: its type with its constraints (bounds, lengths);
+    `nullable` also accepts None (a field required only inside an optional group)."""
     annotation: Any = info.annotation
     if info.metadata:
         annotation = Annotated[annotation, *info.metadata]
-    return TypeAdapter(annotation)
+    return TypeAdapter(annotation | None if nullable else annotation)
 
 
 def _bounds(metadata: Iterable[Any]) -> str:
@@ -242,12 +248,18 @@ def _build_fields(questionnaire: Any) -> tuple[Field, ...]:
             info = infos[q.path]
             inner, nullable = _strip_optional(info.annotation)
             kind, choices = _kind(inner)
-            if info.is_required():
-                default: Any = [] if kind in ("criteria", "list") and info.default_factory \
+            # required inside an optional group (project.current_solution.rung): an answer
+            # left empty leaves the whole group out, so as a question it is optional
+            in_group = info.is_required() and group_of(q.path) is not None
+            if in_group:
+                default: Any = None
+                nullable = True
+            elif info.is_required():
+                default = [] if kind in ("criteria", "list") and info.default_factory \
                     else REQUIRED
             else:
                 default = info.get_default(call_default_factory=True)
-            adapter = _adapter(info)
+            adapter = _adapter(info, in_group)
             out.append(Field(
                 path=q.path, section=section.id, question=q.question, help=q.help, kind=kind,
                 choices=choices, default=default, nullable=nullable,
@@ -382,7 +394,8 @@ def check_document(raw: Any, source: str) -> dict[str, Any]:
     if schema != ANSWERS_SCHEMA:
         raise InputError(source, "schema", f"expected {ANSWERS_SCHEMA}", schema)
     known = {f.path for f in fields()}
-    prefixes = {p.split(".")[0] for p in known}
+    # sections and groups: every proper prefix of a field's path
+    prefixes = {p.rsplit(".", i)[0] for p in known for i in range(1, p.count(".") + 1)}
 
     def walk(node: Mapping[str, Any], prefix: str) -> None:
         for key, value in node.items():
@@ -391,8 +404,10 @@ def check_document(raw: Any, source: str) -> dict[str, Any]:
                 continue
             if path in known:
                 continue
-            if not prefix and key in prefixes and isinstance(value, dict):
+            if path in prefixes and isinstance(value, dict):
                 walk(value, path + ".")
+                continue
+            if path in prefixes and value is None and prefix:  # a group left out: null
                 continue
             raise InputError(source, path, "unknown key (not part of the format)")
 
@@ -423,7 +438,8 @@ def template_text() -> str:
              "# Check the file with: mladvisor assess THIS_FILE",
              f"schema: {ANSWERS_SCHEMA}"]
     live_heads = {f.path.split(".")[0] for f in fields() if f.required}
-    top = None
+    top: str | None = None
+    group: str | None = None
     for section, section_fields in sections():
         lines += ["", f"# == {section.title} =="]
         if section.intro:
@@ -433,17 +449,28 @@ def template_text() -> str:
             if head != top:
                 lines.append(f"{head}:" if head in live_heads else f"# {head}:")
                 top = head
-            lines.append(f"  # {f.question}")
-            lines += [f"  #   {line}" for line in wrap(f.help)]
-            lines.append(f"  #   {describe(f)}")
-            if f.ask_when is not None:
-                lines.append(f"  #   Asked only when: {_yaml_scalar(_raw_ask_when(f))}")
-            value = f.example if f.required else f.default
-            if f.kind == "criteria":
-                lines.append("  #   One entry per criterion, for example:")
-                lines.append("  #   - {metric: NAME, threshold: NUMBER, goal: at-least}")
-            lines.append(f"  {'' if f.required else '# '}{key}: {_yaml_scalar(value)}")
+            parent, _, key = key.rpartition(".")  # a group (current_solution) nests its fields
+            if parent and parent != group:
+                lines.append(f"  # {parent}:")
+            group = parent
+            lines += _template_question(f, key, "  " * (1 + bool(parent)))
     return "\n".join(lines) + "\n"
+
+
+def _template_question(f: Field, key: str, indent: str) -> list[str]:
+    """One question of the template: its help as comments, then the key (commented out
+    unless required)."""
+    lines = [f"{indent}# {f.question}"]
+    lines += [f"{indent}#   {line}" for line in wrap(f.help)]
+    lines.append(f"{indent}#   {describe(f)}")
+    if f.ask_when is not None:
+        lines.append(f"{indent}#   Asked only when: {_yaml_scalar(_raw_ask_when(f))}")
+    value = f.example if f.required else f.default
+    if f.kind == "criteria":
+        lines.append(f"{indent}#   One entry per criterion, for example:")
+        lines.append(f"{indent}#   - {{metric: NAME, threshold: NUMBER, goal: at-least}}")
+    lines.append(f"{indent}{'' if f.required else '# '}{key}: {_yaml_scalar(value)}")
+    return lines
 
 
 def _raw_ask_when(f: Field) -> Any:
@@ -489,8 +516,10 @@ _PLAIN = (
     (re.compile(r"^input should be less than (\S+)$"), "must be less than {}"),
     (re.compile(r"^string should have at most (\d+) characters?$"),
      "must be at most {} characters long"),
-    (re.compile(r"^string should match pattern .*a-z.*$"),
+    (re.compile(r"^string should match pattern .*a-z0-9_.*$"),
      "lower-case letters, digits and _ only, starting with a letter (like f1_macro)"),
+    (re.compile(r"^string should match pattern .*a-z0-9\]\+\(-.*$"),
+     "lower-case letters and digits, words joined by single hyphens (like amazon-comprehend)"),
 )
 
 

@@ -123,17 +123,17 @@ class Wizard:
             except InputError as error:
                 self.say(f"! {f.path}: the saved answer is not valid ({_reason(error)}); "
                          "it will be asked again.")
-                dotted.drop(self.answers, f.path)
+                dotted.drop(self.answers, f.path, prune=True)
 
     def _drop_skipped(self, section_fields: Iterable[Field]) -> None:
         for f in section_fields:
             if not is_asked(f, self.answers):
-                dotted.drop(self.answers, f.path)
+                dotted.drop(self.answers, f.path, prune=True)
                 self.defaulted.discard(f.path)
 
     def _visit(self, f: Field) -> None:
         if not is_asked(f, self.answers):
-            dotted.drop(self.answers, f.path)
+            dotted.drop(self.answers, f.path, prune=True)
             self.defaulted.discard(f.path)
             return
         if self._answered(f):
@@ -155,7 +155,7 @@ class Wizard:
         else:
             value = self._ask_value(f, current)
         if value is DEFAULTED:
-            dotted.drop(self.answers, f.path)
+            dotted.drop(self.answers, f.path, prune=True)
             self.defaulted.add(f.path)
         else:
             dotted.set(self.answers, f.path, value)

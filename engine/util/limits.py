@@ -37,6 +37,9 @@ MAX_NUMBER_DIGITS = 40
 MAX_USD_PER_MONTH = 1e21
 # Labelled examples and requests per month: beyond a trillion is not a real count.
 MAX_COUNT = 10**12
+# Classes (labels) of a classification or detection task: ImageNet-21k has about 21,000;
+# past this no per-class count can be real.
+MAX_CLASSES = 100_000
 # Required p95 latency: one day, in milliseconds.
 MAX_LATENCY_MS = 86_400_000.0
 # A success criterion's threshold, in either direction.

@@ -190,8 +190,13 @@ def _check_whole(sub: Submission) -> None:
 
 
 def field_path(path: str) -> str:
-    """The question a (possibly nested) error path belongs to; unknown paths go to the top."""
+    """The question a (possibly nested) error path belongs to: the path's own question, else
+    the first question inside it (a group such as project.current_solution), else the nearest
+    question above it; unknown paths go to the top."""
     known = {f.path for f in fields()}
+    inside = [f.path for f in fields() if f.path.startswith(path + ".")] if path else []
+    if path not in known and inside:
+        return inside[0]
     probe = path
     while probe:
         if probe in known:
@@ -236,14 +241,24 @@ def condition_note(f: Field) -> str:
     for leaf in leaves(f.ask_when):
         if not isinstance(leaf, Leaf) or leaf.path not in by_path:
             continue
-        other = by_path[leaf.path]
-        if leaf.op == "eq":
-            parts.append(f"you answered {other.show(leaf.value)} to “{other.question}”")
-        elif leaf.op == "ne":
-            parts.append(f"you did not answer {other.show(leaf.value)} to “{other.question}”")
-        else:
-            parts.append(f"“{other.question}” is {leaf.op} {other.show(leaf.value)}")
+        parts.append(_leaf_words(leaf.op, leaf.value, by_path[leaf.path]))
     return ("Answer this only if " + " and ".join(parts) + ".") if parts else ""
+
+
+def _leaf_words(op: str, value: Any, other: Field) -> str:
+    """One condition on an earlier answer, as the person gave that answer."""
+    asked = f"“{other.question}”"
+    if op in ("in", "not_in"):
+        listed = ", ".join(other.show(v) for v in value)
+        verb = "answered one of" if op == "in" else "did not answer any of"
+        return f"you {verb} {listed} to {asked}"
+    if op == "exists":
+        return f"you answered {asked}" if value else f"you left {asked} unanswered"
+    if op == "eq":
+        return f"you answered {other.show(value)} to {asked}"
+    if op == "ne":
+        return f"you did not answer {other.show(value)} to {asked}"
+    return f"{asked} is {op} {other.show(value)}"
 
 
 def view(sub_values: Mapping[str, Any], errors: Mapping[str, str],
