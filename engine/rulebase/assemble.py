@@ -6,6 +6,7 @@ is an engine.model.decision.Decision (the models themselves know nothing of the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine import __version__
@@ -32,7 +33,7 @@ def assemble_decision(*, assessment_id: str, verdict: str, run: Run, resolution:
         "schema": DECISION_SCHEMA,
         "assessment_id": assessment_id,
         "verdict": verdict,
-        "strategy": None if withhold else strategy_of(resolution, knowledge),
+        "strategy": None if withhold else strategy_of(resolution, knowledge, run),
         "findings": findings,
         "options": options_of(resolution, facts, knowledge, withhold),
         "trace": trace_of(run),
@@ -43,7 +44,7 @@ def assemble_decision(*, assessment_id: str, verdict: str, run: Run, resolution:
         "input": {"answers": effective_answers(loaded), "defaulted": loaded.defaulted,
                   "benchmarks": benchmarks, "drift": drift},
         "monitoring_plan": monitoring_plan_of(run),
-        "actions": actions_of(findings),
+        "actions": actions_of(findings, after_of(rulebase)),
     })
 
 
@@ -183,7 +184,8 @@ def _rung_method(rung: str, knowledge: Knowledge) -> str | None:
     return knowledge.ladder.rung_methods.get(rung)  # type: ignore[call-overload]
 
 
-def strategy_of(resolution: Resolution, knowledge: Knowledge) -> dict[str, Any]:
+def strategy_of(resolution: Resolution, knowledge: Knowledge,
+                run: Run | None = None) -> dict[str, Any]:
     ladder = knowledge.ladder
     selected = resolution.selected
     if selected is None:
@@ -192,14 +194,30 @@ def strategy_of(resolution: Resolution, knowledge: Knowledge) -> dict[str, Any]:
     service = knowledge.catalog.get(selected.service)
     how = " ".join(str(selected.attrs.get("how", "")).split())
     values = {
-        "service_name": service.name if service else "",
+        "service_name": service.name if service else selected.service or "",
         "how": how[:1].lower() + how[1:],
     }
-    summary = " ".join(rung.summary.format(**values).split())
+    template = selected.attrs.get("summary") or rung.summary  # a rule's own, e.g. "Keep ..."
+    summary = " ".join(template.format(**values).split())
     runs = ladder.runs.get(str(selected.attrs.get("runs")))  # type: ignore[call-overload]
     if runs is not None and runs.route:
         summary = f"{summary} {' '.join(runs.route.split())}"
-    return {"rung": selected.rung, "service": selected.service, "summary": summary}
+    course = courses_of(run) if run is not None else []
+    return {"rung": selected.rung, "service": selected.service,
+            "summary": " ".join([summary, *course])}
+
+
+def courses_of(run: Run) -> list[str]:
+    """The `course` sentences of the rules that fired (a deployed project's repair, retraining
+    or adjustment), each rule once, in the order their `after` lists give."""
+    items: dict[str, str] = {}
+    after: dict[str, list[str]] = {}
+    for firing in run.firings:
+        rule = firing.rule
+        if rule.course and rule.id not in items:
+            items[rule.id] = " ".join(fill(rule.course, firing.bindings).split())
+            after[rule.id] = rule.after
+    return in_order(sorted(items.items()), after)
 
 
 def monitoring_plan_of(run: Run) -> list[dict[str, Any]]:
@@ -209,8 +227,29 @@ def monitoring_plan_of(run: Run) -> list[dict[str, Any]]:
     return list(plan.values())
 
 
-def actions_of(findings: list[dict[str, Any]]) -> list[str]:
-    return list(dict.fromkeys(f["action"] for f in findings if f.get("action")))
+def actions_of(findings: list[dict[str, Any]],
+               after: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+    """One action per text, in the findings' order except that an action comes after the
+    actions of the rules its rule lists in `after` (repair a feed before retraining on it)."""
+    items = [(f["rule"], f["action"]) for f in findings if f.get("action")]
+    return list(dict.fromkeys(in_order(items, after or {})))
+
+
+def after_of(rulebase: RuleBase) -> dict[str, list[str]]:
+    return {rule.id: rule.after for rule in rulebase.rules if rule.after}
+
+
+def in_order(items: Sequence[tuple[str, str]], after: Mapping[str, Sequence[str]]) -> list[str]:
+    """The texts of (rule, text) items, stable, each placed after the items of the rules it
+    must follow; a cycle (lint reports it) keeps the given order for the rest."""
+    pending = list(items)
+    out = []
+    while pending:
+        waiting = {rule for rule, _ in pending}
+        index = next((i for i, (rule, _) in enumerate(pending)
+                      if not waiting.intersection(after.get(rule, ()))), 0)
+        out.append(pending.pop(index)[1])
+    return out
 
 
 def rulebase_ref(rulebase: RuleBase) -> dict[str, str]:

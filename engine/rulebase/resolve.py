@@ -104,6 +104,13 @@ def _ladder_order(knowledge: Knowledge) -> Callable[[OptionState], tuple[Any, ..
     return order
 
 
+def _preferred_first(alive: list[OptionState]) -> list[OptionState]:
+    """Options a rule marks `prefer` (a deployed project's running solution and the ways to
+    adjust it) are the only pool while one of them stands; the rest are alternatives."""
+    preferred = [o for o in alive if o.attrs.get("prefer")]
+    return preferred or alive
+
+
 def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowledge) -> Resolution:
     options = _propose(derived)
     _reject(derived.get("reject", []), options)
@@ -118,7 +125,7 @@ def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowled
         if state.missed and not state.meets:  # a measured miss rules out, unless a pass exists
             state.rejected.extend(state.missed)
             state.causes.add("evidence")
-    alive = sorted((o for o in options.values() if not o.rejected), key=order)
+    alive = _preferred_first(sorted((o for o in options.values() if not o.rejected), key=order))
     proven = [o for o in alive if o.meets]
     clear = [o for o in alive if not o.demoted]
     pool = proven or clear or alive
@@ -145,6 +152,7 @@ def selection_fact(selected: OptionState) -> dict[str, Any]:
         "service": selected.service,
         "offer": selected.offer,
         "evidence": bool(selected.meets),
+        "current": bool(selected.attrs.get("current")),  # the solution that runs today
     }
     for attr in ("kind", "method", "runs", "cost_tier", "effort", "labels_needed", "labels_basis",
                  "explainable"):
