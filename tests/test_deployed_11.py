@@ -39,7 +39,8 @@ D8  The monitoring plan follows the method and where it runs: retrain for a mode
     technical metrics. Latency is one signal, whether it comes from a latency_p95_ms success
     criterion, from problem.latency_p95_ms, or both.
 D9  Deployed without saying what runs: ask for it; the advice about the running model
-    (retrain on drift) still holds, and pre-build findings still do not fire.
+    (retrain on drift) still holds, and nothing says "before release", "roll out in stages" or
+    "measure before committing" to a project already in production.
 D10 The bench cases 03, 15 and 16 (deployed, expected answers in bench/architect/expected.yaml)
     get the architect's verdict, rung and service.
 
@@ -268,10 +269,12 @@ def test_d4_d6_the_pipeline_is_fixed_before_retraining_and_bias_comes_after() ->
     decision = decide(fraud(), drift)
     actions = [a.lower() for a in decision["actions"]]
 
-    def first(word: str) -> int:
-        return next(i for i, a in enumerate(actions) if word in a)
+    def first(start: str) -> int:
+        return next(i for i, a in enumerate(actions) if a.startswith(start))
 
-    assert first("pipeline") < first("retrain") < first("bias")
+    assert (first("repair the pipeline") < first("retrain the running model")
+            < first("adjust the model for region"))
+    assert sum("retrain" in a and "pipeline" not in a for a in actions) == 1
     summary = decision["strategy"]["summary"].lower()
     assert summary.index("pipeline") < summary.index("retrain")
 
@@ -337,9 +340,9 @@ def test_d8_responses_follow_the_method(amended: RuleBase) -> None:
 
 
 def test_d8_no_column_drift_for_free_text() -> None:
-    text = plan(decide(sentiment_api()))["input drift"]
+    text = plan(decide(sentiment_api()))["data drift"]
     assert "column" not in (text["how"] + text["trigger"]).lower()
-    table = plan(decide(fraud()))["input drift"]
+    table = plan(decide(fraud()))["data drift"]
     assert "column" in (table["how"] + table["trigger"]).lower()
 
 
@@ -371,7 +374,8 @@ def test_d9_deployed_without_a_named_solution(amended: RuleBase) -> None:
     decision = decide(answers, fraud_drift(), rulebase=amended)
     assert "monitoring.name-the-running-solution" in fired(decision)
     assert [a for a in decision["actions"] if "retrain" in a.lower()]
-    assert not fired(decision) & PRE_BUILD
+    assert not fired(decision) & {"solution-evaluation.validate-before-committing",
+                                  "deployment.staged-rollout", "monitoring.plan-before-release"}
 
 
 # ---------------------------------------------------------------- D10: the bench cases
