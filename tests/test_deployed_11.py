@@ -41,6 +41,9 @@ D8  The monitoring plan follows the method and where it runs: retrain for a mode
 D9  Deployed without saying what runs: ask for it; the advice about the running model
     (retrain on drift) still holds, and nothing says "before release", "roll out in stages" or
     "measure before committing" to a project already in production.
+D11 The running service is closed to new customers (Amazon Fraud Detector, Amazon Forecast):
+    existing customers keep using it, so keep it and plan the move (the catalog names where AWS
+    points). At end of life (Lookout for Equipment) it must be replaced: rebuild.
 D10 The bench cases 03, 15 and 16 (deployed, expected answers in bench/architect/expected.yaml)
     get the architect's verdict, rung and service.
 
@@ -87,6 +90,11 @@ PRE_BUILD_WORDS = ("before committing", "in stages", "before release", "before f
 AMENDMENTS: dict[str, dict[str, Any]] = {
     rule: {"selection.current": False} for rule in sorted(PRE_BUILD)
 }
+# A closed-to-new-customers offer that runs today is not ruled out as if a new project chose it.
+AMENDMENTS["solution-evaluation.service-closed"] = {"any": [
+    {"offer.availability": "end-of-life"},
+    {"offer.offer": {"ne": {"ref": "project.current_solution.offer"}}},
+    {"project.current_solution.offer": {"exists": False}}]}
 # The latency signal of the monitoring plan is monitoring.yaml's: the deployment rule keeps its
 # finding and drops its `then.monitor`.
 DROP_MONITOR = {"deployment.latency-criterion-hosted"}
@@ -398,3 +406,31 @@ def test_examples_are_not_changed_by_the_helpers_above() -> None:
     before = copy.deepcopy(yaml.safe_load((EXAMPLES / "fraud-deployed.yaml").read_text()))
     fraud(**{"monitoring.plan_exists": False})
     assert yaml.safe_load((EXAMPLES / "fraud-deployed.yaml").read_text()) == before
+
+
+# ---------------------------------------------------------------- D11: a service that closes
+
+
+def test_d11_a_running_service_closed_to_new_customers_is_kept_with_a_plan_to_move(
+        amended: RuleBase) -> None:
+    current = {"rung": "hosted-custom", "service": "amazon-fraud-detector",
+               "offer": "fraud-detector-model"}
+    answers = fraud(current, **{"problem.task": "anomaly-detection"})
+    decision = decide(answers, rulebase=amended)
+    assert (decision["strategy"]["rung"], decision["strategy"]["service"]) == (
+        "hosted-custom", "amazon-fraud-detector")
+    assert "monitoring.running-service-closed" in fired(decision)
+    # as a new project's candidate it stays ruled out
+    new = decide(fraud(None, **{"problem.task": "anomaly-detection", "project.stage": "idea",
+                                "project.current_solution": None}), rulebase=amended)
+    closed = next(o for o in new["options"] if o["service"] == "amazon-fraud-detector")
+    assert closed["status"] == "rejected"
+
+
+def test_d11_a_running_service_at_end_of_life_is_rebuilt() -> None:
+    current = {"rung": "hosted-custom", "service": "amazon-lookout-for-equipment",
+               "offer": "lookout-equipment-v1"}
+    decision = decide(fraud(current, **{"problem.task": "anomaly-detection"}))
+    assert decision["strategy"]["service"] != "amazon-lookout-for-equipment"
+    assert decision["strategy"]["summary"].startswith("Rebuild")
+    assert "monitoring.running-service-end-of-life" in fired(decision)
