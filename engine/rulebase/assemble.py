@@ -6,6 +6,7 @@ is an engine.model.decision.Decision (the models themselves know nothing of the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine import __version__
@@ -38,7 +39,7 @@ def assemble_decision(*, assessment_id: str, verdict: str, run: Run, resolution:
         "schema": DECISION_SCHEMA,
         "assessment_id": assessment_id,
         "verdict": verdict,
-        "strategy": None if withhold else strategy_of(resolution, knowledge),
+        "strategy": None if withhold else strategy_of(resolution, knowledge, run),
         "findings": findings,
         "options": options_of(resolution, facts, knowledge, withhold),
         "trace": trace_of(run),
@@ -49,7 +50,7 @@ def assemble_decision(*, assessment_id: str, verdict: str, run: Run, resolution:
         "input": {"answers": effective_answers(loaded), "defaulted": loaded.defaulted,
                   "benchmarks": benchmarks, "drift": drift},
         "monitoring_plan": monitoring_plan_of(run),
-        "actions": actions_of(findings),
+        "actions": actions_of(findings, after_of(rulebase)),
     })
 
 
@@ -266,7 +267,8 @@ def _rung_method(rung: str, knowledge: Knowledge) -> str | None:
     return knowledge.ladder.rung_methods.get(rung)  # type: ignore[call-overload]
 
 
-def strategy_of(resolution: Resolution, knowledge: Knowledge) -> dict[str, Any]:
+def strategy_of(resolution: Resolution, knowledge: Knowledge,
+                run: Run | None = None) -> dict[str, Any]:
     ladder = knowledge.ladder
     selected = resolution.selected
     if selected is None:
@@ -274,13 +276,16 @@ def strategy_of(resolution: Resolution, knowledge: Knowledge) -> dict[str, Any]:
     rung = next(r for r in ladder.rungs if r.id == selected.rung)
     service = knowledge.catalog.get(selected.service)
     how = " ".join(str(selected.attrs.get("how", "")).split())
-    name = selected.attrs.get("service_name") or (service.name if service else "")
+    name = selected.attrs.get("service_name") or (service.name if service else "") \
+        or selected.service or ""
     values = {"service_name": name, "how": how[:1].lower() + how[1:]}
-    parts = [rung.summary.format(**values)]
+    template = selected.attrs.get("summary") or rung.summary  # a rule's own, e.g. "Keep ..."
+    parts = [template.format(**values)]
     runs = ladder.runs.get(str(selected.attrs.get("runs")))  # type: ignore[call-overload]
     if runs is not None and runs.route:
         parts.append(runs.route)
     parts.append(_measure_note(selected, ladder, name))
+    parts.extend(courses_of(run) if run is not None else [])
     strategy: dict[str, Any] = {"rung": selected.rung, "service": selected.service,
                                 "summary": " ".join(" ".join(parts).split())}
     if selected.fallback is not None:
@@ -305,6 +310,19 @@ def _measure_note(selected: OptionState, ladder: Ladder, name: str) -> str:
     return ""
 
 
+def courses_of(run: Run) -> list[str]:
+    """The `course` sentences of the rules that fired (a deployed project's repair, retraining
+    or adjustment), each rule once, in the order their `after` lists give."""
+    items: dict[str, str] = {}
+    after: dict[str, list[str]] = {}
+    for firing in run.firings:
+        rule = firing.rule
+        if rule.course and rule.id not in items:
+            items[rule.id] = " ".join(fill(rule.course, firing.bindings).split())
+            after[rule.id] = rule.after
+    return in_order(sorted(items.items()), after)
+
+
 def monitoring_plan_of(run: Run) -> list[dict[str, Any]]:
     plan: dict[str, dict[str, Any]] = {}
     for item in run.derived.get("monitor", []):
@@ -312,8 +330,29 @@ def monitoring_plan_of(run: Run) -> list[dict[str, Any]]:
     return list(plan.values())
 
 
-def actions_of(findings: list[dict[str, Any]]) -> list[str]:
-    return list(dict.fromkeys(f["action"] for f in findings if f.get("action")))
+def actions_of(findings: list[dict[str, Any]],
+               after: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+    """One action per text, in the findings' order except that an action comes after the
+    actions of the rules its rule lists in `after` (repair a feed before retraining on it)."""
+    items = [(f["rule"], f["action"]) for f in findings if f.get("action")]
+    return list(dict.fromkeys(in_order(items, after or {})))
+
+
+def after_of(rulebase: RuleBase) -> dict[str, list[str]]:
+    return {rule.id: rule.after for rule in rulebase.rules if rule.after}
+
+
+def in_order(items: Sequence[tuple[str, str]], after: Mapping[str, Sequence[str]]) -> list[str]:
+    """The texts of (rule, text) items, stable, each placed after the items of the rules it
+    must follow; a cycle (lint reports it) keeps the given order for the rest."""
+    pending = list(items)
+    out = []
+    while pending:
+        waiting = {rule for rule, _ in pending}
+        index = next((i for i, (rule, _) in enumerate(pending)
+                      if not waiting.intersection(after.get(rule, ()))), 0)
+        out.append(pending.pop(index)[1])
+    return out
 
 
 def rulebase_ref(rulebase: RuleBase) -> dict[str, str]:

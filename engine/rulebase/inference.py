@@ -164,6 +164,8 @@ class Compiled:
                 if not isinstance(body, dict):
                     raise TypeError(f"{rule.id}: then.{kind} must give a mapping")
                 body["rule"] = rule.id
+                if kind == "option" and rule.summary:  # formatted only once selected
+                    body["summary"] = rule.summary
                 out.append((kind, body))
         if then.verdict:
             out.append(("verdict", {"verdict": then.verdict, "rule": rule.id}))

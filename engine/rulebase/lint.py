@@ -16,6 +16,7 @@ from engine.rulebase import conditions
 from engine.rulebase.loading import CASE_EXTRAS, CAUSES, DERIVED_TYPES, RULES, Rule, RuleBase
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
+SUMMARY_VALUES = {"service_name", "how"}  # what assemble.strategy_of formats a summary with
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def path_known(path: str, case_paths: set[str]) -> bool:
 
 
 def _texts(rule: Rule) -> list[str]:
-    out = [rule.title, rule.rationale, rule.action]
+    out = [rule.title, rule.rationale, rule.action, rule.course]
     then = rule.then.model_dump(exclude_none=True)
 
     def walk(value: Any) -> None:
@@ -98,9 +99,22 @@ class _Checker:
         reject = rule.then.reject or {}
         if reject and reject.get("cause") not in CAUSES:
             error(f"then.reject.cause must be one of {', '.join(CAUSES)}")
+        self.order_and_summary(rule)
         if rule.guidance not in guidance:
             error(f"unknown guidance id {rule.guidance!r} (see knowledge/guidance.yaml)")
         self.examples(rule)
+
+    def order_and_summary(self, rule: Rule) -> None:
+        """`after` names other rules that exist; `summary` uses only what the strategy fills."""
+        for other in rule.after:
+            if other == rule.id or other not in self.rulebase.locations:
+                self.report("error", rule.id, f"after: {other!r} is not another rule's id")
+        unknown = set(PLACEHOLDER.findall(rule.summary)) - SUMMARY_VALUES
+        if unknown:
+            self.report("error", rule.id, f"summary: unknown placeholders {sorted(unknown)} "
+                        f"(it may use {', '.join(sorted(SUMMARY_VALUES))})")
+        if rule.summary and rule.then.option is None:
+            self.report("error", rule.id, "summary: the rule proposes no option to carry it")
 
     def examples(self, rule: Rule) -> None:
         for index, example in enumerate(rule.examples):

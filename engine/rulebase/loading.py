@@ -36,9 +36,13 @@ from engine.rulebase.knowledge import (
 OFFER_FIELDS = {"offer", "service", "service_name", "kind", "availability", "catalog_order", "rung",
                 "task", "method", "how", "labels_basis", "labels_needed", "serving_path", "runs",
                 "runs_fit", "cost_tier", "effort", "explainable"}
+# What a rule may add to an option besides its offer's fields: `current` marks the solution that
+# runs today (a deployed project), `prefer` puts an option in the group resolution looks at
+# first (resolve.resolve_options), `summary` is set from the proposing rule's `summary`.
+OPTION_EXTRAS = {"current", "prefer", "summary"}
 DERIVED_TYPES: dict[str, set[str]] = {
     "offer": OFFER_FIELDS,
-    "option": OFFER_FIELDS,  # a candidate is its catalog offer (no-ml options carry rung only)
+    "option": OFFER_FIELDS | OPTION_EXTRAS,  # a candidate is its catalog offer (no-ml: rung only)
     "criterion": {"metric", "threshold", "goal"},
     "bench": {"candidate", "rung", "service", "meets_all", "missed", "unmeasured", "*"},
     "check": {"candidate", "rung", "service", "offer", "metric", "goal", "threshold", "value",
@@ -51,7 +55,8 @@ DERIVED_TYPES: dict[str, set[str]] = {
     "selection": {"rung", "service", "offer", "evidence", "kind", "method", "runs", "cost_tier",
                   "effort", "labels_needed", "labels_basis", "explainable", "service_name",
                   "measured", "fallback", "fallback_rung", "fallback_service", "fallback_name",
-                  "fallback_candidate", "demoted", "reservations", "fell_short", "shortfall"},
+                  "fallback_candidate", "demoted", "reservations", "fell_short", "shortfall",
+                  "current"},
     "outcome": set(),  # filled below from CAUSES
 }
 
@@ -129,6 +134,16 @@ class Rule(BaseModel):
     then: Then = Field(default_factory=Then)
     rationale: str
     action: str = ""
+    after: list[str] = Field(
+        default_factory=list,
+        description="Rules whose actions (and course sentences) come before this rule's when "
+        "both fire: fix what a step depends on first.")
+    course: str = Field(
+        "", description="A sentence added to the strategy summary when the rule fires (filled "
+        "from its facts), in the order `after` gives.")
+    summary: str = Field(
+        "", description="The strategy summary when the option this rule proposes is selected, "
+        "formatted like a rung's summary ({service_name}, {how}) instead of the rung's.")
     guidance: str
     status: Literal["active", "deprecated"] = "active"
     examples: list[Example] = Field(min_length=1)

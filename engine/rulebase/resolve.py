@@ -192,6 +192,13 @@ def _choose(alive: list[OptionState], ladder: Ladder) -> OptionState | None:
     return simpler[0]
 
 
+def _preferred_first(alive: list[OptionState]) -> list[OptionState]:
+    """Options a rule marks `prefer` (a deployed project's running solution and the ways to
+    adjust it) are the only pool while one of them stands; the rest are alternatives."""
+    preferred = [o for o in alive if o.attrs.get("prefer")]
+    return preferred or alive
+
+
 def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowledge) -> Resolution:
     options = _propose(derived)
     _reject(derived.get("reject", []), options)
@@ -201,7 +208,7 @@ def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowled
         if state.missed and not state.meets:  # a measured miss rules out, unless a pass exists
             state.rejected.extend(state.missed)
             state.causes.add("evidence")
-    alive = sorted((o for o in options.values() if not o.rejected), key=order)
+    alive = _preferred_first(sorted((o for o in options.values() if not o.rejected), key=order))
     selected = _choose(alive, knowledge.ladder)
     for state in options.values():
         state.status = "rejected" if state.rejected else "eligible"
@@ -239,6 +246,7 @@ def selection_fact(selected: OptionState) -> dict[str, Any]:
         "measured": selected.measured,
         "demoted": len(selected.demoted),
         "fell_short": len(selected.shortfall),
+        "current": bool(selected.attrs.get("current")),  # the solution that runs today
     }
     for attr in SELECTION_ATTRS:
         if attr in selected.attrs:
