@@ -52,7 +52,8 @@ REPORT_BUDGET = 50_000
 
 # Strings: characters shown before "… (N more characters: see decision.json)".
 MAX_TEXT = 2_000
-MAX_JSON = 400              # a fact's value or a trace step's matched facts, as JSON
+MAX_JSON = 1_200            # a fact's value or a trace step's matched facts, as JSON (an offer
+                            # fact carries its per-task text)
 # A token (run without whitespace) longer than MAX_TOKEN gets an invisible break opportunity
 # (U+200B) every BREAK_EVERY characters, so line breaking never searches a giant word.
 MAX_TOKEN = 100
