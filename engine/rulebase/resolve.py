@@ -147,7 +147,7 @@ def selection_fact(selected: OptionState) -> dict[str, Any]:
         "evidence": bool(selected.meets),
     }
     for attr in ("service_name", "kind", "method", "runs", "cost_tier", "effort", "labels_needed",
-                 "labels_basis", "explainable"):
+                 "labels_basis", "explainable", "sector_fit"):
         if attr in selected.attrs:
             fact[attr] = selected.attrs[attr]
     return fact
