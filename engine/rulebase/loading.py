@@ -49,8 +49,7 @@ DERIVED_TYPES: dict[str, set[str]] = {
     "finding": {"rule", "phase", "severity"},
     "selection": {"rung", "service", "service_name", "offer", "evidence", "kind", "method",
                   "runs", "cost_tier", "effort", "labels_needed", "labels_basis", "explainable",
-                  "sector_fit",
-                  "measured", "fallback"},
+                  "sector_fit", "measured", "fallback"},
     "outcome": set(),  # filled below from CAUSES
 }
 
