@@ -40,6 +40,7 @@ TASK_WORDS: dict[str, set[str]] = {
     "tabular-classification": {"tabular", "classif"},
     "tabular-regression": {"tabular", "regress"},
     "anomaly-detection": {"anomal", "outlier"},
+    "record-matching": {"match", "duplicat"},
     "other": set(),
 }
 
@@ -58,6 +59,11 @@ STABLE_IDS = {
     "canvas-ready-to-use-text", "canvas-ready-to-use-documents", "canvas-tabular-automl",
     "canvas-text-image-automl", "forecast-automl", "fraud-detector-model",
     "lookout-equipment-model", "lookout-metrics-detector", "lookout-vision-model",
+    # purpose-built and newer services (sector work, 2026-12-01)
+    "comprehend-medical-apis", "transcribe-medical-api", "transcribe-medical-custom-vocabulary",
+    "healthscribe-api", "connect-health-ambient", "sitewise-anomaly-detection",
+    "entity-resolution-rule-matching", "entity-resolution-ml-matching", "bda-standard-output",
+    "bda-custom-blueprints",
 }
 
 

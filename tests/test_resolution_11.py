@@ -250,7 +250,7 @@ def test_the_benchmarks_own_baselines_stand_for_a_simple_in_house_model() -> Non
     by_offer = options(result)
     assert by_offer["in-house-simple-model"]["status"] == "selected"
     assert by_offer["jumpstart-tabular"]["status"] == "eligible"
-    assert any("more effort" in r for r in by_offer["jumpstart-tabular"]["reasons"])
+    assert any("proven by measurement" in r for r in by_offer["jumpstart-tabular"]["reasons"])
     assert by_offer["canvas-tabular-automl"]["status"] == "rejected"
 
 

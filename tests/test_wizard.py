@@ -24,8 +24,9 @@ BUSINESS = ["", "Route incoming tickets",        # empty statement is refused, t
             "y", "-5", "20000", "3000",           # negative value refused
             "F1", "f1_macro", "abc", "0.85", "",  # bad metric name, bad threshold, goal default
             "latency_p95_ms", "500", "at-most", ""]
-# task 2 (text-classification) asks for classes (1 is refused) and multi-label; ? explains
-PROBLEM = ["2", "1", "12", "no", "no", "specialized", "no", "?", "cloud", "200,000", ""]
+# task 2 (text-classification) asks for classes (1 is refused) and multi-label; ? explains;
+# the sector is left at its default
+PROBLEM = ["2", "1", "12", "no", "no", "specialized", "no", "?", "cloud", "200,000", "", ""]
 DATA = ["yes", "yes", "12.5", "12000", "good", "yes", "yes"]
 REST = ["basic", "no", "yes", "region, age band"]
 REVIEW = [""]
@@ -108,7 +109,7 @@ def test_scripted_session_validates_skips_and_writes_answers(tmp_path: Path) -> 
     assert "stage" not in doc["project"] and "project.stage" in loaded.defaulted
     assert "problem.latency_p95_ms" in loaded.defaulted
     assert "# Left at their default (the report lists them as defaulted):\n" \
-        "#   project.stage, problem.latency_p95_ms\n" in out.read_text()
+        "#   project.stage, problem.latency_p95_ms, problem.sector\n" in out.read_text()
     assert "Where is the project today? idea (default)" in said
     assert not (tmp_path / "answers.yaml.partial").exists()
     assert result.stdout == ""  # the answers went to the file, questions to stderr
@@ -116,7 +117,7 @@ def test_scripted_session_validates_skips_and_writes_answers(tmp_path: Path) -> 
 
 def test_conditional_questions_are_skipped(tmp_path: Path) -> None:
     lines = (NAME + ["Route tickets", "no", "no", "", "", ""]
-             + ["", "", "", "", "", "", ""] + ["no", "0", "", ""] + ["", "", "", ""] + REVIEW)
+             + ["", "", "", "", "", "", "", ""] + ["no", "0", "", ""] + ["", "", "", ""] + REVIEW)
     out = tmp_path / "a.yaml"
     result = run(["--out", str(out)], lines)
     assert result.exit_code == 0, result.output
@@ -189,7 +190,7 @@ def test_resume_with_unknown_key_is_a_one_line_input_error(tmp_path: Path) -> No
 
 def test_review_can_change_an_answer_and_asks_what_now_applies(tmp_path: Path) -> None:
     lines = (NAME + ["Route tickets", "no", "no", "", "", ""]
-             + ["", "", "", "", "", "", ""] + ["no", "0", "", ""] + ["", "", "", ""]
+             + ["", "", "", "", "", "", "", ""] + ["no", "0", "", ""] + ["", "", "", ""]
              + ["99", "5", "yes", "tickets answered per day", ""])
     out = tmp_path / "a.yaml"
     result = run(["--out", str(out)], lines)

@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from engine.errors import InputError
-from engine.model.vocab import Goal, Rung, Task
+from engine.model.vocab import Goal, Rung, Sector, Task
 from engine.util import dotted, limits
 
 ANSWERS_SCHEMA: Literal["mladvisor.answers/1"] = "mladvisor.answers/1"
@@ -189,6 +189,10 @@ class Problem(Strict):
         allow_inf_nan=False,
         json_schema_extra={"maximum": limits.MAX_LATENCY_MS},
         description="Required 95th-percentile response time in milliseconds, if any.",
+    )
+    sector: Sector = Field(
+        "general", description="The sector (industry) the project serves: services purpose-built "
+        "for it are preferred; general when none applies or the project is cross-industry."
     )
 
 

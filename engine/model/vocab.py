@@ -46,8 +46,32 @@ Task = Literal[
     "tabular-classification",
     "tabular-regression",
     "anomaly-detection",
+    "record-matching",
     "other",
 ]
+# The sector (industry) a project serves: offers purpose-built for a sector (knowledge/services.yaml
+# `sectors`) are candidates only for projects in it. `general` (cross-industry, or no sector
+# worth naming) and `other` (a sector not listed) name no particular sector: no offer lists them.
+Sector = Literal[
+    "general",
+    "healthcare",
+    "life-sciences",
+    "financial-services",
+    "industrial",
+    "energy-utilities",
+    "public-sector",
+    "retail-ecommerce",
+    "media",
+    "telecom",
+    "transport-logistics",
+    "legal",
+    "education",
+    "other",
+]
+UNSPECIFIC_SECTORS: tuple[Sector, ...] = ("general", "other")
+# How an offer stands to the project's sector (an offer fact, `sector_fit`): purpose-built for
+# it, serving every sector, or purpose-built for sectors the project is not in.
+SectorFit = Literal["purpose-built", "general-purpose", "other-sector"]
 # What the team actually does with an offer (documented in knowledge/ladder.yaml `methods`).
 Method = Literal[
     "rule",
@@ -73,6 +97,8 @@ RUNGS: tuple[str, ...] = get_args(Rung)
 VERDICTS: tuple[str, ...] = get_args(Verdict)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 TASKS: tuple[str, ...] = get_args(Task)
+SECTORS: tuple[str, ...] = get_args(Sector)
+SECTOR_FITS: tuple[str, ...] = get_args(SectorFit)
 METHODS: tuple[str, ...] = get_args(Method)
 RUNS: tuple[str, ...] = get_args(Runs)
 GOALS: tuple[str, ...] = get_args(Goal)

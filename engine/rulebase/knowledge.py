@@ -23,11 +23,14 @@ from engine.model.vocab import (
     RUNS,
     SEVERITIES,
     TASKS,
+    UNSPECIFIC_SECTORS,
     VERDICTS,
     Method,
     Phase,
     Rung,
     Runs,
+    Sector,
+    SectorFit,
     Severity,
     Task,
     Verdict,
@@ -108,6 +111,9 @@ class Offer(Model):
         default_factory=lambda: Labels(basis="none", minimum=0, per_class=None, per_label=None))
     serving_path: str | None = Field(
         None, description="Options with the same path serve the same model: shared evidence.")
+    sectors: list[Sector] = Field(
+        default_factory=list,
+        description="The sectors the offer is purpose-built for; empty: it serves every sector.")
     cost_tier: Literal["low", "medium", "high"]
     effort: Literal["days", "weeks", "months"]
     explainable: bool = False
@@ -121,6 +127,20 @@ class Offer(Model):
         if isinstance(self.how, dict) and sorted(self.how) != sorted(self.tasks):
             raise ValueError("how must give one text for each of the offer's tasks")
         return self
+
+    @model_validator(mode="after")
+    def _named_sectors(self) -> Offer:
+        vague = [s for s in self.sectors if s in UNSPECIFIC_SECTORS]
+        if vague:
+            raise ValueError(f"sectors must name particular sectors, not {', '.join(vague)} "
+                             "(an offer for every sector lists none)")
+        return self
+
+    def sector_fit(self, sector: str | None) -> SectorFit:
+        """How the offer stands to a project's sector (see vocab.SectorFit)."""
+        if not self.sectors:
+            return "general-purpose"
+        return "purpose-built" if sector in self.sectors else "other-sector"
 
     def how_for(self, task: str) -> str:
         text = self.how if isinstance(self.how, str) else self.how[task]  # type: ignore[index]
@@ -465,6 +485,7 @@ def offer_facts(catalog: Catalog) -> list[dict[str, Any]]:
                         "how": offer.how_for(task),
                         "labels_basis": offer.labels.basis,
                         "serving_path": offer.serving_path or offer.id,
+                        "sectors": ", ".join(offer.sectors),
                         "cost_tier": offer.cost_tier,
                         "effort": offer.effort,
                         "explainable": offer.explainable,
@@ -474,15 +495,18 @@ def offer_facts(catalog: Catalog) -> list[dict[str, Any]]:
 
 
 # The answers an offer fact depends on (besides the offer filter's): see fit_offer.
-FIT_PATHS = ("problem.deployment_target", "problem.classes", "problem.multi_label")
+FIT_PATHS = ("problem.deployment_target", "problem.classes", "problem.multi_label",
+             "problem.sector")
 
 
 def fit_offer(fact: dict[str, Any], knowledge: Knowledge, case: Mapping[str, Any]
               ) -> dict[str, Any]:
     """An offer fact for one case: where it would run for the deployment target (and whether
-    it can run there), and how many labels it needs for the project's classes."""
+    it can run there), how many labels it needs for the project's classes, and whether it is
+    purpose-built for the project's sector, for every sector or for other sectors."""
     offer = knowledge.catalog.offer(fact["offer"])
     ladder = knowledge.ladder
     runs, fits = ladder.placement(case.get("problem.deployment_target"), list(offer.runs))
     needed = offer.labels.needed(case.get("problem.classes"), case.get("problem.multi_label"))
-    return {**fact, "runs": runs, "runs_fit": fits, "labels_needed": needed}
+    return {**fact, "runs": runs, "runs_fit": fits, "labels_needed": needed,
+            "sector_fit": offer.sector_fit(case.get("problem.sector"))}

@@ -35,7 +35,7 @@ from engine.rulebase.knowledge import (
 # metrics of a benchmark row are named by the project's success criteria).
 OFFER_FIELDS = {"offer", "service", "service_name", "kind", "availability", "catalog_order", "rung",
                 "task", "method", "how", "labels_basis", "labels_needed", "serving_path", "runs",
-                "runs_fit", "cost_tier", "effort", "explainable"}
+                "runs_fit", "sectors", "sector_fit", "cost_tier", "effort", "explainable"}
 # What a rule may add to an option besides its offer's fields: `current` marks the solution that
 # runs today (a deployed project), `prefer` puts an option in the group resolution looks at
 # first (resolve.resolve_options), `summary` is set from the proposing rule's `summary`.
@@ -56,7 +56,7 @@ DERIVED_TYPES: dict[str, set[str]] = {
                   "effort", "labels_needed", "labels_basis", "explainable", "service_name",
                   "measured", "fallback", "fallback_rung", "fallback_service", "fallback_name",
                   "fallback_candidate", "demoted", "reservations", "fell_short", "shortfall",
-                  "current"},
+                  "current", "sector_fit"},
     "outcome": set(),  # filled below from CAUSES
 }
 
@@ -285,6 +285,7 @@ def load_rulebase_files(files: Mapping[str, bytes], root: Path | None = None) ->
         return str(root / rel) if root else rel
 
     knowledge = load_knowledge(files, label)
+    _check_tie_break(knowledge, label(f"{KNOWLEDGE}/ladder.yaml"))
     manifest_doc = parse_file(files, MANIFEST, label(MANIFEST))
     manifest = validate(manifest_doc, Manifest)
     loaded = _Rules()
@@ -301,6 +302,15 @@ def load_rulebase_files(files: Mapping[str, bytes], root: Path | None = None) ->
                     rules=loaded.rules, knowledge=knowledge, baseline=manifest.baseline,
                     files=files, sources=loaded.sources, offer_filter=offer_filter,
                     locations=loaded.locations)
+
+
+def _check_tie_break(knowledge: Knowledge, file: str) -> None:
+    """The ladder breaks ties on fields an option carries from its offer; any other name would
+    silently order nothing."""
+    for name in knowledge.ladder.tie_break:
+        if name not in OFFER_FIELDS:
+            raise RuleBaseError(file, f"tie_break.{name}", "expected an offer field ("
+                                + ", ".join(sorted(OFFER_FIELDS)) + ")")
 
 
 def rule_files(files: Mapping[str, bytes]) -> list[str]:

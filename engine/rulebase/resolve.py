@@ -231,7 +231,7 @@ def outcome_fact(resolution: Resolution, causes: tuple[str, ...]) -> dict[str, A
 
 
 SELECTION_ATTRS = ("kind", "method", "runs", "cost_tier", "effort", "labels_needed",
-                   "labels_basis", "explainable", "service_name")
+                   "labels_basis", "explainable", "service_name", "sector_fit")
 
 
 def selection_fact(selected: OptionState) -> dict[str, Any]:
