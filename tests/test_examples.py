@@ -27,7 +27,7 @@ EXPECTED = {
     "policy-assistant.yaml": ("proceed-with-conditions", "hosted-custom", "amazon-bedrock"),
     # issue 11: a cost tier no longer rules Translate out; 20 requests a month cost cents
     "newsletter-translation.yaml": ("proceed-with-conditions", "pre-built", "amazon-translate"),
-    "fraud-deployed.yaml": ("proceed-with-conditions", "hosted-custom", "sagemaker-canvas"),
+    "fraud-deployed.yaml": ("proceed-with-conditions", "from-scratch", "amazon-sagemaker"),
 }
 
 
