@@ -40,6 +40,10 @@ OFFER_FIELDS = {"offer", "service", "service_name", "kind", "availability", "cat
 # runs today (a deployed project), `prefer` puts an option in the group resolution looks at
 # first (resolve.resolve_options), `summary` is set from the proposing rule's `summary`.
 OPTION_EXTRAS = {"current", "prefer", "summary"}
+# The selected option's own fields that selection facts copy (resolve.selection_fact adds what
+# resolution found out about it).
+SELECTION_ATTRS = ("kind", "method", "runs", "cost_tier", "effort", "labels_needed",
+                   "labels_basis", "explainable", "service_name", "sector_fit")
 DERIVED_TYPES: dict[str, set[str]] = {
     "offer": OFFER_FIELDS,
     "option": OFFER_FIELDS | OPTION_EXTRAS,  # a candidate is its catalog offer (no-ml: rung only)
@@ -52,11 +56,10 @@ DERIVED_TYPES: dict[str, set[str]] = {
     "bias": {"attribute", "metric", "value", "threshold", "violated"},
     "finding": {"rule", "phase", "severity"},
     # the selected option (engine/rulebase/resolve.py selection_fact says what each field is)
-    "selection": {"rung", "service", "offer", "evidence", "kind", "method", "runs", "cost_tier",
-                  "effort", "labels_needed", "labels_basis", "explainable", "service_name",
+    "selection": {"rung", "service", "offer", "evidence", *SELECTION_ATTRS,
                   "measured", "fallback", "fallback_rung", "fallback_service", "fallback_name",
                   "fallback_candidate", "demoted", "reservations", "fell_short", "shortfall",
-                  "current", "sector_fit"},
+                  "current"},
     "outcome": set(),  # filled below from CAUSES
 }
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.rulebase.knowledge import Knowledge, Ladder
+from engine.rulebase.loading import SELECTION_ATTRS
 
 Key = tuple[
     str, str | None, str | None
@@ -228,10 +229,6 @@ def outcome_fact(resolution: Resolution, causes: tuple[str, ...]) -> dict[str, A
     for cause in causes:
         fact[f"rejected_by_{cause}"] = sum(o.causes == {cause} for o in resolution.options)
     return fact
-
-
-SELECTION_ATTRS = ("kind", "method", "runs", "cost_tier", "effort", "labels_needed",
-                   "labels_basis", "explainable", "service_name", "sector_fit")
 
 
 def selection_fact(selected: OptionState) -> dict[str, Any]:
