@@ -286,7 +286,8 @@ def strategy_of(resolution: Resolution, knowledge: Knowledge,
         parts.append(runs.route)
     parts.append(_measure_note(selected, ladder, name))
     parts.extend(courses_of(run) if run is not None else [])
-    strategy: dict[str, Any] = {"rung": selected.rung, "service": selected.service,
+    service_id = selected.service if runs is None or runs.names_service else None
+    strategy: dict[str, Any] = {"rung": selected.rung, "service": service_id,
                                 "summary": " ".join(" ".join(parts).split())}
     if selected.fallback is not None:
         fallback = selected.fallback

@@ -202,6 +202,9 @@ class RungInfo(Model):
 class RunsInfo(Model):
     meaning: str
     route: str = Field("", description="Sentence added to the strategy summary (may be empty).")
+    names_service: bool = Field(
+        True, description="Whether the strategy names the option's service: false where no "
+                          "provider service runs the model (the option still names its offer).")
 
 
 class Ladder(Model):
