@@ -45,14 +45,16 @@ TASK_WORDS: dict[str, set[str]] = {
 }
 
 # Offer ids are an interface: decisions, answers files (project.current_solution.offer) and
-# audit logs carry them. Renaming one is a deliberate change to this list.
+# audit logs carry them. Renaming one is a deliberate change to this list. (jumpstart-tabular
+# was removed on 2026-12-01: it duplicated sagemaker-tabular-training's built-in algorithms; an
+# answers file naming it as its current offer is served like the service's other offers.)
 STABLE_IDS = {
     "comprehend-apis", "comprehend-custom-classifier", "comprehend-custom-entities",
     "bedrock-prompting", "bedrock-fine-tuning", "bedrock-knowledge-bases",
     "sagemaker-open-model", "sagemaker-open-model-fine-tuning", "sagemaker-tabular-training",
     "sagemaker-custom-model", "sagemaker-custom-compact-model", "sagemaker-anomaly-training",
     "jumpstart-task-model", "jumpstart-foundation-model", "jumpstart-fine-tuning",
-    "jumpstart-foundation-model-fine-tuning", "jumpstart-tabular", "jumpstart-chronos-forecasting",
+    "jumpstart-foundation-model-fine-tuning", "jumpstart-chronos-forecasting",
     "jumpstart-embeddings-recommender", "rekognition-custom-labels", "textract-apis",
     "textract-adapters", "translate-api", "translate-custom-terminology", "transcribe-api",
     "transcribe-custom-vocabulary", "polly-api", "lex-bot", "kendra-index", "personalize-recipes",

@@ -249,8 +249,9 @@ def test_the_benchmarks_own_baselines_stand_for_a_simple_in_house_model() -> Non
     assert fact["measured"] is True
     by_offer = options(result)
     assert by_offer["in-house-simple-model"]["status"] == "selected"
-    assert by_offer["jumpstart-tabular"]["status"] == "eligible"
-    assert any("proven by measurement" in r for r in by_offer["jumpstart-tabular"]["reasons"])
+    assert by_offer["sagemaker-tabular-training"]["status"] == "eligible"
+    assert any("proven by measurement" in r
+               for r in by_offer["sagemaker-tabular-training"]["reasons"])
     assert by_offer["canvas-tabular-automl"]["status"] == "rejected"
 
 
