@@ -21,7 +21,13 @@ from typing import Any
 
 from engine.rulebase import conditions
 from engine.rulebase.loading import CAUSES, DERIVED_TYPES, Rule, RuleBase
-from engine.rulebase.resolve import Resolution, outcome_fact, resolve_options, selection_fact
+from engine.rulebase.resolve import (
+    Resolution,
+    outcome_fact,
+    resolve_options,
+    selection_fact,
+    simpler_open,
+)
 
 TYPE_FIELD = "t"
 ID_FIELD = "fid"
@@ -339,6 +345,7 @@ def infer_case(rulebase: RuleBase, case: dict[str, Any],
                        for v in session.run.derived.get("verdict", []))
         stage_two = {"outcome": [outcome_fact(resolution, CAUSES) | {"withheld": withheld}]}
         if resolution.selected is not None and not withheld:
-            stage_two["selection"] = [selection_fact(resolution.selected)]
+            stage_two["selection"] = [selection_fact(resolution.selected) | {
+                "simpler_open": simpler_open(resolution, rulebase.knowledge.ladder)}]
         session.assert_facts(stage_two)
         return session.run, resolution

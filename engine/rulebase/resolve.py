@@ -231,6 +231,17 @@ def outcome_fact(resolution: Resolution, causes: tuple[str, ...]) -> dict[str, A
     return fact
 
 
+def simpler_open(resolution: Resolution, ladder: Ladder) -> int:
+    """How many options on rungs below the selected one nothing ruled out: the simpler paths a
+    measurement could still prove or dismiss (none when constraints closed every one)."""
+    selected = resolution.selected
+    if selected is None:
+        return 0
+    rank = ladder.rank(selected.rung)
+    return sum(1 for o in resolution.options
+               if not o.rejected and ladder.rank(o.rung) < rank)
+
+
 def selection_fact(selected: OptionState) -> dict[str, Any]:
     """What rules may say of the selected option: its offer's fields, whether a benchmark row
     measured it, the proven fallback behind an unmeasured choice, how measured options fell
