@@ -173,6 +173,11 @@ class Problem(Strict):
     domain_specificity: Literal["generic", "moderate", "specialized"] = Field(
         "moderate", description="How far the data's language or imagery is from everyday use."
     )
+    input_kind: Literal["standard", "unusual"] = Field(
+        "standard", description="standard: images public pre-trained models take (photographs, "
+        "video frames); unusual: inputs none of them has seen (hyperspectral bands, spectra, "
+        "radar, multichannel sensor images)."
+    )
     explainability_required: bool = Field(
         False, description="Each prediction must be explainable to users or regulators."
     )
