@@ -128,13 +128,16 @@ def test_clinical_dictation_gets_transcribe_medical_and_not_a_service_of_another
     alternatives when the notes should be drafted from the consultation itself. For a
     life-sciences project (drug safety calls) Transcribe Medical still fits, but the two
     healthcare-only services are not candidates."""
-    dictation = project(problem={"task": "speech-to-text", "sector": "healthcare"})
+    # 20,000 dictated notes of about two minutes a month fit the 4,000 USD budget
+    dictation = project(problem={"task": "speech-to-text", "sector": "healthcare",
+                                 "audio_minutes_per_request": 2})
     decision = decide(dictation)
     assert decision["strategy"]["service"] == "amazon-transcribe-medical"
     assert option(decision, "healthscribe-api")["status"] == "eligible"
     assert option(decision, "transcribe-api")["status"] == "eligible"
 
-    pharma = decide(project(problem={"task": "speech-to-text", "sector": "life-sciences"}))
+    pharma = decide(project(problem={"task": "speech-to-text", "sector": "life-sciences",
+                                     "audio_minutes_per_request": 2}))
     assert pharma["strategy"]["service"] == "amazon-transcribe-medical"
     for offer in ("healthscribe-api", "connect-health-ambient"):
         found = option(pharma, offer)

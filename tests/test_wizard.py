@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from engine.cli import cli
 from engine.model.answers import parse_answers
 from engine.model.vocab import TASKS
-from engine.questionnaire.fields import fields, template_text
+from engine.questionnaire.fields import fields, is_asked, template_text
 from engine.questionnaire.wizard import Wizard
 
 # One line per prompt, in questionnaire order, for a complete session. Invalid answers are
@@ -25,8 +25,8 @@ BUSINESS = ["", "Route incoming tickets",        # empty statement is refused, t
             "F1", "f1_macro", "abc", "0.85", "",  # bad metric name, bad threshold, goal default
             "latency_p95_ms", "500", "at-most", ""]
 # task 2 (text-classification) asks for classes (1 is refused) and multi-label; ? explains;
-# the sector is left at its default
-PROBLEM = ["2", "1", "12", "no", "no", "specialized", "no", "?", "cloud", "200,000", "", ""]
+# the characters per request and the sector are left at their defaults
+PROBLEM = ["2", "1", "12", "no", "no", "specialized", "no", "?", "cloud", "200,000", "", "", ""]
 DATA = ["yes", "yes", "12.5", "12000", "good", "yes", "yes"]
 REST = ["basic", "no", "yes", "region, age band"]
 REVIEW = [""]
@@ -108,8 +108,9 @@ def test_scripted_session_validates_skips_and_writes_answers(tmp_path: Path) -> 
     # Enter took the default: the answer is left out so the report lists it as defaulted
     assert "stage" not in doc["project"] and "project.stage" in loaded.defaulted
     assert "problem.latency_p95_ms" in loaded.defaulted
-    assert "# Left at their default (the report lists them as defaulted):\n" \
-        "#   project.stage, problem.latency_p95_ms, problem.sector\n" in out.read_text()
+    assert ("# Left at their default (the report lists them as defaulted):\n"
+            "#   project.stage, problem.latency_p95_ms, problem.input_chars_per_request, "
+            "problem.sector\n") in out.read_text()
     assert "Where is the project today? idea (default)" in said
     assert not (tmp_path / "answers.yaml.partial").exists()
     assert result.stdout == ""  # the answers went to the file, questions to stderr
@@ -237,8 +238,9 @@ def test_wizard_runs_on_injected_streams() -> None:
     assert parse_answers(doc).answers.business.kpi == "median time to first response"
     # progress is reported after each answer, growing one answer at a time
     assert progress[0]["project"] == {"name": "Ticket routing"}
-    # every field but the three of current_solution (not deployed) and input_kind (not images)
-    assert len(progress) >= len([f for f in fields()]) - 4
+    # one report per question the session asks (those whose ask_when holds for its answers)
+    asked = [f for f in fields() if is_asked(f, doc)]
+    assert len(asked) < len(fields()) and len(progress) >= len(asked)
     assert "project.stage" in wizard.defaulted and "stage" not in doc["project"]
     assert "Which business problem should this solve?" in out.getvalue()
     assert "One or two sentences, in business terms" in out.getvalue()  # help is shown

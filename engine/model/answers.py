@@ -63,6 +63,7 @@ Count = Annotated[int, _cap(limits.MAX_COUNT)]
 LatencyMs = Annotated[float, _cap(limits.MAX_LATENCY_MS)]
 Threshold = Annotated[float, _cap(limits.MAX_ABS_THRESHOLD)]
 Classes = Annotated[int, _cap(limits.MAX_CLASSES)]
+Size = Annotated[float, _cap(limits.MAX_COUNT)]
 
 
 class Strict(BaseModel):
@@ -194,6 +195,24 @@ class Problem(Strict):
         allow_inf_nan=False,
         json_schema_extra={"maximum": limits.MAX_LATENCY_MS},
         description="Required 95th-percentile response time in milliseconds, if any.",
+    )
+    # What one request carries, for the cost estimate; absent: the task's default in
+    # knowledge/pricing.yaml (request_defaults), listed in the report as assumed.
+    input_chars_per_request: Count | None = Field(
+        None, ge=0, json_schema_extra={"maximum": limits.MAX_COUNT},
+        description="Characters of text sent with one request (about 4 per token)."
+    )
+    output_chars_per_request: Count | None = Field(
+        None, ge=0, json_schema_extra={"maximum": limits.MAX_COUNT},
+        description="Characters of text one request returns (generated text)."
+    )
+    pages_per_request: Size | None = Field(
+        None, ge=0, allow_inf_nan=False, json_schema_extra={"maximum": limits.MAX_COUNT},
+        description="Pages in one document sent for extraction."
+    )
+    audio_minutes_per_request: Size | None = Field(
+        None, ge=0, allow_inf_nan=False, json_schema_extra={"maximum": limits.MAX_COUNT},
+        description="Minutes of audio in one request."
     )
     sector: Sector = Field(
         "general", description="The sector (industry) the project serves: services purpose-built "

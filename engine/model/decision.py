@@ -78,6 +78,24 @@ class Evidence(Open):
     checks: list[Check] = Field(default_factory=list)
 
 
+class UsdRange(Open):
+    low: float = 0.0
+    high: float = 0.0
+
+
+class Cost(Open):
+    low_usd_per_month: float = Field(description="Running cost at the cheapest choice.")
+    high_usd_per_month: float = Field(description="Running cost at the dearest choice.")
+    build_usd: UsdRange = Field(default_factory=UsdRange, description="One-off build cost.")
+    basis: list[str] = Field(default_factory=list, description="The arithmetic, line by line.")
+    priced_on: str | None = Field(None, description="The price table's checked date used.")
+    measured: bool = Field(False, description="A benchmark row measured the running cost.")
+    assumed: list[str] = Field(default_factory=list,
+                               description="Request sizes taken from the task's default.")
+    payback_months: UsdRange | None = Field(
+        None, description="Build cost over the monthly margin (value less running cost).")
+
+
 class Option(Open):
     rung: Word = _one_of(Rung, "A rung of the ladder.", "")
     service: str | None = None
@@ -91,6 +109,10 @@ class Option(Open):
     how: str | None = Field(None, description="What the team does, for the project's task.")
     evidence: list[Evidence] = Field(default_factory=list,
                                      description="Benchmark results of its candidates.")
+    cost: Cost | None = Field(None, description="What it would cost at the project's volume "
+                              "(CONTRACT section 9); null with cost_note saying why.")
+    cost_note: str | None = Field(None, description="Why there is no cost, or a caveat of the "
+                                  "price table.")
 
 
 class TraceEntry(Open):

@@ -209,6 +209,8 @@ def cost_chart(decision: Decision) -> dict[str, str] | None:
     rows = input_doc.benchmarks or []
     metric, costs = _cost_metric(_criteria_data(decision), rows)
     labels = list(costs)[:MAX_BARS]
+    if not labels and any(o.cost is not None for o in decision.options):
+        return None  # the estimate chart already draws the budget and the value
     figure = _figure(7.0, 1.0 + 0.26 * len(labels) if labels else 1.5)
     ax = figure.subplots()
     if labels:
@@ -245,6 +247,61 @@ def cost_chart(decision: Decision) -> dict[str, str] | None:
                        + _shown_note(len(labels), len(costs), "candidates") if labels else
                        "Monthly budget and expected value as answered; benchmark candidates "
                        "with a cost column to compare their cost.",
+            "svg": _svg(figure)}
+
+
+def estimate_chart(decision: Decision) -> dict[str, str] | None:
+    """Each priced option's monthly cost range (low to high) against the budget and the value:
+    whether an option fits depends on which end of its range the project lands."""
+    from engine.report.labels import labels
+
+    names = labels().get("services", {})
+    priced = [o for o in decision.options if o.cost is not None
+              and o.status not in ("not-evaluated",)][:MAX_BARS]
+    if not priced:
+        return None
+    business = section_of(_input(decision).answers, "business")
+    value = _numeric(business.get("expected_value_usd_per_month"))
+    budget = _numeric(business.get("budget_usd_per_month"))
+    rows = [(_short(f"{(names.get(o.service or '', {}).get('name') or o.service or o.rung)}"
+                    f" ({o.method or o.offer})", 44),
+             float(o.cost.low_usd_per_month), float(o.cost.high_usd_per_month),
+             o.status) for o in priced if o.cost is not None]
+    figure = _figure(7.0, 1.1 + 0.3 * len(rows))
+    ax = figure.subplots()
+    limit = min((x for x in (budget, value) if x is not None), default=None)
+    floor = 0.01  # a log axis has no zero: free options are drawn from one cent
+    for i, (_label, low, high, status) in enumerate(rows):
+        colour = NEUTRAL if status == "rejected" or limit is None else (
+            MET if high <= limit else MISS if low > limit else "#ef6c00")
+        ax.plot([max(low, floor), max(high, floor)], [i, i], color=colour, linewidth=7,
+                solid_capstyle="butt", zorder=2)
+        ax.plot([max(low, floor)], [i], marker="|", color=INK, markersize=9, zorder=3)
+        ax.plot([max(high, floor)], [i], marker="|", color=INK, markersize=9, zorder=3)
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows])
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xscale("log")
+    lines = []
+    if budget is not None:
+        lines.append(ax.axvline(max(budget, floor), color=INK, linestyle="--", linewidth=1.2,
+                                zorder=4, label=f"budget {text(budget)} USD"))
+    if value is not None:
+        lines.append(ax.axvline(max(value, floor), color="#1565c0", linewidth=1.6, zorder=4,
+                                label=f"expected value {text(value)} USD"))
+    ax.set_xlabel("estimated cost, US dollars a month (log scale)")
+    ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    if lines:  # above the plot, so no line runs through it
+        ax.legend(handles=lines, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2,
+                  frameon=False, fontsize=7)
+    return {"title": "Estimated monthly cost of each option",
+            "caption": "Each bar runs from the option's cheapest to its dearest choice at the "
+                       "project's volume (the ladder shows the arithmetic); green fits the "
+                       "budget and the value at any choice, orange only at some, red at none, "
+                       "grey options were ruled out for other reasons."
+                       + _shown_note(len(rows), len([o for o in decision.options
+                                                      if o.cost is not None]), "options"),
             "svg": _svg(figure)}
 
 
@@ -286,7 +343,7 @@ def build_charts(decision: Decision) -> list[dict[str, str]]:
     """Each chart as inline SVG (for the HTML file) and as a data: URI (for the PDF, where an
     image keeps the SVG's presentation attributes out of the HTML cascade)."""
     charts = criteria_charts(decision)
-    for chart in (cost_chart(decision), drift_chart(decision)):
+    for chart in (estimate_chart(decision), cost_chart(decision), drift_chart(decision)):
         if chart is not None:
             charts.append(chart)
     for index, chart in enumerate(charts, 1):

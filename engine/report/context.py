@@ -152,7 +152,42 @@ def _option(option: Option, names: Mapping[str, Any]) -> dict[str, Any]:
         "checks_more": checks_more,
         "met": met,
         "judged": judged,
+        **_cost(option),
     }
+
+
+def _usd(amount: float) -> str:
+    if amount == 0:
+        return "0"
+    return f"{amount:,.0f}" if amount >= 100 else f"{amount:,.2f}"
+
+
+def _usd_range(low: float, high: float) -> str:
+    return _usd(low) if _usd(low) == _usd(high) else f"{_usd(low)}–{_usd(high)}"
+
+
+def _cost(option: Option) -> dict[str, Any]:
+    """The option's cost as the ladder shows it: a one-line range, then the arithmetic."""
+    cost = option.cost
+    if cost is None:
+        return {"cost_line": "", "cost_short": "—", "cost_basis": [],
+                "cost_note": text(option.cost_note or "")}
+    line = f"{_usd_range(cost.low_usd_per_month, cost.high_usd_per_month)} USD a month"
+    if cost.measured:
+        line += " (measured)"
+    if cost.build_usd.high:
+        line += f"; build {_usd_range(cost.build_usd.low, cost.build_usd.high)} USD once"
+    if cost.payback_months is not None:
+        line += (f"; pays back in {cost.payback_months.low:g}–{cost.payback_months.high:g} "
+                 "months")
+    if cost.priced_on:
+        line += f"; prices of {cost.priced_on}"
+    basis = [text(b) for b in cost.basis[:limits.MAX_REASONS]]
+    if cost.assumed:
+        basis.append("assumed request size (the task's usual): " + ", ".join(
+            text(a) for a in cost.assumed))
+    return {"cost_line": line, "cost_basis": basis, "cost_note": text(option.cost_note or ""),
+            "cost_short": _usd_range(cost.low_usd_per_month, cost.high_usd_per_month)}
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
@@ -406,6 +441,8 @@ def build_context(decision: Decision,
                             for s in SEVERITIES},
         "severities": SEVERITIES,
         "options": options,
+        "any_cost": any(o["cost_line"] for o in options),
+        "any_judged": any(o["judged"] for o in options),
         "options_more": options_more,
         "legend": _legend(options, names),
         "phases": phases,

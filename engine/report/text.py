@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import click
 
-from engine.model.decision import Decision, Project, load_decision
+from engine.model.decision import Cost, Decision, Project, load_decision
 from engine.model.vocab import SEVERITIES, STATUSES, VERDICTS
 from engine.report.labels import labels
 from engine.util.display import strategy_text
@@ -121,7 +121,26 @@ def _ladder(decision: Decision, style: Style) -> list[str]:
         lines.append(f"  {mark} {option.rung!s:<14} {name:<30} {method:<18} {option.status}")
         for reason in option.reasons[:2]:
             lines.append(_wrap(reason, " " * 8))
+        if option.cost is not None and option.status != "rejected":
+            lines.append(_wrap("cost: " + _cost_line(option.cost), " " * 8))
     return lines
+
+
+def _cost_line(cost: Cost) -> str:
+    """An option's estimate in one line; the arithmetic is in --format json and the report."""
+    def usd(low: float, high: float) -> str:
+        fmt = "{:,.0f}" if high >= 100 else "{:,.2f}"
+        return fmt.format(low) if fmt.format(low) == fmt.format(high) else \
+            f"{fmt.format(low)} to {fmt.format(high)}"
+
+    line = f"{usd(cost.low_usd_per_month, cost.high_usd_per_month)} USD a month"
+    line += " (measured)" if cost.measured else ""
+    if cost.build_usd.high:
+        line += f", build {usd(cost.build_usd.low, cost.build_usd.high)} USD once"
+    if cost.payback_months is not None:
+        line += (f", pays back in {cost.payback_months.low:g} to "
+                 f"{cost.payback_months.high:g} months")
+    return line
 
 
 def _findings(decision: Decision, style: Style) -> list[str]:

@@ -15,8 +15,9 @@ from engine.model.decision import DECISION_SCHEMA, Decision
 from engine.model.vocab import STATUSES
 from engine.rulebase import conditions
 from engine.rulebase.inference import Run, fill
-from engine.rulebase.knowledge import Knowledge, Ladder
+from engine.rulebase.knowledge import Knowledge, Ladder, option_estimate
 from engine.rulebase.loading import DERIVED_TYPES, RuleBase
+from engine.rulebase.pricing import measured, request_size
 from engine.rulebase.resolve import (
     OptionState,
     Resolution,
@@ -41,7 +42,7 @@ def assemble_decision(*, assessment_id: str, verdict: str, run: Run, resolution:
         "verdict": verdict,
         "strategy": None if withhold else strategy_of(resolution, knowledge, run),
         "findings": findings,
-        "options": options_of(resolution, facts, knowledge, withhold),
+        "options": options_of(resolution, facts, knowledge, withhold, run.case),
         "trace": trace_of(run),
         "rulebase": rulebase_ref(rulebase),
         "input_sha256": input_sha256,
@@ -107,6 +108,7 @@ def options_of(
     facts: dict[str, list[dict[str, Any]]],
     knowledge: Knowledge,
     withhold_selection: bool,
+    case: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     names = _Names(resolution)
     out = []
@@ -128,6 +130,7 @@ def options_of(
         evidence = _evidence(state, facts)
         if evidence:
             entry["evidence"] = evidence
+        entry.update(_cost(state, knowledge, case or {}, facts))
         out.append(entry)
     present = {o["rung"] for o in out}
     for rung in knowledge.ladder.rungs:
@@ -143,6 +146,8 @@ def options_of(
                     "reasons": [
                         "no available service in the catalog offers this rung for the task"
                     ],
+                    "cost": None,
+                    "cost_note": "no catalog offer to price",
                 }
             )
     ranks = [r.id for r in knowledge.ladder.rungs]
@@ -155,6 +160,40 @@ def options_of(
             o["offer"],
         ),
     )
+
+
+def _cost(state: OptionState, knowledge: Knowledge, case: dict[str, Any],
+          facts: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """CONTRACT section 9: the option's cost range, or why there is none. A benchmark row that
+    measured the option's monthly cost replaces the running estimate (the build stays)."""
+    if state.offer is None:
+        return {"cost": None, "cost_note": "no catalog offer to price"}
+    est = option_estimate(knowledge, state.offer, state.attrs.get("runs"), case,
+                          int(state.attrs.get("labels_needed") or 0))
+    measured_rows = [r for r in facts.get("bench", []) if r.get("cost_usd_per_month") is not None
+                     and r["candidate"] in {e["candidate"] for e in _evidence(state, facts)}]
+    if measured_rows:
+        row = min(measured_rows, key=lambda r: r["cost_usd_per_month"])
+        cost = measured(row["cost_usd_per_month"], row["candidate"])
+        if est.cost is not None:
+            cost["build_usd"] = est.cost["build_usd"]
+            cost["basis"] += [b for b in est.cost["basis"] if b.startswith("build:")]
+            cost["priced_on"] = est.cost["priced_on"]
+        return {"cost": cost, "cost_note": None}
+    if est.cost is None:
+        return {"cost": None, "cost_note": est.note}
+    cost = dict(est.cost)
+    cost["assumed"] = [f"{path} = {case_value}" for path, case_value in
+                       _assumed_values(est.assumed, knowledge, case)]
+    # the price table's note is for its maintainers (what was confirmed where), not a reader
+    return {"cost": cost, "cost_note": None}
+
+
+def _assumed_values(paths: list[str], knowledge: Knowledge, case: dict[str, Any]
+                    ) -> list[tuple[str, Any]]:
+    size, _ = request_size(knowledge.pricing, case)
+    return [(p, getattr(size, p.removeprefix("problem.").removesuffix("_per_request")))
+            for p in paths]
 
 
 def _evidence(state: OptionState, facts: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ from engine.model.vocab import (
     Task,
     Verdict,
 )
+from engine.rulebase.pricing import Estimate, Pricing, estimate
 
 
 class Model(BaseModel):
@@ -205,6 +206,10 @@ class RunsInfo(Model):
     names_service: bool = Field(
         True, description="Whether the strategy names the option's service: false where no "
                           "provider service runs the model (the option still names its offer).")
+    cloud_billed: bool = Field(
+        True, description="Whether running the model is billed by the provider; false where the "
+                          "organisation's own hardware or devices run it (the build is still "
+                          "priced).")
 
 
 class Ladder(Model):
@@ -335,6 +340,7 @@ class Knowledge(Model):
     ladder: Ladder
     questionnaire: Questionnaire
     tasks: Tasks
+    pricing: Pricing
 
     def guidance_ids(self) -> dict[str, GuidanceItem]:
         return {g.id: g for p in self.guidance.phases for g in p.guidance}
@@ -347,6 +353,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "ladder": ("ladder.yaml", Ladder),
     "questionnaire": ("questionnaire.yaml", Questionnaire),
     "tasks": ("tasks.yaml", Tasks),
+    "pricing": ("pricing.yaml", Pricing),
 }
 
 
@@ -435,7 +442,18 @@ def load_knowledge(files: Mapping[str, bytes], label: Callable[[str], str] = str
     knowledge = Knowledge(**parts)
     _check_questionnaire(docs["questionnaire"], knowledge.questionnaire)
     _check_as_is(docs["catalog"], knowledge)
+    _check_priced_offers(docs["pricing"], knowledge)
     return knowledge
+
+
+def _check_priced_offers(doc: Document, knowledge: Knowledge) -> None:
+    """A price names an offer of the catalog."""
+    known = {o.id for s in knowledge.catalog.services for o in s.offers}
+    for i, price in enumerate(knowledge.pricing.offers):
+        if price.offer not in known:
+            raise RuleBaseError(doc.file, f"offers.{i}.offer",
+                                f"no offer {price.offer} in knowledge/services.yaml",
+                                doc.line(f"offers.{i}"))
 
 
 def _check_as_is(doc: Document, knowledge: Knowledge) -> None:
@@ -499,7 +517,10 @@ def offer_facts(catalog: Catalog) -> list[dict[str, Any]]:
 
 # The answers an offer fact depends on (besides the offer filter's): see fit_offer.
 FIT_PATHS = ("problem.deployment_target", "problem.classes", "problem.multi_label",
-             "problem.sector")
+             "problem.sector", "problem.task", "problem.requests_per_month",
+             "problem.input_chars_per_request", "problem.output_chars_per_request",
+             "problem.pages_per_request", "problem.audio_minutes_per_request",
+             "data.labeled_examples", "business.expected_value_usd_per_month")
 
 
 def fit_offer(fact: dict[str, Any], knowledge: Knowledge, case: Mapping[str, Any]
@@ -511,5 +532,21 @@ def fit_offer(fact: dict[str, Any], knowledge: Knowledge, case: Mapping[str, Any
     ladder = knowledge.ladder
     runs, fits = ladder.placement(case.get("problem.deployment_target"), list(offer.runs))
     needed = offer.labels.needed(case.get("problem.classes"), case.get("problem.multi_label"))
-    return {**fact, "runs": runs, "runs_fit": fits, "labels_needed": needed,
-            "sector_fit": offer.sector_fit(case.get("problem.sector"))}
+    fitted = {**fact, "runs": runs, "runs_fit": fits, "labels_needed": needed,
+              "sector_fit": offer.sector_fit(case.get("problem.sector"))}
+    cost = option_estimate(knowledge, offer.id, runs, case, needed).cost
+    fitted["cost_priced"] = cost is not None
+    if cost is not None:
+        fitted.update(cost_low=cost["low_usd_per_month"], cost_high=cost["high_usd_per_month"],
+                      build_low=cost["build_usd"]["low"], build_high=cost["build_usd"]["high"])
+    return fitted
+
+
+def option_estimate(knowledge: Knowledge, offer: str, runs: str | None,
+                    case: Mapping[str, Any], labels_needed: int) -> Estimate:
+    """The cost of an offer placed where it would run: a model on the organisation's own
+    hardware or devices has no provider running price, only its build."""
+    info = knowledge.ladder.runs.get(runs) if runs else None  # type: ignore[call-overload]
+    return estimate(knowledge.pricing, offer, case, labels_needed,
+                    running=info is None or info.cloud_billed,
+                    where=info.meaning if info is not None else "")

@@ -35,7 +35,8 @@ from engine.rulebase.knowledge import (
 # metrics of a benchmark row are named by the project's success criteria).
 OFFER_FIELDS = {"offer", "service", "service_name", "kind", "availability", "catalog_order", "rung",
                 "task", "method", "how", "labels_basis", "labels_needed", "serving_path", "runs",
-                "runs_fit", "sectors", "sector_fit", "cost_tier", "effort", "explainable"}
+                "runs_fit", "sectors", "sector_fit", "cost_tier", "effort", "explainable",
+                "cost_priced", "cost_low", "cost_high", "build_low", "build_high"}
 # What a rule may add to an option besides its offer's fields: `current` marks the solution that
 # runs today (a deployed project), `prefer` puts an option in the group resolution looks at
 # first (resolve.resolve_options), `summary` is set from the proposing rule's `summary`.
@@ -43,7 +44,8 @@ OPTION_EXTRAS = {"current", "prefer", "summary"}
 # The selected option's own fields that selection facts copy (resolve.selection_fact adds what
 # resolution found out about it).
 SELECTION_ATTRS = ("kind", "method", "runs", "cost_tier", "effort", "labels_needed",
-                   "labels_basis", "explainable", "service_name", "sector_fit")
+                   "labels_basis", "explainable", "service_name", "sector_fit", "cost_priced",
+                   "cost_low", "cost_high", "build_low", "build_high")
 DERIVED_TYPES: dict[str, set[str]] = {
     "offer": OFFER_FIELDS,
     "option": OFFER_FIELDS | OPTION_EXTRAS,  # a candidate is its catalog offer (no-ml: rung only)

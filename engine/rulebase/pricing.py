@@ -1,0 +1,290 @@
+"""What an option would cost at the project's volume, from the dated price table.
+
+knowledge/pricing.yaml holds, per offer, the lines a provider bills (characters, tokens, pages,
+audio minutes, requests, endpoint hours) with a low and a high unit price; this module turns a
+case's monthly volume and request size into a monthly range and a one-off build range, with
+the arithmetic written out so that a reader can check it. No price or service is named here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from engine.model.vocab import Task
+
+# Quantities of a month that follow from the volume and the size of one request.
+PER_REQUEST = ("requests", "input_chars", "output_chars", "input_tokens", "output_tokens",
+               "pages", "audio_minutes")
+RunningDriver = Literal["requests", "input_chars", "output_chars", "input_tokens",
+                        "output_tokens", "pages", "audio_minutes", "endpoint_hours", "hours"]
+BuildDriver = Literal["training_hours", "session_hours", "labels", "fixed"]
+# The answers that size one request, the size each driver reads, and the unit it counts.
+SIZE_FIELDS = ("input_chars", "output_chars", "pages", "audio_minutes")
+SIZE_OF = {"input_chars": "input_chars", "input_tokens": "input_chars",
+           "output_chars": "output_chars", "output_tokens": "output_chars", "pages": "pages",
+           "audio_minutes": "audio_minutes"}
+UNITS = {"requests": "requests", "input_chars": "characters in", "output_chars":
+         "characters out", "input_tokens": "tokens in", "output_tokens": "tokens out",
+         "pages": "pages", "audio_minutes": "audio minutes", "endpoint_hours": "instance hours",
+         "hours": "hours", "training_hours": "training hours", "session_hours":
+         "session hours", "labels": "labels", "fixed": "once"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Range(_Model):
+    low: float = Field(ge=0, allow_inf_nan=False)
+    high: float = Field(ge=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.low > self.high:
+            raise ValueError("low must not exceed high")
+        return self
+
+
+class RunningLine(_Model):
+    driver: RunningDriver
+    per: float = Field(gt=0, allow_inf_nan=False, description="The price is per this many units.")
+    usd: Range
+    what: str
+    min_units_per_request: float | None = Field(None, ge=0, allow_inf_nan=False)
+    requests_per_instance_month: Range | None = Field(
+        None, description="endpoint_hours only: requests one instance serves in a month.")
+
+    @model_validator(mode="after")
+    def _capacity(self) -> RunningLine:
+        capacity = self.requests_per_instance_month
+        if capacity is not None and self.driver != "endpoint_hours":
+            raise ValueError("requests_per_instance_month belongs to an endpoint_hours line")
+        if capacity is not None and capacity.low <= 0:
+            raise ValueError("requests_per_instance_month must be above 0")
+        return self
+
+
+class BuildLine(_Model):
+    driver: BuildDriver
+    per: float = Field(1, gt=0, allow_inf_nan=False)
+    usd: Range
+    what: str
+    quantity: Range | None = Field(None, description="How many units; labels are counted.")
+
+    @model_validator(mode="after")
+    def _counted(self) -> BuildLine:
+        if (self.quantity is None) != (self.driver == "labels"):
+            raise ValueError("a build line gives a quantity, except a labels line (counted "
+                             "from the labels still missing)")
+        return self
+
+
+class OfferPrice(_Model):
+    offer: str
+    checked: dt.date
+    source: str = Field(pattern=r"^https://")
+    running: list[RunningLine] = Field(default_factory=list)
+    build: list[BuildLine] = Field(default_factory=list)
+    note: str = ""
+
+
+class RequestSize(_Model):
+    input_chars: int = Field(0, ge=0)
+    output_chars: int = Field(0, ge=0)
+    pages: float = Field(0, ge=0, allow_inf_nan=False)
+    audio_minutes: float = Field(0, ge=0, allow_inf_nan=False)
+
+
+class Pricing(_Model):
+    schema_: Literal["mladvisor.pricing/1"] = Field(alias="schema")
+    region: str
+    chars_per_token: float = Field(gt=0, allow_inf_nan=False)
+    hours_per_month: float = Field(gt=0, allow_inf_nan=False)
+    request_defaults: dict[Task, RequestSize] = Field(default_factory=dict)
+    offers: list[OfferPrice] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Pricing:
+        seen = [o.offer for o in self.offers]
+        dup = sorted({o for o in seen if seen.count(o) > 1})
+        if dup:
+            raise ValueError(f"offer priced twice: {', '.join(dup)}")
+        return self
+
+    def price(self, offer: str) -> OfferPrice | None:
+        return next((p for p in self.offers if p.offer == offer), None)
+
+
+@dataclass
+class Estimate:
+    """A cost range for one option (CONTRACT section 9) or, with `cost` None, why not."""
+
+    cost: dict[str, Any] | None
+    note: str = ""
+    assumed: list[str] = field(default_factory=list)  # request sizes taken from the defaults
+
+
+def _num(value: float) -> str:
+    """A quantity as a reader checks it: thousands separated, no needless decimals."""
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _usd(value: float) -> str:
+    if value == 0:
+        return "0"
+    return f"{value:,.2f}" if value >= 1 else f"{value:.4g}"
+
+
+def _span(rng: tuple[float, float], money: bool = False) -> str:
+    fmt = _usd if money else _num
+    low, high = rng
+    return fmt(low) if math.isclose(low, high) else f"{fmt(low)}-{fmt(high)}"
+
+
+def request_size(pricing: Pricing, case: Mapping[str, Any]) -> tuple[RequestSize, list[str]]:
+    """The size of one request: the answers where given, else the task's default (listed)."""
+    task = case.get("problem.task")
+    default = pricing.request_defaults.get(task, RequestSize())  # type: ignore[call-overload]
+    values, assumed = {}, []
+    for name in SIZE_FIELDS:
+        given = case.get(f"problem.{name}_per_request")
+        if given is None:
+            values[name] = getattr(default, name)
+            if values[name]:
+                assumed.append(f"problem.{name}_per_request")
+        else:
+            values[name] = given
+    return RequestSize(**values), assumed
+
+
+def _monthly_units(line: RunningLine, requests: float, size: RequestSize,
+                   chars_per_token: float) -> float:
+    per_request = {"requests": 1.0, "input_chars": size.input_chars,
+                   "output_chars": size.output_chars,
+                   "input_tokens": size.input_chars / chars_per_token,
+                   "output_tokens": size.output_chars / chars_per_token,
+                   "pages": size.pages, "audio_minutes": size.audio_minutes}[line.driver]
+    if line.min_units_per_request is not None:
+        per_request = max(per_request, line.min_units_per_request)
+    return requests * per_request
+
+
+def _running(line: RunningLine, requests: float, size: RequestSize, pricing: Pricing
+             ) -> tuple[float, float, str]:
+    unit = UNITS[line.driver]
+    if line.driver == "hours":
+        hours = pricing.hours_per_month
+        low, high = hours * line.usd.low / line.per, hours * line.usd.high / line.per
+        return low, high, (f"{_num(hours)} hours x {_span((line.usd.low, line.usd.high), True)}"
+                           f" USD per {_num(line.per)} {unit} ({line.what})")
+    if line.driver == "endpoint_hours":
+        cap = line.requests_per_instance_month or Range(low=math.inf, high=math.inf)
+        fewest = max(1, math.ceil(requests / cap.high)) if requests else 1
+        most = max(1, math.ceil(requests / cap.low)) if requests else 1
+        hours = pricing.hours_per_month
+        low = fewest * hours * line.usd.low / line.per
+        high = most * hours * line.usd.high / line.per
+        count = _span((fewest, most))
+        return low, high, (f"{count} instance(s) x {_num(hours)} hours x "
+                           f"{_span((line.usd.low, line.usd.high), True)} USD per hour "
+                           f"({line.what})")
+    units = _monthly_units(line, requests, size, pricing.chars_per_token)
+    low, high = units * line.usd.low / line.per, units * line.usd.high / line.per
+    return low, high, (f"{_how_many(line, requests, size, pricing)} x "
+                       f"{_span((line.usd.low, line.usd.high), True)} USD per "
+                       f"{_num(line.per)} ({line.what})")
+
+
+def _how_many(line: RunningLine, requests: float, size: RequestSize, pricing: Pricing) -> str:
+    """How a month's units follow from the volume: '200,000 requests x 1,000 characters in'."""
+    units = _monthly_units(line, requests, size, pricing.chars_per_token)
+    if line.driver == "requests":
+        return f"{_num(units)} requests"
+    each = units / requests if requests else 0.0
+    chars = {"input_tokens": size.input_chars, "output_tokens": size.output_chars}
+    if line.driver in chars and each > 0:
+        return (f"{_num(requests)} requests x {_num(chars[line.driver])} characters / "
+                f"{_num(pricing.chars_per_token)} = {_num(units)} {UNITS[line.driver]}")
+    return f"{_num(requests)} requests x {_num(each)} {UNITS[line.driver]}"
+
+
+def _build(line: BuildLine, missing_labels: int) -> tuple[float, float, str]:
+    unit = UNITS[line.driver]
+    qty = (missing_labels, missing_labels) if line.quantity is None else (
+        line.quantity.low, line.quantity.high)
+    low, high = qty[0] * line.usd.low / line.per, qty[1] * line.usd.high / line.per
+    if line.driver == "fixed":
+        return low, high, f"{_span((low, high), True)} USD once ({line.what})"
+    return low, high, (f"{_span(qty)} {unit} x {_span((line.usd.low, line.usd.high), True)} "
+                       f"USD per {_num(line.per)} ({line.what})")
+
+
+def estimate(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_needed: int = 0,
+             running: bool = True, where: str = "") -> Estimate:
+    """The monthly running range and one-off build range of an offer for a case; `running`
+    false where the provider does not bill the running model (`where` says why)."""
+    price = pricing.price(offer)
+    if price is None:
+        return Estimate(None, "no price in the catalog for this option")
+    lines = price.running if running else []
+    requests = case.get("problem.requests_per_month")
+    if requests is None and any(line.driver in PER_REQUEST for line in lines):
+        return Estimate(None, "the monthly volume is not given (problem.requests_per_month)")
+    size, assumed = request_size(pricing, case)
+    used = {SIZE_OF.get(line.driver) for line in lines}
+    assumed = [path for path in assumed if path.split(".")[1].removesuffix("_per_request")
+               in used]
+    basis, low, high = [], 0.0, 0.0
+    if not running:
+        basis.append(f"running: no provider price ({where[:1].lower() + where[1:]})"
+                     if where else "running: no provider price")
+    for line in lines:
+        lo, hi, text = _running(line, float(requests or 0), size, pricing)
+        low, high = low + lo, high + hi
+        basis.append(f"{text} = {_span((lo, hi), True)} USD a month")
+    missing = max(0, labels_needed - int(case.get("data.labeled_examples") or 0))
+    build_low = build_high = 0.0
+    for bline in price.build:
+        lo, hi, text = _build(bline, missing)
+        build_low, build_high = build_low + lo, build_high + hi
+        basis.append(f"build: {text} = {_span((lo, hi), True)} USD")
+    cost = {"low_usd_per_month": round(low, 2), "high_usd_per_month": round(high, 2),
+            "build_usd": {"low": round(build_low, 2), "high": round(build_high, 2)},
+            "basis": basis, "priced_on": price.checked.isoformat(), "measured": False}
+    value = case.get("business.expected_value_usd_per_month")
+    payback = payback_months(cost, value)
+    if payback is not None:
+        cost["payback_months"] = payback
+    return Estimate(cost, price.note, assumed)
+
+
+def payback_months(cost: Mapping[str, Any], value: float | None) -> dict[str, float] | None:
+    """Build cost over the monthly margin (value less running cost), best and worst case;
+    none when either is unknown, nothing is built, or the margin is not positive."""
+    build = cost.get("build_usd") or {}
+    if value is None or not build.get("high"):
+        return None
+    best_margin = value - cost["low_usd_per_month"]
+    worst_margin = value - cost["high_usd_per_month"]
+    if best_margin <= 0 or worst_margin <= 0:
+        return None
+    return {"low": round(build["low"] / best_margin, 1),
+            "high": round(build["high"] / worst_margin, 1)}
+
+
+def measured(cost_usd_per_month: float, candidate: str) -> dict[str, Any]:
+    """A benchmark's measured monthly cost, which replaces the estimate for its option."""
+    return {"low_usd_per_month": round(cost_usd_per_month, 2),
+            "high_usd_per_month": round(cost_usd_per_month, 2),
+            "build_usd": {"low": 0.0, "high": 0.0},
+            "basis": [f"measured in the benchmark of {candidate}: "
+                      f"{_usd(cost_usd_per_month)} USD a month"],
+            "priced_on": None, "measured": True}
