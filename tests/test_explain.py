@@ -77,7 +77,8 @@ def _case(name: str) -> tuple[Assessment, dict[str, Any]]:
             assessment = assess_files(EXAMPLES / file, benchmarks=bench, drift=drift)
         else:
             assessment = assess_files(EXAMPLES / name)
-        _CACHE[name] = (assessment, explain(assessment))
+        # the exhaustive search (explain --all); tests/test_explain_levers.py covers levers
+        _CACHE[name] = (assessment, explain(assessment, levers_only=False))
     return _CACHE[name]
 
 
@@ -102,7 +103,8 @@ def test_shape(name: str) -> None:
         for failed in entry["failed"]:
             assert set(failed) == {"path", "expected", "actual"}
     for cf in result["counterfactuals"]:
-        assert set(cf) == {"changes", "verdict", "strategy"}
+        assert {"changes", "verdict", "strategy"} <= set(cf) <= {
+            "changes", "verdict", "strategy", "levers", "cost"}
         assert cf["strategy"] is None or set(cf["strategy"]) == {"rung", "service"}
     assert [s["path"] for s in result["sensitivity"]] == list(leaf_paths())
     json.dumps(result)  # JSON all the way down
@@ -157,7 +159,7 @@ def test_two_blockers_need_a_pair() -> None:
 def test_no_hypothesis_breaks_the_engine(name: str) -> None:
     """The search skips a change the engine fails on; none should exist."""
     assessment, result = _case(name)
-    found = search(assessment)
+    found = search(assessment, levers_only=False)
     assert found.errors == []
     assert found.runs >= found.candidates or found.runs >= 64
     assert found.counterfactuals == result["counterfactuals"]

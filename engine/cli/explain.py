@@ -25,26 +25,33 @@ def _json(data: object) -> str:
               help="Drift summary of a deployed model (mladvisor.drift/1 JSON).")
 @click.option("--limit", "-n", type=click.IntRange(0, 50), default=10, show_default=True,
               help="At most this many counterfactuals.")
+@click.option("--all", "every_answer", is_flag=True,
+              help="Vary every answer and keep every outcome (for rule authors), not only the "
+                   "levers a team can change towards a better outcome.")
 @format_option(["text", "json"], "text")
 @out_option
-def explain(answers: Path, benchmarks: Path | None, drift: Path | None, limit: int, fmt: str,
-            out: Path | None) -> None:
+def explain(answers: Path, benchmarks: Path | None, drift: Path | None, limit: int,
+            every_answer: bool, fmt: str, out: Path | None) -> None:
     """Explain the decision on ANSWERS: why, why not, and what would change it.
 
     Every change listed under "What would change this recommendation" was applied to the
-    answers and assessed again; the verdict and strategy shown are that run's.
+    answers and assessed again; the verdict and strategy shown are that run's. Only answers a
+    team can change (the questionnaire's levers: budget, labelled examples, data quality, ...)
+    are changed, alone or in pairs, and only towards a better verdict or another strategy;
+    --all varies every answer.
 
     \b
     Example:
         mladvisor explain answers.yaml
         mladvisor explain answers.yaml --benchmarks bench.csv --format json
+        mladvisor explain answers.yaml --all
     """
     from engine.api import assess_files
     from engine.explain.why import explain as explain_assessment
 
     target = destination(out, answers, benchmarks, drift)
     assessment = assess_files(answers, benchmarks, drift)
-    result = explain_assessment(assessment, limit=limit)
+    result = explain_assessment(assessment, limit=limit, levers_only=not every_answer)
     if fmt == "json":
         emit(_json(result), target)
     else:

@@ -36,8 +36,9 @@ def render_text(decision: Decision | Mapping[str, Any], explanation: Mapping[str
     lines.append("What would change this recommendation")
     counterfactuals = explanation["counterfactuals"]
     if not counterfactuals:
-        lines.append("  No single answer, and no pair of the answers tried, changes the verdict "
-                     "or the strategy.")
+        lines.append("  No single answer a team can change, and no pair of them tried, improves "
+                     "the verdict")
+        lines.append("  or moves the strategy (explain --all varies every answer).")
         blockers = [f for f in decision.findings if f.severity == "blocker"]
         if len(blockers) > 2:
             lines.append(f"  {len(blockers)} blockers stand in the way, each to be fixed:")
@@ -46,7 +47,14 @@ def render_text(decision: Decision | Mapping[str, Any], explanation: Mapping[str
         parts = [f"{path} were {show(value)} (now {show(dotted.get(answers, path, None))})"
                  for path, value in cf["changes"].items()]
         lines.append(f"  {index}. If {' and '.join(parts)}:")
-        lines.append(f"     -> {outcome_text(cf['verdict'], cf['strategy'])}")
+        cost = cf.get("cost")
+        tail = "" if not cost else " (no provider running price)" if not cost[
+            "high_usd_per_month"] else (
+            f" (about {_usd(cost['low_usd_per_month'])} to {_usd(cost['high_usd_per_month'])}"
+            " USD a month)")
+        lines.append(f"     -> {outcome_text(cf['verdict'], cf['strategy'])}{tail}")
+        for path, how in (cf.get("levers") or {}).items():
+            lines.append(f"        {path}: {how}")
     lines.append("")
 
     decisive = [s["path"] for s in explanation["sensitivity"] if s["decisive"]]
@@ -72,6 +80,10 @@ def render_text(decision: Decision | Mapping[str, Any], explanation: Mapping[str
                             for f in entry["failed"])
         lines.append(f"  {entry['rule']}{_source(entry)}: {reasons}")
     return "\n".join(lines) + "\n"
+
+
+def _usd(amount: float) -> str:
+    return f"{amount:,.0f}" if amount >= 100 else f"{amount:,.2f}"
 
 
 def _source(entry: Mapping[str, Any]) -> str:

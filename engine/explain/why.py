@@ -415,6 +415,7 @@ class Trial:
     outcome: Outcome
     rules: frozenset[str]  # decisive rules that fired
     options: frozenset[str]  # option statuses
+    cost: tuple[float, float] | None = None  # the selected option's monthly range
 
 
 def _promise(trial: Trial, base: Trial) -> tuple[int, int]:
@@ -439,7 +440,11 @@ class Searcher:
         """A run's outcome and what decided it: decisive rules fired and option statuses."""
         fired = {f.rule.id for f in result.run.firings if f.rule.id in self.relevant}
         statuses = {f"{o.rung}/{o.service}={o.status}" for o in result.model.options}
-        return Trial(changes, outcome_of(result.model), frozenset(fired), frozenset(statuses))
+        selected = next((o for o in result.model.options if o.status == "selected"), None)
+        cost = None if selected is None or selected.cost is None else (
+            selected.cost.low_usd_per_month, selected.cost.high_usd_per_month)
+        return Trial(changes, outcome_of(result.model), frozenset(fired), frozenset(statuses),
+                     cost)
 
     def trial(self, changes: dict[str, Any]) -> Trial | None:
         from engine.api import assess
@@ -483,18 +488,29 @@ class SearchResult:
 
 
 def search(assessment: Any, rulebase: RuleBase | None = None, limit: int = MAX_COUNTERFACTUALS,
-           max_runs: int = MAX_SINGLE_RUNS) -> SearchResult:
+           max_runs: int = MAX_SINGLE_RUNS, levers_only: bool = True) -> SearchResult:
     """Counterfactuals (single changes, then pairs of promising ones) and each answer's
-    sensitivity; every outcome reported comes from a real run of the engine."""
+    sensitivity; every outcome reported comes from a real run of the engine. By default only
+    the answers the questionnaire marks as levers are changed, and only changes that lead to a
+    better verdict or another strategy with the same verdict are kept; `levers_only=False`
+    varies every answer and keeps every outcome, for rule authors."""
     rb = rulebase or assessment.rulebase
     dom = domain(assessment, rb)
+    levers = rb.knowledge.questionnaire.levers()
+    if levers_only:  # a team changes an answer; leaving it unanswered is no lever
+        dom.values = {p: [x for x in v if x is not None]
+                      for p, v in dom.values.items() if p in levers}
     searcher = Searcher(assessment, rb)
     base_trial = searcher.as_trial({}, assessment)
     base = base_trial.outcome
     order = list(leaf_paths())
+    precedence: list[str] = list(rb.knowledge.ladder.verdict_precedence)  # worst first
 
     def moves(outcome: Outcome) -> bool:
-        """A counterfactual flips the verdict or moves the strategy to another rung."""
+        """A counterfactual flips the verdict or moves the strategy to another rung; with
+        levers only, never to a worse verdict."""
+        if levers_only and precedence.index(outcome[0]) < precedence.index(base[0]):
+            return False
         return outcome[:2] != base[:2]
 
     changed: list[Trial] = []  # any change of verdict or strategy (service included)
@@ -513,6 +529,21 @@ def search(assessment: Any, rulebase: RuleBase | None = None, limit: int = MAX_C
             promising[path] = (score, trial)
     singles = [t for t in changed if moves(t.outcome)]
 
+    pairs = _pairs(promising, singles, order, moves, dom.values, searcher)
+    chosen = _select(singles + pairs, base, rb, order, limit)
+    counterfactuals = [_counterfactual(t, base_trial, levers) for t in chosen]
+    decisive = {next(iter(t.changes)) for t in changed}
+    varied = [p for p in order if not levers_only or p in levers]
+    sensitivity = [{"path": p, "decisive": p in decisive} for p in varied]
+    return SearchResult(counterfactuals, sensitivity, searcher.runs,
+                        sum(len(v) for v in dom.values.values()), searcher.errors)
+
+
+def _pairs(promising: Mapping[str, tuple[tuple[int, int], Trial]], singles: list[Trial],
+           order: list[str], moves: Any, values: Mapping[str, list[Any]],
+           searcher: Searcher) -> list[Trial]:
+    """Pairs of the most promising single changes that reach an outcome no single change
+    reaches (minimal only), each moved as near the current answers as it allows."""
     single_outcomes = {t.outcome[:2] for t in singles}
     seeds = sorted(promising.items(), key=lambda item: (-item[1][0][0], -item[1][0][1],
                                                          order.index(item[0])))
@@ -520,20 +551,40 @@ def search(assessment: Any, rulebase: RuleBase | None = None, limit: int = MAX_C
     for (_, (_, a)), (_, (_, b)) in itertools.combinations(seeds[:MAX_PAIR_SEEDS], 2):
         both = {**a.changes, **b.changes}
         trial = searcher.trial({p: both[p] for p in sorted(both, key=order.index)})
-        # minimal only: no single change reaches this verdict and rung
         if trial is not None and moves(trial.outcome) and \
                 trial.outcome[:2] not in single_outcomes:
-            pairs.append(trial)
+            pairs.append(_nearest(trial, values, searcher))
+    return pairs
 
-    chosen = _select(singles + pairs, base, rb, order, limit)
-    counterfactuals = [{"changes": t.changes, "verdict": t.outcome[0],
-                        "strategy": None if t.outcome[1] is None and t.outcome[2] is None
-                        else {"rung": t.outcome[1], "service": t.outcome[2]}}
-                       for t in chosen]
-    decisive = {next(iter(t.changes)) for t in changed}
-    sensitivity = [{"path": p, "decisive": p in decisive} for p in order]
-    return SearchResult(counterfactuals, sensitivity, searcher.runs,
-                        sum(len(v) for v in dom.values.values()), searcher.errors)
+
+def _nearest(trial: Trial, values: Mapping[str, list[Any]], searcher: Searcher) -> Trial:
+    """A pair's values moved as close to the current answers as still gives its outcome: a
+    seed's value was chosen for what it silenced alone, not for the pair (a budget raised to
+    1,106 where 8 would do)."""
+    for path in list(trial.changes) * 2:  # twice: one value's move can free the other's
+        for value in values.get(path, []):  # nearest to the current answer first
+            if value == trial.changes[path]:
+                break
+            tried = searcher.trial({**trial.changes, path: value})
+            if tried is not None and tried.outcome == trial.outcome:
+                trial = tried
+                break
+    return trial
+
+
+def _counterfactual(trial: Trial, base: Trial, levers: Mapping[str, str]) -> dict[str, Any]:
+    """A counterfactual as reported: the changes (with how a team makes each, for levers), the
+    outcome of re-assessing them, and the recommended option's cost where it differs."""
+    out: dict[str, Any] = {
+        "changes": trial.changes, "verdict": trial.outcome[0],
+        "strategy": None if trial.outcome[1] is None and trial.outcome[2] is None
+        else {"rung": trial.outcome[1], "service": trial.outcome[2]}}
+    how = {p: levers[p] for p in trial.changes if p in levers}
+    if how:
+        out["levers"] = how
+    if trial.cost is not None and trial.cost != base.cost:
+        out["cost"] = {"low_usd_per_month": trial.cost[0], "high_usd_per_month": trial.cost[1]}
+    return out
 
 
 def _select(trials: list[Trial], base: Outcome, rb: RuleBase, order: list[str],
@@ -606,10 +657,10 @@ def _spread(ranked: list[Trial], limit: int) -> list[Trial]:
 # ---------------------------------------------------------------- the public API
 
 def explain(assessment: Any, rulebase: RuleBase | None = None,
-            limit: int = MAX_COUNTERFACTUALS) -> dict[str, Any]:
+            limit: int = MAX_COUNTERFACTUALS, levers_only: bool = True) -> dict[str, Any]:
     """Why, why not, what would change the recommendation, and which answers it hinges on."""
     rb = rulebase or assessment.rulebase
-    found = search(assessment, rb, limit)
+    found = search(assessment, rb, limit, levers_only=levers_only)
     return {"why": why(assessment), "why_not": why_not(assessment, rb),
             "counterfactuals": found.counterfactuals, "sensitivity": found.sensitivity}
 

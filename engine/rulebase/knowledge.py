@@ -287,6 +287,9 @@ class Question(Model):
     ask_when: Any = Field(None, description="A condition over earlier answers (rule syntax).")
     personal: bool = False
     example: Any = None
+    lever: str | None = Field(
+        None, description="How a team can change this answer; set only on answers that are "
+                          "the team's to change (explain proposes changes of these).")
 
 
 class Section(Model):
@@ -305,6 +308,10 @@ class Questionnaire(Model):
 
     def personal_paths(self) -> list[str]:
         return [q.path for q in self.questions() if q.personal]
+
+    def levers(self) -> dict[str, str]:
+        """The answers a team can change, with how."""
+        return {q.path: q.lever for q in self.questions() if q.lever}
 
 
 class TaskInfo(Model):
