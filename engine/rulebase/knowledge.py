@@ -147,6 +147,7 @@ class Offer(Model):
         return " ".join(text.split())
 
 
+Availability = Literal["generally-available", "closed-to-new-customers", "end-of-life"]
 OPEN = "generally-available"  # the availability of a service anyone can start using
 
 
@@ -156,7 +157,7 @@ class Service(Model):
     kind: Literal["ai-service", "foundation-models", "ml-platform", "model-hub", "no-code-ml"]
     summary: str
     data_needs: str
-    availability: Literal["generally-available", "closed-to-new-customers", "end-of-life"]
+    availability: Availability
     availability_note: str = ""
     closed_on: dt.date | Literal["unknown"] | None = Field(
         None, description="A service that is not generally available: the day it closed, to "
@@ -289,6 +290,10 @@ class Ladder(Model):
         "measured ones fell short; {selected_name} and {shortfall} are filled in.")
     rung_methods: dict[Rung, Method] = Field(
         default_factory=dict, description="The method of an option on a rung with no offer.")
+    closed_groups: dict[Availability, str] = Field(
+        default_factory=dict,
+        description="Per service availability, the label of the one line that stands for every "
+        "option ruled out because its service has that availability (\"Retired\").")
     deployment_targets: dict[str, list[Runs]] = Field(
         description="Per problem.deployment_target, where a model may run, preferred first.")
     targets_text: dict[str, str] = Field(
