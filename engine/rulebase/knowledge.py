@@ -49,6 +49,9 @@ class GuidanceItem(Model):
     title: str
     text: str
     seed: str = Field(description="Which part of the source guidance this paraphrases.")
+    checked: dt.date | None = Field(
+        None, description="When an entry that states facts about a provider was last checked "
+        "against its source; `mladvisor rules lint` warns once it is stale.")
 
 
 class PhaseGuidance(Model):
