@@ -260,8 +260,7 @@ def test_reports_and_rules_list_show_the_catalog_checked_span() -> None:
     oldest, newest = (d.isoformat() for d in CATALOG.checked_range())  # type: ignore[union-attr]
     span = f"{oldest} to {newest}" if oldest != newest else oldest
     result = assess(pumps())
-    assert result.decision["rulebase"]["catalog_checked_oldest"] == oldest
-    assert result.decision["rulebase"]["catalog_checked_newest"] == newest
+    assert result.decision["catalog"] == {"checked_oldest": oldest, "checked_newest": newest}
     assert f"Service catalog checked {span}" in render_text(result.model)
     html, context = render_document(result.model, for_pdf=False)
     assert ("Service catalog checked", span) in context["audit"]
@@ -272,8 +271,7 @@ def test_reports_and_rules_list_show_the_catalog_checked_span() -> None:
 
 def test_a_decision_from_before_the_span_was_recorded_still_renders() -> None:
     decision = json.loads(json.dumps(assess(pumps()).decision))
-    for key in ("catalog_checked_oldest", "catalog_checked_newest"):
-        decision["rulebase"].pop(key)
+    decision.pop("catalog")
     html, context = render_document(decision, for_pdf=False)
     assert "Service catalog checked" not in html
     assert "Service catalog checked" not in render_text(decision)

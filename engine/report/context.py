@@ -314,18 +314,17 @@ def _trace_step(step: TraceEntry, position: int) -> dict[str, Any]:
     }
 
 
-def catalog_span(rulebase: Mapping[str, Any]) -> str:
+def catalog_span(catalog: Mapping[str, Any]) -> str:
     """`2026-11-27 to 2026-12-02`: the oldest and newest `checked` date of the service catalog
     the decision was made with (one date when they agree; empty for an older decision)."""
-    oldest, newest = (str(rulebase.get(k) or "") for k in ("catalog_checked_oldest",
-                                                            "catalog_checked_newest"))
+    oldest, newest = (str(catalog.get(k) or "") for k in ("checked_oldest", "checked_newest"))
     if not oldest:
         return ""
     return oldest if newest in ("", oldest) else f"{oldest} to {newest}"
 
 
-def catalog_checked(rulebase: Mapping[str, Any]) -> list[tuple[str, str]]:
-    span = catalog_span(rulebase)
+def catalog_checked(catalog: Mapping[str, Any]) -> list[tuple[str, str]]:
+    span = catalog_span(catalog)
     return [("Service catalog checked", span)] if span else []
 
 
@@ -451,7 +450,7 @@ def build_context(decision: Decision,
             ("Rule base version", rulebase.get("version") or "—"),
             ("Rule base sha256", rulebase.get("sha256") or "—"),
             ("Input sha256", decision.input_sha256 or "—"),
-            *catalog_checked(rulebase),
+            *catalog_checked(decision.catalog),
         ],
         "title": f"ML assessment: {name}",
         "subject": f"{VERDICT_LABELS.get(verdict, humanize(verdict))}"

@@ -62,7 +62,7 @@ def render_text(decision: Decision | Mapping[str, Any], colour: bool = False) ->
     rulebase = decision.rulebase
     lines += ["", f"Assessment {decision.assessment_id}  rule base {rulebase.get('version')} "
                   f"({str(rulebase.get('sha256', ''))[:12]})"]
-    span = catalog_span(rulebase)
+    span = catalog_span(decision.catalog)
     lines += [f"Service catalog checked {span}"] if span else []
     lines += [""]
     return "\n".join(lines)

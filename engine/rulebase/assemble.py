@@ -44,6 +44,7 @@ def assemble_decision(*, assessment_id: str, verdict: str, run: Run, resolution:
         "options": options_of(resolution, facts, knowledge, withhold),
         "trace": trace_of(run),
         "rulebase": rulebase_ref(rulebase),
+        "catalog": catalog_ref(rulebase),
         "input_sha256": input_sha256,
         "engine_version": __version__,
         "project": loaded.answers.project.model_dump(mode="json", exclude_none=True),
@@ -415,11 +416,13 @@ def in_order(items: Sequence[tuple[str, str]], after: Mapping[str, Sequence[str]
 
 
 def rulebase_ref(rulebase: RuleBase) -> dict[str, str]:
-    """The rule base a decision came from, and how current its service catalog is: the
-    oldest and newest `checked` date of its services (reports show the span)."""
-    ref = {"version": rulebase.version, "sha256": rulebase.sha256}
+    return {"version": rulebase.version, "sha256": rulebase.sha256}
+
+
+def catalog_ref(rulebase: RuleBase) -> dict[str, str]:
+    """How current the service catalog a decision used is: the oldest and newest `checked`
+    date of its services (reports show the span)."""
     span = rulebase.knowledge.catalog.checked_range()
-    if span is not None:
-        ref["catalog_checked_oldest"], ref["catalog_checked_newest"] = (
-            d.isoformat() for d in span)
-    return ref
+    if span is None:
+        return {}
+    return {"checked_oldest": span[0].isoformat(), "checked_newest": span[1].isoformat()}
