@@ -387,8 +387,11 @@ def test_d11_a_running_service_closed_to_new_customers_is_kept_with_a_plan_to_mo
     # as a new project's candidate it stays ruled out
     new = decide(fraud(None, **{"problem.task": "anomaly-detection", "project.stage": "idea",
                                 "project.current_solution": None}), rulebase=amended)
-    closed = next(o for o in new["options"] if o["service"] == "amazon-fraud-detector")
-    assert closed["status"] == "rejected"
+    # shown in the line of services closed to new customers, which keeps the option itself
+    line = next(o for o in new["options"] if o.get("group") == "closed-to-new-customers")
+    closed = next(m for m in line["members"] if m["service"] == "amazon-fraud-detector")
+    assert closed["status"] == line["status"] == "rejected"
+    assert "Amazon Fraud Detector (closed 2025-11-07)" in line["reasons"][0]
 
 
 def test_d11_a_running_service_at_end_of_life_is_rebuilt() -> None:

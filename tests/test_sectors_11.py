@@ -67,7 +67,10 @@ def decide(answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def option(decision: dict[str, Any], offer: str) -> dict[str, Any] | None:
-    return next((o for o in decision["options"] if o.get("offer") == offer), None)
+    """The option of an offer, also when it is one of the services shown in one line because
+    they take no new projects (its entry keeps the option under `members`)."""
+    rows = [m for o in decision["options"] for m in [o, *(o.get("members") or [])]]
+    return next((o for o in rows if o.get("offer") == offer), None)
 
 
 def fired(decision: dict[str, Any]) -> set[str]:

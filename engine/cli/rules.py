@@ -28,7 +28,8 @@ def rules() -> None:
 @format_option(["text", "json"], "text")
 @out_option
 def list_rules(phase: str | None, fmt: str, out: object) -> None:
-    """List the rules: id, phase, severity and title.
+    """List the rules: id, phase, severity and title, then how current the service catalog is
+    (its oldest and newest `checked` date).
 
     \b
     Example:
@@ -48,6 +49,8 @@ def list_rules(phase: str | None, fmt: str, out: object) -> None:
         return
     lines = [f"{r.id:<58} {r.severity:<14} {r.title}" for r in selected]
     lines.append(f"{len(selected)} rules (rule base {rb.version}, sha256 {rb.sha256[:12]})")
+    lines.append(f"{rb.knowledge.catalog.checked_text()} (oldest and newest `checked` date; "
+                 "mladvisor rules services lists each)")
     emit_text("\n".join(lines) + "\n", out)  # type: ignore[arg-type]
 
 
@@ -55,8 +58,9 @@ def list_rules(phase: str | None, fmt: str, out: object) -> None:
 @format_option(["text", "json"], "text")
 @out_option
 def services(fmt: str, out: object) -> None:
-    """List the service catalog: each service's offers, tasks, rungs, availability and the date
-    its facts were checked. Service ids here are what a benchmark row's `service` names.
+    """List the service catalog: each service's offers, tasks, rungs, availability (with the
+    day a closed service closed and its successor) and the date its facts were checked.
+    Service ids here are what a benchmark row's `service` names.
 
     \b
     Example:
@@ -74,14 +78,25 @@ def services(fmt: str, out: object) -> None:
 
 
 def catalog_doc(catalog: Any) -> list[dict[str, Any]]:
-    """The catalog as plain data, offers by the ids decisions name them with."""
+    """The catalog as plain data, offers by the ids decisions name them with. `closed_on` and
+    `successor` are null and empty for a service that is open to new customers."""
+    def closed_on(service: Any) -> str | None:
+        value = service.closed_on
+        return value if value is None or isinstance(value, str) else value.isoformat()
+
     return [{"id": s.id, "name": s.name, "kind": s.kind, "availability": s.availability,
              "availability_note": " ".join(s.availability_note.split()),
+             "closed_on": closed_on(s),
+             "closed_on_note": " ".join(s.closed_on_note.split()),
+             "successor": " ".join(s.successor.split()),
              "checked": s.checked.isoformat(), "docs": s.docs,
+             "tasks": sorted({t for o in s.offers for t in o.tasks}),
              "offers": [{"offer": o.id, "rung": o.rung, "method": o.method, "runs": list(o.runs),
                          "tasks": list(o.tasks),
                          "how": {t: o.how_for(t) for t in o.tasks},
-                         "labels": o.labels.model_dump(exclude_none=True)}
+                         "labels": o.labels.model_dump(exclude_none=True),
+                         "cost_tier": o.cost_tier, "effort": o.effort,
+                         "explainable": o.explainable}
                         for o in s.offers]}
             for s in catalog.services]
 
@@ -104,6 +119,9 @@ def catalog_text(doc: list[dict[str, Any]]) -> str:
     for service in doc:
         lines.append(f"{service['id']}  {service['name']}: {service['availability']}, "
                      f"checked {service['checked']}")
+        if service["closed_on"] or service["successor"]:
+            lines += wrap(f"closed on {service['closed_on'] or '(not given)'}; successor: "
+                          f"{service['successor'] or '(not given)'}", "    ")
         if service["availability"] != "generally-available" and service["availability_note"]:
             lines += wrap(service["availability_note"], "    ")
         for offer in service["offers"]:
@@ -112,32 +130,44 @@ def catalog_text(doc: list[dict[str, Any]]) -> str:
             for text, tasks in _by_text(offer["how"]).items():
                 lines += wrap(f"{', '.join(tasks)}: {text}", "      ")
         lines.append("")
-    lines.append(f"{len(doc)} services, {sum(len(s['offers']) for s in doc)} offers")
+    checked = sorted(s["checked"] for s in doc)
+    lines.append(f"{len(doc)} services, {sum(len(s['offers']) for s in doc)} offers"
+                 + (f"; checked {checked[0]} to {checked[-1]}" if checked else ""))
     return "\n".join(lines) + "\n"
 
 
 @rules.command(context_settings=CONTEXT)
 @click.option("--no-examples", is_flag=True, help="Static checks only; do not run the examples.")
-def lint(no_examples: bool) -> None:
-    """Check the rule base: fact paths, guidance ids, examples and coverage.
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              metavar="YYYY-MM-DD", help="Judge the freshness of `checked` dates as of this day "
+              "(default: today).")
+def lint(no_examples: bool, today: Any) -> None:
+    """Check the rule base: fact paths, guidance ids, examples and coverage, and the freshness
+    of the knowledge.
 
     Each problem starts with where to look, `rules/data.yaml:LINE` (the rule's line, or its
-    example's). Exits 2 when any error is found.
+    example's) or `knowledge/services.yaml:LINE`. A catalog, guidance or price entry whose
+    `checked` date is older than the catalog's `stale_after_days` (180) is a warning; a service
+    closed to new customers or at end of life without `closed_on` and `successor` is an error.
+    Exits 2 when any error is found.
 
     \b
     Example:
         mladvisor rules lint
+        mladvisor rules lint --today 2027-06-01
     """
     from engine.rulebase.lint import lint as run_lint
     from engine.rulebase.loading import default_rulebase
 
     rb = default_rulebase()
-    problems = run_lint(rb, run_examples=not no_examples)
+    problems = run_lint(rb, run_examples=not no_examples,
+                        today=today.date() if today is not None else None)
     for problem in problems:
         click.echo(str(problem), err=problem.level == "error")
     errors = sum(p.level == "error" for p in problems)
-    click.echo(f"{len(rb.rules)} rules checked: {errors} error(s), "
-               f"{len(problems) - errors} warning(s)")
+    click.echo(f"{len(rb.rules)} rules and {len(rb.knowledge.catalog.services)} catalog "
+               f"services checked: {errors} error(s), {len(problems) - errors} warning(s)")
+    click.echo(rb.knowledge.catalog.checked_text())
     if errors:
         sys.exit(2)
 

@@ -170,6 +170,9 @@ class Decision(Open):
     input: DecisionInput | None = None
     monitoring_plan: list[MonitoringItem] = Field(default_factory=list)
     actions: list[str] = Field(default_factory=list)
+    catalog: dict[str, str] = Field(
+        default_factory=dict, description="How current the service catalog was: the oldest and "
+        "newest `checked` date of its services (checked_oldest, checked_newest).")
 
     def dump(self) -> dict[str, Any]:
         """The JSON document: exactly the fields that were given, by their JSON names."""

@@ -134,7 +134,13 @@ def _option(option: Option, names: Mapping[str, Any]) -> dict[str, Any]:
     reasons, reasons_more = capped(option.reasons, limits.MAX_REASONS)
     shown_checks, checks_more = capped(checks, limits.MAX_CHECKS)
     status = option.status if option.status is not None else "not-evaluated"
+    group = (option.model_extra or {}).get("group")
+    if group and reasons:  # services that take no new projects, in one line
+        group_line, reasons = text(reasons[0]), reasons[1:]
+    else:
+        group_line = ""
     return {
+        "group_line": group_line,
         "rung": text(option.rung),
         "service": option.service or None,
         "rung_title": _rung_title(option.rung, names),
@@ -343,6 +349,20 @@ def _trace_step(step: TraceEntry, position: int) -> dict[str, Any]:
     }
 
 
+def catalog_span(catalog: Mapping[str, Any]) -> str:
+    """`2026-11-27 to 2026-12-02`: the oldest and newest `checked` date of the service catalog
+    the decision was made with (one date when they agree; empty for an older decision)."""
+    oldest, newest = (str(catalog.get(k) or "") for k in ("checked_oldest", "checked_newest"))
+    if not oldest:
+        return ""
+    return oldest if newest in ("", oldest) else f"{oldest} to {newest}"
+
+
+def catalog_checked(catalog: Mapping[str, Any]) -> list[tuple[str, str]]:
+    span = catalog_span(catalog)
+    return [("Service catalog checked", span)] if span else []
+
+
 def format_date(moment: datetime | None) -> str:
     return moment.strftime("%d %B %Y, %H:%M UTC").lstrip("0") if moment else "date unknown"
 
@@ -467,6 +487,7 @@ def build_context(decision: Decision,
             ("Rule base version", rulebase.get("version") or "—"),
             ("Rule base sha256", rulebase.get("sha256") or "—"),
             ("Input sha256", decision.input_sha256 or "—"),
+            *catalog_checked(decision.catalog),
         ],
         "title": f"ML assessment: {name}",
         "subject": f"{VERDICT_LABELS.get(verdict, humanize(verdict))}"

@@ -10,6 +10,7 @@ import click
 
 from engine.model.decision import Cost, Decision, Project, load_decision
 from engine.model.vocab import SEVERITIES, STATUSES, VERDICTS
+from engine.report.context import catalog_span
 from engine.report.labels import labels
 from engine.util.display import strategy_text
 from engine.util.text import for_terminal
@@ -60,7 +61,10 @@ def render_text(decision: Decision | Mapping[str, Any], colour: bool = False) ->
         lines += ["", _wrap("Answers that took their default: " + ", ".join(defaulted), "")]
     rulebase = decision.rulebase
     lines += ["", f"Assessment {decision.assessment_id}  rule base {rulebase.get('version')} "
-                  f"({str(rulebase.get('sha256', ''))[:12]})", ""]
+                  f"({str(rulebase.get('sha256', ''))[:12]})"]
+    span = catalog_span(decision.catalog)
+    lines += [f"Service catalog checked {span}"] if span else []
+    lines += [""]
     return "\n".join(lines)
 
 
@@ -116,6 +120,14 @@ def _ladder(decision: Decision, style: Style) -> list[str]:
     lines = ["", style("The ladder (simplest first)", bold=True)]
     for option in decision.options:
         mark = STATUS_MARKS.get(str(option.status), "  ")
+        if (option.model_extra or {}).get("group") and option.reasons:
+            # services that take no new projects: one line ("Retired: ..."), then successors
+            lines.append(textwrap.fill(" ".join(option.reasons[0].split()), width=96,
+                                       initial_indent=f"  {mark} {option.rung!s:<14} ",
+                                       subsequent_indent=" " * 20))
+            for reason in option.reasons[1:3]:
+                lines.append(_wrap(reason, " " * 8))
+            continue
         name = names.get(option.service or "", {}).get("name") or option.service or "-"
         method = option.method or ""
         lines.append(f"  {mark} {option.rung!s:<14} {name:<30} {method:<18} {option.status}")

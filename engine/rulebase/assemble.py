@@ -45,6 +45,7 @@ def assemble_decision(*, assessment_id: str, verdict: str, run: Run, resolution:
         "options": options_of(resolution, facts, knowledge, withhold, run.case),
         "trace": trace_of(run),
         "rulebase": rulebase_ref(rulebase),
+        "catalog": catalog_ref(rulebase),
         "input_sha256": input_sha256,
         "engine_version": __version__,
         "project": loaded.answers.project.model_dump(mode="json", exclude_none=True),
@@ -112,6 +113,7 @@ def options_of(
 ) -> list[dict[str, Any]]:
     names = _Names(resolution)
     out = []
+    closed: dict[str, list[tuple[OptionState, dict[str, Any]]]] = {}
     for state in resolution.options:
         status = state.status
         if status == "selected" and withhold_selection:
@@ -131,8 +133,13 @@ def options_of(
         if evidence:
             entry["evidence"] = evidence
         entry.update(_cost(state, knowledge, case or {}, facts))
-        out.append(entry)
-    present = {o["rung"] for o in out}
+        group = _closed_group(state, status, knowledge)
+        if group is None:
+            out.append(entry)
+        else:
+            closed.setdefault(group, []).append((state, entry))
+    present = {o["rung"] for o in out} | {e["rung"] for g in closed.values() for _, e in g}
+    out += [_closed_line(group, members, knowledge) for group, members in closed.items()]
     for rung in knowledge.ladder.rungs:
         if rung.id not in present:
             out.append(
@@ -194,6 +201,60 @@ def _assumed_values(paths: list[str], knowledge: Knowledge, case: dict[str, Any]
     size, _ = request_size(knowledge.pricing, case)
     return [(p, getattr(size, p.removeprefix("problem.").removesuffix("_per_request")))
             for p in paths]
+
+
+# The rejection cause (loading.CAUSES) of an option whose service takes no new projects.
+AVAILABILITY_CAUSE = "availability"
+
+
+def _closed_group(state: OptionState, status: str, knowledge: Knowledge) -> str | None:
+    """The availability an option is shown under, in one line with the others ruled out for
+    it (ladder.yaml closed_groups), or None for an option that keeps a row of its own."""
+    service = knowledge.catalog.get(state.service)
+    if status != "rejected" or AVAILABILITY_CAUSE not in state.causes or service is None:
+        return None
+    return service.availability if service.availability in knowledge.ladder.closed_groups \
+        else None
+
+
+def _closed_line(group: str, members: list[tuple[OptionState, dict[str, Any]]],
+                 knowledge: Knowledge) -> dict[str, Any]:
+    """One option entry for every option ruled out because its services have the availability
+    `group`: its first reason is the line a ladder shows ("Retired: A (closed 2025-10-31), B
+    (...)"), then what AWS points to instead of each; `members` keeps each option as it was."""
+    ranks = [r.id for r in knowledge.ladder.rungs]
+    services: dict[str, Any] = {}
+    for state, _ in members:
+        service = knowledge.catalog.get(state.service)
+        if service is not None:
+            services.setdefault(service.id, service)
+    ordered = sorted(services.values(), key=lambda s: s.name)
+    line = f"{knowledge.ladder.closed_groups[group]}: " + ", ".join(  # type: ignore[index]
+        f"{s.name} ({s.closed_text()})" if s.closed_text() else s.name for s in ordered)
+    instead = [f"instead of {s.name}: {' '.join(s.successor.split())}"
+               for s in ordered if s.successor.strip()]
+    rows = sorted(members, key=lambda m: (ranks.index(m[1]["rung"]), m[1]["service"] or "",
+                                          m[1]["offer"]))
+    return {
+        "rung": rows[0][1]["rung"],
+        "service": None,
+        "offer": group,
+        "method": None,
+        "runs": None,
+        "status": "rejected",
+        "reasons": [line, *instead],
+        "cost": None,
+        "cost_note": "services that take no new projects are not priced",
+        "group": group,
+        "members": [{**entry, "service_name": services[entry["service"]].name,
+                     "closed_on": _closed_on(services[entry["service"]])}
+                    for _, entry in rows],
+    }
+
+
+def _closed_on(service: Any) -> str | None:
+    value = service.closed_on
+    return value if value is None or isinstance(value, str) else value.isoformat()
 
 
 def _evidence(state: OptionState, facts: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -397,3 +458,12 @@ def in_order(items: Sequence[tuple[str, str]], after: Mapping[str, Sequence[str]
 
 def rulebase_ref(rulebase: RuleBase) -> dict[str, str]:
     return {"version": rulebase.version, "sha256": rulebase.sha256}
+
+
+def catalog_ref(rulebase: RuleBase) -> dict[str, str]:
+    """How current the service catalog a decision used is: the oldest and newest `checked`
+    date of its services (reports show the span)."""
+    span = rulebase.knowledge.catalog.checked_range()
+    if span is None:
+        return {}
+    return {"checked_oldest": span[0].isoformat(), "checked_newest": span[1].isoformat()}

@@ -50,6 +50,9 @@ class GuidanceItem(Model):
     title: str
     text: str
     seed: str = Field(description="Which part of the source guidance this paraphrases.")
+    checked: dt.date | None = Field(
+        None, description="When an entry that states facts about a provider was last checked "
+        "against its source; `mladvisor rules lint` warns once it is stale.")
 
 
 class PhaseGuidance(Model):
@@ -148,22 +151,73 @@ class Offer(Model):
         return " ".join(text.split())
 
 
+Availability = Literal["generally-available", "closed-to-new-customers", "end-of-life"]
+OPEN = "generally-available"  # the availability of a service anyone can start using
+
+
 class Service(Model):
     id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     name: str
     kind: Literal["ai-service", "foundation-models", "ml-platform", "model-hub", "no-code-ml"]
     summary: str
     data_needs: str
-    availability: Literal["generally-available", "closed-to-new-customers", "end-of-life"]
+    availability: Availability
     availability_note: str = ""
+    closed_on: dt.date | Literal["unknown"] | None = Field(
+        None, description="A service that is not generally available: the day it closed, to "
+        "new customers (closed-to-new-customers) or for everyone, support ended "
+        "(end-of-life); `unknown` only with a closed_on_note saying where it was looked for. "
+        "`mladvisor rules lint` requires it.")
+    closed_on_note: str = Field(
+        "", description="Why closed_on is unknown: the pages searched for the date.")
+    successor: str = Field(
+        "", description="What AWS points the service's users to instead (service names or "
+        "catalog ids). `mladvisor rules lint` requires it of a service that is not open.")
     docs: str
     checked: dt.date
     offers: list[Offer] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _closing(self) -> Service:
+        if self.closed_on == "unknown" and not self.closed_on_note.strip():
+            raise ValueError("closed_on: unknown needs a closed_on_note saying where the date "
+                             "was looked for")
+        if self.availability == OPEN and (self.closed_on or self.successor):
+            raise ValueError("closed_on and successor are for a service that is not "
+                             "generally available")
+        return self
+
+    @property
+    def is_open(self) -> bool:
+        return self.availability == OPEN
+
+    def closed_text(self) -> str:
+        """When it closed, in words: `closed 2025-10-31`, or `closing date unknown`."""
+        if self.closed_on is None:
+            return ""
+        return "closing date unknown" if self.closed_on == "unknown" else \
+            f"closed {self.closed_on.isoformat()}"
+
 
 class Catalog(Model):
     schema_: Literal["mladvisor.services/2"] = Field(alias="schema")
+    stale_after_days: int = Field(
+        ge=1, description="`mladvisor rules lint` warns about an entry whose `checked` date is "
+        "older than this many days (services, guidance and price entries alike).")
     services: list[Service]
+
+    def checked_range(self) -> tuple[dt.date, dt.date] | None:
+        """The oldest and newest `checked` date of the services: how current the advice is."""
+        dates = sorted(s.checked for s in self.services)
+        return (dates[0], dates[-1]) if dates else None
+
+    def checked_text(self) -> str:
+        """`Service catalog checked 2026-11-27 to 2026-12-02` (one date when all agree)."""
+        span = self.checked_range()
+        if span is None:
+            return ""
+        oldest, newest = (d.isoformat() for d in span)
+        return f"Service catalog checked {oldest}" + (f" to {newest}" if newest != oldest else "")
 
     @model_validator(mode="after")
     def _unique(self) -> Catalog:
@@ -244,6 +298,10 @@ class Ladder(Model):
         "measured ones fell short; {selected_name} and {shortfall} are filled in.")
     rung_methods: dict[Rung, Method] = Field(
         default_factory=dict, description="The method of an option on a rung with no offer.")
+    closed_groups: dict[Availability, str] = Field(
+        default_factory=dict,
+        description="Per service availability, the label of the one line that stands for every "
+        "option ruled out because its service has that availability (\"Retired\").")
     deployment_targets: dict[str, list[Runs]] = Field(
         description="Per problem.deployment_target, where a model may run, preferred first.")
     targets_text: dict[str, str] = Field(

@@ -3,10 +3,14 @@
 Loading already rejects malformed YAML, bad severities, duplicate ids and conditions that
 cannot compile; lint adds what needs the whole picture: unknown fact paths and placeholders,
 unknown guidance ids, examples naming answers that do not exist, and rules no example reaches.
+And freshness: every knowledge entry with a `checked` date older than the catalog's
+`stale_after_days` is a warning, and a service that is not open without the day it closed
+(`closed_on`) or what replaces it (`successor`) is an error.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,13 +142,84 @@ class _Checker:
                         + "; ".join(result.problems), result.index)
 
 
-def lint(rulebase: RuleBase, run_examples: bool = True) -> list[Problem]:
-    """Every problem found, rules in load order; the examples run only when the static checks
-    found no error (a broken rule would fail them for a reason already reported)."""
+# The knowledge files whose entries carry `checked` dates (a price list is optional).
+DATED_FILES = ("knowledge/services.yaml", "knowledge/guidance.yaml", "knowledge/pricing.yaml")
+
+
+def _dated_entries(data: Any, path: str = "") -> list[tuple[str, str, Any]]:
+    """(dotted path, entry name, checked value) of every mapping in a document with a
+    `checked` key, the entry named by its `id` (else its path)."""
+    found: list[tuple[str, str, Any]] = []
+    if isinstance(data, dict):
+        if "checked" in data:
+            found.append((path, str(data.get("id") or path or "document"), data["checked"]))
+        for key, value in data.items():
+            found += _dated_entries(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += _dated_entries(value, f"{path}.{index}" if path else str(index))
+    return found
+
+
+def freshness(rulebase: RuleBase, today: dt.date | None = None) -> list[Problem]:
+    """The freshness problems of a rule base's knowledge, as of `today` (the real date unless
+    given): a warning per entry checked more than `stale_after_days` ago, an error per
+    `checked` that is not a date, and an error per service that is not open but does not say
+    when it closed and what AWS points to instead."""
+    from engine.rulebase.knowledge import parse_file
+
+    today = today or dt.date.today()
+    catalog = rulebase.knowledge.catalog
+    limit = catalog.stale_after_days
+    problems: list[Problem] = []
+    for name in DATED_FILES:
+        if name not in rulebase.files:
+            continue
+        doc = parse_file(rulebase.files, name)
+        for path, entry, value in _dated_entries(doc.data):
+            line = doc.line(f"{path}.checked" if path else "checked") or 0
+            try:
+                checked = dt.date.fromisoformat(str(value))
+            except ValueError:
+                problems.append(Problem("error", name, entry,
+                                        f"checked: {value!r} is not a date (YYYY-MM-DD)", line))
+                continue
+            age = (today - checked).days
+            if age > limit:
+                problems.append(Problem(
+                    "warning", name, entry,
+                    f"checked {checked.isoformat()}, {age} days ago (more than "
+                    f"stale_after_days, {limit}): re-check it against its page and update "
+                    "checked", line))
+    services = "knowledge/services.yaml"
+    doc = parse_file(rulebase.files, services)
+    for index, service in enumerate(catalog.services):
+        if service.is_open:
+            continue
+        missing = [f for f, given in (("closed_on", service.closed_on is not None),
+                                      ("successor", bool(service.successor.strip())))
+                   if not given]
+        if missing:
+            problems.append(Problem(
+                "error", services, service.id,
+                f"availability is {service.availability} but {' and '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} missing: give the day it closed "
+                "(closed_on: YYYY-MM-DD, or unknown with a closed_on_note naming the pages "
+                "searched) and what AWS points to instead (successor)",
+                doc.line(f"services.{index}") or 0))
+    return problems
+
+
+def lint(rulebase: RuleBase, run_examples: bool = True,
+         today: dt.date | None = None) -> list[Problem]:
+    """Every problem found, rules in load order, then the knowledge's freshness as of `today`;
+    the examples run only when the static checks found no error (a broken rule would fail them
+    for a reason already reported)."""
     checker = _Checker(rulebase)
     guidance = set(rulebase.knowledge.guidance_ids())
     for rule in rulebase.rules:
         checker.rule(rule, guidance)
+    checker.problems += freshness(rulebase, today)
     if run_examples and not any(p.level == "error" for p in checker.problems):
         checker.run_examples()
     return checker.problems
