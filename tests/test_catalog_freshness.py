@@ -102,14 +102,17 @@ def test_a_guidance_entry_with_a_checked_date_is_judged_too(tmp_path: Path) -> N
         ("warning", "knowledge/guidance.yaml", entry)]
 
 
-def test_a_price_list_is_judged_when_there_is_one(tmp_path: Path) -> None:
+def test_a_price_entry_checked_long_ago_is_a_warning_named_by_its_offer(tmp_path: Path) -> None:
     root = copy_rulebase(tmp_path)
-    (root / "knowledge" / "pricing.yaml").write_text(
-        "prices:\n  - id: bedrock-batch\n    checked: '2026-01-10'\n"
-        "  - id: polly-standard\n    checked: 'last spring'\n")
-    problems = freshness_problems(load_rulebase(root), dt.date(2026, 12, 2))
+    prices = root / "knowledge" / "pricing.yaml"
+    text = prices.read_text(encoding="utf-8")
+    first = text.index("checked: ")
+    prices.write_text(text[:first] + "checked: 2026-01-10" + text[first + 19:], encoding="utf-8")
+    rb = load_rulebase(root)
+    offer = rb.knowledge.pricing.offers[0].offer
+    problems = freshness_problems(rb, dt.date(2026, 12, 2))
     assert [(p.level, p.rule) for p in problems if p.file == "knowledge/pricing.yaml"] == [
-        ("warning", "bedrock-batch"), ("error", "polly-standard")]
+        ("warning", offer)]
 
 
 # ---------------------------------------------------------------- lint: closed services
@@ -181,8 +184,11 @@ def test_rules_lint_cli_judges_freshness_as_of_the_day_given() -> None:
     later = run("rules", "lint", "--no-examples", "--today", "2031-01-01")
     assert later.exit_code == 0  # stale entries warn, they do not fail the lint
     warnings = [line for line in later.output.splitlines() if ": warning: " in line]
-    assert len(warnings) == len(CATALOG.services)
-    assert all(line.startswith("knowledge/services.yaml:") for line in warnings)
+    services = [w for w in warnings if w.startswith("knowledge/services.yaml:")]
+    prices = [w for w in warnings if w.startswith("knowledge/pricing.yaml:")]
+    assert len(services) == len(CATALOG.services)
+    assert len(prices) == len(RB.knowledge.pricing.offers)
+    assert len(services) + len(prices) == len(warnings)
 
 
 # ---------------------------------------------------------------- the ladder

@@ -148,11 +148,12 @@ DATED_FILES = ("knowledge/services.yaml", "knowledge/guidance.yaml", "knowledge/
 
 def _dated_entries(data: Any, path: str = "") -> list[tuple[str, str, Any]]:
     """(dotted path, entry name, checked value) of every mapping in a document with a
-    `checked` key, the entry named by its `id` (else its path)."""
+    `checked` key, the entry named by its `id` or priced `offer` (else its path)."""
     found: list[tuple[str, str, Any]] = []
     if isinstance(data, dict):
         if "checked" in data:
-            found.append((path, str(data.get("id") or path or "document"), data["checked"]))
+            name = data.get("id") or data.get("offer") or path or "document"
+            found.append((path, str(name), data["checked"]))
         for key, value in data.items():
             found += _dated_entries(value, f"{path}.{key}" if path else str(key))
     elif isinstance(data, list):
