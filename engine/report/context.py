@@ -155,10 +155,14 @@ def _option(option: Option, names: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def _finding(finding: Finding, names: Mapping[str, Any] | None = None) -> dict[str, Any]:
     severity = finding.severity or "info"
     facts, facts_more = capped(list(finding.facts.items()), limits.MAX_FACTS)
+    services, services_more = capped([s for s in finding.services if isinstance(s, str)],
+                                     limits.MAX_LIST_ITEMS)
     return {
+        "services": [_supporting(s, names or {}) for s in services],
+        "services_more": services_more,
         "rule": finding.rule or "",
         "phase": finding.phase or "other",
         "severity": severity,
@@ -170,6 +174,13 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "facts_more": facts_more,
         "guidance": finding.guidance or "",
     }
+
+
+def _supporting(service: str, names: Mapping[str, Any]) -> dict[str, str]:
+    """A service a finding recommends: its name and what it is for (from the catalog)."""
+    entry = names.get("services", {}).get(service, {})
+    return {"id": service, "name": cut(str(entry.get("name") or service)),
+            "purpose": cut(str(entry.get("purpose") or ""))}
 
 
 def _severity_rank(severity: str) -> int:
@@ -295,7 +306,7 @@ def _counterfactuals(decision: Decision, names: Mapping[str, Any],
 
 def _plan_item(item: MonitoringItem) -> dict[str, str]:
     return {k: text(getattr(item, k)) if getattr(item, k) is not None else ""
-            for k in ("signal", "how", "trigger", "response", "rule")}
+            for k in ("signal", "how", "runs_on", "trigger", "response", "rule")}
 
 
 def _trace_step(step: TraceEntry, position: int) -> dict[str, Any]:
@@ -343,7 +354,7 @@ def build_context(decision: Decision,
     strategy = _strategy(decision.strategy, names)
     moment = timestamp_of(decision.assessment_id)
 
-    findings = [_finding(f) for f in decision.findings]
+    findings = [_finding(f, names) for f in decision.findings]
     blockers = [f for f in sorted(findings, key=lambda f: _phase_rank(f["phase"]))
                 if f["severity"] == "blocker"]
     budget = Budget()  # sections spend it in display order
