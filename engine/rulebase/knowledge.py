@@ -189,14 +189,6 @@ class Service(Model):
             raise ValueError("a service that is not kind supporting lists at least one offer")
         return self
 
-    def purpose(self) -> str:
-        """What the service is for, in a sentence or two: its supports, else its summary's
-        first sentence."""
-        if self.supports:
-            return " ".join(dict.fromkeys(" ".join(s.what.split()) for s in self.supports))
-        summary = " ".join(self.summary.split())
-        return summary.split(". ")[0].rstrip(".") + "."
-
 
 class Catalog(Model):
     schema_: Literal["mladvisor.services/2"] = Field(alias="schema")
