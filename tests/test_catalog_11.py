@@ -66,6 +66,8 @@ STABLE_IDS = {
     "healthscribe-api", "connect-health-ambient", "sitewise-anomaly-detection",
     "entity-resolution-rule-matching", "entity-resolution-ml-matching", "bda-standard-output",
     "bda-custom-blueprints",
+    # supporting services (issue 13, 2026-12-02)
+    "cloudwatch-anomaly-detection",
 }
 
 

@@ -61,6 +61,10 @@ class Finding(Open):
     facts: dict[str, Any] = Field(default_factory=dict,
                                   description="The fact values the rule's condition read.")
     guidance: str | None = Field("", description="The knowledge id of the guidance it cites.")
+    services: list[str] = Field(
+        default_factory=list,
+        description="Catalog ids of services the finding recommends as a part of the answer "
+                    "(optional; present only when the rule names some).")
 
 
 class Check(Open):
@@ -130,6 +134,9 @@ class MonitoringItem(Open):
     trigger: Any = None
     response: Any = None
     rule: Any = None
+    where: Any = Field(None, description="The knowledge/monitoring.yaml place it runs in.")
+    runs_on: Any = Field(None, description="Where the check runs and its results go, in words.")
+    services: Any = Field(None, description="Catalog ids of the services runs_on names.")
 
 
 class Project(Open):

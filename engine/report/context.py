@@ -196,10 +196,14 @@ def _cost(option: Option) -> dict[str, Any]:
             "cost_short": _usd_range(cost.low_usd_per_month, cost.high_usd_per_month)}
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def _finding(finding: Finding, names: Mapping[str, Any] | None = None) -> dict[str, Any]:
     severity = finding.severity or "info"
     facts, facts_more = capped(list(finding.facts.items()), limits.MAX_FACTS)
+    services, services_more = capped([s for s in finding.services if isinstance(s, str)],
+                                     limits.MAX_LIST_ITEMS)
     return {
+        "services": [_supporting(s, names or {}) for s in services],
+        "services_more": services_more,
         "rule": finding.rule or "",
         "phase": finding.phase or "other",
         "severity": severity,
@@ -211,6 +215,13 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "facts_more": facts_more,
         "guidance": finding.guidance or "",
     }
+
+
+def _supporting(service: str, names: Mapping[str, Any]) -> dict[str, str]:
+    """A service a finding recommends: its name and what it is for (from the catalog)."""
+    entry = names.get("services", {}).get(service, {})
+    return {"id": service, "name": cut(str(entry.get("name") or service)),
+            "purpose": cut(str(entry.get("purpose") or ""))}
 
 
 def _severity_rank(severity: str) -> int:
@@ -336,7 +347,7 @@ def _counterfactuals(decision: Decision, names: Mapping[str, Any],
 
 def _plan_item(item: MonitoringItem) -> dict[str, str]:
     return {k: text(getattr(item, k)) if getattr(item, k) is not None else ""
-            for k in ("signal", "how", "trigger", "response", "rule")}
+            for k in ("signal", "how", "runs_on", "trigger", "response", "rule")}
 
 
 def _trace_step(step: TraceEntry, position: int) -> dict[str, Any]:
@@ -398,7 +409,7 @@ def build_context(decision: Decision,
     strategy = _strategy(decision.strategy, names)
     moment = timestamp_of(decision.assessment_id)
 
-    findings = [_finding(f) for f in decision.findings]
+    findings = [_finding(f, names) for f in decision.findings]
     blockers = [f for f in sorted(findings, key=lambda f: _phase_rank(f["phase"]))
                 if f["severity"] == "blocker"]
     budget = Budget()  # sections spend it in display order

@@ -30,13 +30,27 @@ def _labels(root: str) -> dict[str, dict[str, dict[str, str]]]:
                           "description": " ".join(str(item.get("description") or "").split())}
         for item in _entries(base / "ladder.yaml", "rungs")
     }
-    services = {str(item["id"]): {"name": str(item.get("name") or "")}
+    services = {str(item["id"]): {"name": str(item.get("name") or ""),
+                                  "purpose": _purpose(item)}
                 for item in _entries(base / "services.yaml", "services")}
     return {"rungs": rungs, "services": services}
 
 
+def _purpose(item: dict[str, Any]) -> str:
+    """What a service is for, as its catalog entry says: the `what` of its `supports`
+    entries, else the first sentence of its summary."""
+    supports = item.get("supports")
+    whats = [" ".join(str(s.get("what") or "").split()) for s in supports or []
+             if isinstance(s, dict)] if isinstance(supports, list) else []
+    if any(whats):
+        return " ".join(dict.fromkeys(w for w in whats if w))
+    summary = " ".join(str(item.get("summary") or "").split())
+    return (summary.split(". ")[0].rstrip(".") + ".") if summary else ""
+
+
 def labels() -> dict[str, dict[str, dict[str, str]]]:
-    """{"rungs": {id: {title, description}}, "services": {id: {name}}}; empty when absent."""
+    """{"rungs": {id: {title, description}}, "services": {id: {name, purpose}}}; empty when
+    absent."""
     from engine.paths import knowledge_dir
 
     return _labels(str(knowledge_dir()))

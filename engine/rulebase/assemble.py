@@ -51,7 +51,7 @@ def assemble_decision(*, assessment_id: str, verdict: str, run: Run, resolution:
         "project": loaded.answers.project.model_dump(mode="json", exclude_none=True),
         "input": {"answers": effective_answers(loaded), "defaulted": loaded.defaulted,
                   "benchmarks": benchmarks, "drift": drift},
-        "monitoring_plan": monitoring_plan_of(run),
+        "monitoring_plan": monitoring_plan_of(run, knowledge, resolution),
         "actions": actions_of(findings, after_of(rulebase)),
     })
 
@@ -82,6 +82,8 @@ def findings_of(run: Run, knowledge: Knowledge) -> list[dict[str, Any]]:
             "facts": _used_values(rule.condition, firing.bindings),
             "guidance": rule.guidance,
         }
+        if rule.services:
+            seen[rule.id]["services"] = list(rule.services)
     return sorted(
         seen.values(),
         key=lambda f: (
@@ -424,11 +426,25 @@ def courses_of(run: Run) -> list[str]:
     return in_order(sorted(items.items()), after)
 
 
-def monitoring_plan_of(run: Run) -> list[dict[str, Any]]:
+def monitoring_plan_of(run: Run, knowledge: Knowledge | None = None,
+                       resolution: Resolution | None = None) -> list[dict[str, Any]]:
+    """One item per signal, the first rule's; each says where it runs (`runs_on`, and the
+    catalog `services` that names), from knowledge/monitoring.yaml by its `where` and by where
+    the selected model runs."""
+    places = knowledge.monitoring if knowledge is not None else None
+    selected = resolution.selected if resolution is not None else None
+    runs = str(selected.attrs.get("runs")) if selected is not None else None
     plan: dict[str, dict[str, Any]] = {}
     for item in run.derived.get("monitor", []):
         plan.setdefault(item.get("signal", item["rule"]), item)
-    return list(plan.values())
+    out = []
+    for item in plan.values():
+        route = places.route(str(item.get("where")), runs) if places is not None else None
+        if route is not None:
+            item = {**item, "runs_on": " ".join(route.runs_on.split()),
+                    "services": list(route.services)}
+        out.append(item)
+    return out
 
 
 def actions_of(findings: list[dict[str, Any]],

@@ -155,10 +155,23 @@ Availability = Literal["generally-available", "closed-to-new-customers", "end-of
 OPEN = "generally-available"  # the availability of a service anyone can start using
 
 
+class Support(Model):
+    """What a service does as a part of the answer rather than as its rung: labelling, human
+    review, guardrails, explanations, compiling and running on devices, monitoring."""
+
+    role: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                      description="The part it plays (labelling, human-review, guardrails, ...; "
+                                  "knowledge/services.yaml lists them).")
+    what: str = Field(description="What it is for, in one sentence (the report shows it).")
+    tasks: list[Task] = Field(default_factory=list,
+                              description="The tasks it supports; empty: any task.")
+
+
 class Service(Model):
     id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     name: str
-    kind: Literal["ai-service", "foundation-models", "ml-platform", "model-hub", "no-code-ml"]
+    kind: Literal["ai-service", "foundation-models", "ml-platform", "model-hub", "no-code-ml",
+                  "supporting"]
     summary: str
     data_needs: str
     availability: Availability
@@ -175,7 +188,21 @@ class Service(Model):
         "catalog ids). `mladvisor rules lint` requires it of a service that is not open.")
     docs: str
     checked: dt.date
-    offers: list[Offer] = Field(min_length=1)
+    offers: list[Offer] = Field(default_factory=list)
+    supports: list[Support] = Field(
+        default_factory=list, description="What it is for besides its offers (kind supporting).")
+
+    @model_validator(mode="after")
+    def _offers_or_support(self) -> Service:
+        if self.kind == "supporting":
+            if not self.supports:
+                raise ValueError("a supporting service says what it is for (supports)")
+            if self.availability != "generally-available" and not self.successor.strip():
+                raise ValueError(f"{self.id} is {self.availability}: say what a new project "
+                                 "uses instead (successor)")
+        elif not self.offers:
+            raise ValueError("a service that is not kind supporting lists at least one offer")
+        return self
 
     @model_validator(mode="after")
     def _closing(self) -> Service:
@@ -399,6 +426,36 @@ class Tasks(Model):
         return {f"task.{k}": v for k, v in info.model_dump().items()}
 
 
+# ------------------------------------------------------------------ monitoring
+
+
+class Route(Model):
+    runs_on: str = Field(description="Where the check runs and where its results go, in words.")
+    services: list[str] = Field(default_factory=list,
+                                description="Catalog ids of the services it names (open ones).")
+
+
+class Place(Model):
+    """Where one kind of monitoring check runs, by where the selected model runs."""
+
+    description: str
+    default: Route
+    by_runs: dict[Runs, Route] = Field(
+        default_factory=dict, description="Per option `runs` value, when it differs.")
+
+
+class MonitoringPlaces(Model):
+    schema_: Literal["mladvisor.monitoring/1"] = Field(alias="schema")
+    places: dict[str, Place] = Field(
+        description="A rule's `monitor.where` names one; the plan item gets its route.")
+
+    def route(self, where: str, runs: str | None) -> Route | None:
+        place = self.places.get(where)
+        if place is None:
+            return None
+        return place.by_runs.get(runs, place.default)  # type: ignore[call-overload]
+
+
 class Knowledge(Model):
     guidance: Guidance
     catalog: Catalog
@@ -406,12 +463,16 @@ class Knowledge(Model):
     questionnaire: Questionnaire
     tasks: Tasks
     pricing: Pricing
+    monitoring: MonitoringPlaces | None = Field(
+        None, description="knowledge/monitoring.yaml; absent from rule bases recorded before it "
+                          "existed (their plan items name no place).")
 
     def guidance_ids(self) -> dict[str, GuidanceItem]:
         return {g.id: g for p in self.guidance.phases for g in p.guidance}
 
 
 KNOWLEDGE = "knowledge"  # the folder of these files inside a rule base
+MONITORING = "monitoring.yaml"  # optional: rule bases recorded before it have none
 FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "guidance": ("guidance.yaml", Guidance),
     "catalog": ("services.yaml", Catalog),
@@ -504,10 +565,16 @@ def load_knowledge(files: Mapping[str, bytes], label: Callable[[str], str] = str
         rel = f"{KNOWLEDGE}/{name}"
         docs[key] = parse_file(files, rel, label(rel))
         parts[key] = validate(docs[key], model)
+    rel = f"{KNOWLEDGE}/{MONITORING}"
+    if rel in files:
+        docs["monitoring"] = parse_file(files, rel, label(rel))
+        parts["monitoring"] = validate(docs["monitoring"], MonitoringPlaces)
     knowledge = Knowledge(**parts)
     _check_questionnaire(docs["questionnaire"], knowledge.questionnaire)
     _check_as_is(docs["catalog"], knowledge)
     _check_priced_offers(docs["pricing"], knowledge)
+    if knowledge.monitoring is not None:
+        _check_places(docs["monitoring"], knowledge)
     return knowledge
 
 
@@ -519,6 +586,33 @@ def _check_priced_offers(doc: Document, knowledge: Knowledge) -> None:
             raise RuleBaseError(doc.file, f"offers.{i}.offer",
                                 f"no offer {price.offer} in knowledge/services.yaml",
                                 doc.line(f"offers.{i}"))
+
+
+def _check_places(doc: Document, knowledge: Knowledge) -> None:
+    """A monitoring place names catalog services that are open to new customers."""
+    assert knowledge.monitoring is not None
+    for name, place in knowledge.monitoring.places.items():
+        routes = [("default", place.default), *(
+            (f"by_runs.{runs}", route) for runs, route in place.by_runs.items())]
+        for where, route in routes:
+            problem = catalog_problem(knowledge.catalog, route.services)
+            if problem:
+                path = f"places.{name}.{where}.services"
+                raise RuleBaseError(doc.file, path, problem, doc.line(path))
+
+
+def catalog_problem(catalog: Catalog, service_ids: list[str]) -> str:
+    """Why these ids cannot be recommended (unknown, or not open to new customers), or ""."""
+    for service_id in service_ids:
+        service = catalog.get(service_id)
+        if service is None:
+            return f"unknown service id {service_id} (not in knowledge/services.yaml)"
+        if service.availability != "generally-available":
+            instead = f"; name what replaces it: {service.successor}" if service.successor \
+                else ""
+            return (f"{service_id} is {service.availability} and is never recommended to a new "
+                    f"project{instead}")
+    return ""
 
 
 def _check_as_is(doc: Document, knowledge: Knowledge) -> None:

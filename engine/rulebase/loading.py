@@ -25,6 +25,7 @@ from engine.rulebase.knowledge import (
     KNOWLEDGE,
     Document,
     Knowledge,
+    catalog_problem,
     load_knowledge,
     parse_file,
     read_file,
@@ -150,6 +151,11 @@ class Rule(BaseModel):
         "", description="The strategy summary when the option this rule proposes is selected, "
         "formatted like a rung's summary ({service_name}, {how}) instead of the rung's.")
     guidance: str
+    services: list[str] = Field(
+        default_factory=list,
+        description="Catalog ids of services the finding recommends as a part of the answer "
+        "(labelling, guardrails, edge runtime, monitoring, ...); each must be open to new "
+        "customers (checked at load).")
     status: Literal["active", "deprecated"] = "active"
     examples: list[Example] = Field(min_length=1)
 
@@ -293,7 +299,7 @@ def load_rulebase_files(files: Mapping[str, bytes], root: Path | None = None) ->
     _check_tie_break(knowledge, label(f"{KNOWLEDGE}/ladder.yaml"))
     manifest_doc = parse_file(files, MANIFEST, label(MANIFEST))
     manifest = validate(manifest_doc, Manifest)
-    loaded = _Rules()
+    loaded = _Rules(knowledge)
     for rel in rule_files(files):
         loaded.add(parse_file(files, rel, label(rel)), rel)
     offer_filter = None
@@ -328,6 +334,7 @@ def rule_files(files: Mapping[str, bytes]) -> list[str]:
 class _Rules:
     """The rules of a rule base as its files are read, with where each one is written."""
 
+    knowledge: Knowledge
     rules: list[Rule] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     locations: dict[str, RuleLocation] = field(default_factory=dict)
@@ -357,6 +364,21 @@ class _Rules:
         except conditions.ConditionError as error:
             raise RuleBaseError(doc.file, f"{where}({rule.id}).{error.where}", error.problem,
                                 doc.line(f"{at}.when")) from None
+        problem = catalog_problem(self.knowledge.catalog, rule.services)
+        if problem:
+            raise RuleBaseError(doc.file, f"{where}({rule.id}).services",
+                                f"rule {rule.id}: {problem}", doc.line(f"{at}.services"))
+        places = self.knowledge.monitoring
+        monitor = rule.then.monitor
+        if monitor is not None and places is not None:
+            place = monitor.get("where")
+            if place not in places.places:
+                raise RuleBaseError(
+                    doc.file, f"{where}({rule.id}).then.monitor.where",
+                    f"rule {rule.id}: a monitor item names where it runs, one of "
+                    f"{', '.join(sorted(places.places))} (knowledge/monitoring.yaml)"
+                    + (f", got {place}" if place is not None else ""),
+                    doc.line(f"{at}.then.monitor"))
 
 
 _CACHE: dict[str, RuleBase] = {}
