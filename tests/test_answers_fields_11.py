@@ -36,6 +36,9 @@ from engine.rulebase.testing import run_example
 from tests.conftest import ROOT
 from tests.test_wizard import BUSINESS, DATA, PROBLEM, REST, REVIEW, feed
 
+# a deployed project is also asked whether the running solution meets its criteria today
+REST_DEPLOYED = [*REST[:3], "", *REST[3:]]
+
 BENCH = ROOT / "bench" / "architect"
 ROUTING = BENCH / "01-support-ticket-routing.yaml"  # classes: 12, multi_label: false
 TRANSCRIPTION = BENCH / "03-contact-centre-transcription.yaml"  # deployed, current_solution
@@ -383,7 +386,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_wizard_asks_the_current_solution_of_a_deployed_project(in_tmp: Path) -> None:
-    session = PROJECT_DEPLOYED + BUSINESS + PROBLEM + DATA + REST + REVIEW
+    session = PROJECT_DEPLOYED + BUSINESS + PROBLEM + DATA + REST_DEPLOYED + REVIEW
     result = wizard(["--out", "a.yaml"], session)
     assert result.exit_code == 0, result.output
     said = result.stderr
@@ -402,7 +405,7 @@ def test_wizard_asks_the_current_solution_of_a_deployed_project(in_tmp: Path) ->
 
 
 def test_wizard_skips_the_group_ids_when_no_rung_is_given(in_tmp: Path) -> None:
-    session = (["P", "R", "deployed", ""] + BUSINESS + PROBLEM + DATA + REST + REVIEW)
+    session = (["P", "R", "deployed", ""] + BUSINESS + PROBLEM + DATA + REST_DEPLOYED + REVIEW)
     result = wizard(["--out", "a.yaml"], session)
     assert result.exit_code == 0, result.output
     assert "What kind of solution runs in production today?" in result.stderr
@@ -428,7 +431,7 @@ def test_wizard_does_not_ask_any_of_them_for_an_early_translation(in_tmp: Path) 
 
 def test_review_moving_the_stage_back_drops_the_current_solution(in_tmp: Path) -> None:
     # review: question 3 is the stage; "1" is idea; then save
-    session = PROJECT_DEPLOYED + BUSINESS + PROBLEM + DATA + REST + ["3", "1", ""]
+    session = PROJECT_DEPLOYED + BUSINESS + PROBLEM + DATA + REST_DEPLOYED + ["3", "1", ""]
     result = wizard(["--out", "a.yaml"], session)
     assert result.exit_code == 0, result.output
     doc = yaml.safe_load((in_tmp / "a.yaml").read_text())
@@ -438,9 +441,10 @@ def test_review_moving_the_stage_back_drops_the_current_solution(in_tmp: Path) -
 
 
 def test_resuming_a_deployed_file_asks_nothing_new(in_tmp: Path) -> None:
+    # the questions the file leaves unanswered (sizes, sector, ...) are asked; Enter keeps each
     saved = in_tmp / "t.yaml"
     saved.write_text(TRANSCRIPTION.read_text())
-    result = wizard(["--resume", str(saved), "--out", "b.yaml"], ["", "", "", ""])
+    result = wizard(["--resume", str(saved), "--out", "b.yaml"], [""] * 8)
     assert result.exit_code == 0, result.output
     assert "What kind of solution runs in production today?" not in result.stderr.split(
         "== Review ==")[0]

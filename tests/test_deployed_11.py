@@ -401,3 +401,49 @@ def test_d11_a_running_service_at_end_of_life_is_rebuilt() -> None:
     assert decision["strategy"]["service"] != "amazon-lookout-for-equipment"
     assert decision["strategy"]["summary"].startswith("Rebuild")
     assert "monitoring.running-service-end-of-life" in fired(decision)
+
+
+# ---------------------------------------------------------------- what the team reports
+
+
+def test_a_guessed_offer_id_is_known_by_its_services_one_offer_on_the_rung() -> None:
+    """A stakeholder names the running Personalize solution by its recipe; the catalog's one
+    hosted-custom Personalize offer says what it is (automl, run by the provider), so rules
+    about trained models apply to it, and the text names the service."""
+    answers = fraud({"rung": "hosted-custom", "service": "amazon-comprehend",
+                     "offer": "fault-notes-classifier-v3"}, **{"problem.task":
+                                                               "text-classification"})
+    decision = decide(answers)
+    chosen = selected(decision)
+    assert chosen["offer"] == "fault-notes-classifier-v3"
+    assert chosen["method"] == "automl" and chosen["runs"] == "provider-api"
+    assert "monitoring.deployed-without-drift-check" in fired(decision)
+    assert "(not given)" not in " ".join(f["rationale"] for f in decision["findings"])
+
+
+@pytest.mark.parametrize("reported, severity, rule", [
+    ("yes", "recommendation", "monitoring.running-model-reported-meeting"),
+    ("no", "warning", "monitoring.running-model-reported-missing"),
+    ("unknown", "warning", "monitoring.deployed-without-drift-check"),
+])
+def test_what_the_team_reports_of_the_running_model_decides_the_condition(
+        reported: str, severity: str, rule: str) -> None:
+    answers = fraud({"rung": "hosted-custom", "service": "amazon-comprehend",
+                     "offer": "comprehend-custom-classifier"},
+                    **{"problem.task": "text-classification", "data.contains_personal_data":
+                       False, "monitoring.meets_criteria_today": reported})
+    decision = decide(answers)
+    found = {f["rule"]: f["severity"] for f in decision["findings"]}
+    assert found.get(rule) == severity
+    others = {"monitoring.running-model-reported-meeting",
+              "monitoring.running-model-reported-missing",
+              "monitoring.deployed-without-drift-check"} - {rule}
+    assert not others & set(found)
+    assert selected(decision)["offer"] == "comprehend-custom-classifier"
+
+
+def test_a_drift_summary_outranks_what_the_team_reports() -> None:
+    answers = fraud(**{"monitoring.meets_criteria_today": "yes"})
+    decision = decide(answers, fraud_drift())
+    assert not {"monitoring.running-model-reported-meeting",
+                "monitoring.running-model-reported-missing"} & fired(decision)

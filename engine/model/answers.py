@@ -255,6 +255,11 @@ class Monitoring(Strict):
         description="True outcomes become known after predictions, so accuracy can be "
         "measured in production.",
     )
+    meets_criteria_today: Literal["yes", "no", "unknown"] = Field(
+        "unknown", description="A deployed project: whether the running solution meets the "
+        "success criteria today, by the team's own monitoring (a drift summary or benchmark "
+        "shows it; this answer says it)."
+    )
     sensitive_attributes: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = (
         Field(
             default_factory=list,

@@ -172,6 +172,14 @@ def _usd_range(low: float, high: float) -> str:
     return _usd(low) if _usd(low) == _usd(high) else f"{_usd(low)}–{_usd(high)}"
 
 
+def payback_text(low: float, high: float) -> str:
+    """'pays back within a month' or 'pays back in 3-8.5 months'."""
+    if high < 1:
+        return "pays back within a month"
+    return f"pays back in {low:g} months" if low == high else \
+        f"pays back in {max(low, 1):g}–{high:g} months"
+
+
 def _cost(option: Option) -> dict[str, Any]:
     """The option's cost as the ladder shows it: a one-line range, then the arithmetic."""
     cost = option.cost
@@ -184,8 +192,7 @@ def _cost(option: Option) -> dict[str, Any]:
     if cost.build_usd.high:
         line += f"; build {_usd_range(cost.build_usd.low, cost.build_usd.high)} USD once"
     if cost.payback_months is not None:
-        line += (f"; pays back in {cost.payback_months.low:g}–{cost.payback_months.high:g} "
-                 "months")
+        line += "; " + payback_text(cost.payback_months.low, cost.payback_months.high)
     if cost.priced_on:
         line += f"; prices of {cost.priced_on}"
     basis = [text(b) for b in cost.basis[:limits.MAX_REASONS]]

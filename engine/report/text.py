@@ -10,7 +10,7 @@ import click
 
 from engine.model.decision import Cost, Decision, Project, load_decision
 from engine.model.vocab import SEVERITIES, STATUSES, VERDICTS
-from engine.report.context import catalog_span
+from engine.report.context import catalog_span, payback_text
 from engine.report.labels import labels
 from engine.util.display import strategy_text
 from engine.util.text import for_terminal
@@ -150,8 +150,7 @@ def _cost_line(cost: Cost) -> str:
     if cost.build_usd.high:
         line += f", build {usd(cost.build_usd.low, cost.build_usd.high)} USD once"
     if cost.payback_months is not None:
-        line += (f", pays back in {cost.payback_months.low:g} to "
-                 f"{cost.payback_months.high:g} months")
+        line += ", " + payback_text(cost.payback_months.low, cost.payback_months.high)
     return line
 
 

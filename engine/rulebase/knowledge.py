@@ -693,11 +693,14 @@ def fit_offer(fact: dict[str, Any], knowledge: Knowledge, case: Mapping[str, Any
     needed = offer.labels.needed(case.get("problem.classes"), case.get("problem.multi_label"))
     fitted = {**fact, "runs": runs, "runs_fit": fits, "labels_needed": needed,
               "sector_fit": offer.sector_fit(case.get("problem.sector"))}
-    cost = option_estimate(knowledge, offer.id, runs, case, needed).cost
+    est = option_estimate(knowledge, offer.id, runs, case, needed)
+    cost = est.cost
     fitted["cost_priced"] = cost is not None
     if cost is not None:
         fitted.update(cost_low=cost["low_usd_per_month"], cost_high=cost["high_usd_per_month"],
-                      build_low=cost["build_usd"]["low"], build_high=cost["build_usd"]["high"])
+                      build_low=cost["build_usd"]["low"], build_high=cost["build_usd"]["high"],
+                      # rests on a request size the answers did not give (the task's default)
+                      cost_assumed=bool(est.assumed))
     return fitted
 
 

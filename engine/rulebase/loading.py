@@ -37,7 +37,8 @@ from engine.rulebase.knowledge import (
 OFFER_FIELDS = {"offer", "service", "service_name", "kind", "availability", "catalog_order", "rung",
                 "task", "method", "how", "labels_basis", "labels_needed", "serving_path", "runs",
                 "runs_fit", "sectors", "sector_fit", "cost_tier", "effort", "explainable",
-                "cost_priced", "cost_low", "cost_high", "build_low", "build_high"}
+                "cost_priced", "cost_low", "cost_high", "build_low", "build_high",
+                "cost_assumed"}
 # What a rule may add to an option besides its offer's fields: `current` marks the solution that
 # runs today (a deployed project), `prefer` puts an option in the group resolution looks at
 # first (resolve.resolve_options), `summary` is set from the proposing rule's `summary`.
@@ -46,7 +47,7 @@ OPTION_EXTRAS = {"current", "prefer", "summary"}
 # resolution found out about it).
 SELECTION_ATTRS = ("kind", "method", "runs", "cost_tier", "effort", "labels_needed",
                    "labels_basis", "explainable", "service_name", "sector_fit", "cost_priced",
-                   "cost_low", "cost_high", "build_low", "build_high")
+                   "cost_low", "cost_high", "build_low", "build_high", "cost_assumed")
 DERIVED_TYPES: dict[str, set[str]] = {
     "offer": OFFER_FIELDS,
     "option": OFFER_FIELDS | OPTION_EXTRAS,  # a candidate is its catalog offer (no-ml: rung only)

@@ -200,8 +200,31 @@ def _preferred_first(alive: list[OptionState]) -> list[OptionState]:
     return preferred or alive
 
 
+def _known_by_service(options: dict[Key, OptionState], knowledge: Knowledge) -> None:
+    """A running solution named by an offer id the catalog lacks (answers carry the
+    stakeholder's guess) is known by its service: its name, and the fields of the service's
+    one offer on the same rung for the task (its method, where it runs), where there is one."""
+    offers = {o.id for s in knowledge.catalog.services for o in s.offers}
+    for state in options.values():
+        service = knowledge.catalog.get(state.service)
+        if service is None or state.offer in offers:
+            continue
+        state.attrs.setdefault("service_name", service.name)
+        siblings = [o for o in options.values() if o is not state and o.offer in offers
+                    and (o.rung, o.service) == (state.rung, state.service)]
+        if len(siblings) == 1:
+            for key, value in siblings[0].attrs.items():
+                if key not in OWN_ATTRS:
+                    state.attrs.setdefault(key, value)
+
+
+# What an option says of itself, never inherited from a sibling offer (resolve._known_by_service).
+OWN_ATTRS = ("current", "prefer", "summary", "serving_path", "offer")
+
+
 def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowledge) -> Resolution:
     options = _propose(derived)
+    _known_by_service(options, knowledge)
     _reject(derived.get("reject", []), options)
     _demote_and_meet(derived, options)
     order = _ladder_order(knowledge)
