@@ -281,6 +281,12 @@ def estimate_chart(decision: Decision) -> dict[str, str] | None:
     ax.set_yticks(range(len(rows)), [r[0] for r in rows])
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    # plain dollar figures: mathtext is off, so the default 10^n labels would print raw markup
+    ax.xaxis.set_major_locator(LogLocator(base=10))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}" if x >= 1 else f"{x:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     lines = []
     if budget is not None:
         lines.append(ax.axvline(max(budget, floor), color=INK, linestyle="--", linewidth=1.2,

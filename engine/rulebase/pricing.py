@@ -36,6 +36,13 @@ UNITS = {"requests": "requests", "input_chars": "characters in", "output_chars":
          "session hours", "labels": "labels", "fixed": "once"}
 
 
+SINGULAR = {"requests": "request", "input_chars": "character in",
+            "output_chars": "character out", "input_tokens": "token in",
+            "output_tokens": "token out", "pages": "page", "audio_minutes": "audio minute",
+            "hours": "hour", "training_hours": "training hour", "session_hours": "session hour",
+            "labels": "label"}
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -179,12 +186,13 @@ def _monthly_units(line: RunningLine, requests: float, size: RequestSize,
 
 def _running(line: RunningLine, requests: float, size: RequestSize, pricing: Pricing
              ) -> tuple[float, float, str]:
-    unit = UNITS[line.driver]
     if line.driver == "hours":
         hours = pricing.hours_per_month
         low, high = hours * line.usd.low / line.per, hours * line.usd.high / line.per
+        if line.per == hours:  # a monthly fee
+            return low, high, f"a monthly fee ({line.what})"
         return low, high, (f"{_num(hours)} hours x {_span((line.usd.low, line.usd.high), True)}"
-                           f" USD per {_num(line.per)} {unit} ({line.what})")
+                           f" USD {_per(line.driver, line.per)} ({line.what})")
     if line.driver == "endpoint_hours":
         cap = line.requests_per_instance_month or Range(low=math.inf, high=math.inf)
         fewest = max(1, math.ceil(requests / cap.high)) if requests else 1
@@ -199,8 +207,15 @@ def _running(line: RunningLine, requests: float, size: RequestSize, pricing: Pri
     units = _monthly_units(line, requests, size, pricing.chars_per_token)
     low, high = units * line.usd.low / line.per, units * line.usd.high / line.per
     return low, high, (f"{_how_many(line, requests, size, pricing)} x "
-                       f"{_span((line.usd.low, line.usd.high), True)} USD per "
-                       f"{_num(line.per)} ({line.what})")
+                       f"{_span((line.usd.low, line.usd.high), True)} USD "
+                       f"{_per(line.driver, line.per)} ({line.what})")
+
+
+def _per(driver: str, per: float) -> str:
+    """'per hour', 'per 1,000,000 tokens in': what one price is quoted for."""
+    if per == 1:
+        return f"per {SINGULAR.get(driver, UNITS[driver])}"
+    return f"per {_num(per)} {UNITS[driver]}"
 
 
 def _how_many(line: RunningLine, requests: float, size: RequestSize, pricing: Pricing) -> str:
@@ -224,7 +239,7 @@ def _build(line: BuildLine, missing_labels: int) -> tuple[float, float, str]:
     if line.driver == "fixed":
         return low, high, f"{_span((low, high), True)} USD once ({line.what})"
     return low, high, (f"{_span(qty)} {unit} x {_span((line.usd.low, line.usd.high), True)} "
-                       f"USD per {_num(line.per)} ({line.what})")
+                       f"USD {_per(line.driver, line.per)} ({line.what})")
 
 
 def estimate(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_needed: int = 0,
