@@ -108,6 +108,9 @@ class RequestSize(_Model):
     audio_minutes: float = Field(0, ge=0, allow_inf_nan=False)
 
 
+NO_SIZE = RequestSize.model_validate({})  # a task whose price depends on the count only
+
+
 class Pricing(_Model):
     schema_: Literal["mladvisor.pricing/1"] = Field(alias="schema")
     region: str
@@ -159,8 +162,9 @@ def _span(rng: tuple[float, float], money: bool = False) -> str:
 def request_size(pricing: Pricing, case: Mapping[str, Any]) -> tuple[RequestSize, list[str]]:
     """The size of one request: the answers where given, else the task's default (listed)."""
     task = case.get("problem.task")
-    default = pricing.request_defaults.get(task, RequestSize())  # type: ignore[call-overload]
-    values, assumed = {}, []
+    default = pricing.request_defaults.get(task) or NO_SIZE  # type: ignore[arg-type]
+    values: dict[str, Any] = {}
+    assumed: list[str] = []
     for name in SIZE_FIELDS:
         given = case.get(f"problem.{name}_per_request")
         if given is None:
@@ -169,7 +173,7 @@ def request_size(pricing: Pricing, case: Mapping[str, Any]) -> tuple[RequestSize
                 assumed.append(f"problem.{name}_per_request")
         else:
             values[name] = given
-    return RequestSize(**values), assumed
+    return RequestSize.model_validate(values), assumed
 
 
 def _monthly_units(line: RunningLine, requests: float, size: RequestSize,
