@@ -179,6 +179,12 @@ class Problem(Strict):
         "video frames); unusual: inputs none of them has seen (hyperspectral bands, spectra, "
         "radar, multichannel sensor images)."
     )
+    answers_from: Literal["documents", "systems", "general", "unknown"] = Field(
+        "unknown", description="A question-answering or conversational task: where its answers "
+        "come from (documents: the organisation's texts; systems: a few kinds of request "
+        "fulfilled by back-end systems, such as a balance or a booking; general: general "
+        "knowledge)."
+    )
     explainability_required: bool = Field(
         False, description="Each prediction must be explainable to users or regulators."
     )
