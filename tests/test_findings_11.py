@@ -175,14 +175,22 @@ def test_personal_data_handling_is_one_action() -> None:
     (CONTRACT_QA, "golden question-and-answer pairs"),
     (dict(problem__task="speech-to-text", data__labeled_examples=20,
           problem__domain_specificity="moderate"), "recordings with reference transcripts"),
-    (dict(problem__task="text-to-speech", data__labeled_examples=0,
-          problem__domain_specificity="moderate"), "listening-test ratings"),
     (dict(problem__task="tabular-classification", data__labeled_examples=40), "labelled rows"),
 ])
 def test_too_few_labels_speaks_the_tasks_language(project: dict[str, Any], words: str) -> None:
     labels = finding(decide(**project), "data.too-few-labels")
     assert words in labels["title"] and words in labels["action"]
     assert labels["severity"] == "warning"
+
+
+def test_speech_is_rated_in_the_trial_not_labelled_beforehand() -> None:
+    """Text to speech has no labels before the trial: listeners rate what it generates, so no
+    data warning holds it back, and a rating test on the hard inputs is planned instead."""
+    decision = decide(problem__task="text-to-speech", data__labeled_examples=0,
+                      problem__domain_specificity="moderate")
+    assert "data.too-few-labels" not in {f["rule"] for f in decision["findings"]}
+    plan = finding(decision, "data.plan-a-rating-test")
+    assert plan["severity"] == "recommendation" and "listening-test ratings" in plan["rationale"]
 
 
 def test_a_ready_made_api_on_its_own_task_needs_only_a_spot_check() -> None:

@@ -214,13 +214,15 @@ def test_supplier_deduplication_gets_entity_resolution() -> None:
 
 
 def test_matching_rules_that_suffice_need_no_ml() -> None:
-    """Architect: when configurable exact and fuzzy rules already find the duplicates, use
-    Entity Resolution's rule-based matching workflow: no ML."""
+    """Architects: when the team's exact and fuzzy rules already find the duplicates, keep
+    them: no ML and no new service (hold-out 5, case 13: a membership charity's rules catch
+    99.3%). Entity Resolution's rule-based matching workflow stays open as a managed place to
+    run such rules."""
     decision = decide(supplier_duplicates(rules_suffice=True))
     assert decision["verdict"] == "ml-not-recommended"
-    assert (decision["strategy"]["rung"], decision["strategy"]["service"]) == (
-        "no-ml", "aws-entity-resolution")
-    assert option(decision, "entity-resolution-rule-matching")["method"] == "rule"
+    assert (decision["strategy"]["rung"], decision["strategy"]["service"]) == ("no-ml", None)
+    rules_service = option(decision, "entity-resolution-rule-matching")
+    assert rules_service["method"] == "rule" and rules_service["status"] == "eligible"
 
 
 def test_record_matching_is_a_task_everywhere_a_task_list_lives() -> None:

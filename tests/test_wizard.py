@@ -24,9 +24,11 @@ BUSINESS = ["", "Route incoming tickets",        # empty statement is refused, t
             "y", "-5", "20000", "3000",           # negative value refused
             "F1", "f1_macro", "abc", "0.85", "",  # bad metric name, bad threshold, goal default
             "latency_p95_ms", "500", "at-most", ""]
-# task 2 (text-classification) asks for classes (1 is refused) and multi-label; ? explains;
+# task 2 (text-classification) asks for classes (1 is refused), multi-label and standard
+# classes; ? explains;
 # the characters per request and the sector are left at their defaults
-PROBLEM = ["2", "1", "12", "no", "no", "specialized", "no", "?", "cloud", "200,000", "", "", ""]
+PROBLEM = ["2", "1", "12", "no", "no", "no", "specialized", "no", "?", "cloud", "200,000", "", "",
+           ""]
 DATA = ["yes", "yes", "12.5", "12000", "good", "yes", "yes"]
 REST = ["basic", "no", "yes", "region, age band"]
 REVIEW = [""]

@@ -164,6 +164,11 @@ class Problem(Strict):
         description="How many classes (labels) the model tells apart, for a classification "
         "or detection task. Absent: unknown."
     )
+    standard_classes: bool = Field(
+        False, description="The classes are standard categories a ready-made service returns "
+        "(everyday objects, scenes and activities in photos; the language of a text), not the "
+        "organisation's own."
+    )
     multi_label: bool = Field(
         False, description="An input can carry several of the classes at once (multi-label), "
         "not exactly one (multi-class)."

@@ -121,6 +121,9 @@ class Offer(Model):
     cost_tier: Literal["low", "medium", "high"]
     effort: Literal["days", "weeks", "months"]
     explainable: bool = False
+    standard_classes: bool = Field(
+        False, description="It serves its classifying tasks only with the provider's own "
+        "standard categories (everyday objects and scenes, languages), never the project's.")
     note: str = ""
 
     @model_validator(mode="after")
@@ -406,6 +409,9 @@ class TaskInfo(Model):
         description="fixed or open: a model used as it is can give them; own-classes: not.")
     examples: str = Field(description="What a labelled example is for this task (plural).")
     free_text: bool = Field(description="Inputs are free text or media, not table columns.")
+    evaluated_by: Literal["labels", "ratings"] = Field(
+        "labels", description="labels: outputs are compared with examples labelled beforehand; "
+        "ratings: people rate outputs the trial generates, so nothing is labelled beforehand.")
 
 
 class Tasks(Model):
@@ -621,7 +627,7 @@ def _check_as_is(doc: Document, knowledge: Knowledge) -> None:
     for i, service in enumerate(knowledge.catalog.services):
         for j, offer in enumerate(service.offers):
             own = [t for t in offer.tasks if tasks.tasks[t].outputs == "own-classes"]
-            if offer.method in tasks.as_is_methods and own:
+            if offer.method in tasks.as_is_methods and own and not offer.standard_classes:
                 raise RuleBaseError(
                     doc.file, f"services.{i}.offers.{j}.tasks",
                     f"offer {offer.id} uses a model as it is ({offer.method}), which cannot give "
@@ -669,6 +675,7 @@ def offer_facts(catalog: Catalog) -> list[dict[str, Any]]:
                         "cost_tier": offer.cost_tier,
                         "effort": offer.effort,
                         "explainable": offer.explainable,
+                        "standard_classes": offer.standard_classes,
                     }
                 )
     return facts

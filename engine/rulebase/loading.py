@@ -38,7 +38,7 @@ OFFER_FIELDS = {"offer", "service", "service_name", "kind", "availability", "cat
                 "task", "method", "how", "labels_basis", "labels_needed", "serving_path", "runs",
                 "runs_fit", "sectors", "sector_fit", "cost_tier", "effort", "explainable",
                 "cost_priced", "cost_low", "cost_high", "build_low", "build_high",
-                "cost_assumed"}
+                "cost_assumed", "standard_classes"}
 # What a rule may add to an option besides its offer's fields: `current` marks the solution that
 # runs today (a deployed project), `prefer` puts an option in the group resolution looks at
 # first (resolve.resolve_options), `summary` is set from the proposing rule's `summary`.
@@ -96,6 +96,7 @@ CASE_EXTRAS = {
     "task.outputs",
     "task.examples",
     "task.free_text",
+    "task.evaluated_by",
     # the deployment target in words (knowledge/ladder.yaml targets_text)
     "target.where",
     # the tightest p95 latency bound, from problem.latency_p95_ms or a success criterion; for
