@@ -349,3 +349,14 @@ def test_the_web_form_asks_the_sector_and_assesses_with_it(tmp_path: Path) -> No
         record = log.get(response.headers["location"].rsplit("/", 1)[1])
     assert record.input["answers"]["problem"]["sector"] == "healthcare"
     assert record.decision["strategy"]["service"] == "amazon-comprehend-medical"
+
+
+def test_the_sector_question_lists_every_sector_a_file_may_name() -> None:
+    """Someone writing an answers file by hand reads the questionnaire, not the code."""
+    from typing import get_args
+
+    from engine.model.vocab import Sector
+
+    question = next(q for q in RB.knowledge.questionnaire.questions()
+                    if q.path == "problem.sector")
+    assert all(sector in question.help for sector in get_args(Sector))
