@@ -385,3 +385,20 @@ def test_a_row_naming_an_offer_the_catalog_lacks_is_refused() -> None:
     with pytest.raises(InputError) as error:
         decide(benchmarks=[row])
     assert "row 1.offer" in str(error.value)
+
+
+def test_a_row_proving_a_service_proves_its_offer_with_the_fewest_reservations() -> None:
+    """A retailer's pilot of a knowledge base over its product sheets is benchmarked as
+    hosted-custom Bedrock, which names both of the service's offers on that rung. The fine-tune
+    carries the grounding reservation, the knowledge base none: the knowledge base is the one
+    proven, and a simpler option with a reservation the proven one lacks is not tried first."""
+    row = {"candidate": "kb-pilot", "rung": "hosted-custom", "service": "amazon-bedrock",
+           "f1_macro": 0.91}
+    result = decide({"problem.task": "conversational-agent",
+                     "problem.answers_from": "documents",
+                     "problem.domain_specificity": "moderate"}, benchmarks=[row])
+    chosen = next(o for o in result.decision["options"] if o["status"] == "selected")
+    assert chosen["offer"] == "bedrock-knowledge-bases"
+    assert options(result)["bedrock-fine-tuning"]["status"] == "eligible"
+    assert result.resolution.selected is not None
+    assert result.resolution.selected.fallback is None

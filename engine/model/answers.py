@@ -184,6 +184,12 @@ class Problem(Strict):
         "video frames); unusual: inputs none of them has seen (hyperspectral bands, spectra, "
         "radar, multichannel sensor images)."
     )
+    document_layout: Literal["forms", "running-text", "unknown"] = Field(
+        "unknown", description="A document-extraction task: forms when the fields sit in fixed "
+        "places (forms, invoices, identity documents, tables); running-text when they are "
+        "written in clauses or paragraphs to be read and interpreted (contracts, leases, "
+        "letters, reports)."
+    )
     answers_from: Literal["documents", "systems", "general", "unknown"] = Field(
         "unknown", description="A question-answering or conversational task: where its answers "
         "come from (documents: the organisation's texts; systems: a few kinds of request "

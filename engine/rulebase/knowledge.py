@@ -124,6 +124,9 @@ class Offer(Model):
     standard_classes: bool = Field(
         False, description="It serves its classifying tasks only with the provider's own "
         "standard categories (everyday objects and scenes, languages), never the project's.")
+    reads: Literal["layout", "language"] = Field(
+        "language", description="layout: it finds fields by their place on a page (forms, "
+        "tables, key-value pairs); language: it reads and interprets running text.")
     note: str = ""
 
     @model_validator(mode="after")
@@ -676,6 +679,7 @@ def offer_facts(catalog: Catalog) -> list[dict[str, Any]]:
                         "effort": offer.effort,
                         "explainable": offer.explainable,
                         "standard_classes": offer.standard_classes,
+                        "reads": offer.reads,
                     }
                 )
     return facts

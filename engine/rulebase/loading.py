@@ -38,7 +38,7 @@ OFFER_FIELDS = {"offer", "service", "service_name", "kind", "availability", "cat
                 "task", "method", "how", "labels_basis", "labels_needed", "serving_path", "runs",
                 "runs_fit", "sectors", "sector_fit", "cost_tier", "effort", "explainable",
                 "cost_priced", "cost_low", "cost_high", "build_low", "build_high",
-                "cost_assumed", "standard_classes"}
+                "cost_assumed", "standard_classes", "reads"}
 # What a rule may add to an option besides its offer's fields: `current` marks the solution that
 # runs today (a deployed project), `prefer` puts an option in the group resolution looks at
 # first (resolve.resolve_options), `summary` is set from the proposing rule's `summary`.

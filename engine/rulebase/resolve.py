@@ -185,7 +185,10 @@ def _choose(alive: list[OptionState], ladder: Ladder) -> OptionState | None:
     if not proven:
         pool = _undominated(alive)
         return pool[0] if pool else None
-    best = proven[0]
+    # a benchmark row naming a rung and service proves every offer of it: the one with the
+    # fewest reservations is the one proven (a retailer's pilot over its product sheets proves
+    # the knowledge base, not the fine-tune the grounding rule demotes)
+    best = _undominated(proven)[0]
     simpler = _undominated([o for o in alive if measure_first(o, best, ladder)])
     if not simpler:
         return best
