@@ -39,7 +39,9 @@ def render(assessment: Any, fmt: str, colour: bool = False) -> bytes:
     explanation = _explanation(assessment)
     if explanation is not None:
         decision["explanation"] = explanation
-    return report.render_html(decision) if fmt == "html" else report.render_pdf(decision)
+    renderers = {"html": report.render_html, "pdf": report.render_pdf,
+                 "markdown": report.render_markdown}
+    return renderers[fmt](decision)
 
 
 def _explanation(assessment: Any) -> dict[str, Any] | None:
@@ -57,7 +59,7 @@ def _explanation(assessment: Any) -> dict[str, Any] | None:
               help="Benchmark results of candidate solutions (CSV or JSON).")
 @click.option("--drift", "-d", type=click.Path(dir_okay=False, path_type=Path),
               help="Drift summary of a deployed model (mladvisor.drift/1 JSON).")
-@format_option(["text", "json", "html", "pdf"], "text")
+@format_option(["text", "json", "html", "pdf", "markdown"], "text")
 @out_option(help="Write to this file (atomically; - for standard output) instead of standard "
                  "output; pdf needs it on a terminal.")
 @click.option("--no-record", is_flag=True, help="Do not append this decision to the audit log.")
@@ -74,6 +76,7 @@ def assess(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
         mladvisor assess answers.yaml
         mladvisor assess answers.yaml --benchmarks bench.csv --format json
         mladvisor assess answers.yaml --format pdf --out report.pdf
+        mladvisor assess answers.yaml --format markdown --out report.md
     """
     from engine.api import assess_files
     from engine.audit import open_log
@@ -88,7 +91,7 @@ def assess(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
         data = render(assessment, fmt, colour=stdout_is_terminal(out))
         emit(data, target)
         if log is not None:
-            reports = {fmt: sha256_hex(data)} if fmt in ("html", "pdf") else None
+            reports = {fmt: sha256_hex(data)} if fmt in ("html", "pdf", "markdown") else None
             log.append(assessment, reports)
     if target is not None:
         say(f"{assessment.decision['verdict']}: wrote {out}")

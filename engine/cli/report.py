@@ -81,12 +81,12 @@ def _refuse_answers(doc: Any, source: str, fmt: str) -> None:
 
 @click.command(context_settings=CONTEXT)
 @click.argument("id_or_decision", metavar="ID_OR_DECISION")
-@format_option(["html", "pdf"], "html")
+@format_option(["html", "pdf", "markdown"], "html")
 @out_option
 @click.option("--no-record", is_flag=True,
               help="Do not note the rendered report (its sha256) in the audit log.")
 def report(id_or_decision: str, fmt: str, out: Path | None, no_record: bool) -> None:
-    """Render a decision as an HTML or PDF report.
+    """Render a decision as an HTML, PDF or Markdown report.
 
     ID_OR_DECISION is a decision JSON file saved with `mladvisor assess --format json`, or the
     id (or a unique prefix of it) of an assessment recorded in the audit log. The file is
@@ -99,13 +99,14 @@ def report(id_or_decision: str, fmt: str, out: Path | None, no_record: bool) -> 
         mladvisor assess answers.yaml --format json --out decision.json
         mladvisor report decision.json --format pdf --out report.pdf
         mladvisor report 0192f7a0 --format html --out report.html
+        mladvisor report decision.json --format markdown --out report.md
     """
     refuse_binary_on_terminal(fmt, out)
     target = destination(out, Path(id_or_decision))  # fails before the render, not after
     decision, record_id = find_decision(id_or_decision, fmt)
-    from engine.report import render_html, render_pdf
+    from engine.report import render_html, render_markdown, render_pdf
 
-    data = render_pdf(decision) if fmt == "pdf" else render_html(decision)
+    data = {"pdf": render_pdf, "markdown": render_markdown}.get(fmt, render_html)(decision)
     emit(data, target)
     if record_id is not None and not no_record:
         from engine.audit import open_log

@@ -1,4 +1,4 @@
-"""HTML and PDF recommendation reports rendered from a decision document.
+"""HTML, PDF and Markdown recommendation reports rendered from a decision document.
 
 Imports stay light: Jinja2, matplotlib and WeasyPrint load only when a report is rendered.
 """
@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.model.decision import Decision, load_decision
 
-__all__ = ["render_html", "render_pdf"]
+__all__ = ["render_html", "render_markdown", "render_pdf"]
 
 
 def render_html(decision: Decision | Mapping[str, Any]) -> bytes:
@@ -29,3 +29,10 @@ def render_pdf(decision: Decision | Mapping[str, Any]) -> bytes:
     decision = load_decision("decision", decision, partial=True)
     html, context = render_document(decision, for_pdf=True)
     return html_to_pdf(html, metadata=context, attachment=canonical_json(decision))
+
+
+def render_markdown(decision: Decision | Mapping[str, Any]) -> bytes:
+    """GitHub-flavoured Markdown of the same report, for wikis and pull requests."""
+    from engine.report.markdown import render_markdown as markdown
+
+    return markdown(decision).encode("utf-8")

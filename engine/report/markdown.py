@@ -1,0 +1,196 @@
+"""The recommendation as GitHub-flavoured Markdown, for wikis and pull requests.
+
+The same decision as the HTML report, in the reader's order: verdict and strategy, next actions,
+the ladder and the findings as tables, the monitoring plan, what would change the
+recommendation, and the guidance the findings cite (each finding links to it). Every text from
+the decision is escaped for a table cell or a paragraph, so a `|` or a newline in an answer
+cannot break the layout.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from engine.model.decision import Decision, load_decision
+from engine.report.dates import timestamp_of
+from engine.report.labels import labels
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
+
+
+def _text(value: Any) -> str:
+    """One line of prose: whitespace collapsed, Markdown's special characters escaped."""
+    return _SPECIAL.sub(r"\\\1", " ".join(str(value if value is not None else "").split()))
+
+
+def _code(value: Any) -> str:
+    """An identifier in backticks (a backtick inside cannot end it early)."""
+    text = " ".join(str(value or "").split()).replace("`", "'")
+    return f"`{text}`" if text else ""
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(cell or " " for cell in row) + " |" for row in rows]
+    return out
+
+
+def _anchor(guidance_id: str) -> str:
+    """GitHub's heading anchor for `### guidance-id`: lower case, dots dropped."""
+    return re.sub(r"[^a-z0-9 _-]", "", guidance_id.lower()).replace(" ", "-")
+
+
+@lru_cache(maxsize=2)
+def _guidance(root: str) -> dict[str, dict[str, str]]:
+    """Guidance id -> {title, text}, read from knowledge/ (empty if it cannot be read)."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load((Path(root) / "guidance.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for phase in (doc or {}).get("phases") or []:
+        for item in (phase or {}).get("guidance") or []:
+            if isinstance(item, dict) and item.get("id"):
+                out[str(item["id"])] = {"title": str(item.get("title") or ""),
+                                        "text": " ".join(str(item.get("text") or "").split())}
+    return out
+
+
+def _usd(amount: float) -> str:
+    return f"{amount:,.0f}" if amount >= 100 else f"{amount:,.2f}"
+
+
+def _cost(option: Any) -> str:
+    cost = option.cost
+    if cost is None:
+        return "—"
+    low, high = cost.low_usd_per_month, cost.high_usd_per_month
+    return _usd(low) if _usd(low) == _usd(high) else f"{_usd(low)}–{_usd(high)}"
+
+
+def render_markdown(decision: Decision | Mapping[str, Any]) -> str:
+    """The report as Markdown text (a partial decision renders what it has)."""
+    from engine.paths import knowledge_dir
+
+    decision = load_decision("decision", decision, partial=True)
+    names = labels().get("services", {})
+    guidance = _guidance(str(knowledge_dir()))
+
+    def service(sid: Any) -> str:
+        return _text(names.get(sid or "", {}).get("name") or sid or "—")
+
+    shown = [f for f in decision.findings if f.severity != "info"]
+    sections = (_head(decision, service), _actions(decision), _ladder(decision, service),
+                _findings(decision, shown, guidance), _plan(decision),
+                _changes(decision, service), _cited(shown, guidance), _footer(decision))
+    return "\n".join(line for section in sections for line in section)
+
+
+def _head(decision: Decision, service: Any) -> list[str]:
+    project = decision.project
+    lines = [f"# {_text(project.name if project and project.name else 'Assessment')}", ""]
+    meta = [f"**Verdict:** {_code(decision.verdict)}"]
+    strategy = decision.strategy
+    if strategy:
+        meta.append(f"**Strategy:** {_code(strategy.rung)}"
+                    + (f" on {service(strategy.service)}" if strategy.service else ""))
+    else:
+        meta.append("**Strategy:** none until the blockers are fixed")
+    lines += [" · ".join(meta), ""]
+    if strategy and strategy.summary:
+        lines += [f"> {_text(strategy.summary)}", ""]
+    when = timestamp_of(decision.assessment_id)
+    who = [f"answered by {_text(project.respondent)}" if project and project.respondent else "",
+           f"stage {_code(project.stage)}" if project and project.stage else "",
+           f"assessed {when:%Y-%m-%d %H:%M} UTC" if when else ""]
+    return lines + (["_" + ", ".join(w for w in who if w) + "_", ""] if any(who) else [])
+
+
+def _actions(decision: Decision) -> list[str]:
+    if not decision.actions:
+        return []
+    return (["## Next actions", ""]
+            + [f"{i}. {_text(a)}" for i, a in enumerate(decision.actions, 1)] + [""])
+
+
+def _ladder(decision: Decision, service: Any) -> list[str]:
+    if not decision.options:
+        return []
+    rows = [[_code(o.rung), service(o.service), _code(o.method), _code(o.status), _cost(o),
+             "; ".join(_text(r) for r in o.reasons[:2])] for o in decision.options]
+    return (["## The ladder (simplest first)", ""]
+            + _table(["Rung", "Service", "Method", "Status", "USD a month", "Reasons"], rows)
+            + [""])
+
+
+def _findings(decision: Decision, shown: list[Any], guidance: Mapping[str, Any]) -> list[str]:
+    if not shown:
+        return []
+    rows = []
+    for f in shown:
+        cite = f.guidance or ""
+        link = f"[{_text(cite)}](#{_anchor(cite)})" if cite in guidance else _code(cite)
+        rows.append([_code(f.severity), _code(f.phase), _text(f.title),
+                     _text(f.action or f.rationale), link])
+    lines = (["## Findings", ""]
+             + _table(["Severity", "Phase", "Finding", "What to do", "Guidance"], rows) + [""])
+    info = len(decision.findings) - len(shown)
+    return lines + ([f"_and {info} informational finding(s) in the decision JSON_", ""]
+                    if info else [])
+
+
+def _plan(decision: Decision) -> list[str]:
+    if not decision.monitoring_plan:
+        return []
+    rows = [[_text(m.signal), _text(m.how), _text(m.trigger), _text(m.response),
+             _text(m.runs_on)] for m in decision.monitoring_plan]
+    return (["## Monitoring plan", ""]
+            + _table(["Signal", "How", "Alert when", "Response", "Runs on"], rows) + [""])
+
+
+def _changes(decision: Decision, service: Any) -> list[str]:
+    explanation = decision.extra("explanation") or {}
+    changes = explanation.get("counterfactuals") if isinstance(explanation, Mapping) else None
+    if not changes:
+        return []
+    rows = []
+    for cf in changes:
+        what = ", ".join(f"{_code(path)} = {_text(value)}"
+                         for path, value in (cf.get("changes") or {}).items())
+        got = cf.get("strategy") or {}
+        outcome = _code(cf.get("verdict"))
+        if got:
+            outcome += f", {_code(got.get('rung'))}" + (
+                f" on {service(got.get('service'))}" if got.get("service") else "")
+        rows.append([what, outcome])
+    return (["## What would change this recommendation", ""]
+            + _table(["If the answers were", "The outcome would be"], rows) + [""])
+
+
+def _cited(shown: list[Any], guidance: Mapping[str, Any]) -> list[str]:
+    cited = [g for g in dict.fromkeys(f.guidance for f in shown) if g in guidance]
+    if not cited:
+        return []
+    lines = ["## Guidance cited", ""]
+    for gid in cited:
+        lines += [f"### {gid}", "", f"**{_text(guidance[gid]['title'])}.** "
+                  f"{_text(guidance[gid]['text'])}", ""]
+    return lines
+
+
+def _footer(decision: Decision) -> list[str]:
+    lines: list[str] = []
+    given = decision.input
+    if given and given.defaulted:
+        lines += ["## Answers that took their default", "",
+                  ", ".join(_code(p) for p in given.defaulted), ""]
+    rulebase = decision.rulebase or {}
+    return lines + ["---", "", f"Assessment {_code(decision.assessment_id)} · rule base "
+                    f"{_code(rulebase.get('version'))} "
+                    f"({_code(str(rulebase.get('sha256', ''))[:12])}) · written by mladvisor", ""]
