@@ -80,13 +80,9 @@ def services(fmt: str, out: object) -> None:
 def catalog_doc(catalog: Any) -> list[dict[str, Any]]:
     """The catalog as plain data, offers by the ids decisions name them with. `closed_on` and
     `successor` are null and empty for a service that is open to new customers."""
-    def closed_on(service: Any) -> str | None:
-        value = service.closed_on
-        return value if value is None or isinstance(value, str) else value.isoformat()
-
     return [{"id": s.id, "name": s.name, "kind": s.kind, "availability": s.availability,
              "availability_note": " ".join(s.availability_note.split()),
-             "closed_on": closed_on(s),
+             "closed_on": s.closed_on_text,
              "closed_on_note": " ".join(s.closed_on_note.split()),
              "successor": " ".join(s.successor.split()),
              "checked": s.checked.isoformat(), "docs": s.docs,

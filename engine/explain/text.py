@@ -11,7 +11,7 @@ from engine.model.decision import Decision, load_decision
 from engine.report.labels import labels
 from engine.util import dotted
 from engine.util.display import show_value as show
-from engine.util.display import strategy_text
+from engine.util.display import strategy_text, usd
 
 
 def outcome_text(verdict: Any, strategy: Any) -> str:
@@ -50,7 +50,7 @@ def render_text(decision: Decision | Mapping[str, Any], explanation: Mapping[str
         cost = cf.get("cost")
         tail = "" if not cost else " (no provider running price)" if not cost[
             "high_usd_per_month"] else (
-            f" (about {_usd(cost['low_usd_per_month'])} to {_usd(cost['high_usd_per_month'])}"
+            f" (about {usd(cost['low_usd_per_month'])} to {usd(cost['high_usd_per_month'])}"
             " USD a month)")
         lines.append(f"     -> {outcome_text(cf['verdict'], cf['strategy'])}{tail}")
         for path, how in (cf.get("levers") or {}).items():
@@ -80,10 +80,6 @@ def render_text(decision: Decision | Mapping[str, Any], explanation: Mapping[str
                             for f in entry["failed"])
         lines.append(f"  {entry['rule']}{_source(entry)}: {reasons}")
     return "\n".join(lines) + "\n"
-
-
-def _usd(amount: float) -> str:
-    return f"{amount:,.0f}" if amount >= 100 else f"{amount:,.2f}"
 
 
 def _source(entry: Mapping[str, Any]) -> str:

@@ -29,7 +29,7 @@ from engine.report import limits
 from engine.report.dates import timestamp_of
 from engine.report.limits import Budget, capped, cut, size_of
 from engine.util import dotted
-from engine.util.display import show_value, strategy_text
+from engine.util.display import payback_text, show_value, strategy_text, usd_range
 
 # Display order (the vocabularies' own) and labels; unknown ids are still shown.
 VERDICT_LABELS = dict(zip(VERDICTS, ("Proceed", "Proceed with conditions", "Not ready",
@@ -162,35 +162,17 @@ def _option(option: Option, names: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _usd(amount: float) -> str:
-    if amount == 0:
-        return "0"
-    return f"{amount:,.0f}" if amount >= 100 else f"{amount:,.2f}"
-
-
-def _usd_range(low: float, high: float) -> str:
-    return _usd(low) if _usd(low) == _usd(high) else f"{_usd(low)}–{_usd(high)}"
-
-
-def payback_text(low: float, high: float) -> str:
-    """'pays back within a month' or 'pays back in 3-8.5 months'."""
-    if high < 1:
-        return "pays back within a month"
-    return f"pays back in {low:g} months" if low == high else \
-        f"pays back in {max(low, 1):g}–{high:g} months"
-
-
 def _cost(option: Option) -> dict[str, Any]:
     """The option's cost as the ladder shows it: a one-line range, then the arithmetic."""
     cost = option.cost
     if cost is None:
         return {"cost_line": "", "cost_short": "—", "cost_basis": [],
                 "cost_note": text(option.cost_note or "")}
-    line = f"{_usd_range(cost.low_usd_per_month, cost.high_usd_per_month)} USD a month"
+    line = f"{usd_range(cost.low_usd_per_month, cost.high_usd_per_month)} USD a month"
     if cost.measured:
         line += " (measured)"
     if cost.build_usd.high:
-        line += f"; build {_usd_range(cost.build_usd.low, cost.build_usd.high)} USD once"
+        line += f"; build {usd_range(cost.build_usd.low, cost.build_usd.high)} USD once"
     if cost.payback_months is not None:
         line += "; " + payback_text(cost.payback_months.low, cost.payback_months.high)
     if cost.priced_on:
@@ -200,7 +182,7 @@ def _cost(option: Option) -> dict[str, Any]:
         basis.append("assumed request size (the task's usual): " + ", ".join(
             text(a) for a in cost.assumed))
     return {"cost_line": line, "cost_basis": basis, "cost_note": text(option.cost_note or ""),
-            "cost_short": _usd_range(cost.low_usd_per_month, cost.high_usd_per_month)}
+            "cost_short": usd_range(cost.low_usd_per_month, cost.high_usd_per_month)}
 
 
 def _finding(finding: Finding, names: Mapping[str, Any] | None = None) -> dict[str, Any]:

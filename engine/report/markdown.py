@@ -18,6 +18,7 @@ from typing import Any
 from engine.model.decision import Decision, load_decision
 from engine.report.dates import timestamp_of
 from engine.report.labels import labels
+from engine.util.display import usd_range
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 
@@ -62,16 +63,9 @@ def _guidance(root: str) -> dict[str, dict[str, str]]:
     return out
 
 
-def _usd(amount: float) -> str:
-    return f"{amount:,.0f}" if amount >= 100 else f"{amount:,.2f}"
-
-
 def _cost(option: Any) -> str:
     cost = option.cost
-    if cost is None:
-        return "—"
-    low, high = cost.low_usd_per_month, cost.high_usd_per_month
-    return _usd(low) if _usd(low) == _usd(high) else f"{_usd(low)}–{_usd(high)}"
+    return "—" if cost is None else usd_range(cost.low_usd_per_month, cost.high_usd_per_month)
 
 
 def render_markdown(decision: Decision | Mapping[str, Any]) -> str:

@@ -10,9 +10,9 @@ import click
 
 from engine.model.decision import Cost, Decision, Project, load_decision
 from engine.model.vocab import SEVERITIES, STATUSES, VERDICTS
-from engine.report.context import catalog_span, payback_text
+from engine.report.context import catalog_span
 from engine.report.labels import labels
-from engine.util.display import strategy_text
+from engine.util.display import payback_text, strategy_text, usd_range
 from engine.util.text import for_terminal
 
 # One colour or mark per value of each vocabulary, in the vocabulary's order.
@@ -140,17 +140,12 @@ def _ladder(decision: Decision, style: Style) -> list[str]:
 
 def _cost_line(cost: Cost) -> str:
     """An option's estimate in one line; the arithmetic is in --format json and the report."""
-    def usd(low: float, high: float) -> str:
-        fmt = "{:,.0f}" if high >= 100 else "{:,.2f}"
-        return fmt.format(low) if fmt.format(low) == fmt.format(high) else \
-            f"{fmt.format(low)} to {fmt.format(high)}"
-
-    line = f"{usd(cost.low_usd_per_month, cost.high_usd_per_month)} USD a month"
+    line = f"{usd_range(cost.low_usd_per_month, cost.high_usd_per_month, ' to ')} USD a month"
     line += " (measured)" if cost.measured else ""
     if cost.build_usd.high:
-        line += f", build {usd(cost.build_usd.low, cost.build_usd.high)} USD once"
+        line += f", build {usd_range(cost.build_usd.low, cost.build_usd.high, ' to ')} USD once"
     if cost.payback_months is not None:
-        line += ", " + payback_text(cost.payback_months.low, cost.payback_months.high)
+        line += ", " + payback_text(cost.payback_months.low, cost.payback_months.high, " to ")
     return line
 
 

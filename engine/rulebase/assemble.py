@@ -17,7 +17,7 @@ from engine.rulebase import conditions
 from engine.rulebase.inference import Run, fill
 from engine.rulebase.knowledge import Knowledge, Ladder, option_estimate
 from engine.rulebase.loading import DERIVED_TYPES, RuleBase
-from engine.rulebase.pricing import measured, request_size
+from engine.rulebase.pricing import measured
 from engine.rulebase.resolve import (
     OptionState,
     Resolution,
@@ -134,7 +134,7 @@ def options_of(
         evidence = _evidence(state, facts)
         if evidence:
             entry["evidence"] = evidence
-        entry.update(_cost(state, knowledge, case or {}, facts))
+        entry.update(_cost(state, knowledge, case or {}, facts, evidence))
         group = _closed_group(state, status, knowledge)
         if group is None:
             out.append(entry)
@@ -172,15 +172,17 @@ def options_of(
 
 
 def _cost(state: OptionState, knowledge: Knowledge, case: dict[str, Any],
-          facts: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+          facts: dict[str, list[dict[str, Any]]], evidence: list[dict[str, Any]]
+          ) -> dict[str, Any]:
     """CONTRACT section 9: the option's cost range, or why there is none. A benchmark row that
     measured the option's monthly cost replaces the running estimate (the build stays)."""
     if state.offer is None:
         return {"cost": None, "cost_note": "no catalog offer to price"}
     est = option_estimate(knowledge, state.offer, state.attrs.get("runs"), case,
                           int(state.attrs.get("labels_needed") or 0))
+    candidates = {e["candidate"] for e in evidence}
     measured_rows = [r for r in facts.get("bench", []) if r.get("cost_usd_per_month") is not None
-                     and r["candidate"] in {e["candidate"] for e in _evidence(state, facts)}]
+                     and r["candidate"] in candidates]
     if measured_rows:
         row = min(measured_rows, key=lambda r: r["cost_usd_per_month"])
         cost = measured(row["cost_usd_per_month"], row["candidate"])
@@ -191,18 +193,8 @@ def _cost(state: OptionState, knowledge: Knowledge, case: dict[str, Any],
         return {"cost": cost, "cost_note": None}
     if est.cost is None:
         return {"cost": None, "cost_note": est.note}
-    cost = dict(est.cost)
-    cost["assumed"] = [f"{path} = {case_value}" for path, case_value in
-                       _assumed_values(est.assumed, knowledge, case)]
     # the price table's note is for its maintainers (what was confirmed where), not a reader
-    return {"cost": cost, "cost_note": None}
-
-
-def _assumed_values(paths: list[str], knowledge: Knowledge, case: dict[str, Any]
-                    ) -> list[tuple[str, Any]]:
-    size, _ = request_size(knowledge.pricing, case)
-    return [(p, getattr(size, p.removeprefix("problem.").removesuffix("_per_request")))
-            for p in paths]
+    return {"cost": dict(est.cost), "cost_note": None}
 
 
 # The rejection cause (loading.CAUSES) of an option whose service takes no new projects.
@@ -249,14 +241,9 @@ def _closed_line(group: str, members: list[tuple[OptionState, dict[str, Any]]],
         "cost_note": "services that take no new projects are not priced",
         "group": group,
         "members": [{**entry, "service_name": services[entry["service"]].name,
-                     "closed_on": _closed_on(services[entry["service"]])}
+                     "closed_on": services[entry["service"]].closed_on_text}
                     for _, entry in rows],
     }
-
-
-def _closed_on(service: Any) -> str | None:
-    value = service.closed_on
-    return value if value is None or isinstance(value, str) else value.isoformat()
 
 
 def _evidence(state: OptionState, facts: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -203,7 +203,7 @@ class Service(Model):
         if self.kind == "supporting":
             if not self.supports:
                 raise ValueError("a supporting service says what it is for (supports)")
-            if self.availability != "generally-available" and not self.successor.strip():
+            if not self.is_open and not self.successor.strip():
                 raise ValueError(f"{self.id} is {self.availability}: say what a new project "
                                  "uses instead (successor)")
         elif not self.offers:
@@ -223,6 +223,12 @@ class Service(Model):
     @property
     def is_open(self) -> bool:
         return self.availability == OPEN
+
+    @property
+    def closed_on_text(self) -> str | None:
+        """closed_on as data carries it: an ISO date, `unknown`, or None."""
+        value = self.closed_on
+        return value if value is None or isinstance(value, str) else value.isoformat()
 
     def closed_text(self) -> str:
         """When it closed, in words: `closed 2025-10-31`, or `closing date unknown`."""
@@ -616,7 +622,7 @@ def catalog_problem(catalog: Catalog, service_ids: list[str]) -> str:
         service = catalog.get(service_id)
         if service is None:
             return f"unknown service id {service_id} (not in knowledge/services.yaml)"
-        if service.availability != "generally-available":
+        if not service.is_open:
             instead = f"; name what replaces it: {service.successor}" if service.successor \
                 else ""
             return (f"{service_id} is {service.availability} and is never recommended to a new "

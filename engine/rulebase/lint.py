@@ -142,7 +142,7 @@ class _Checker:
                         + "; ".join(result.problems), result.index)
 
 
-# The knowledge files whose entries carry `checked` dates (a price list is optional).
+# The knowledge files whose entries carry `checked` dates.
 DATED_FILES = ("knowledge/services.yaml", "knowledge/guidance.yaml", "knowledge/pricing.yaml")
 
 

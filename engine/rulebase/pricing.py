@@ -277,7 +277,9 @@ def estimate(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_neede
         basis.append(f"build: {text} = {_span((lo, hi), True)} USD")
     cost = {"low_usd_per_month": round(low, 2), "high_usd_per_month": round(high, 2),
             "build_usd": {"low": round(build_low, 2), "high": round(build_high, 2)},
-            "basis": basis, "priced_on": price.checked.isoformat(), "measured": False}
+            "basis": basis, "priced_on": price.checked.isoformat(), "measured": False,
+            "assumed": [f"{path} = {getattr(size, path[len('problem.'):-len('_per_request')])}"
+                        for path in assumed]}
     value = case.get("business.expected_value_usd_per_month")
     payback = payback_months(cost, value)
     if payback is not None:

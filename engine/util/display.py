@@ -55,3 +55,23 @@ def strategy_text(strategy: Any, service: str = " ({})", none: str = "(none)") -
     else:
         rung, name = getattr(strategy, "rung", None), getattr(strategy, "service", None)
     return f"{rung}" + (service.format(name) if name else "")
+
+
+def usd(amount: float) -> str:
+    """Dollars as a reader compares them: whole above 100, cents below, 0 for nothing."""
+    if amount == 0:
+        return "0"
+    return f"{amount:,.0f}" if amount >= 100 else f"{amount:,.2f}"
+
+
+def usd_range(low: float, high: float, between: str = "–") -> str:
+    """'168–1,028' (the report's dash, or `between`), one figure when both ends read alike."""
+    return usd(low) if usd(low) == usd(high) else f"{usd(low)}{between}{usd(high)}"
+
+
+def payback_text(low: float, high: float, between: str = "–") -> str:
+    """'pays back within a month' or 'pays back in 3–8.5 months'."""
+    if high < 1:
+        return "pays back within a month"
+    return f"pays back in {low:g} months" if low == high else \
+        f"pays back in {max(low, 1):g}{between}{high:g} months"
