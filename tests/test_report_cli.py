@@ -87,7 +87,7 @@ def test_missing_file_and_unknown_id_are_exit_2(home: Path, tmp_path: Path) -> N
 def test_render_failure_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import engine.report
 
-    def broken(decision: dict) -> bytes:
+    def broken(decision: dict, audience: str) -> bytes:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(engine.report, "render_pdf", broken)

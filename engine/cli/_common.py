@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from engine.model.vocab import AUDIENCES, DEFAULT_AUDIENCE
 from engine.paths import home_dir
 from engine.util.files import Destination, check_destination, is_stdout, unwritable
 from engine.util.text import for_terminal
@@ -37,6 +38,20 @@ def format_option(choices: list[str], default: str) -> Callable[[Callable[..., A
         return click.option(
             "--format", "-f", "fmt", type=click.Choice(choices), default=default,
             show_default=True, help="Output format.",
+        )(func)
+    return decorate
+
+
+def audience_option(default: str = DEFAULT_AUDIENCE) -> Callable[[Callable[..., Any]], Any]:
+    """--audience: who the html, pdf or markdown report is written for (the same decision,
+    hashes and attachment in each)."""
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        return click.option(
+            "--audience", "-a", type=click.Choice(AUDIENCES), default=default,
+            show_default=True,
+            help="Who the html, pdf or markdown report is for: executive (one or two pages: "
+                 "decision, cost, next steps), architect (ladder, evidence, findings) or "
+                 "audit (adds the full decision trace).",
         )(func)
     return decorate
 

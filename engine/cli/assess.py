@@ -11,6 +11,7 @@ import click
 
 from engine.cli._common import (
     CONTEXT,
+    audience_option,
     destination,
     emit,
     format_option,
@@ -19,12 +20,13 @@ from engine.cli._common import (
     say,
     stdout_is_terminal,
 )
-from engine.model.vocab import BLOCKING_VERDICTS
+from engine.model.vocab import BLOCKING_VERDICTS, DEFAULT_AUDIENCE
 
 EXIT_BLOCKED = 1
 
 
-def render(assessment: Any, fmt: str, colour: bool = False) -> bytes:
+def render(assessment: Any, fmt: str, colour: bool = False,
+           audience: str = DEFAULT_AUDIENCE) -> bytes:
     """The decision in the requested format; reports get the counterfactuals when available."""
     decision = assessment.decision
     if fmt == "json":
@@ -41,7 +43,7 @@ def render(assessment: Any, fmt: str, colour: bool = False) -> bytes:
         decision["explanation"] = explanation
     renderers = {"html": report.render_html, "pdf": report.render_pdf,
                  "markdown": report.render_markdown}
-    return renderers[fmt](decision)
+    return renderers[fmt](decision, audience)
 
 
 def _explanation(assessment: Any) -> dict[str, Any] | None:
@@ -60,13 +62,14 @@ def _explanation(assessment: Any) -> dict[str, Any] | None:
 @click.option("--drift", "-d", type=click.Path(dir_okay=False, path_type=Path),
               help="Drift summary of a deployed model (mladvisor.drift/1 JSON).")
 @format_option(["text", "json", "html", "pdf", "markdown"], "text")
+@audience_option()
 @out_option(help="Write to this file (atomically; - for standard output) instead of standard "
                  "output; pdf needs it on a terminal.")
 @click.option("--no-record", is_flag=True, help="Do not append this decision to the audit log.")
 @click.option("--fail-on-blocker", is_flag=True,
               help=f"Exit 1 when the verdict is {' or '.join(BLOCKING_VERDICTS)}.")
 def assess(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
-           out: Path | None, no_record: bool, fail_on_blocker: bool) -> None:
+           audience: str, out: Path | None, no_record: bool, fail_on_blocker: bool) -> None:
     """Evaluate ANSWERS against the rule base and print or write the decision.
 
     The decision is appended to the audit log (MLADVISOR_HOME) unless --no-record.
@@ -77,6 +80,7 @@ def assess(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
         mladvisor assess answers.yaml --benchmarks bench.csv --format json
         mladvisor assess answers.yaml --format pdf --out report.pdf
         mladvisor assess answers.yaml --format markdown --out report.md
+        mladvisor assess answers.yaml --format pdf --audience executive --out summary.pdf
     """
     from engine.api import assess_files
     from engine.audit import open_log
@@ -88,7 +92,7 @@ def assess(answers: Path, benchmarks: Path | None, drift: Path | None, fmt: str,
     # An unusable log fails before anything is written; the record is appended only once the
     # output exists, so the log never names a report that does not.
     with open_log() if not no_record else nullcontext() as log:
-        data = render(assessment, fmt, colour=stdout_is_terminal(out))
+        data = render(assessment, fmt, colour=stdout_is_terminal(out), audience=audience)
         emit(data, target)
         if log is not None:
             reports = {fmt: sha256_hex(data)} if fmt in ("html", "pdf", "markdown") else None

@@ -15,7 +15,14 @@ import click
 
 from engine.audit.record import AuditRecord, RecordSummary
 from engine.audit.store import MissingLogError
-from engine.cli._common import CONTEXT, destination, emit, format_option, out_option
+from engine.cli._common import (
+    CONTEXT,
+    audience_option,
+    destination,
+    emit,
+    format_option,
+    out_option,
+)
 from engine.errors import AuditError, InputError
 from engine.util.canonical import sha256_hex
 from engine.util.display import strategy_text
@@ -463,10 +470,13 @@ def keygen(force: bool) -> None:
 @audit.command("report", context_settings=CONTEXT)
 @click.argument("record_id")
 @format_option(["html", "pdf"], "html")
+@audience_option("audit")
 @click.option("--no-record", is_flag=True, help="Do not record the report's hash in the log.")
 @out_option
-def report_cmd(record_id: str, fmt: str, no_record: bool, out: Path | None) -> None:
-    """Render a recorded decision as HTML or PDF and record the report's sha256.
+def report_cmd(record_id: str, fmt: str, audience: str, no_record: bool,
+               out: Path | None) -> None:
+    """Render a recorded decision as HTML or PDF and record the report's sha256 (the audit
+    edition, with the full trace, unless --audience says otherwise).
 
     \b
     Example:
@@ -482,7 +492,7 @@ def report_cmd(record_id: str, fmt: str, no_record: bool, out: Path | None) -> N
                          record_id)
     from engine.report import render_html, render_pdf
 
-    data = render_pdf(decision) if fmt == "pdf" else render_html(decision)
+    data = (render_pdf if fmt == "pdf" else render_html)(decision, audience)
     emit(data, out)
     if not no_record:
         from engine.audit import open_log

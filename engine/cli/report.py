@@ -9,6 +9,7 @@ import click
 
 from engine.cli._common import (
     CONTEXT,
+    audience_option,
     destination,
     emit,
     format_option,
@@ -82,10 +83,12 @@ def _refuse_answers(doc: Any, source: str, fmt: str) -> None:
 @click.command(context_settings=CONTEXT)
 @click.argument("id_or_decision", metavar="ID_OR_DECISION")
 @format_option(["html", "pdf", "markdown"], "html")
+@audience_option()
 @out_option
 @click.option("--no-record", is_flag=True,
               help="Do not note the rendered report (its sha256) in the audit log.")
-def report(id_or_decision: str, fmt: str, out: Path | None, no_record: bool) -> None:
+def report(id_or_decision: str, fmt: str, audience: str, out: Path | None,
+           no_record: bool) -> None:
     """Render a decision as an HTML, PDF or Markdown report.
 
     ID_OR_DECISION is a decision JSON file saved with `mladvisor assess --format json`, or the
@@ -100,13 +103,15 @@ def report(id_or_decision: str, fmt: str, out: Path | None, no_record: bool) -> 
         mladvisor report decision.json --format pdf --out report.pdf
         mladvisor report 0192f7a0 --format html --out report.html
         mladvisor report decision.json --format markdown --out report.md
+        mladvisor report 0192f7a0 --format pdf --audience audit --out audit.pdf
     """
     refuse_binary_on_terminal(fmt, out)
     target = destination(out, Path(id_or_decision))  # fails before the render, not after
     decision, record_id = find_decision(id_or_decision, fmt)
     from engine.report import render_html, render_markdown, render_pdf
 
-    data = {"pdf": render_pdf, "markdown": render_markdown}.get(fmt, render_html)(decision)
+    data = {"pdf": render_pdf, "markdown": render_markdown}.get(fmt, render_html)(
+        decision, audience)
     emit(data, target)
     if record_id is not None and not no_record:
         from engine.audit import open_log

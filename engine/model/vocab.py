@@ -26,6 +26,11 @@ Verdict = Literal["proceed", "proceed-with-conditions", "not-ready", "ml-not-rec
 # The verdicts that say "do not go ahead" (the meaning of the words, not a tunable rule):
 # `assess --fail-on-blocker` exits 1 on these.
 BLOCKING_VERDICTS: tuple[Verdict, ...] = ("not-ready", "ml-not-recommended")
+
+# Who a report is written for: the same decision, the same hashes and attachment, shown at
+# three depths (the sponsor's page, the architect's review, the auditor's full trace).
+Audience = Literal["executive", "architect", "audit"]
+DEFAULT_AUDIENCE: Audience = "architect"
 Severity = Literal["blocker", "warning", "recommendation", "info"]
 Task = Literal[
     "sentiment-analysis",
@@ -103,3 +108,4 @@ METHODS: tuple[str, ...] = get_args(Method)
 RUNS: tuple[str, ...] = get_args(Runs)
 GOALS: tuple[str, ...] = get_args(Goal)
 STATUSES: tuple[str, ...] = get_args(Status)
+AUDIENCES: tuple[str, ...] = get_args(Audience)

@@ -1,4 +1,5 @@
-"""HTML, PDF and Markdown recommendation reports rendered from a decision document.
+"""HTML, PDF and Markdown recommendation reports rendered from a decision document, each for
+one of three readers (engine.model.vocab.AUDIENCES): executive, architect (the default), audit.
 
 Imports stay light: Jinja2, matplotlib and WeasyPrint load only when a report is rendered.
 """
@@ -9,30 +10,35 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.model.decision import Decision, load_decision
+from engine.model.vocab import DEFAULT_AUDIENCE
 
 __all__ = ["render_html", "render_markdown", "render_pdf"]
 
 
-def render_html(decision: Decision | Mapping[str, Any]) -> bytes:
+def render_html(decision: Decision | Mapping[str, Any],
+                audience: str = DEFAULT_AUDIENCE) -> bytes:
     """Self-contained HTML (inline CSS and SVG, no network) for a browser or a printer."""
     from engine.report.html import render_document
 
-    html, _ = render_document(decision, for_pdf=False)
+    html, _ = render_document(decision, for_pdf=False, audience=audience)
     return html.encode("utf-8")
 
 
-def render_pdf(decision: Decision | Mapping[str, Any]) -> bytes:
-    """An A4 PDF/A-3u of the same report, tagged, with the decision JSON attached."""
+def render_pdf(decision: Decision | Mapping[str, Any],
+               audience: str = DEFAULT_AUDIENCE) -> bytes:
+    """An A4 PDF/A-3u of the same report, tagged, with the decision JSON attached (the same
+    attachment whoever the report is written for, so any of them can be verified)."""
     from engine.report.html import render_document
     from engine.report.pdf import canonical_json, html_to_pdf
 
     decision = load_decision("decision", decision, partial=True)
-    html, context = render_document(decision, for_pdf=True)
+    html, context = render_document(decision, for_pdf=True, audience=audience)
     return html_to_pdf(html, metadata=context, attachment=canonical_json(decision))
 
 
-def render_markdown(decision: Decision | Mapping[str, Any]) -> bytes:
+def render_markdown(decision: Decision | Mapping[str, Any],
+                    audience: str = DEFAULT_AUDIENCE) -> bytes:
     """GitHub-flavoured Markdown of the same report, for wikis and pull requests."""
     from engine.report.markdown import render_markdown as markdown
 
-    return markdown(decision).encode("utf-8")
+    return markdown(decision, audience).encode("utf-8")

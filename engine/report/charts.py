@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.model.decision import Decision, DecisionInput
 from engine.report.context import GOAL_SYMBOLS, records_of, section_of, text
+from engine.report.labels import metric_label
 from engine.report.limits import MAX_CHART_METRICS, SEE
 
 MET = "#2e7d32"
@@ -167,7 +168,7 @@ def criteria_charts(decision: Decision) -> list[dict[str, str]]:
                     ax.text(0, pos, " no data", va="center", fontsize=7, color=NEUTRAL)
             ax.axvline(entry["threshold"], color=INK, linestyle="--", linewidth=1.1, zorder=3)
             goal = GOAL_SYMBOLS.get(entry["goal"], entry["goal"])
-            ax.set_title(f"{_short(metric, 24)}\n{goal} {text(entry['threshold'])}",
+            ax.set_title(f"{_short(metric_label(metric), 30)}\n{goal} {text(entry['threshold'])}",
                          loc="left", fontsize=8)
             ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
             ax.spines[["top", "right"]].set_visible(False)
@@ -219,7 +220,7 @@ def cost_chart(decision: Decision) -> dict[str, str] | None:
                 color=[MET if costs[c] <= limit else MISS for c in labels])
         ax.set_yticks(range(len(labels)), [_short(c) for c in labels])
         ax.invert_yaxis()
-        ax.set_xlabel(f"{metric} (USD per month)")
+        ax.set_xlabel(metric_label(metric))
     else:  # no measured costs yet: still show what the project may spend against its value
         given = [(label, amount, colour) for label, amount, colour in
                  (("budget", budget, NEUTRAL), ("expected value", value, "#1565c0"))
@@ -231,16 +232,16 @@ def cost_chart(decision: Decision) -> dict[str, str] | None:
         ax.set_xlabel("USD per month (no candidate has a measured cost yet)")
     if budget is not None and labels:
         ax.axvline(budget, color=INK, linestyle="--", linewidth=1.2, zorder=3,
-                   label=f"budget {text(budget)}")
+                   label=f"budget {text(budget)} USD")
     if value is not None and labels:
         ax.axvline(value, color="#1565c0", linestyle="-", linewidth=1.6, zorder=3,
-                   label=f"expected value {text(value)}")
+                   label=f"expected value {text(value)} USD")
     ax.set_xlim(left=0)
     ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="y", length=0)
-    if labels:
-        ax.legend(loc="lower right", frameon=False, fontsize=7)
+    if labels:  # above the plot, so no line runs through it
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize=7)
     return {"title": "Cost against expected value and budget",
             "caption": "Monthly cost per candidate; green stays within both the budget and "
                        "the expected value, red exceeds one of them."

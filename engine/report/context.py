@@ -11,7 +11,7 @@ Every list is capped where it is shown, with a count of what was left out (see l
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,9 +27,10 @@ from engine.model.decision import (
 from engine.model.vocab import PHASES, SEVERITIES, STATUSES, VERDICTS
 from engine.report import limits
 from engine.report.dates import timestamp_of
+from engine.report.labels import metric_label
 from engine.report.limits import Budget, capped, cut, size_of
 from engine.util import dotted
-from engine.util.display import payback_text, show_value, strategy_text, usd_range
+from engine.util.display import payback_text, show_value, strategy_text, usd, usd_range
 
 # Display order (the vocabularies' own) and labels; unknown ids are still shown.
 VERDICT_LABELS = dict(zip(VERDICTS, ("Proceed", "Proceed with conditions", "Not ready",
@@ -90,10 +91,12 @@ def _answer_value(value: Any) -> dict[str, Any]:
     return {"lines": None, "text": text(value)}
 
 
-def _record_line(record: Mapping[str, Any]) -> str:
+def _record_line(record: Mapping[str, Any], name: Callable[[str], str] = str) -> str:
+    """A success criterion as `metric ≥ threshold` (the metric named by `name`); any other
+    record inline."""
     if {"metric", "threshold"} <= set(record):
         goal = GOAL_SYMBOLS.get(str(record.get("goal")), text(record.get("goal")))
-        return f"{text(record['metric'])} {goal} {text(record['threshold'])}"
+        return f"{name(text(record['metric']))} {goal} {text(record['threshold'])}"
     return text(record)
 
 
@@ -103,7 +106,7 @@ def criterion_label(goal: Any, threshold: Any) -> str:
 
 def _checks(option: Option) -> list[dict[str, Any]]:
     return [{"candidate": text(evidence.candidate),
-             "metric": text(check.metric),
+             "metric": metric_label(text(check.metric)),
              "criterion": criterion_label(check.goal, check.threshold),
              "value": text(check.value),
              "gap": _signed(check.gap),
@@ -299,7 +302,8 @@ def _drift(drift: dict[str, Any] | None) -> dict[str, Any] | None:
         "feature_count": text(len(features)),
         "drifted_count": text(sum(1 for f in features if f.get("drifted") is True)),
         "performance": {k: text(v) for k, v in performance.items()} if performance else None,
-        "bias": [{k: text(v) for k, v in b.items()} | {"violated_flag": b.get("violated") is True}
+        "bias": [{k: text(v) for k, v in b.items()} | {"violated_flag": b.get("violated") is True,
+                 "metric": metric_label(text(b.get("metric"))) if b.get("metric") else None}
                  for b in bias],
         "bias_more": bias_more,
     }
@@ -329,14 +333,16 @@ def _counterfactuals(decision: Decision, names: Mapping[str, Any],
             "rung": text(strategy.get("rung")) if strategy.get("rung") else None,
             "service": text(strategy.get("service")) if strategy.get("service") else None,
             "service_name": _service_name(strategy.get("service"), names),
+            "rung_title": _rung_title(strategy.get("rung"), names),
         })
     shown, _ = budget.take(result, limits.MAX_COUNTERFACTUALS, size_of)
     return shown, len(items) - len(shown)
 
 
 def _plan_item(item: MonitoringItem) -> dict[str, str]:
-    return {k: text(getattr(item, k)) if getattr(item, k) is not None else ""
-            for k in ("signal", "how", "runs_on", "trigger", "response", "rule")}
+    shown = {k: text(getattr(item, k)) if getattr(item, k) is not None else ""
+             for k in ("signal", "how", "runs_on", "trigger", "response", "rule")}
+    return shown | {"signal": metric_label(shown["signal"])}
 
 
 def _trace_step(step: TraceEntry, position: int) -> dict[str, Any]:
@@ -383,6 +389,23 @@ def _strategy(strategy: Strategy | None, names: Mapping[str, Any]) -> dict[str, 
             "service_name": _service_name(strategy.service, names)}
 
 
+def _money(business: Mapping[str, Any], options: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The figures a sponsor decides on: the recommended option's cost beside the budget and
+    the value the project expects (only those known)."""
+    rows = []
+    selected = next((o for o in options if o["status"] == "selected"), None)
+    if selected and selected["cost_line"]:
+        rows.append(("Estimated cost", selected["cost_line"]))
+    elif selected and selected["cost_note"]:
+        rows.append(("Estimated cost", selected["cost_note"]))
+    for key, label in (("budget_usd_per_month", "Budget"),
+                       ("expected_value_usd_per_month", "Expected value")):
+        amount = business.get(key)
+        if isinstance(amount, int | float) and not isinstance(amount, bool):
+            rows.append((label, f"{usd(float(amount))} USD a month"))
+    return rows
+
+
 def build_context(decision: Decision,
                   names: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything the template shows, in display order, with defaults for what is missing.
@@ -408,8 +431,8 @@ def build_context(decision: Decision,
     options_more = len(all_options) - len(options)
     business = section_of(answers, "business")
     criteria = business.get("success_criteria")
-    criteria = [_record_line(c) for c in (criteria if isinstance(criteria, list) else [])
-                if isinstance(c, Mapping)]
+    criteria = [_record_line(c, metric_label) for c in
+                (criteria if isinstance(criteria, list) else []) if isinstance(c, Mapping)]
     criteria, criteria_more = capped(criteria, limits.MAX_CRITERIA)
     if criteria_more:
         criteria.append(limits.more_note(criteria_more, "criteria"))
@@ -463,6 +486,7 @@ def build_context(decision: Decision,
         "options": options,
         "any_cost": any(o["cost_line"] for o in options),
         "any_judged": any(o["judged"] for o in options),
+        "money": _money(business, options),
         "options_more": options_more,
         "legend": _legend(options, names),
         "phases": phases,

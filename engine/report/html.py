@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from engine.model.decision import Decision, load_decision
+from engine.model.vocab import AUDIENCES, DEFAULT_AUDIENCE
+from engine.report.limits import BREAK
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
@@ -26,19 +29,40 @@ def templates_dir() -> Path:
     raise FileNotFoundError(f"report template {TEMPLATE} not found (looked beside the package)")
 
 
+# Where an identifier may break across lines: after `_`, after `-` and `.` between a word and
+# a letter (a minus sign or a decimal point never). Pango breaks after a hyphen by itself, but
+# WeasyPrint's overflow-wrap cuts a long identifier before the hyphen; an explicit break wins.
+_BREAK_POINT = re.compile(r"(?<=_)(?=[^\s_])|(?<=[A-Za-z0-9]-)(?=[A-Za-z])|(?<=\.)(?=[A-Za-z])")
+
+
+def wbr(value: Any) -> Any:
+    """The value escaped, with a zero-width space at the break points of identifiers (rule
+    ids, answer paths, fact names), so a narrow column wraps `disparate_impact` as
+    `disparate_` + `impact`, never `disparate_impa` + `ct`. Not <wbr>: WeasyPrint ignores it
+    inside <code>."""
+    from markupsafe import Markup, escape
+
+    return Markup(_BREAK_POINT.sub(BREAK, str(escape(value))))
+
+
 @lru_cache(maxsize=4)
 def _environment(root: str) -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    return Environment(loader=FileSystemLoader(root), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                       keep_trailing_newline=True)
+    environment = Environment(loader=FileSystemLoader(root), autoescape=True,
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              keep_trailing_newline=True)
+    environment.filters["wbr"] = wbr
+    return environment
 
 
-def render_document(decision: Decision | Mapping[str, Any], *,
-                    for_pdf: bool) -> tuple[str, dict]:
+def render_document(decision: Decision | Mapping[str, Any], *, for_pdf: bool,
+                    audience: str = DEFAULT_AUDIENCE) -> tuple[str, dict]:
     """The HTML text and the view model (the PDF step reuses its metadata). A decision given
-    as JSON is read partially (see load_decision): the report shows what it can."""
+    as JSON is read partially (see load_decision): the report shows what it can. `audience`
+    chooses the depth (AUDIENCES); every depth carries the same audit block."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
     from markupsafe import Markup
 
     from engine.report.charts import build_charts
@@ -50,10 +74,11 @@ def render_document(decision: Decision | Mapping[str, Any], *,
     # every string clean, cut and breakable before layout; the shapes stay, so it reads again
     decision = Decision.model_validate(bounded(decision.dump()))
     context = build_context(decision, labels())
-    charts = [dict(chart, svg=Markup(chart["svg"])) for chart in build_charts(decision)]
+    charts = [] if audience == "executive" else [
+        dict(chart, svg=Markup(chart["svg"])) for chart in build_charts(decision)]
     root = templates_dir()
     css = (root / STYLESHEET).read_text(encoding="utf-8")
     template = _environment(str(root)).get_template(TEMPLATE)
     html = template.render(r=context, charts=charts, css=Markup(css), for_pdf=for_pdf,
-                           more_note=more_note)
+                           more_note=more_note, audience=audience)
     return html, context

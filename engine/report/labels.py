@@ -1,4 +1,5 @@
-"""Display names for rung and service ids, read from knowledge/ (never written in Python).
+"""Display names for rung, service and metric ids, read from knowledge/ (never written in
+Python).
 
 The report renders from the decision alone; these names only make ids readable. Any problem
 reading the knowledge files leaves the ids as they are.
@@ -46,6 +47,48 @@ def _purpose(item: dict[str, Any]) -> str:
         return " ".join(dict.fromkeys(w for w in whats if w))
     summary = " ".join(str(item.get("summary") or "").split())
     return (summary.split(". ")[0].rstrip(".") + ".") if summary else ""
+
+
+@lru_cache(maxsize=4)
+def _metric_names(root: str) -> dict[str, dict[str, str]]:
+    import yaml
+
+    try:
+        document = yaml.safe_load((Path(root) / "metrics.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    document = document if isinstance(document, dict) else {}
+    return {part: {str(k): str(v) for k, v in (document.get(part) or {}).items()}
+            for part in ("metrics", "units", "words") if isinstance(document.get(part), dict)}
+
+
+@lru_cache(maxsize=512)
+def _metric_label(root: str, metric: str) -> str:
+    names = _metric_names(root)
+    known = names.get("metrics", {})
+    if metric in known:
+        return known[metric]
+    stem, unit = metric, ""
+    for suffix, words in sorted(names.get("units", {}).items(), key=lambda u: -len(u[0])):
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            stem, unit = stem[: -len(suffix)], words
+            break
+    vocabulary = names.get("words", {})
+    parts = [vocabulary.get(w.lower(), w) for w in stem.replace("_", " ").split()]
+    label = " ".join(parts)
+    if label and label[0].islower() and parts[0] not in vocabulary.values():
+        label = label[0].upper() + label[1:]
+    return f"{label} ({unit})" if unit else label or metric
+
+
+def metric_label(metric: object) -> str:
+    """A metric or monitoring signal id as a reader's words (knowledge/metrics.yaml, with its
+    fallback for ids it does not list); anything that is not an id comes back as text."""
+    from engine.paths import knowledge_dir
+
+    if not isinstance(metric, str) or not metric.strip():
+        return "" if metric is None else str(metric)
+    return _metric_label(str(knowledge_dir()), metric.strip())
 
 
 def labels() -> dict[str, dict[str, dict[str, str]]]:

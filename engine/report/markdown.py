@@ -9,6 +9,7 @@ cannot break the layout.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -16,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.model.decision import Decision, load_decision
+from engine.model.vocab import AUDIENCES, DEFAULT_AUDIENCE
 from engine.report.dates import timestamp_of
-from engine.report.labels import labels
-from engine.util.display import usd_range
+from engine.report.labels import labels, metric_label
+from engine.util.display import usd, usd_range
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 
@@ -68,10 +70,19 @@ def _cost(option: Any) -> str:
     return "—" if cost is None else usd_range(cost.low_usd_per_month, cost.high_usd_per_month)
 
 
-def render_markdown(decision: Decision | Mapping[str, Any]) -> str:
-    """The report as Markdown text (a partial decision renders what it has)."""
+EXECUTIVE_ACTIONS = 6     # the sponsor's page: as the HTML executive edition
+EXECUTIVE_CHANGES = 3
+
+
+def render_markdown(decision: Decision | Mapping[str, Any],
+                    audience: str = DEFAULT_AUDIENCE) -> str:
+    """The report as Markdown text (a partial decision renders what it has), for one of
+    AUDIENCES: the executive's summary, the architect's review, or the audit edition with
+    the whole trace. Every edition ends with the same hashes."""
     from engine.paths import knowledge_dir
 
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
     decision = load_decision("decision", decision, partial=True)
     names = labels().get("services", {})
     guidance = _guidance(str(knowledge_dir()))
@@ -80,9 +91,17 @@ def render_markdown(decision: Decision | Mapping[str, Any]) -> str:
         return _text(names.get(sid or "", {}).get("name") or sid or "—")
 
     shown = [f for f in decision.findings if f.severity != "info"]
-    sections = (_head(decision, service), _actions(decision), _ladder(decision, service),
-                _findings(decision, shown, guidance), _plan(decision),
-                _changes(decision, service), _cited(shown, guidance), _footer(decision))
+    if audience == "executive":
+        sections: tuple[list[str], ...] = (
+            _head(decision, service), _blockers(decision),
+            _actions(decision, EXECUTIVE_ACTIONS),
+            _money(decision), _ladder(decision, service, brief=True),
+            _changes(decision, service, EXECUTIVE_CHANGES), _footer(decision, brief=True))
+    else:
+        sections = (_head(decision, service), _actions(decision), _ladder(decision, service),
+                    _findings(decision, shown, guidance), _plan(decision),
+                    _changes(decision, service), _cited(shown, guidance),
+                    _trace(decision, full=audience == "audit"), _footer(decision))
     return "\n".join(line for section in sections for line in section)
 
 
@@ -106,16 +125,49 @@ def _head(decision: Decision, service: Any) -> list[str]:
     return lines + (["_" + ", ".join(w for w in who if w) + "_", ""] if any(who) else [])
 
 
-def _actions(decision: Decision) -> list[str]:
+def _actions(decision: Decision, limit: int | None = None) -> list[str]:
     if not decision.actions:
         return []
+    shown = decision.actions[:limit]
+    more = len(decision.actions) - len(shown)
     return (["## Next actions", ""]
-            + [f"{i}. {_text(a)}" for i, a in enumerate(decision.actions, 1)] + [""])
+            + [f"{i}. {_text(a)}" for i, a in enumerate(shown, 1)]
+            + (["", f"_and {more} more in the architect's report_"] if more else []) + [""])
 
 
-def _ladder(decision: Decision, service: Any) -> list[str]:
+def _blockers(decision: Decision) -> list[str]:
+    blockers = [f for f in decision.findings if f.severity == "blocker"]
+    if not blockers:
+        return ["## Blockers", "", "None.", ""]
+    return (["## Blockers", ""] + [f"- {_text(f.title or f.rule)}"
+                                   + (f" — {_text(f.action)}" if f.action else "")
+                                   for f in blockers] + [""])
+
+
+def _money(decision: Decision) -> list[str]:
+    """The recommended option's cost beside the budget and the expected value."""
+    business = (decision.input.answers.get("business") if decision.input else None) or {}
+    selected = next((o for o in decision.options if o.status == "selected"), None)
+    rows = []
+    if selected is not None and selected.cost is not None:
+        rows.append(["Estimated cost", f"{_cost(selected)} USD a month"])
+    for key, label in (("budget_usd_per_month", "Budget"),
+                       ("expected_value_usd_per_month", "Expected value")):
+        amount = business.get(key) if isinstance(business, Mapping) else None
+        if isinstance(amount, int | float) and not isinstance(amount, bool):
+            rows.append([label, f"{usd(float(amount))} USD a month"])
+    return (["## Cost", ""] + _table(["", "USD"], rows) + [""]) if rows else []
+
+
+def _ladder(decision: Decision, service: Any, brief: bool = False) -> list[str]:
     if not decision.options:
         return []
+    if brief:
+        rungs = labels().get("rungs", {})
+        rows = [[_text(rungs.get(o.rung or "", {}).get("title") or o.rung), service(o.service),
+                 _code(o.status), _cost(o)] for o in decision.options]
+        return (["## Options considered (simplest first)", ""]
+                + _table(["Approach", "Service", "Status", "USD a month"], rows) + [""])
     rows = [[_code(o.rung), service(o.service), _code(o.method), _code(o.status), _cost(o),
              "; ".join(_text(r) for r in o.reasons[:2])] for o in decision.options]
     return (["## The ladder (simplest first)", ""]
@@ -142,17 +194,18 @@ def _findings(decision: Decision, shown: list[Any], guidance: Mapping[str, Any])
 def _plan(decision: Decision) -> list[str]:
     if not decision.monitoring_plan:
         return []
-    rows = [[_text(m.signal), _text(m.how), _text(m.trigger), _text(m.response),
+    rows = [[_text(metric_label(m.signal)), _text(m.how), _text(m.trigger), _text(m.response),
              _text(m.runs_on)] for m in decision.monitoring_plan]
     return (["## Monitoring plan", ""]
             + _table(["Signal", "How", "Alert when", "Response", "Runs on"], rows) + [""])
 
 
-def _changes(decision: Decision, service: Any) -> list[str]:
+def _changes(decision: Decision, service: Any, limit: int | None = None) -> list[str]:
     explanation = decision.extra("explanation") or {}
     changes = explanation.get("counterfactuals") if isinstance(explanation, Mapping) else None
-    if not changes:
+    if not changes or not isinstance(changes, list):
         return []
+    changes = [cf for cf in changes[:limit] if isinstance(cf, Mapping)]
     rows = []
     for cf in changes:
         what = ", ".join(f"{_code(path)} = {_text(value)}"
@@ -178,13 +231,37 @@ def _cited(shown: list[Any], guidance: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _footer(decision: Decision) -> list[str]:
+def _trace(decision: Decision, full: bool) -> list[str]:
+    """Every rule that fired and what it concluded; the audit edition adds what it matched."""
+    if not decision.trace:
+        return []
+    head = ["#", "Rule", "Concluded"] + (["Matched facts"] if full else [])
+    rows = []
+    for position, step in enumerate(decision.trace, 1):
+        row = [str(step.order if step.order is not None else position), _code(step.rule),
+               "; ".join(_text(a) for a in step.asserted)]
+        if full:
+            row.append(_code(json.dumps(step.matched, sort_keys=True, ensure_ascii=False,
+                                        default=str)) if step.matched else "")
+        rows.append(row)
+    note = "" if full else " The audit edition adds the facts each rule matched."
+    return (["## Decision trace", "", f"Every rule that fired, in order.{note}", ""]
+            + _table(head, rows) + [""])
+
+
+def _footer(decision: Decision, brief: bool = False) -> list[str]:
     lines: list[str] = []
     given = decision.input
-    if given and given.defaulted:
+    if given and given.defaulted and brief:
+        lines += [f"_{len(given.defaulted)} answer(s) took their default: see the architect's "
+                  "report._", ""]
+    elif given and given.defaulted:
         lines += ["## Answers that took their default", "",
                   ", ".join(_code(p) for p in given.defaulted), ""]
     rulebase = decision.rulebase or {}
-    return lines + ["---", "", f"Assessment {_code(decision.assessment_id)} · rule base "
-                    f"{_code(rulebase.get('version'))} "
-                    f"({_code(str(rulebase.get('sha256', ''))[:12])}) · written by mladvisor", ""]
+    audit = [("Assessment id", decision.assessment_id), ("Rule base version",
+             rulebase.get("version")), ("Rule base sha256", rulebase.get("sha256")),
+             ("Input sha256", decision.input_sha256)]
+    return lines + ["---", "", "## Audit", ""] + _table(
+        ["", "Value"], [[label, _code(value or "—")] for label, value in audit]) + [
+        "", "_written by mladvisor_", ""]
