@@ -179,3 +179,17 @@ def test_downloaded_answers_name_the_web_form(client_home: tuple[TestClient, Pat
     assert head[1].startswith(f"# the answers of assessment {record_id}, recorded 20")
     assert "mladvisor questionnaire`" not in saved
     assert yaml.safe_load(saved)["project"]["name"] == "Ticket routing"
+
+
+def test_verdicts_are_named_as_in_the_report(small_pages: TestClient, home: Path) -> None:
+    from engine.api import assess_files
+    from tests.conftest import EXAMPLES
+
+    with open_log(home) as log:
+        done = assess_files(EXAMPLES / "invoice-approval-rules.yaml")
+        assert done.decision["verdict"] == "ml-not-recommended"
+        record_id = log.append(done, None)
+    assert ">ML not recommended</span>" in small_pages.get("/assessments").text
+    result = small_pages.get(f"/assessments/{record_id}").text
+    assert '<span class="verdict-name">ML not recommended</span>' in result
+    assert listed(small_pages.get("/assessments?q=ML+not+recommended").text) == [record_id]

@@ -55,6 +55,13 @@ def _label(identifier: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _verdict(verdict: Any) -> str:
+    """A verdict as the report names it ("ML not recommended"), else as a label."""
+    from engine.report.context import VERDICT_LABELS
+
+    return VERDICT_LABELS.get(str(verdict), _label(verdict))
+
+
 def _when(value: Any) -> str:
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
@@ -95,6 +102,7 @@ class WebApp:
             undefined=jinja2.StrictUndefined)
         self.env.filters["label"] = _label
         self.env.filters["when"] = _when
+        self.env.filters["verdict"] = _verdict
         self._log: Any = None
         self._log_lock = threading.Lock()
         from engine.web.worker import Assessor
