@@ -601,12 +601,27 @@ class AuditLog:
         return make_checkpoint(self)
 
     def page(self, *, kind: str | None = "assessment", before: int | None = None,
-             limit: int = 50) -> list[RecordSummary]:
-        """Summaries of at most `limit` records, newest first, with `seq` below `before`.
+             after: int | None = None, limit: int = 50,
+             search: str | None = None) -> list[RecordSummary]:
+        """Summaries of at most `limit` records, newest first: those with `seq` below `before`,
+        or the ones just above `after` (paging back towards the newest).
 
         One indexed query per page (the web's past-assessments list): only the rows shown are
-        read and parsed, however long the log. Pass the last row's `seq` to get the next page.
+        read and parsed, however long the log. Pass the last row's `seq` as `before` for the
+        next page, the first row's as `after` for the previous one. `search` keeps the records
+        whose project name, verdict or strategy contain all its words (engine.audit.search).
         """
+        from engine.audit.search import matching_seqs, words
+
+        if search and words(search):
+            seqs = matching_seqs(self, search, kind=kind, before=before, after=after,
+                                 limit=max(0, limit))
+            if not seqs:
+                return []
+            marks = ",".join("?" * len(seqs))
+            rows = self._read(f"SELECT {self._COLUMNS} FROM records WHERE seq IN ({marks})"
+                              " ORDER BY seq DESC", tuple(seqs))
+            return [self._row_to_record(row).summary() for row in rows]
         sql = f"SELECT {self._COLUMNS} FROM records WHERE 1=1"
         params: list[Any] = []
         if kind:
@@ -615,8 +630,14 @@ class AuditLog:
         if before is not None:
             sql += " AND seq<?"
             params.append(before)
+        if after is not None:
+            sql += " AND seq>?"
+            params.append(after)
         params.append(max(0, limit))
-        rows = self._read(sql + " ORDER BY seq DESC LIMIT ?", tuple(params))
+        order = "ASC" if after is not None else "DESC"
+        rows = self._read(sql + f" ORDER BY seq {order} LIMIT ?", tuple(params))
+        if after is not None:
+            rows.reverse()
         return [self._row_to_record(row).summary() for row in rows]
 
     def list(self, *, kind: str | None = "assessment", respondent: str | None = None,

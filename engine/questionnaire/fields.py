@@ -341,9 +341,15 @@ DEFAULTED_NOTE = "# Left at their default (the report lists them as defaulted):"
 DEFAULTED_MORE = "#   "
 
 
-def dump_answers(doc: Mapping[str, Any], defaulted: Iterable[str] = ()) -> str:
+QUESTIONNAIRE_ORIGIN = "written by `mladvisor questionnaire`"
+
+
+def dump_answers(doc: Mapping[str, Any], defaulted: Iterable[str] = (),
+                 origin: str = QUESTIONNAIRE_ORIGIN) -> str:
     """The answers file; questions answered with Enter (the default) are named in a comment,
-    so that the report still lists them as defaulted and --resume does not ask them again."""
+    so that the report still lists them as defaulted and --resume does not ask them again.
+
+    `origin` says in the header comment which front-end wrote the file (one line per line)."""
     import yaml
 
     def tidy(value: Any) -> Any:
@@ -355,7 +361,8 @@ def dump_answers(doc: Mapping[str, Any], defaulted: Iterable[str] = ()) -> str:
             return int(value)
         return value
 
-    header = "# mladvisor answers file, written by `mladvisor questionnaire`\n"
+    first, *more = origin.splitlines() or [""]
+    header = f"# mladvisor answers file, {first}\n" + "".join(f"# {line}\n" for line in more)
     text = header + yaml.safe_dump(tidy(ordered(doc)), sort_keys=False, allow_unicode=True,
                                    default_flow_style=False, width=100)
     left = [f.path for f in fields() if f.path in set(defaulted) and not dotted.has(doc, f.path)]

@@ -26,6 +26,12 @@ RECORD_ID = re.compile(r"^[0-9a-fA-F-]{4,64}$")
 PDF_CACHE_SIZE = 8
 PDF_RENDERS = 1  # at once: a render takes seconds and ~150 MB; the rest wait their turn
 PAGE_SIZE = 50  # past assessments per page
+FAVICON = HERE / "static" / "favicon.svg"
+
+
+def _public(path: str) -> bool:
+    """Static files and the icon: served without the access token, cached by browsers."""
+    return path.startswith("/static/") or path == "/favicon.ico"
 
 
 @dataclass
@@ -41,11 +47,19 @@ class Settings:
     body_timeout: float = 30.0  # seconds for a request body to arrive
     login_failures: int = 5  # wrong tokens per client address within login_window ...
     login_window: float = 60.0  # ... before that address must wait (429)
+    page_size: int = PAGE_SIZE  # past assessments per page
 
 
 def _label(identifier: Any) -> str:
     text = str(identifier or "").replace("-", " ").replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+def _verdict(verdict: Any) -> str:
+    """A verdict as the report names it ("ML not recommended"), else as a label."""
+    from engine.report.context import VERDICT_LABELS
+
+    return VERDICT_LABELS.get(str(verdict), _label(verdict))
 
 
 def _when(value: Any) -> str:
@@ -59,6 +73,14 @@ def _when(value: Any) -> str:
 def _decision(record: AuditRecord) -> dict[str, Any]:
     """The decision of a record `App.record` returned (it only returns ones that have one)."""
     return record.decision or {}
+
+
+def _past_href(query: str, **cursor: int) -> str:
+    """A link to a page of past assessments, keeping the filter."""
+    from urllib.parse import urlencode
+
+    params = {**({"q": query} if query else {}), **cursor}
+    return "/assessments" + (f"?{urlencode(params)}" if params else "")
 
 
 def _slug(text: Any) -> str:
@@ -80,6 +102,7 @@ class WebApp:
             undefined=jinja2.StrictUndefined)
         self.env.filters["label"] = _label
         self.env.filters["when"] = _when
+        self.env.filters["verdict"] = _verdict
         self._log: Any = None
         self._log_lock = threading.Lock()
         from engine.web.worker import Assessor
@@ -223,18 +246,42 @@ class WebApp:
         return str(self.assessor.run(doc))
 
     async def past(self, request: Any) -> Any:
+        """Past assessments, newest first, a page at a time (keyset paging on the log's
+        sequence numbers: `before` for older, `after` for newer), filtered by `q`."""
         from starlette.concurrency import run_in_threadpool
 
-        raw = request.query_params.get("before", "")
-        if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        from engine.audit.search import MAX_QUERY
+
+        cursors: dict[str, int | None] = {}
+        for name in ("before", "after"):
+            raw = request.query_params.get(name, "")
+            if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+                return self.error(request, 400, "No such page",
+                                  "The page of past assessments asked for does not exist.")
+            cursors[name] = int(raw) if raw else None
+        before, after = cursors["before"], cursors["after"]
+        if before is not None and after is not None:
             return self.error(request, 400, "No such page",
                               "The page of past assessments asked for does not exist.")
-        before = int(raw) if raw else None
+        query = " ".join(request.query_params.get("q", "").split())[:MAX_QUERY]
+        size = self.settings.page_size
         rows = await run_in_threadpool(
-            lambda: self.log.page(before=before, limit=PAGE_SIZE + 1))
-        older = rows[PAGE_SIZE - 1].seq if len(rows) > PAGE_SIZE else None
+            lambda: self.log.page(before=before, after=after, limit=size + 1, search=query))
+        more = len(rows) > size
+        if after is not None:  # the extra row is the newest one, beyond this page
+            rows = rows[1:] if more else rows
+            newer = rows[0].seq if more and rows else None
+            older = rows[-1].seq if rows else None
+        else:
+            rows = rows[:size]
+            newer = rows[0].seq if before is not None and rows else None
+            older = rows[-1].seq if more else None
         return self.page(request, "list.html", nav="past", title="Past assessments",
-                         rows=rows[:PAGE_SIZE], older=older, first=before is None)
+                         rows=rows, query=query, max_query=MAX_QUERY,
+                         first=before is None and (after is None or not more),
+                         newest=_past_href(query),
+                         older=_past_href(query, before=older) if older else None,
+                         newer=_past_href(query, after=newer) if newer else None)
 
     async def result(self, request: Any) -> Any:
         from starlette.concurrency import run_in_threadpool
@@ -320,8 +367,17 @@ class WebApp:
                               "No recorded assessment has that id.")
         answers = (record.input or {}).get("answers") or {}
         name = f"{_slug((_decision(record).get('project') or {}).get('name'))}-answers.yaml"
-        return Response(dump_answers(answers), media_type="application/yaml; charset=utf-8",
+        origin = (f"downloaded from the web questionnaire (`mladvisor serve`)\n"
+                  f"the answers of assessment {record.record_id}, recorded {_when(record.time)}")
+        return Response(dump_answers(answers, origin=origin),
+                        media_type="application/yaml; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    async def favicon(self, request: Any) -> Any:
+        """Browsers ask for /favicon.ico whatever the page links: the same SVG icon."""
+        from starlette.responses import FileResponse
+
+        return FileResponse(FAVICON, media_type="image/svg+xml")
 
     async def not_found(self, request: Any, exc: Exception) -> Any:
         status = getattr(exc, "status_code", 404)
@@ -348,7 +404,7 @@ class AccessToken:
         self.digest = security.token_digest(token)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+        if scope["type"] != "http" or _public(scope["path"]):
             await self.app(scope, receive, send)
             return
         from starlette.requests import Request
@@ -406,7 +462,7 @@ class Headers:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = scope["path"].startswith("/static/")
+        static = _public(scope["path"])
 
         async def wrapped(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -444,6 +500,7 @@ def create_app(settings: Settings | None = None) -> Any:
         Route("/assessments/{record_id}/report.html", web.report_html, methods=["GET"]),
         Route("/assessments/{record_id}/report.pdf", web.report_pdf, methods=["GET"]),
         Route("/assessments/{record_id}/answers.yaml", web.answers_file, methods=["GET"]),
+        Route("/favicon.ico", web.favicon, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     hosts = settings.allowed_hosts
