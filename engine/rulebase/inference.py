@@ -44,6 +44,17 @@ class Firing:
     asserted: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Wire:
+    """One fact ready for a session: its tested fields as the core sees them (`fact`), every
+    field as actions read them (`body`), and its JSON around the session id."""
+
+    fact: dict[str, Any]
+    body: dict[str, Any]
+    head: str  # the JSON up to the session id
+    tail: str  # and after it
+
+
 @dataclass
 class Run:
     """What one case produced: firings in order and every derived fact, by kind."""
@@ -58,6 +69,10 @@ class Run:
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # next round
 
 
+# An activation as the core writes it: {"rule id#n":{"offer":{"fid": "offer3", ...}, ...}}. A fact
+# starts with its id, which starts with its type, the alias a rule binds it to.
+_RULE = re.compile(r'\{"([^"\\]+)":\{')
+_FACT_ID = re.compile(r'\{"' + ID_FIELD + r'": "([a-z_]+)([0-9]+)"')
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 
 
@@ -104,19 +119,22 @@ class Compiled:
         self.rulebase = rulebase
         self.rules = {r.id: r for r in rulebase.active()}
         self.name = f"mladvisor_{rulebase.sha256[:12]}_{next(self._counter)}"
+        self.aliases: dict[str, set[str]] = {}  # durable rule -> the fact types it binds
         self.definition = self._definition()
         # durable_rules copies matched facts into every action's message as JSON: give it only
         # the fields some condition tests; actions read the full fact from Run.bodies.
-        self.tested: dict[str, set[str]] = {}
+        self.wire_names: dict[str, dict[str, str]] = {}  # kind -> {tested path: field name}
         for rule in self.rules.values():
             for path in conditions.paths(rule.condition):
                 alias, key = conditions.split_path(path, DERIVED_TYPES)
-                self.tested.setdefault(alias, set()).add(conditions.field_name(key))
+                self.wire_names.setdefault(alias, {})[key] = conditions.field_name(key)
+                # a body may already name a field as the core does (a fact read back)
+                self.wire_names[alias][conditions.field_name(key)] = conditions.field_name(key)
+        self._offer_wires: dict[int, tuple[list[dict[str, Any]], list[Wire]]] = {}
         host = _host()
-        host.actions[self.name] = self._action
         host.register_rulesets(copy.deepcopy({self.name: self.definition}))
+        self.handle: int = host.get_ruleset(self.name)._handle  # the C core's ruleset
         self._sessions = itertools.count(1)
-        self.current: Run | None = None
 
     def _definition(self) -> dict[str, Any]:
         ruleset: dict[str, Any] = {}
@@ -124,38 +142,47 @@ class Compiled:
             branches = conditions.compile_durable(rule.condition, DERIVED_TYPES, TYPE_FIELD)
             for index, patterns in enumerate(branches):
                 name = rule.id if index == 0 else f"{rule.id}#{index + 1}"
-                ruleset[name] = {"all": patterns, "run": f"{self.name}|{rule.id}"}
+                ruleset[name] = {"all": patterns, "run": _UNUSED}
+                self.aliases[name] = {alias for pattern in patterns for alias in pattern}
         # A fact no rule can match raises MessageNotHandled. The sink's first pattern accepts
         # every fact; its second can never match, so it never fires and costs no action.
         ruleset[SINK] = {"all": [{"m": {"$ex": {TYPE_FIELD: 1}}},
                                  {"never": {TYPE_FIELD: "__never__"}}],
-                         "run": f"{self.name}|{SINK}"}
+                         "run": _UNUSED}
         return ruleset
 
-    def _action(self, rule_id: str) -> Callable[[Any], None]:
-        def run(c: Any) -> None:
-            if rule_id == SINK or self.current is None:
-                return
-            state = self.current
-            try:
-                matched = {alias: fact[ID_FIELD] for alias, fact in c._m.items()}
-                key = (rule_id, tuple(sorted(matched.values())))
-                if key in state.seen:
-                    return
-                state.seen.add(key)
-                bindings = {alias: state.bodies[fid] for alias, fid in matched.items()}
-                bindings.setdefault(conditions.CASE, state.case)  # text may name any answer
-                firing = Firing(len(state.firings) + 1, self.rules[rule_id], bindings)
-                state.firings.append(firing)
-                for kind, fact in self._consequences(firing):
-                    state.derived.setdefault(kind, []).append(fact)
-                    firing.asserted.append(describe(kind, fact))
-                    if kind in FED_BACK:
-                        state.pending.append((kind, fact))
-            except BaseException as error:  # durable swallows action errors: keep them
-                state.errors.append(error)
+    def matched(self, messages: str) -> tuple[str, dict[str, str]]:
+        """The durable rule an activation is for, and the id of each fact it matched by alias.
 
-        return run
+        The core writes an activation as {"rule": {"alias": <fact as asserted>, ...}}, and every
+        fact we assert starts with its id, so a pattern finds them without parsing the facts;
+        should the text ever differ from the rule's aliases, it is parsed as JSON instead."""
+        found = _RULE.match(messages)
+        if found is not None:
+            name = found.group(1)
+            fids = {kind: kind + n for kind, n in _FACT_ID.findall(messages, found.end())}
+            if fids.keys() == self.aliases.get(name):
+                return name, fids
+        ((name, facts),) = json.loads(messages).items()
+        return name, {alias: fact[ID_FIELD] for alias, fact in facts.items()}
+
+    def fire(self, name: str, fids: dict[str, str], state: Run) -> None:
+        """One activation of durable_rules rule `name` (a rule id, `#n` for its later branches):
+        the rule fires once per distinct set of matched facts, whichever branch matched."""
+        rule_id = name.partition("#")[0]
+        key = (rule_id, tuple(sorted(fids.values())))
+        if key in state.seen:
+            return
+        state.seen.add(key)
+        bindings = {alias: state.bodies[fid] for alias, fid in fids.items()}
+        bindings.setdefault(conditions.CASE, state.case)  # text may name any answer
+        firing = Firing(len(state.firings) + 1, self.rules[rule_id], bindings)
+        state.firings.append(firing)
+        for kind, fact in self._consequences(firing):
+            state.derived.setdefault(kind, []).append(fact)
+            firing.asserted.append(describe(kind, fact))
+            if kind in FED_BACK:
+                state.pending.append((kind, fact))
 
     def _consequences(self, firing: Firing) -> list[tuple[str, dict[str, Any]]]:
         rule, then = firing.rule, firing.rule.then
@@ -177,17 +204,32 @@ class Compiled:
             out.append(("verdict", {"verdict": then.verdict, "rule": rule.id}))
         return out
 
-    def _fact(self, kind: str, body: dict[str, Any], state: Run) -> dict[str, Any]:
-        tested = self.tested.get(kind, set())
-        fact = {name: v for k, v in body.items()
-                if v is not None and (name := conditions.field_name(k)) in tested}
+    def _wire(self, kind: str, body: dict[str, Any], fid: str) -> Wire:
+        """A fact as durable_rules sees it (the fields some condition tests) and as actions do."""
+        names = self.wire_names.get(kind, {})
+        fact = {names[k]: v for k, v in body.items() if k in names and v is not None}
         fact[TYPE_FIELD] = kind
-        fact[ID_FIELD] = fid = f"{kind}{len(state.bodies) + 1}"
-        state.facts.setdefault(kind, []).append(fact)
-        state.bodies[fid] = {k: v for k, v in body.items() if v is not None}
-        if kind == conditions.CASE:
-            state.case = state.bodies[fid]
-        return fact
+        # the id first, so that activations name their facts without a JSON parse (matched)
+        head, tail = f'{{"{ID_FIELD}": "{fid}", "sid": "', f'", {wire_json(fact)[1:]}'
+        fact[ID_FIELD] = fid
+        return Wire(fact, {k: v for k, v in body.items() if v is not None}, head, tail)
+
+    def wires(self, kind: str, bodies: list[dict[str, Any]], run: Run) -> list[Wire]:
+        """The facts of one kind to assert, numbered after those of that kind already in the
+        session. The catalog offers a case admits are shared lists (RuleBase.offers_for), always
+        asserted first: their wire form is built once per list."""
+        first = len(run.facts.get(kind, ()))
+        if kind != "offer" or first:
+            return [self._wire(kind, body, f"{kind}{first + n}") for n, body in
+                    enumerate(bodies, start=1)]
+        cached = self._offer_wires.get(id(bodies))
+        if cached is None or cached[0] is not bodies:
+            if len(self._offer_wires) > 4096:
+                self._offer_wires.clear()
+            cached = (bodies, [self._wire(kind, b, f"{kind}{n}") for n, b in
+                               enumerate(bodies, start=1)])
+            self._offer_wires[id(bodies)] = cached
+        return cached[1]
 
     def start(self) -> Session:
         return Session(self, str(next(self._sessions)))
@@ -197,45 +239,66 @@ class Session:
     """One case's working memory; always closed, so sessions never pile up (limit: 1,024).
 
     Sessions run one at a time per process: durable_rules is not safe across threads (DESIGN.md
-    saw segfaults), and actions report to the one current Run. A web server's worker threads
-    therefore queue here; parallelism comes from processes.
+    saw segfaults). A web server's worker threads therefore queue here; parallelism comes from
+    processes.
+
+    Facts go to durable_rules' C core directly, one JSON array per round, and each activation
+    it reports is handled here in order. durable's own Python driver (durable.engine.Ruleset)
+    would also build a closure per activation and write the session state back as JSON after
+    each one (update_state), for rules that read the state; ours never do.
     """
 
     def __init__(self, compiled: Compiled, sid: str) -> None:
         self.compiled = compiled
         self.sid = sid
         self.run = Run()
+        self._state: int | None = None  # the C core's offset of this session's state
 
     def __enter__(self) -> Session:
         _LOCK.acquire()
-        self.compiled.current = self.run
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.compiled.current = None
         try:
-            _host().delete_state(self.compiled.name, self.sid)
-        except Exception:  # noqa: BLE001 - a session with no state is fine to lose
-            pass
+            if self._state is not None:
+                _core().delete_state(self.compiled.handle, self.sid)
         finally:
             _LOCK.release()
 
     def assert_facts(self, facts_by_kind: dict[str, list[dict[str, Any]]]) -> None:
-        """Assert a batch, then the facts its actions derived, round by round, until quiet.
+        """Assert a batch, then the facts its activations derived, round by round, until quiet.
 
-        Batching a round into one call saves a round trip into durable_rules per derived fact.
-        """
-        batch = [(kind, body) for kind, bodies in facts_by_kind.items() for body in bodies]
+        One call into durable_rules per round, however many facts it holds."""
+        compiled, run = self.compiled, self.run
+        batch = list(facts_by_kind.items())
         while batch:
-            facts = []
-            for kind, body in batch:
-                fact = self.compiled._fact(kind, body, self.run)
-                fact["sid"] = self.sid
-                facts.append(fact)
-            _host().assert_facts(self.compiled.name, facts)
-            if self.run.errors:
-                raise self.run.errors[0]
-            batch, self.run.pending = self.run.pending, []
+            texts = []
+            for kind, bodies in batch:
+                for wire in compiled.wires(kind, bodies, run):
+                    run.facts.setdefault(kind, []).append(wire.fact)
+                    run.bodies[wire.fact[ID_FIELD]] = body = dict(wire.body)
+                    if kind == conditions.CASE:
+                        run.case = body
+                    texts.append(wire.head + self.sid + wire.tail)
+            self._round("[" + ",".join(texts) + "]")
+            batch, run.pending = [(kind, [body]) for kind, body in run.pending], []
+
+    def _round(self, text: str) -> None:
+        """Assert one JSON array and run every activation it leads to, in the core's order."""
+        core, handle = _core(), self.compiled.handle
+        code, state = core.assert_facts(handle, text)
+        if code in (_NOT_HANDLED, _OBSERVED):  # the sink accepts every fact: a bug if seen
+            raise RuntimeError(f"durable_rules refused facts (code {code}): {text[:200]}")
+        self._state = state
+        result = core.start_action_for_state(handle, state)
+        messages = None if result is None else result[1]
+        while messages is not None:
+            try:
+                self.compiled.fire(*self.compiled.matched(messages), self.run)
+            except BaseException:
+                core.abandon_action(handle, state)
+                raise
+            messages = core.complete_and_start_action(handle, state)
 
 
 def describe(kind: str, fact: dict[str, Any]) -> str:
@@ -293,31 +356,41 @@ class _WireCodec:
 
 _HOST: Any = None
 _LOCK = threading.RLock()
+# durable_rules_engine.assert_facts result codes (durable.engine.Ruleset._handle_result)
+_NOT_HANDLED, _OBSERVED = 1, 2
+_UNUSED = "unused"  # every rule's action: activations are handled by Session, never by durable
+
+
+def _core() -> Any:
+    """durable_rules' C extension, where facts are matched."""
+    import durable_rules_engine
+
+    return durable_rules_engine
 
 
 def _host() -> Any:
-    """A durable_rules Host without its background timer threads (they run actions late)."""
+    """A durable_rules Host, only to register rulesets: no timer threads (they ran actions
+    late), and no actions, since sessions drive the C core themselves."""
     global _HOST
     if _HOST is None:
         import durable.engine
         from durable.engine import Host
 
-        durable.engine.json = _WireCodec  # every ruleset, fact and state goes through wire_json
+        durable.engine.json = _WireCodec  # rulesets go to the core through wire_json too
 
         class QuietHost(Host):
-            def __init__(self) -> None:
-                self.actions: dict[str, Callable[[str], Callable[[Any], None]]] = {}
-                super().__init__()
-
-            def _run(self) -> None:  # no timers: every action runs inside assert_facts
+            def _run(self) -> None:  # no timers
                 return None
 
             def get_action(self, action_name: str) -> Callable[[Any], None]:
-                ruleset, _, rule_id = action_name.partition("|")
-                return self.actions[ruleset](rule_id)
+                return _no_action
 
         _HOST = QuietHost()
     return _HOST
+
+
+def _no_action(c: Any) -> None:
+    return None
 
 
 _COMPILED: dict[int, Compiled] = {}
