@@ -28,12 +28,14 @@ from engine.rulebase.resolve import (
     selection_fact,
     simpler_open,
 )
+from engine.rulebase.templates import Template, compile_template
 
 TYPE_FIELD = "t"
 ID_FIELD = "fid"
 SINK = "__sink"
 # Derived facts rules can match are asserted back into the session; the rest are only collected.
 FED_BACK = ("option", "finding", "selection", "outcome")
+THEN = ("option", "reject", "demote", "meets", "monitor")  # templated facts, in assertion order
 
 
 @dataclass
@@ -73,41 +75,10 @@ class Run:
 # starts with its id, which starts with its type, the alias a rule binds it to.
 _RULE = re.compile(r'\{"([^"\\]+)":\{')
 _FACT_ID = re.compile(r'\{"' + ID_FIELD + r'": "([a-z_]+)([0-9]+)"')
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
-
-
 def plain(fact: dict[str, Any]) -> dict[str, Any]:
     """A fact as rules and reports name its fields (dots restored, bookkeeping dropped)."""
     return {k.replace("__", "."): v for k, v in fact.items()
             if k not in (TYPE_FIELD, ID_FIELD, "sid")}
-
-
-def fill(template: Any, bindings: dict[str, dict[str, Any]]) -> Any:
-    """Substitute {path} placeholders from the matched facts; a lone placeholder keeps its type."""
-    if isinstance(template, dict):
-        return {k: fill(v, bindings) for k, v in template.items()}
-    if isinstance(template, list):
-        return [fill(v, bindings) for v in template]
-    if not isinstance(template, str):
-        return template
-    lone = _PLACEHOLDER.fullmatch(template)
-    if lone:
-        if lone.group(1) in bindings:  # "{offer}": every field of the bound fact
-            return dict(bindings[lone.group(1)])
-        value = conditions.lookup(bindings, lone.group(1), DERIVED_TYPES)
-        return None if value is conditions._MISSING else value
-
-    def sub(match: re.Match[str]) -> str:
-        value = conditions.lookup(bindings, match.group(1), DERIVED_TYPES)
-        if value is conditions._MISSING:
-            return "(not given)"
-        if isinstance(value, float):
-            return f"{value:g}"
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        return str(value)
-
-    return _PLACEHOLDER.sub(sub, template)
 
 
 class Compiled:
@@ -120,6 +91,11 @@ class Compiled:
         self.rules = {r.id: r for r in rulebase.active()}
         self.name = f"mladvisor_{rulebase.sha256[:12]}_{next(self._counter)}"
         self.aliases: dict[str, set[str]] = {}  # durable rule -> the fact types it binds
+        # each rule's `then` facts but findings and verdicts, in the order they are asserted
+        self.templates: dict[str, list[tuple[str, Template]]] = {
+            rule.id: [(kind, compile_template(getattr(rule.then, kind))) for kind in THEN
+                      if getattr(rule.then, kind) is not None]
+            for rule in self.rules.values()}
         self.definition = self._definition()
         # durable_rules copies matched facts into every action's message as JSON: give it only
         # the fields some condition tests; actions read the full fact from Run.bodies.
@@ -185,23 +161,21 @@ class Compiled:
                 state.pending.append((kind, fact))
 
     def _consequences(self, firing: Firing) -> list[tuple[str, dict[str, Any]]]:
-        rule, then = firing.rule, firing.rule.then
+        rule = firing.rule
         out: list[tuple[str, dict[str, Any]]] = []
-        if then.finding:
+        if rule.then.finding:
             out.append(("finding", {"rule": rule.id, "phase": rule.phase,
                                     "severity": rule.severity}))
-        for kind in ("option", "reject", "demote", "meets", "monitor"):
-            template = getattr(then, kind)
-            if template is not None:
-                body = fill(template, firing.bindings)
-                if not isinstance(body, dict):
-                    raise TypeError(f"{rule.id}: then.{kind} must give a mapping")
-                body["rule"] = rule.id
-                if kind == "option" and rule.summary:  # formatted only once selected
-                    body["summary"] = rule.summary
-                out.append((kind, body))
-        if then.verdict:
-            out.append(("verdict", {"verdict": then.verdict, "rule": rule.id}))
+        for kind, template in self.templates[rule.id]:
+            body = template(firing.bindings)
+            if not isinstance(body, dict):
+                raise TypeError(f"{rule.id}: then.{kind} must give a mapping")
+            body["rule"] = rule.id
+            if kind == "option" and rule.summary:  # formatted only once selected
+                body["summary"] = rule.summary
+            out.append((kind, body))
+        if rule.then.verdict:
+            out.append(("verdict", {"verdict": rule.then.verdict, "rule": rule.id}))
         return out
 
     def _wire(self, kind: str, body: dict[str, Any], fid: str) -> Wire:
