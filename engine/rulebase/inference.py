@@ -13,6 +13,7 @@ import copy
 import decimal
 import itertools
 import json
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -107,6 +108,7 @@ class Compiled:
                 # a body may already name a field as the core does (a fact read back)
                 self.wire_names[alias][conditions.field_name(key)] = conditions.field_name(key)
         self._offer_wires: dict[int, tuple[list[dict[str, Any]], list[Wire]]] = {}
+        self._tails: dict[Any, str] = {}
         host = _host()
         host.register_rulesets(copy.deepcopy({self.name: self.definition}))
         self.handle: int = host.get_ruleset(self.name)._handle  # the C core's ruleset
@@ -183,10 +185,28 @@ class Compiled:
         names = self.wire_names.get(kind, {})
         fact = {names[k]: v for k, v in body.items() if k in names and v is not None}
         fact[TYPE_FIELD] = kind
-        # the id first, so that activations name their facts without a JSON parse (matched)
-        head, tail = f'{{"{ID_FIELD}": "{fid}", "sid": "', f'", {wire_json(fact)[1:]}'
+        tail = self._tail(fact)
         fact[ID_FIELD] = fid
-        return Wire(fact, {k: v for k, v in body.items() if v is not None}, head, tail)
+        # the id first, so that activations name their facts without a JSON parse (matched)
+        return Wire(fact, {k: v for k, v in body.items() if v is not None},
+                    f'{{"{ID_FIELD}": "{fid}", "sid": "', tail)
+
+    def _tail(self, fact: dict[str, Any]) -> str:
+        """A fact's JSON after its id and session id. Most derived facts recur from case to case
+        (a rule's finding, an offer proposed as an option), so the text is kept by content,
+        types included (1, 1.0 and true are equal in Python, not in JSON)."""
+        try:
+            key: Any = (tuple(fact.items()), tuple(map(type, fact.values())))
+            text = self._tails.get(key)
+        except TypeError:  # a list value: not kept
+            key, text = None, None
+        if text is None:
+            text = '", ' + wire_json(fact)[1:]
+            if key is not None:
+                if len(self._tails) > 65536:
+                    self._tails.clear()
+                self._tails[key] = text
+        return text
 
     def wires(self, kind: str, bodies: list[dict[str, Any]], run: Run) -> list[Wire]:
         """The facts of one kind to assert, numbered after those of that kind already in the
@@ -288,9 +308,8 @@ def describe(kind: str, fact: dict[str, Any]) -> str:
 
 # ---------------------------------------------------------------- what crosses into the C core
 
-# Exponent notation, or a run of digits long enough to overflow the core's 64-bit integers.
-_RISKY = re.compile(r"[0-9]e[-+]?[0-9]|[0-9]{16}")
 _EXACT = 2**53  # integers up to here are exact as doubles too
+_SMALL, _LARGE = 1e-4, 1e16  # Python writes finite floats outside this range in exponent form
 
 
 def wire_json(value: Any, **_: Any) -> str:
@@ -299,10 +318,31 @@ def wire_json(value: Any, **_: Any) -> str:
     integers past 64 bits. Every such number is written as a positional decimal with a point
     (0.00005, 10000000000000000.0), which the core reads as the same double; NaN and
     infinities are refused before they reach it."""
-    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
-    if _RISKY.search(text) is None:  # the usual case: nothing to rewrite
-        return text
+    if not _risky(value):  # the usual case: nothing to rewrite
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    json.dumps(value, allow_nan=False)  # refuse NaN and infinities
     return _positional(value)
+
+
+def _risky(value: Any) -> bool:
+    """Whether json.dumps would write a number of `value` in exponent notation, or one past
+    the integers a double holds exactly (NaN and infinities: json.dumps refuses them)."""
+    items = value.values() if isinstance(value, dict) else (
+        value if isinstance(value, list | tuple) else (value,))
+    for item in items:  # a flat loop: facts are flat, and this runs for every one
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if isinstance(item, float):
+            size = abs(item)
+            if size != 0 and (size < _SMALL or size >= _LARGE) and size != math.inf:
+                return True
+        elif isinstance(item, int):
+            if abs(item) > _EXACT:
+                return True
+        elif isinstance(item, dict | list | tuple) and _risky(item):
+            return True
+    return False
 
 
 def _positional(value: Any) -> str:
