@@ -1,10 +1,17 @@
 """Run one case through the rule base on durable_rules, recording what fired and why.
 
 DESIGN.md's measured pitfalls shape this module: one Host per process with its timer threads
-disabled; one ruleset per compiled rule base; a session per case, deleted afterwards; a sink rule
-so that no fact goes unhandled; action errors re-raised; no absence tests (conditions are in
-negation normal form); and actions deduplicated, because a rule with `any` fires once per
-matching branch.
+disabled; one ruleset per compiled rule base; a session per case, deleted afterwards; no absence
+tests (conditions are in negation normal form); activations deduplicated, because a rule with
+`any` fires once per matching branch; every number reaching the C core written positionally.
+
+Sessions drive the C core themselves (Session._round) rather than through durable's Python
+Host, which is only used to register rulesets. Measured on generated cases (bench_engine.py),
+most of the time went to that driver: a closure per activation, the session state written back
+as JSON after each one, and every activation's matched facts parsed from JSON. So facts start
+with an id naming their type (an activation's facts are found by a pattern, not a parse), and
+a fact no rule can match is simply not kept by the core: the sink rule that the Host needed
+(it raised on such a fact and left the batch's actions for later) is gone.
 """
 
 from __future__ import annotations
@@ -33,7 +40,6 @@ from engine.rulebase.templates import Template, compile_template
 
 TYPE_FIELD = "t"
 ID_FIELD = "fid"
-SINK = "__sink"
 # Derived facts rules can match are asserted back into the session; the rest are only collected.
 FED_BACK = ("option", "finding", "selection", "outcome")
 THEN = ("option", "reject", "demote", "meets", "monitor")  # templated facts, in assertion order
@@ -122,11 +128,6 @@ class Compiled:
                 name = rule.id if index == 0 else f"{rule.id}#{index + 1}"
                 ruleset[name] = {"all": patterns, "run": _UNUSED}
                 self.aliases[name] = {alias for pattern in patterns for alias in pattern}
-        # A fact no rule can match raises MessageNotHandled. The sink's first pattern accepts
-        # every fact; its second can never match, so it never fires and costs no action.
-        ruleset[SINK] = {"all": [{"m": {"$ex": {TYPE_FIELD: 1}}},
-                                 {"never": {TYPE_FIELD: "__never__"}}],
-                         "run": _UNUSED}
         return ruleset
 
     def matched(self, messages: str) -> tuple[str, dict[str, str]]:
@@ -281,8 +282,11 @@ class Session:
         """Assert one JSON array and run every activation it leads to, in the core's order."""
         core, handle = _core(), self.compiled.handle
         code, state = core.assert_facts(handle, text)
-        if code in (_NOT_HANDLED, _OBSERVED):  # the sink accepts every fact: a bug if seen
-            raise RuntimeError(f"durable_rules refused facts (code {code}): {text[:200]}")
+        # "not handled": some fact passed no rule's tests of its own fields, so the core did not
+        # keep it (nothing can match it); the rest of the batch went in. "Observed": a fact
+        # asserted twice, impossible with an id in each.
+        if code == _OBSERVED:
+            raise RuntimeError(f"durable_rules saw a fact twice: {text[:200]}")
         self._state = state
         result = core.start_action_for_state(handle, state)
         messages = None if result is None else result[1]
@@ -371,7 +375,7 @@ class _WireCodec:
 _HOST: Any = None
 _LOCK = threading.RLock()
 # durable_rules_engine.assert_facts result codes (durable.engine.Ruleset._handle_result)
-_NOT_HANDLED, _OBSERVED = 1, 2
+_OBSERVED = 2
 _UNUSED = "unused"  # every rule's action: activations are handled by Session, never by durable
 
 
