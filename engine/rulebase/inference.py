@@ -53,6 +53,9 @@ class Firing:
     asserted: list[str] = field(default_factory=list)
 
 
+Consequence = tuple[str, dict[str, Any], str]  # kind, fact, how the trace describes it
+
+
 @dataclass(frozen=True)
 class Wire:
     """One fact ready for a session: its tested fields as the core sees them (`fact`), every
@@ -98,11 +101,13 @@ class Compiled:
         self.rules = {r.id: r for r in rulebase.active()}
         self.name = f"mladvisor_{rulebase.sha256[:12]}_{next(self._counter)}"
         self.aliases: dict[str, set[str]] = {}  # durable rule -> the fact types it binds
+        self.rule_of: dict[str, Rule] = {}  # durable rule -> the rule it is a branch of
         # each rule's `then` facts but findings and verdicts, in the order they are asserted
         self.templates: dict[str, list[tuple[str, Template]]] = {
             rule.id: [(kind, compile_template(getattr(rule.then, kind))) for kind in THEN
                       if getattr(rule.then, kind) is not None]
             for rule in self.rules.values()}
+        self.fixed = {rule.id: self._fixed(rule) for rule in self.rules.values()}
         self.definition = self._definition()
         # durable_rules copies matched facts into every action's message as JSON: give it only
         # the fields some condition tests; actions read the full fact from Run.bodies.
@@ -128,6 +133,7 @@ class Compiled:
                 name = rule.id if index == 0 else f"{rule.id}#{index + 1}"
                 ruleset[name] = {"all": patterns, "run": _UNUSED}
                 self.aliases[name] = {alias for pattern in patterns for alias in pattern}
+                self.rule_of[name] = rule
         return ruleset
 
     def matched(self, messages: str) -> tuple[str, dict[str, str]]:
@@ -148,27 +154,27 @@ class Compiled:
     def fire(self, name: str, fids: dict[str, str], state: Run) -> None:
         """One activation of durable_rules rule `name` (a rule id, `#n` for its later branches):
         the rule fires once per distinct set of matched facts, whichever branch matched."""
-        rule_id = name.partition("#")[0]
-        key = (rule_id, tuple(sorted(fids.values())))
+        rule = self.rule_of[name]
+        key = (rule.id, tuple(sorted(fids.values())) if len(fids) > 1 else tuple(fids.values()))
         if key in state.seen:
             return
         state.seen.add(key)
         bindings = {alias: state.bodies[fid] for alias, fid in fids.items()}
-        bindings.setdefault(conditions.CASE, state.case)  # text may name any answer
-        firing = Firing(len(state.firings) + 1, self.rules[rule_id], bindings)
+        if conditions.CASE not in bindings:
+            bindings[conditions.CASE] = state.case  # text may name any answer
+        firing = Firing(len(state.firings) + 1, rule, bindings)
         state.firings.append(firing)
-        for kind, fact in self._consequences(firing):
+        for kind, fact, text in self._consequences(firing):
             state.derived.setdefault(kind, []).append(fact)
-            firing.asserted.append(describe(kind, fact))
+            firing.asserted.append(text)
             if kind in FED_BACK:
                 state.pending.append((kind, fact))
 
-    def _consequences(self, firing: Firing) -> list[tuple[str, dict[str, Any]]]:
+    def _consequences(self, firing: Firing) -> list[tuple[str, dict[str, Any], str]]:
+        """What a firing asserts: (kind, fact, how the trace describes it), in order."""
         rule = firing.rule
-        out: list[tuple[str, dict[str, Any]]] = []
-        if rule.then.finding:
-            out.append(("finding", {"rule": rule.id, "phase": rule.phase,
-                                    "severity": rule.severity}))
+        finding, verdict = self.fixed[rule.id]
+        out = [] if finding is None else [(finding[0], dict(finding[1]), finding[2])]
         for kind, template in self.templates[rule.id]:
             body = template(firing.bindings)
             if not isinstance(body, dict):
@@ -176,10 +182,21 @@ class Compiled:
             body["rule"] = rule.id
             if kind == "option" and rule.summary:  # formatted only once selected
                 body["summary"] = rule.summary
-            out.append((kind, body))
-        if rule.then.verdict:
-            out.append(("verdict", {"verdict": rule.then.verdict, "rule": rule.id}))
+            out.append((kind, body, describe(kind, body)))
+        if verdict is not None:
+            out.append((verdict[0], dict(verdict[1]), verdict[2]))
         return out
+
+    def _fixed(self, rule: Rule) -> tuple[Consequence | None, Consequence | None]:
+        """A rule's finding and verdict facts: the same on every firing."""
+        finding = verdict = None
+        if rule.then.finding:
+            body = {"rule": rule.id, "phase": rule.phase, "severity": rule.severity}
+            finding = ("finding", body, describe("finding", body))
+        if rule.then.verdict:
+            body = {"verdict": rule.then.verdict, "rule": rule.id}
+            verdict = ("verdict", body, describe("verdict", body))
+        return finding, verdict
 
     def _wire(self, kind: str, body: dict[str, Any], fid: str) -> Wire:
         """A fact as durable_rules sees it (the fields some condition tests) and as actions do."""
@@ -224,7 +241,8 @@ class Compiled:
             cached = (bodies, [self._wire(kind, b, f"{kind}{n}") for n, b in
                                enumerate(bodies, start=1)])
             self._offer_wires[id(bodies)] = cached
-        return cached[1]
+        # the session may change what it holds: its own copy of each body
+        return [Wire(w.fact, dict(w.body), w.head, w.tail) for w in cached[1]]
 
     def start(self) -> Session:
         return Session(self, str(next(self._sessions)))
@@ -269,12 +287,13 @@ class Session:
         while batch:
             texts = []
             for kind, bodies in batch:
+                held = run.facts.setdefault(kind, [])
                 for wire in compiled.wires(kind, bodies, run):
-                    run.facts.setdefault(kind, []).append(wire.fact)
-                    run.bodies[wire.fact[ID_FIELD]] = body = dict(wire.body)
-                    if kind == conditions.CASE:
-                        run.case = body
+                    held.append(wire.fact)
+                    run.bodies[wire.fact[ID_FIELD]] = wire.body
                     texts.append(wire.head + self.sid + wire.tail)
+                if kind == conditions.CASE and held:
+                    run.case = run.bodies[held[-1][ID_FIELD]]
             self._round("[" + ",".join(texts) + "]")
             batch, run.pending = [(kind, [body]) for kind, body in run.pending], []
 
