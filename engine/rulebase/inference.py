@@ -111,6 +111,8 @@ class Compiled:
         self.definition = self._definition()
         # durable_rules copies matched facts into every action's message as JSON: give it only
         # the fields some condition tests; actions read the full fact from Run.bodies.
+        # The fields keep the body's order: the core's order of activations depends on it
+        # (sorting them reordered the firings of some cases).
         self.wire_names: dict[str, dict[str, str]] = {}  # kind -> {tested path: field name}
         for rule in self.rules.values():
             for path in conditions.paths(rule.condition):
@@ -212,7 +214,8 @@ class Compiled:
     def _tail(self, fact: dict[str, Any]) -> str:
         """A fact's JSON after its id and session id. Most derived facts recur from case to case
         (a rule's finding, an offer proposed as an option), so the text is kept by content,
-        types included (1, 1.0 and true are equal in Python, not in JSON)."""
+        types included (1, 1.0 and true are equal in Python, not in JSON; 0.0 and -0.0 are
+        equal to the core too)."""
         try:
             key: Any = (tuple(fact.items()), tuple(map(type, fact.values())))
             text = self._tails.get(key)
@@ -241,8 +244,8 @@ class Compiled:
             cached = (bodies, [self._wire(kind, b, f"{kind}{n}") for n, b in
                                enumerate(bodies, start=1)])
             self._offer_wires[id(bodies)] = cached
-        # the session may change what it holds: its own copy of each body
-        return [Wire(w.fact, dict(w.body), w.head, w.tail) for w in cached[1]]
+        # the session may change what it holds: its own copy of each fact
+        return [Wire(dict(w.fact), dict(w.body), w.head, w.tail) for w in cached[1]]
 
     def start(self) -> Session:
         return Session(self, str(next(self._sessions)))
@@ -265,7 +268,6 @@ class Session:
         self.compiled = compiled
         self.sid = sid
         self.run = Run()
-        self._state: int | None = None  # the C core's offset of this session's state
 
     def __enter__(self) -> Session:
         _LOCK.acquire()
@@ -273,8 +275,9 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            if self._state is not None:
-                _core().delete_state(self.compiled.handle, self.sid)
+            _core().delete_state(self.compiled.handle, self.sid)
+        except Exception:  # noqa: BLE001 - a session with no state is fine to lose
+            pass
         finally:
             _LOCK.release()
 
@@ -306,7 +309,6 @@ class Session:
         # asserted twice, impossible with an id in each.
         if code == _OBSERVED:
             raise RuntimeError(f"durable_rules saw a fact twice: {text[:200]}")
-        self._state = state
         result = core.start_action_for_state(handle, state)
         messages = None if result is None else result[1]
         while messages is not None:
