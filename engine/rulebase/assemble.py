@@ -14,7 +14,7 @@ from engine.model.answers import LoadedAnswers, effective_answers
 from engine.model.decision import DECISION_SCHEMA, Decision
 from engine.model.vocab import STATUSES
 from engine.rulebase import conditions
-from engine.rulebase.inference import Run, fill
+from engine.rulebase.inference import Run
 from engine.rulebase.knowledge import Knowledge, Ladder, option_estimate
 from engine.rulebase.loading import DERIVED_TYPES, RuleBase
 from engine.rulebase.pricing import measured
@@ -25,6 +25,7 @@ from engine.rulebase.resolve import (
     measure_first,
     option_label,
 )
+from engine.rulebase.templates import fill
 
 
 def assemble_decision(*, assessment_id: str, verdict: str, run: Run, resolution: Resolution,

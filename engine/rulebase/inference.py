@@ -1,10 +1,17 @@
 """Run one case through the rule base on durable_rules, recording what fired and why.
 
 DESIGN.md's measured pitfalls shape this module: one Host per process with its timer threads
-disabled; one ruleset per compiled rule base; a session per case, deleted afterwards; a sink rule
-so that no fact goes unhandled; action errors re-raised; no absence tests (conditions are in
-negation normal form); and actions deduplicated, because a rule with `any` fires once per
-matching branch.
+disabled; one ruleset per compiled rule base; a session per case, deleted afterwards; no absence
+tests (conditions are in negation normal form); activations deduplicated, because a rule with
+`any` fires once per matching branch; every number reaching the C core written positionally.
+
+Sessions drive the C core themselves (Session._round) rather than through durable's Python
+Host, which is only used to register rulesets. Measured on generated cases (bench_engine.py),
+most of the time went to that driver: a closure per activation, the session state written back
+as JSON after each one, and every activation's matched facts parsed from JSON. So facts start
+with an id naming their type (an activation's facts are found by a pattern, not a parse), and
+a fact no rule can match is simply not kept by the core: the sink rule that the Host needed
+(it raised on such a fact and left the batch's actions for later) is gone.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import copy
 import decimal
 import itertools
 import json
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -28,12 +36,13 @@ from engine.rulebase.resolve import (
     selection_fact,
     simpler_open,
 )
+from engine.rulebase.templates import Template, compile_template
 
 TYPE_FIELD = "t"
 ID_FIELD = "fid"
-SINK = "__sink"
 # Derived facts rules can match are asserted back into the session; the rest are only collected.
 FED_BACK = ("option", "finding", "selection", "outcome")
+THEN = ("option", "reject", "demote", "meets", "monitor")  # templated facts, in assertion order
 
 
 @dataclass
@@ -42,6 +51,20 @@ class Firing:
     rule: Rule
     bindings: dict[str, dict[str, Any]]
     asserted: list[str] = field(default_factory=list)
+
+
+Consequence = tuple[str, dict[str, Any], str]  # kind, fact, how the trace describes it
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One fact ready for a session: its tested fields as the core sees them (`fact`), every
+    field as actions read them (`body`), and its JSON around the session id."""
+
+    fact: dict[str, Any]
+    body: dict[str, Any]
+    head: str  # the JSON up to the session id
+    tail: str  # and after it
 
 
 @dataclass
@@ -58,41 +81,14 @@ class Run:
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # next round
 
 
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
-
-
+# An activation as the core writes it: {"rule id#n":{"offer":{"fid": "offer3", ...}, ...}}. A fact
+# starts with its id, which starts with its type, the alias a rule binds it to.
+_RULE = re.compile(r'\{"([^"\\]+)":\{')
+_FACT_ID = re.compile(r'\{"' + ID_FIELD + r'": "([a-z_]+)([0-9]+)"')
 def plain(fact: dict[str, Any]) -> dict[str, Any]:
     """A fact as rules and reports name its fields (dots restored, bookkeeping dropped)."""
     return {k.replace("__", "."): v for k, v in fact.items()
             if k not in (TYPE_FIELD, ID_FIELD, "sid")}
-
-
-def fill(template: Any, bindings: dict[str, dict[str, Any]]) -> Any:
-    """Substitute {path} placeholders from the matched facts; a lone placeholder keeps its type."""
-    if isinstance(template, dict):
-        return {k: fill(v, bindings) for k, v in template.items()}
-    if isinstance(template, list):
-        return [fill(v, bindings) for v in template]
-    if not isinstance(template, str):
-        return template
-    lone = _PLACEHOLDER.fullmatch(template)
-    if lone:
-        if lone.group(1) in bindings:  # "{offer}": every field of the bound fact
-            return dict(bindings[lone.group(1)])
-        value = conditions.lookup(bindings, lone.group(1), DERIVED_TYPES)
-        return None if value is conditions._MISSING else value
-
-    def sub(match: re.Match[str]) -> str:
-        value = conditions.lookup(bindings, match.group(1), DERIVED_TYPES)
-        if value is conditions._MISSING:
-            return "(not given)"
-        if isinstance(value, float):
-            return f"{value:g}"
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        return str(value)
-
-    return _PLACEHOLDER.sub(sub, template)
 
 
 class Compiled:
@@ -104,19 +100,32 @@ class Compiled:
         self.rulebase = rulebase
         self.rules = {r.id: r for r in rulebase.active()}
         self.name = f"mladvisor_{rulebase.sha256[:12]}_{next(self._counter)}"
+        self.aliases: dict[str, set[str]] = {}  # durable rule -> the fact types it binds
+        self.rule_of: dict[str, Rule] = {}  # durable rule -> the rule it is a branch of
+        # each rule's `then` facts but findings and verdicts, in the order they are asserted
+        self.templates: dict[str, list[tuple[str, Template]]] = {
+            rule.id: [(kind, compile_template(getattr(rule.then, kind))) for kind in THEN
+                      if getattr(rule.then, kind) is not None]
+            for rule in self.rules.values()}
+        self.fixed = {rule.id: self._fixed(rule) for rule in self.rules.values()}
         self.definition = self._definition()
         # durable_rules copies matched facts into every action's message as JSON: give it only
         # the fields some condition tests; actions read the full fact from Run.bodies.
-        self.tested: dict[str, set[str]] = {}
+        # The fields keep the body's order: the core's order of activations depends on it
+        # (sorting them reordered the firings of some cases).
+        self.wire_names: dict[str, dict[str, str]] = {}  # kind -> {tested path: field name}
         for rule in self.rules.values():
             for path in conditions.paths(rule.condition):
                 alias, key = conditions.split_path(path, DERIVED_TYPES)
-                self.tested.setdefault(alias, set()).add(conditions.field_name(key))
+                self.wire_names.setdefault(alias, {})[key] = conditions.field_name(key)
+                # a body may already name a field as the core does (a fact read back)
+                self.wire_names[alias][conditions.field_name(key)] = conditions.field_name(key)
+        self._offer_wires: dict[int, tuple[list[dict[str, Any]], list[Wire]]] = {}
+        self._tails: dict[Any, str] = {}
         host = _host()
-        host.actions[self.name] = self._action
         host.register_rulesets(copy.deepcopy({self.name: self.definition}))
+        self.handle: int = host.get_ruleset(self.name)._handle  # the C core's ruleset
         self._sessions = itertools.count(1)
-        self.current: Run | None = None
 
     def _definition(self) -> dict[str, Any]:
         ruleset: dict[str, Any] = {}
@@ -124,70 +133,119 @@ class Compiled:
             branches = conditions.compile_durable(rule.condition, DERIVED_TYPES, TYPE_FIELD)
             for index, patterns in enumerate(branches):
                 name = rule.id if index == 0 else f"{rule.id}#{index + 1}"
-                ruleset[name] = {"all": patterns, "run": f"{self.name}|{rule.id}"}
-        # A fact no rule can match raises MessageNotHandled. The sink's first pattern accepts
-        # every fact; its second can never match, so it never fires and costs no action.
-        ruleset[SINK] = {"all": [{"m": {"$ex": {TYPE_FIELD: 1}}},
-                                 {"never": {TYPE_FIELD: "__never__"}}],
-                         "run": f"{self.name}|{SINK}"}
+                ruleset[name] = {"all": patterns, "run": _UNUSED}
+                self.aliases[name] = {alias for pattern in patterns for alias in pattern}
+                self.rule_of[name] = rule
         return ruleset
 
-    def _action(self, rule_id: str) -> Callable[[Any], None]:
-        def run(c: Any) -> None:
-            if rule_id == SINK or self.current is None:
-                return
-            state = self.current
-            try:
-                matched = {alias: fact[ID_FIELD] for alias, fact in c._m.items()}
-                key = (rule_id, tuple(sorted(matched.values())))
-                if key in state.seen:
-                    return
-                state.seen.add(key)
-                bindings = {alias: state.bodies[fid] for alias, fid in matched.items()}
-                bindings.setdefault(conditions.CASE, state.case)  # text may name any answer
-                firing = Firing(len(state.firings) + 1, self.rules[rule_id], bindings)
-                state.firings.append(firing)
-                for kind, fact in self._consequences(firing):
-                    state.derived.setdefault(kind, []).append(fact)
-                    firing.asserted.append(describe(kind, fact))
-                    if kind in FED_BACK:
-                        state.pending.append((kind, fact))
-            except BaseException as error:  # durable swallows action errors: keep them
-                state.errors.append(error)
+    def matched(self, messages: str) -> tuple[str, dict[str, str]]:
+        """The durable rule an activation is for, and the id of each fact it matched by alias.
 
-        return run
+        The core writes an activation as {"rule": {"alias": <fact as asserted>, ...}}, and every
+        fact we assert starts with its id, so a pattern finds them without parsing the facts;
+        should the text ever differ from the rule's aliases, it is parsed as JSON instead."""
+        found = _RULE.match(messages)
+        if found is not None:
+            name = found.group(1)
+            fids = {kind: kind + n for kind, n in _FACT_ID.findall(messages, found.end())}
+            if fids.keys() == self.aliases.get(name):
+                return name, fids
+        ((name, facts),) = json.loads(messages).items()
+        return name, {alias: fact[ID_FIELD] for alias, fact in facts.items()}
 
-    def _consequences(self, firing: Firing) -> list[tuple[str, dict[str, Any]]]:
-        rule, then = firing.rule, firing.rule.then
-        out: list[tuple[str, dict[str, Any]]] = []
-        if then.finding:
-            out.append(("finding", {"rule": rule.id, "phase": rule.phase,
-                                    "severity": rule.severity}))
-        for kind in ("option", "reject", "demote", "meets", "monitor"):
-            template = getattr(then, kind)
-            if template is not None:
-                body = fill(template, firing.bindings)
-                if not isinstance(body, dict):
-                    raise TypeError(f"{rule.id}: then.{kind} must give a mapping")
-                body["rule"] = rule.id
-                if kind == "option" and rule.summary:  # formatted only once selected
-                    body["summary"] = rule.summary
-                out.append((kind, body))
-        if then.verdict:
-            out.append(("verdict", {"verdict": then.verdict, "rule": rule.id}))
+    def fire(self, name: str, fids: dict[str, str], state: Run) -> None:
+        """One activation of durable_rules rule `name` (a rule id, `#n` for its later branches):
+        the rule fires once per distinct set of matched facts, whichever branch matched."""
+        rule = self.rule_of[name]
+        key = (rule.id, tuple(sorted(fids.values())) if len(fids) > 1 else tuple(fids.values()))
+        if key in state.seen:
+            return
+        state.seen.add(key)
+        bindings = {alias: state.bodies[fid] for alias, fid in fids.items()}
+        if conditions.CASE not in bindings:
+            bindings[conditions.CASE] = state.case  # text may name any answer
+        firing = Firing(len(state.firings) + 1, rule, bindings)
+        state.firings.append(firing)
+        for kind, fact, text in self._consequences(firing):
+            state.derived.setdefault(kind, []).append(fact)
+            firing.asserted.append(text)
+            if kind in FED_BACK:
+                state.pending.append((kind, fact))
+
+    def _consequences(self, firing: Firing) -> list[tuple[str, dict[str, Any], str]]:
+        """What a firing asserts: (kind, fact, how the trace describes it), in order."""
+        rule = firing.rule
+        finding, verdict = self.fixed[rule.id]
+        out = [] if finding is None else [(finding[0], dict(finding[1]), finding[2])]
+        for kind, template in self.templates[rule.id]:
+            body = template(firing.bindings)
+            if not isinstance(body, dict):
+                raise TypeError(f"{rule.id}: then.{kind} must give a mapping")
+            body["rule"] = rule.id
+            if kind == "option" and rule.summary:  # formatted only once selected
+                body["summary"] = rule.summary
+            out.append((kind, body, describe(kind, body)))
+        if verdict is not None:
+            out.append((verdict[0], dict(verdict[1]), verdict[2]))
         return out
 
-    def _fact(self, kind: str, body: dict[str, Any], state: Run) -> dict[str, Any]:
-        tested = self.tested.get(kind, set())
-        fact = {name: v for k, v in body.items()
-                if v is not None and (name := conditions.field_name(k)) in tested}
+    def _fixed(self, rule: Rule) -> tuple[Consequence | None, Consequence | None]:
+        """A rule's finding and verdict facts: the same on every firing."""
+        finding = verdict = None
+        if rule.then.finding:
+            body = {"rule": rule.id, "phase": rule.phase, "severity": rule.severity}
+            finding = ("finding", body, describe("finding", body))
+        if rule.then.verdict:
+            body = {"verdict": rule.then.verdict, "rule": rule.id}
+            verdict = ("verdict", body, describe("verdict", body))
+        return finding, verdict
+
+    def _wire(self, kind: str, body: dict[str, Any], fid: str) -> Wire:
+        """A fact as durable_rules sees it (the fields some condition tests) and as actions do."""
+        names = self.wire_names.get(kind, {})
+        fact = {names[k]: v for k, v in body.items() if k in names and v is not None}
         fact[TYPE_FIELD] = kind
-        fact[ID_FIELD] = fid = f"{kind}{len(state.bodies) + 1}"
-        state.facts.setdefault(kind, []).append(fact)
-        state.bodies[fid] = {k: v for k, v in body.items() if v is not None}
-        if kind == conditions.CASE:
-            state.case = state.bodies[fid]
-        return fact
+        tail = self._tail(fact)
+        fact[ID_FIELD] = fid
+        # the id first, so that activations name their facts without a JSON parse (matched)
+        return Wire(fact, {k: v for k, v in body.items() if v is not None},
+                    f'{{"{ID_FIELD}": "{fid}", "sid": "', tail)
+
+    def _tail(self, fact: dict[str, Any]) -> str:
+        """A fact's JSON after its id and session id. Most derived facts recur from case to case
+        (a rule's finding, an offer proposed as an option), so the text is kept by content,
+        types included (1, 1.0 and true are equal in Python, not in JSON; 0.0 and -0.0 are
+        equal to the core too)."""
+        try:
+            key: Any = (tuple(fact.items()), tuple(map(type, fact.values())))
+            text = self._tails.get(key)
+        except TypeError:  # a list value: not kept
+            key, text = None, None
+        if text is None:
+            text = '", ' + wire_json(fact)[1:]
+            if key is not None:
+                if len(self._tails) > 65536:
+                    self._tails.clear()
+                self._tails[key] = text
+        return text
+
+    def wires(self, kind: str, bodies: list[dict[str, Any]], run: Run) -> list[Wire]:
+        """The facts of one kind to assert, numbered after those of that kind already in the
+        session. The catalog offers a case admits are shared lists (RuleBase.offers_for), always
+        asserted first: their wire form is built once per list."""
+        first = len(run.facts.get(kind, ()))
+        if kind != "offer" or first:
+            return [self._wire(kind, body, f"{kind}{first + n}") for n, body in
+                    enumerate(bodies, start=1)]
+        cached = self._offer_wires.get(id(bodies))
+        if cached is None or cached[0] is not bodies:
+            if len(self._offer_wires) > 4096:
+                self._offer_wires.clear()
+            cached = (bodies, [self._wire(kind, b, f"{kind}{n}") for n, b in
+                               enumerate(bodies, start=1)])
+            self._offer_wires[id(bodies)] = cached
+        # the session may change what it holds: its own copy of each fact
+        return [Wire(dict(w.fact), dict(w.body), w.head, w.tail) for w in cached[1]]
 
     def start(self) -> Session:
         return Session(self, str(next(self._sessions)))
@@ -197,8 +255,13 @@ class Session:
     """One case's working memory; always closed, so sessions never pile up (limit: 1,024).
 
     Sessions run one at a time per process: durable_rules is not safe across threads (DESIGN.md
-    saw segfaults), and actions report to the one current Run. A web server's worker threads
-    therefore queue here; parallelism comes from processes.
+    saw segfaults). A web server's worker threads therefore queue here; parallelism comes from
+    processes.
+
+    Facts go to durable_rules' C core directly, one JSON array per round, and each activation
+    it reports is handled here in order. durable's own Python driver (durable.engine.Ruleset)
+    would also build a closure per activation and write the session state back as JSON after
+    each one (update_state), for rules that read the state; ours never do.
     """
 
     def __init__(self, compiled: Compiled, sid: str) -> None:
@@ -208,34 +271,53 @@ class Session:
 
     def __enter__(self) -> Session:
         _LOCK.acquire()
-        self.compiled.current = self.run
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.compiled.current = None
         try:
-            _host().delete_state(self.compiled.name, self.sid)
+            _core().delete_state(self.compiled.handle, self.sid)
         except Exception:  # noqa: BLE001 - a session with no state is fine to lose
             pass
         finally:
             _LOCK.release()
 
     def assert_facts(self, facts_by_kind: dict[str, list[dict[str, Any]]]) -> None:
-        """Assert a batch, then the facts its actions derived, round by round, until quiet.
+        """Assert a batch, then the facts its activations derived, round by round, until quiet.
 
-        Batching a round into one call saves a round trip into durable_rules per derived fact.
-        """
-        batch = [(kind, body) for kind, bodies in facts_by_kind.items() for body in bodies]
+        One call into durable_rules per round, however many facts it holds."""
+        compiled, run = self.compiled, self.run
+        batch = list(facts_by_kind.items())
         while batch:
-            facts = []
-            for kind, body in batch:
-                fact = self.compiled._fact(kind, body, self.run)
-                fact["sid"] = self.sid
-                facts.append(fact)
-            _host().assert_facts(self.compiled.name, facts)
-            if self.run.errors:
-                raise self.run.errors[0]
-            batch, self.run.pending = self.run.pending, []
+            texts = []
+            for kind, bodies in batch:
+                held = run.facts.setdefault(kind, [])
+                for wire in compiled.wires(kind, bodies, run):
+                    held.append(wire.fact)
+                    run.bodies[wire.fact[ID_FIELD]] = wire.body
+                    texts.append(wire.head + self.sid + wire.tail)
+                if kind == conditions.CASE and held:
+                    run.case = run.bodies[held[-1][ID_FIELD]]
+            self._round("[" + ",".join(texts) + "]")
+            batch, run.pending = [(kind, [body]) for kind, body in run.pending], []
+
+    def _round(self, text: str) -> None:
+        """Assert one JSON array and run every activation it leads to, in the core's order."""
+        core, handle = _core(), self.compiled.handle
+        code, state = core.assert_facts(handle, text)
+        # "not handled": some fact passed no rule's tests of its own fields, so the core did not
+        # keep it (nothing can match it); the rest of the batch went in. "Observed": a fact
+        # asserted twice, impossible with an id in each.
+        if code == _OBSERVED:
+            raise RuntimeError(f"durable_rules saw a fact twice: {text[:200]}")
+        result = core.start_action_for_state(handle, state)
+        messages = None if result is None else result[1]
+        while messages is not None:
+            try:
+                self.compiled.fire(*self.compiled.matched(messages), self.run)
+            except BaseException:
+                core.abandon_action(handle, state)
+                raise
+            messages = core.complete_and_start_action(handle, state)
 
 
 def describe(kind: str, fact: dict[str, Any]) -> str:
@@ -251,9 +333,8 @@ def describe(kind: str, fact: dict[str, Any]) -> str:
 
 # ---------------------------------------------------------------- what crosses into the C core
 
-# Exponent notation, or a run of digits long enough to overflow the core's 64-bit integers.
-_RISKY = re.compile(r"[0-9]e[-+]?[0-9]|[0-9]{16}")
 _EXACT = 2**53  # integers up to here are exact as doubles too
+_SMALL, _LARGE = 1e-4, 1e16  # Python writes finite floats outside this range in exponent form
 
 
 def wire_json(value: Any, **_: Any) -> str:
@@ -262,10 +343,31 @@ def wire_json(value: Any, **_: Any) -> str:
     integers past 64 bits. Every such number is written as a positional decimal with a point
     (0.00005, 10000000000000000.0), which the core reads as the same double; NaN and
     infinities are refused before they reach it."""
-    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
-    if _RISKY.search(text) is None:  # the usual case: nothing to rewrite
-        return text
+    if not _risky(value):  # the usual case: nothing to rewrite
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    json.dumps(value, allow_nan=False)  # refuse NaN and infinities
     return _positional(value)
+
+
+def _risky(value: Any) -> bool:
+    """Whether json.dumps would write a number of `value` in exponent notation, or one past
+    the integers a double holds exactly (NaN and infinities: json.dumps refuses them)."""
+    items = value.values() if isinstance(value, dict) else (
+        value if isinstance(value, list | tuple) else (value,))
+    for item in items:  # a flat loop: facts are flat, and this runs for every one
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if isinstance(item, float):
+            size = abs(item)
+            if size != 0 and (size < _SMALL or size >= _LARGE) and size != math.inf:
+                return True
+        elif isinstance(item, int):
+            if abs(item) > _EXACT:
+                return True
+        elif isinstance(item, dict | list | tuple) and _risky(item):
+            return True
+    return False
 
 
 def _positional(value: Any) -> str:
@@ -293,31 +395,41 @@ class _WireCodec:
 
 _HOST: Any = None
 _LOCK = threading.RLock()
+# durable_rules_engine.assert_facts result codes (durable.engine.Ruleset._handle_result)
+_OBSERVED = 2
+_UNUSED = "unused"  # every rule's action: activations are handled by Session, never by durable
+
+
+def _core() -> Any:
+    """durable_rules' C extension, where facts are matched."""
+    import durable_rules_engine
+
+    return durable_rules_engine
 
 
 def _host() -> Any:
-    """A durable_rules Host without its background timer threads (they run actions late)."""
+    """A durable_rules Host, only to register rulesets: no timer threads (they ran actions
+    late), and no actions, since sessions drive the C core themselves."""
     global _HOST
     if _HOST is None:
         import durable.engine
         from durable.engine import Host
 
-        durable.engine.json = _WireCodec  # every ruleset, fact and state goes through wire_json
+        durable.engine.json = _WireCodec  # rulesets go to the core through wire_json too
 
         class QuietHost(Host):
-            def __init__(self) -> None:
-                self.actions: dict[str, Callable[[str], Callable[[Any], None]]] = {}
-                super().__init__()
-
-            def _run(self) -> None:  # no timers: every action runs inside assert_facts
+            def _run(self) -> None:  # no timers
                 return None
 
             def get_action(self, action_name: str) -> Callable[[Any], None]:
-                ruleset, _, rule_id = action_name.partition("|")
-                return self.actions[ruleset](rule_id)
+                return _no_action
 
         _HOST = QuietHost()
     return _HOST
+
+
+def _no_action(c: Any) -> None:
+    return None
 
 
 _COMPILED: dict[int, Compiled] = {}

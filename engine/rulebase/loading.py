@@ -221,6 +221,11 @@ class RuleBase:
     _offer_cache: dict[tuple[str, ...], list[dict[str, Any]]] = field(
         default_factory=dict, repr=False
     )
+    _admitted: dict[tuple[str, ...], list[dict[str, Any]]] = field(
+        default_factory=dict, repr=False
+    )
+    _filter_paths: list[str] = field(default_factory=list, repr=False)
+    _fit_paths: list[str] = field(default_factory=list, repr=False)
     sources: dict[str, str] = field(default_factory=dict)  # rule id -> file
     locations: dict[str, RuleLocation] = field(default_factory=dict, repr=False)
 
@@ -242,19 +247,22 @@ class RuleBase:
 
         if self._offers is None:
             self._offers = offer_facts(self.knowledge.catalog)
-        filter_paths = [] if self.offer_filter is None else [
-            p
-            for p in conditions.paths(self.offer_filter)
-            if conditions.split_path(p, DERIVED_TYPES)[0] == conditions.CASE
-        ]
-        key = tuple(repr(case.get(p)) for p in sorted({*filter_paths, *FIT_PATHS}))
+            self._filter_paths = sorted({
+                p for p in conditions.paths(self.offer_filter)
+                if conditions.split_path(p, DERIVED_TYPES)[0] == conditions.CASE
+            }) if self.offer_filter is not None else []
+            self._fit_paths = sorted({*self._filter_paths, *FIT_PATHS})
+        key = tuple(repr(case.get(p)) for p in self._fit_paths)
         if key not in self._offer_cache:
-            self._offer_cache[key] = [
-                fit_offer(o, self.knowledge, case)
-                for o in self._offers
-                if self.offer_filter is None
-                or conditions.evaluate(self.offer_filter, {"case": case, "offer": o}, DERIVED_TYPES)
-            ]
+            # which offers pass the filter depends on fewer answers than their fit: kept apart
+            admit = tuple(repr(case.get(p)) for p in self._filter_paths)
+            if admit not in self._admitted:
+                self._admitted[admit] = [
+                    o for o in self._offers
+                    if self.offer_filter is None or conditions.evaluate(
+                        self.offer_filter, {"case": case, "offer": o}, DERIVED_TYPES)]
+            self._offer_cache[key] = [fit_offer(o, self.knowledge, case)
+                                      for o in self._admitted[admit]]
         return self._offer_cache[key]
 
 

@@ -230,7 +230,9 @@ def resolve_options(derived: dict[str, list[dict[str, Any]]], knowledge: Knowled
     _known_by_service(options, knowledge)
     _reject(derived.get("reject", []), options)
     _demote_and_meet(derived, options)
-    order = _ladder_order(knowledge)
+    # an option's place on the ladder is fixed by now: work it out once for the three sorts
+    order = dict(zip(options.values(), map(_ladder_order(knowledge), options.values()),
+                     strict=True)).__getitem__
     for state in options.values():
         if state.missed and not state.meets:  # a measured miss rules out, unless a pass exists
             state.rejected.extend(state.missed)

@@ -1,0 +1,129 @@
+"""The engine's own driver of durable_rules' C core (issue 15): sessions, activations, wire text
+and compiled templates, against the real core and the rule base in rules/."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from typing import Any
+
+import pytest
+
+from engine.api import assess
+from engine.rulebase import inference
+from engine.rulebase.inference import compiled_for, infer_case, wire_json
+from engine.rulebase.loading import default_rulebase
+from engine.rulebase.templates import compile_template, fill
+
+
+def _case() -> dict[str, Any]:
+    rb = default_rulebase()
+    return assess({"answers": copy.deepcopy(rb.baseline)}, rb).run.bodies["case1"]
+
+
+def test_sessions_are_deleted_past_the_cores_limit_of_live_sessions() -> None:
+    """durable_rules keeps at most 1,024 live sessions per ruleset: 1,100 cases in a row only
+    work if each session is deleted, and each gives the same firings."""
+    rb = default_rulebase()
+    case = _case()
+    first = [f.rule.id for f in infer_case(rb, dict(case), {})[0].firings]
+    assert first
+    for _ in range(1100):
+        run, _ = infer_case(rb, dict(case), {})
+    assert [f.rule.id for f in run.firings] == first
+
+
+def test_a_fact_no_rule_can_match_is_held_for_python_but_harmless_to_the_core() -> None:
+    """With no sink rule the core reports such a fact as not handled; the batch still fires."""
+    rb = default_rulebase()
+    case = _case()
+    baseline, _ = infer_case(rb, dict(case), {})
+    run, _ = infer_case(rb, dict(case), {"unknown-kind": [{"x": 1}]})
+    assert [f.rule.id for f in run.firings] == [f.rule.id for f in baseline.firings]
+    assert run.bodies["unknown-kind1"] == {"x": 1}
+
+
+def test_an_action_error_is_raised_and_the_next_case_still_runs(monkeypatch:
+                                                                 pytest.MonkeyPatch) -> None:
+    rb = default_rulebase()
+    compiled = compiled_for(rb)
+    case = _case()
+
+    def broken(*_: Any) -> None:
+        raise ZeroDivisionError("in an action")
+
+    monkeypatch.setattr(compiled, "fire", broken)
+    with pytest.raises(ZeroDivisionError):
+        infer_case(rb, dict(case), {})
+    monkeypatch.undo()
+    run, _ = infer_case(rb, dict(case), {})
+    assert run.firings
+
+
+def test_activations_name_their_facts_with_or_without_a_parse() -> None:
+    """The pattern over the core's text and the JSON parse agree; text the pattern does not
+    account for (here: facts whose id is not first) falls back to the parse."""
+    compiled = compiled_for(default_rulebase())
+    name = next(n for n, aliases in compiled.aliases.items() if aliases == {"case", "offer"})
+    fast = ('{"' + name + '":{"case":{"fid": "case1", "sid": "1", "x": "{\\"fid\\": '
+            '\\"offer9\\"}"},"offer":{"fid": "offer3", "sid": "1", "t": "offer"}}}')
+    assert compiled.matched(fast) == (name, {"case": "case1", "offer": "offer3"})
+    slow = json.dumps({name: {"case": {"t": "case", "fid": "case1"},
+                              "offer": {"t": "offer", "fid": "offer3"}}})
+    assert compiled.matched(slow) == (name, {"case": "case1", "offer": "offer3"})
+
+
+@pytest.mark.parametrize("value", [2**60, -(2**70), [[1e-9]], {"a": (3e17,)}, 1e-300])
+def test_wire_json_rewrites_nested_and_huge_numbers_positionally(value: Any) -> None:
+    text = wire_json({"x": value})
+    assert "e" not in text.lower(), text
+    assert json.loads(text)["x"] == json.loads(json.dumps(value, default=list), parse_int=float)
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_wire_json_refuses_what_json_cannot_write(value: float) -> None:
+    with pytest.raises(ValueError):
+        wire_json({"x": {"y": [value]}})
+
+
+BINDINGS: dict[str, dict[str, Any]] = {
+    "case": {"problem.task": "text-classification", "data.labeled_examples": 40,
+             "business.budget_usd_per_month": 1500.5, "data.available": True},
+    "offer": {"rung": "pre-built", "service": "amazon-comprehend", "cost_low": 12.0},
+}
+
+
+@pytest.mark.parametrize(("template", "expected"), [
+    ("{offer}", BINDINGS["offer"]),
+    ("{offer.cost_low}", 12.0),
+    ("{data.labeled_examples}", 40),
+    ("{offer.missing}", None),
+    ("{problem.task} with {data.labeled_examples} labels", "text-classification with 40 labels"),
+    ("budget {business.budget_usd_per_month}, data {data.available}",
+     "budget 1500.5, data yes"),
+    ("{offer.missing} and {no.such}", "(not given) and (not given)"),
+    ("no placeholders {}", "no placeholders {}"),
+    ({"rung": "{offer.rung}", "why": ["{offer.service}", 3]},
+     {"rung": "pre-built", "why": ["amazon-comprehend", 3]}),
+])
+def test_compiled_templates_fill_as_rules_expect(template: Any, expected: Any) -> None:
+    assert compile_template(template)(BINDINGS) == expected
+    assert fill(template, BINDINGS) == expected
+
+
+def test_a_lone_fact_placeholder_gives_a_copy() -> None:
+    got = fill("{offer}", BINDINGS)
+    got["rung"] = "changed"
+    assert BINDINGS["offer"]["rung"] == "pre-built"
+
+
+def test_the_offer_wire_cache_gives_each_session_its_own_facts() -> None:
+    rb = default_rulebase()
+    case = _case()
+    one, _ = infer_case(rb, dict(case), {})
+    two, _ = infer_case(rb, dict(case), {})
+    assert one.facts["offer"] == two.facts["offer"]
+    assert all(a is not b for a, b in zip(one.facts["offer"], two.facts["offer"], strict=True))
+    fids = [f[inference.ID_FIELD] for f in one.facts["offer"]]
+    assert fids and all(one.bodies[fid] is not two.bodies[fid] for fid in fids)
