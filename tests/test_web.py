@@ -203,6 +203,27 @@ def test_pdf_download_is_a_pdf_and_records_nothing(client: TestClient, home: Pat
         assert log.reports_for(record_id) == [] and log.count() == 1
 
 
+@pytest.mark.slow
+def test_the_summary_for_sponsors_is_its_own_pdf(client: TestClient) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    record_id = submit(client, VALID).headers["location"].rsplit("/", 1)[1]
+    result = client.get(f"/assessments/{record_id}")
+    assert f"/assessments/{record_id}/report.pdf?audience=executive" in result.text
+    summary = client.get(f"/assessments/{record_id}/report.pdf?audience=executive")
+    full = client.get(f"/assessments/{record_id}/report.pdf")
+    assert summary.status_code == 200 and summary.headers["content-disposition"] == (
+        f'attachment; filename="mladvisor-ticket-routing-executive-{record_id[:8]}.pdf"')
+    assert len(PdfReader(io.BytesIO(summary.content)).pages) <= 2 < len(
+        PdfReader(io.BytesIO(full.content)).pages)
+    html = client.get(f"/assessments/{record_id}/report.html?audience=audit")
+    assert html.status_code == 200 and "Matched facts" in html.text
+    wrong = client.get(f"/assessments/{record_id}/report.pdf?audience=everyone")
+    assert wrong.status_code == 400 and "executive" in wrong.text
+
+
 def test_invalid_form_shows_messages_beside_each_field(client: TestClient, home: Path) -> None:
     data = dict(VALID, project__name="  ", data__labeled_examples="-5",
                 problem__requests_per_month="lots",

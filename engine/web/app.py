@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.model.vocab import AUDIENCES, DEFAULT_AUDIENCE
 from engine.web import security
 from engine.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
 
@@ -83,6 +84,16 @@ def _past_href(query: str, **cursor: int) -> str:
     return "/assessments" + (f"?{urlencode(params)}" if params else "")
 
 
+_AUDIENCE_HELP = ("A report is written for one of: " + ", ".join(AUDIENCES)
+                  + " (?audience=executive for the one- or two-page summary).")
+
+
+def _audience(request: Any) -> str | None:
+    """Who the report is for (?audience=), the architect by default; None when unknown."""
+    audience = request.query_params.get("audience") or DEFAULT_AUDIENCE
+    return audience if audience in AUDIENCES else None
+
+
 def _slug(text: Any) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", str(text or "").lower()).strip("-")
     return slug[:40] or "assessment"
@@ -108,7 +119,7 @@ class WebApp:
         from engine.web.worker import Assessor
 
         self.assessor = Assessor(settings.home)
-        self._pdf_cache: OrderedDict[str, bytes] = OrderedDict()
+        self._pdf_cache: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._pdf_lock = threading.Lock()
         self._pdf_slots: Any = None
         self.throttle = security.LoginThrottle(settings.login_failures, settings.login_window)
@@ -306,9 +317,12 @@ class WebApp:
         if record is None:
             return self.error(request, 404, "Assessment not found",
                               "No recorded assessment has that id.")
+        audience = _audience(request)
+        if audience is None:
+            return self.error(request, 400, "No such report", _AUDIENCE_HELP)
         from engine.report import render_html
 
-        html = await run_in_threadpool(render_html, _decision(record))
+        html = await run_in_threadpool(render_html, _decision(record), audience)
         return Response(html, media_type="text/html; charset=utf-8",
                         headers={"Content-Security-Policy": security.REPORT_CSP})
 
@@ -320,14 +334,18 @@ class WebApp:
         if record is None:
             return self.error(request, 404, "Assessment not found",
                               "No recorded assessment has that id.")
+        audience = _audience(request)
+        if audience is None:
+            return self.error(request, 400, "No such report", _AUDIENCE_HELP)
         rid = record.record_id
-        pdf = await self._pdf(record)
+        pdf = await self._pdf(record, audience)
+        edition = "" if audience == DEFAULT_AUDIENCE else f"{audience}-"
         name = f"mladvisor-{_slug((_decision(record).get('project') or {}).get('name'))}-" \
-               f"{rid[:8]}.pdf"
+               f"{edition}{rid[:8]}.pdf"
         return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    async def _pdf(self, record: AuditRecord) -> bytes:
+    async def _pdf(self, record: AuditRecord, audience: str = DEFAULT_AUDIENCE) -> bytes:
         """The cached PDF, or one rendered when a render slot is free (then cached).
 
         A stored assessment's report is not a new assessment: nothing is appended to the log.
@@ -340,17 +358,17 @@ class WebApp:
             self._pdf_slots = anyio.Semaphore(PDF_RENDERS)
         async with self._pdf_slots:
             with self._pdf_lock:  # a request that waited may find it rendered meanwhile
-                pdf = self._pdf_cache.get(rid)
+                pdf = self._pdf_cache.get((rid, audience))
             if pdf is None:
-                pdf = await run_in_threadpool(self._render_pdf, record)
+                pdf = await run_in_threadpool(self._render_pdf, record, audience)
         return pdf
 
-    def _render_pdf(self, record: AuditRecord) -> bytes:
+    def _render_pdf(self, record: AuditRecord, audience: str = DEFAULT_AUDIENCE) -> bytes:
         from engine.report import render_pdf
 
-        pdf: bytes = render_pdf(_decision(record))
+        pdf: bytes = render_pdf(_decision(record), audience)
         with self._pdf_lock:
-            self._pdf_cache[record.record_id] = pdf
+            self._pdf_cache[(record.record_id, audience)] = pdf
             while len(self._pdf_cache) > PDF_CACHE_SIZE:
                 self._pdf_cache.popitem(last=False)
         return pdf
