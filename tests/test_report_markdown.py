@@ -94,3 +94,60 @@ def test_report_renders_a_saved_decision_as_the_library_does(tmp_path: Path) -> 
                                       "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == render_markdown(decision)
+
+
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_three_editions_share_the_decision_and_its_hashes(path: Path) -> None:
+    decision = assess_files(path).decision
+    texts = {a: render_markdown(decision, a).decode("utf-8")
+             for a in ("executive", "architect", "audit")}
+    for audience, text in texts.items():
+        for value in (decision["assessment_id"], decision["input_sha256"],
+                      decision["rulebase"]["sha256"]):
+            assert f"`{value}`" in text, (audience, value)
+        for block in tables(text):
+            width = len(cells(block[0]))
+            assert all(len(cells(row)) == width for row in block[2:]), (audience, block[0])
+        if audience != "audit":
+            assert not FLAG.findall(text), (audience, FLAG.findall(text))
+    executive, architect, audit = texts["executive"], texts["architect"], texts["audit"]
+    assert "## Blockers" in executive and "## Findings" not in executive
+    assert "## Decision trace" not in executive
+    assert len(executive) < len(architect) < len(audit)
+    trace = next(b for b in tables(architect) if cells(b[0])[1].strip() == "Rule")
+    assert len(trace) - 2 == len(decision["trace"]) and "Matched facts" not in trace[0]
+    full = next(b for b in tables(audit) if cells(b[0])[1].strip() == "Rule")
+    assert "Matched facts" in full[0]
+
+
+def test_an_unknown_audience_is_a_one_line_error() -> None:
+    result = CliRunner().invoke(cli, ["assess", str(FILES[0]), "--format", "markdown",
+                                      "--audience", "board", "--no-record"])
+    assert result.exit_code == 2
+    assert "'board' is not one of 'executive', 'architect', 'audit'" in result.output
+    with pytest.raises(ValueError, match="audience must be one of"):
+        render_markdown(assess_files(FILES[0]).decision, "board")
+
+
+@pytest.mark.slow
+def test_the_cli_writes_each_edition_of_the_pdf(tmp_path: Path) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    pages = {}
+    for audience in ("executive", "architect", "audit"):
+        out = tmp_path / f"{audience}.pdf"
+        result = CliRunner().invoke(cli, ["assess", str(EXAMPLES / "support-ticket-routing.yaml"),
+                                          "--format", "pdf", "--audience", audience,
+                                          "--out", str(out), "--no-record"],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        reader = PdfReader(io.BytesIO(out.read_bytes()))
+        pages[audience] = len(reader.pages)
+        text = " ".join(" ".join((p.extract_text() or "") for p in reader.pages).split())
+        assert ("matched facts" in text.lower()) == (audience == "audit"), audience
+    assert pages["executive"] <= 2 < pages["architect"] <= pages["audit"]

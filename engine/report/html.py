@@ -14,6 +14,7 @@ from engine.report.limits import BREAK
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
+SCREEN_STYLESHEET = "report-screen.css"  # media features: a browser's only
 
 
 def templates_dir() -> Path:
@@ -43,6 +44,13 @@ def wbr(value: Any) -> Any:
     from markupsafe import Markup, escape
 
     return Markup(_BREAK_POINT.sub(BREAK, str(escape(value))))
+
+
+@lru_cache(maxsize=8)
+def _stylesheet(root: str, for_pdf: bool) -> str:
+    """The report's CSS, read once per process; a browser also gets the phone layout."""
+    parts = [STYLESHEET] if for_pdf else [STYLESHEET, SCREEN_STYLESHEET]
+    return "\n".join((Path(root) / name).read_text(encoding="utf-8") for name in parts)
 
 
 @lru_cache(maxsize=4)
@@ -77,7 +85,7 @@ def render_document(decision: Decision | Mapping[str, Any], *, for_pdf: bool,
     charts = [] if audience == "executive" else [
         dict(chart, svg=Markup(chart["svg"])) for chart in build_charts(decision)]
     root = templates_dir()
-    css = (root / STYLESHEET).read_text(encoding="utf-8")
+    css = _stylesheet(str(root), for_pdf)
     template = _environment(str(root)).get_template(TEMPLATE)
     html = template.render(r=context, charts=charts, css=Markup(css), for_pdf=for_pdf,
                            more_note=more_note, audience=audience)
