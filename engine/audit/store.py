@@ -32,7 +32,6 @@ from engine.audit.signing import Signer, load_signer
 from engine.errors import AuditError, InputError, MladvisorError
 from engine.util import dotted
 from engine.util.canonical import sha256_hex
-from engine.util.files import write_best_effort
 from engine.util.load import loads_stored
 
 LOG_FILE = "audit.sqlite"
@@ -492,6 +491,7 @@ class AuditLog:
         statement about a prefix of the log, so it never makes a healthy log fail.
         """
         from engine.audit.checkpoint import CHECKPOINT_SCHEMA, dump_checkpoint, signed_bytes
+        from engine.audit.headfile import write_head
 
         if self._log_id is None:
             self._log_id = self.meta().get("log_id")
@@ -501,7 +501,7 @@ class AuditLog:
         if signer is not None:
             head["key_id"] = signer.key_id
             head["signature"] = signer.sign(signed_bytes(head))
-        write_best_effort(self.head_path, dump_checkpoint(head))
+        write_head(self.head_path, dump_checkpoint(head))
 
     # -- reading ----------------------------------------------------------------------------
     def _row_to_record(self, row: tuple[Any, ...]) -> AuditRecord:

@@ -16,6 +16,7 @@ from typing import Any
 from engine.audit import codec as codecs
 from engine.audit.canonical import canonical_json
 from engine.audit.checkpoint import load_checkpoint, signed_bytes, validate_checkpoint
+from engine.audit.headfile import read_stable
 from engine.audit.signing import SignatureChecker, key_id_of
 from engine.audit.store import (
     _RECORD_COLUMNS,
@@ -151,8 +152,8 @@ class ChainVerifier:
     def read_head(self, head_path: Path | None) -> dict[str, Any] | None:
         if head_path is None or not head_path.exists():
             return None
-        try:
-            return load_checkpoint(head_path)
+        try:  # an append may be overwriting it in place right now
+            return read_stable(head_path, load_checkpoint, (MladvisorError,))
         except MladvisorError as error:
             self.problems.add(f"the head file {head_path.name} is unreadable ({error})")
             return None
