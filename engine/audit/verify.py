@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.audit import codec as codecs
+from engine.audit import readback
 from engine.audit.canonical import canonical_json
 from engine.audit.checkpoint import load_checkpoint, signed_bytes, validate_checkpoint
 from engine.audit.headfile import read_stable
@@ -213,22 +213,22 @@ class ChainVerifier:
         codec = "codec" if has_codec_column(self.conn) else "NULL"
         cursor = self.conn.execute(f"SELECT {_RECORD_COLUMNS}, {codec} FROM records"
                                    " ORDER BY seq")
-        for values in cursor:
-            self.check_record(_Row(*values))
+        for values, decoded in readback.decoded(cursor, body=4, codec=9, link=5,
+                                                dictionary=self.dictionary):
+            self.check_record(_Row(*values), decoded)
         self.check_tail()
         self.summary.update(records=self.prev_seq, head_hash=self.prev_hash,
                             signed=self.signed, unsigned=self.unsigned)
 
-    def check_record(self, row: _Row) -> None:
+    def check_record(self, row: _Row, decoded: readback.Decoded) -> None:
         self.check_sequence(row)
         self.check_link(row)
-        try:
-            body = codecs.decode(row.body, row.codec, self.dictionary)
-        except codecs.CodecError as error:
-            self.problems.add(f"{row.label}: its stored body cannot be read back ({error}):"
-                              " corrupt or edited")
+        body = decoded.body
+        if body is None:
+            self.problems.add(f"{row.label}: its stored body cannot be read back"
+                              f" ({decoded.error}): corrupt or edited")
         else:
-            hash_ok = self.check_hash(row, body)
+            hash_ok = self.check_hash(row, decoded.digest)
             data = self.parse(row, body, hash_ok)
             if not isinstance(data, dict):
                 self.problems.add(f"{row.label}: its content is not a JSON record: corrupt or"
@@ -271,9 +271,9 @@ class ChainVerifier:
             self.problems.add(f"{row.label}: prev_hash does not link to record {self.prev_seq}:"
                               " a record was removed, inserted or reordered before it")
 
-    def check_hash(self, row: _Row, body: bytes) -> bool:
-        ok = isinstance(row.entry_hash, str) and sha256_hex(
-            str(row.link).encode("ascii", "replace") + body) == row.entry_hash
+    def check_hash(self, row: _Row, digest: str | None) -> bool:
+        """`digest` is sha256(prev_hash ‖ canonical bytes), computed by readback."""
+        ok = isinstance(row.entry_hash, str) and digest == row.entry_hash
         if not ok:
             self.problems.add(f"{row.label}: entry_hash does not match its content: the record"
                               " was edited")
