@@ -21,6 +21,7 @@ from engine.audit.export import mask_record, personal_paths
 from engine.audit.signing import keygen
 from engine.audit.store import TRIGGERS
 from engine.cli import cli
+from tests.audit_rows import make_plain
 from tests.audit_standin import make_assessment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -257,6 +258,8 @@ def test_replaying_a_tampered_record_is_one_line_naming_it(home: Path, sql: str,
     record_id = _real_record(home)
     assert run("audit", "replay", record_id, "--recorded-only").exit_code == 0
     replay_module._LOADED.clear()  # a new process would not have it cached
+    if "records" in sql:
+        make_plain(home / "audit.sqlite")  # what json_set can edit: the canonical JSON
     edit(home / "audit.sqlite", sql, params)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for target in ([record_id], ["--all"]):

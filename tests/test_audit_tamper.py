@@ -15,6 +15,7 @@ from engine.audit.signing import keygen, trusted_keys
 from engine.audit.store import _SCHEMA, TRIGGERS, _split_sql
 from engine.errors import AuditError
 from engine.util.canonical import sha256_hex
+from tests.audit_rows import canonical_body, make_plain, stored_like
 from tests.audit_standin import make_assessment
 
 
@@ -48,12 +49,16 @@ def failure(home: Path, **options: object) -> str:
     return str(info.value)
 
 
-def row(path: Path, seq: int) -> tuple:
+def row(path: Path, seq: int, raw: bool = False) -> tuple:
+    """(record_id, canonical body, prev_hash, entry_hash); with `raw`, the body as stored and
+    its codec last."""
     conn = sqlite3.connect(path)
-    found = conn.execute("SELECT record_id, body, prev_hash, entry_hash FROM records WHERE seq=?",
-                         (seq,)).fetchone()
+    found = conn.execute("SELECT record_id, body, prev_hash, entry_hash, codec FROM records"
+                         " WHERE seq=?", (seq,)).fetchone()
     conn.close()
-    return found
+    if raw:
+        return found
+    return (found[0], canonical_body(path, seq), *found[2:4])
 
 
 def test_healthy_log_verifies(home: Path) -> None:
@@ -71,7 +76,7 @@ def test_edited_content_is_named(home: Path) -> None:
     record_id, body, _, _ = row(path, 4)
     edited = body.replace(b'"verdict":"proceed-with-conditions"', b'"verdict":"proceed"')
     assert edited != body
-    tamper(path, ("UPDATE records SET body=? WHERE seq=4", (edited,)))
+    tamper(path, ("UPDATE records SET body=? WHERE seq=4", (stored_like(path, 4, edited),)))
     message = failure(home)
     assert f"record 4 ({ids[3]})" in message and "edited" in message
 
@@ -83,7 +88,7 @@ def test_edit_with_recomputed_hashes_is_caught_by_the_next_link(home: Path) -> N
     record["decision"]["verdict"] = "proceed"
     new_body = canonical_json(record)
     tamper(path, ("UPDATE records SET body=?, entry_hash=? WHERE seq=4",
-                  (new_body, sha256_hex(prev.encode() + new_body))))
+                  (stored_like(path, 4, new_body), sha256_hex(prev.encode() + new_body))))
     message = failure(home)
     assert "record 5" in message and "prev_hash" in message
 
@@ -105,7 +110,7 @@ def test_rewritten_history_is_caught_by_the_checkpoint(home: Path) -> None:
             body = canonical_json(record)
         entry = sha256_hex(prev.encode() + body)
         conn.execute("UPDATE records SET body=?, prev_hash=?, entry_hash=? WHERE seq=?",
-                     (body, prev, entry, seq))
+                     (stored_like(path, seq, body), prev, entry, seq))
         prev = entry
     for statement in _split_sql(_SCHEMA):
         if "TRIGGER" in statement:
@@ -125,7 +130,7 @@ def test_re_hashed_last_record_is_caught_by_the_head_file(home: Path) -> None:
     record["decision"]["verdict"] = "proceed"
     new_body = canonical_json(record)
     tamper(path, ("UPDATE records SET body=?, entry_hash=? WHERE seq=4",
-                  (new_body, sha256_hex(prev.encode() + new_body))))
+                  (stored_like(path, 4, new_body), sha256_hex(prev.encode() + new_body))))
     message = failure(home)
     assert f"record 4 ({ids[3]}) is not the record the checkpoint names" in message
 
@@ -167,9 +172,10 @@ def test_deleted_first_record_is_named(home: Path) -> None:
 
 def test_reordered_records_are_named(home: Path) -> None:
     path, ids = build()
-    a, b = row(path, 3), row(path, 4)
-    swap = "UPDATE records SET record_id=?, body=?, prev_hash=?, entry_hash=? WHERE seq=?"
-    tamper(path, (swap, ("t1", b"", "t2", "t3", 3)), (swap, (*a, 4)), (swap, (*b, 3)))
+    a, b = row(path, 3, raw=True), row(path, 4, raw=True)
+    swap = ("UPDATE records SET record_id=?, body=?, prev_hash=?, entry_hash=?, codec=?"
+            " WHERE seq=?")
+    tamper(path, (swap, ("t1", b"", "t2", "t3", None, 3)), (swap, (*a, 4)), (swap, (*b, 3)))
     message = failure(home)
     assert f"record 3 ({ids[3]})" in message and "reordered" in message
 
@@ -208,7 +214,7 @@ def test_truncated_tail_is_caught_by_a_saved_checkpoint(home: Path) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     for statement in _split_sql(_SCHEMA):
         conn.execute(statement)
-    conn.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    conn.executemany(f"INSERT INTO records VALUES ({','.join('?' * len(rows[0]))})", rows)
     conn.executemany("INSERT INTO blobs VALUES (?,?)", blobs)
     conn.executemany("INSERT INTO rulebases VALUES (?,?)", bases)
     conn.executemany("INSERT INTO meta VALUES (?,?)", meta)
@@ -267,14 +273,19 @@ def test_file_cut_in_half_is_detected(home: Path) -> None:
     assert "corrupt" in str(info.value) and info.value.exit_code == 3
 
 
-def test_flipped_byte_in_a_body_is_named(home: Path) -> None:
+@pytest.mark.parametrize("plain", [False, True])
+def test_flipped_byte_in_a_body_is_named(home: Path, plain: bool) -> None:
+    """A bit flipped on disk inside a stored body, compressed (zlib no longer inflates it, or
+    its Adler-32 fails) or plain (the hash fails)."""
     path, ids = build(5)
+    if plain:
+        make_plain(path)
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    stored = row(path, 4, raw=True)[1]
     data = bytearray(path.read_bytes())
-    marker = b'"Project 3"'
-    at = data.index(marker)
-    data[at + 1] = ord("Q")
+    at = data.index(b'"Project 3"' if plain else stored[len(stored) // 2:][:32])
+    data[at + 1] ^= 0x10
     path.write_bytes(bytes(data))
     message = failure(home)
     assert f"record 4 ({ids[3]})" in message and "edited" in message
@@ -283,7 +294,8 @@ def test_flipped_byte_in_a_body_is_named(home: Path) -> None:
 def test_altered_rule_base_file_is_named(home: Path) -> None:
     path, _ = build(3)
     conn = sqlite3.connect(path)
-    digest = conn.execute("SELECT sha256 FROM blobs LIMIT 1").fetchone()[0]
+    digest = conn.execute("SELECT sha256 FROM blobs WHERE sha256 NOT IN (SELECT value FROM meta"
+                          " WHERE key='dictionary') LIMIT 1").fetchone()[0]
     conn.close()
     tamper(path, ("UPDATE blobs SET content=? WHERE sha256=?", (b"rules: [evil]\n", digest)))
     message = failure(home)
@@ -325,7 +337,7 @@ def test_signature_of_a_rewritten_record_fails(home: Path) -> None:
     record["decision"]["verdict"] = "proceed"
     new_body = canonical_json(record)
     tamper(path, ("UPDATE records SET body=?, entry_hash=? WHERE seq=4",
-                  (new_body, sha256_hex(prev.encode() + new_body))))
+                  (stored_like(path, 4, new_body), sha256_hex(prev.encode() + new_body))))
     message = failure(home)
     assert "record 4" in message and "signature does not match" in message
 

@@ -2,13 +2,18 @@
 
 Files in MLADVISOR_HOME (default ~/.mladvisor):
 
-- `audit.sqlite` - the log. WAL, synchronous=FULL, one transaction per record; triggers refuse
-  UPDATE and DELETE on every table. Tables: `records` (seq, record_id, kind, time, body,
-  prev_hash, entry_hash, signature, key_id), `blobs` (rule base and knowledge files by sha256,
-  stored once), `rulebases` (the canonical {path: sha256} manifest of each rule base, keyed by
-  its sha256), `keys` (public keys that signed records), `meta` (schema, log_id, created).
-- `audit.head.json` - a checkpoint of the head rewritten after every append; `verify` checks it
-  by default, so a re-hashed last record or a log rebuilt shorter is caught.
+- `audit.sqlite` - the log. WAL, synchronous=FULL, one transaction (one fsync) per record;
+  triggers refuse UPDATE and DELETE on every table. Tables: `records` (seq, record_id, kind,
+  time, body, prev_hash, entry_hash, signature, key_id, codec), `blobs` (rule base and knowledge
+  files by sha256, stored once, and the compression dictionary), `rulebases` (the canonical
+  {path: sha256} manifest of each rule base, keyed by its sha256), `keys` (public keys that
+  signed records), `meta` (schema, log_id, created, dictionary). `body` holds the canonical
+  JSON as `codec` says (`codec.py`): NULL plain (every row of a log written before
+  compression), `zlib`, or `zlib:<sha256>` with that blob as preset dictionary. A log without
+  the `codec` column gets it on its first write-open; reading never changes the file.
+- `audit.head.json` - a checkpoint of the head rewritten after every append (in place, padded
+  to a fixed size: `headfile.py`); `verify` checks it by default, so a re-hashed last record or
+  a log rebuilt shorter is caught.
 - `checkpoints/` - copies of `mladvisor audit checkpoint` output, also checked by default.
   Keep a copy elsewhere too: only a checkpoint out of the log writer's reach proves nothing
   was cut off the end.
@@ -35,7 +40,7 @@ Trust model (what `verify` proves, against whom):
 - Reading commands (`verify`, `list`, `show`, `export`, `replay`, `checkpoint`) open the log
   read-only and never create it: `verify` of a missing or wiped log exits 3 naming the path.
 
-A record (`body`) is the RFC 8785 canonical JSON of
+A record (`body`, once decoded) is the RFC 8785 canonical JSON of
 `{schema: "mladvisor.audit-record/1", kind: "assessment", record_id, time (UTC), respondent,
 input, input_sha256, rulebase: {version, sha256, files_sha256}, engine_version, decision,
 reports: {format: sha256}}`, or for a later rendering `{schema, kind: "report", record_id, time,

@@ -1,7 +1,8 @@
 """Finding recorded assessments by project name, verdict or strategy (the web's filter box).
 
-SQLite pulls just those few fields out of each body (json_extract, in C) and Python matches
-them, so non-ASCII names compare case-insensitively too; rows are read newest first and only
+SQLite pulls just those few fields out of each plain body (json_extract, in C); a compressed
+body (engine.audit.codec) is inflated and read in Python. Python matches them, so non-ASCII
+names compare case-insensitively too; rows are read newest first and only
 until a page is full, so a filter that matches recent records reads little of a long log.
 A body that is not JSON (an edited copy) matches nothing here: `audit verify` reports it.
 """
@@ -22,6 +23,9 @@ MAX_QUERY = 200  # characters of filter text; longer input is cut, not refused
 # project name (decision, else answers), verdict, rung, service: the columns the list shows
 _FIELDS = ("'$.decision.project.name', '$.input.answers.project.name', '$.decision.verdict', "
            "'$.decision.strategy.rung', '$.decision.strategy.service'")
+_PATHS = (("decision", "project", "name"), ("input", "answers", "project", "name"),
+          ("decision", "verdict"), ("decision", "strategy", "rung"),
+          ("decision", "strategy", "service"))
 _SEPARATORS = re.compile(r"[\s\-_.·/]+")
 
 
@@ -59,13 +63,45 @@ def matching_seqs(log: AuditLog, query: str, *, kind: str | None, before: int | 
         return _scan(log, words(query), kind, before, after, limit, checked=True)
 
 
+def _extract(body: Any, codec: str, log: AuditLog) -> list[Any] | None:
+    """The searched fields of a compressed body, as json_extract gives them for a plain one."""
+    from engine.audit.codec import CodecError, decode
+
+    try:
+        record = json.loads(decode(body, codec, log._dictionary_blob))
+    except (CodecError, ValueError):
+        return None
+    out: list[Any] = []
+    for path in _PATHS:
+        value: Any = record
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        out.append(value)
+    return out
+
+
+def _searchable(log: AuditLog, extracted: Any, stored: Any, codec: Any) -> str:
+    """A row's searchable text: from SQLite's extraction, or from the inflated body."""
+    if codec is not None:
+        return haystack(_extract(stored, codec, log))
+    try:
+        return haystack(json.loads(extracted)) if extracted else ""
+    except ValueError:
+        return ""
+
+
 def _scan(log: AuditLog, wanted: list[str], kind: str | None, before: int | None,
           after: int | None, limit: int, checked: bool) -> list[int]:
+    from engine.audit.store import has_codec_column
+
     fields = f"json_extract(b, {_FIELDS})"
     if checked:
         fields = f"CASE WHEN json_valid(b) THEN {fields} END"
-    sql = (f"SELECT seq, {fields} FROM (SELECT seq, CAST(body AS TEXT) AS b FROM records"
-           " WHERE 1=1")
+    codec = "codec" if has_codec_column(log.conn) else "NULL"
+    sql = (f"SELECT seq, CASE WHEN c IS NULL THEN {fields} END,"
+           " CASE WHEN c IS NOT NULL THEN body END, c FROM (SELECT seq, body, "
+           f"CASE WHEN {codec} IS NULL THEN CAST(body AS TEXT) END AS b, {codec} AS c"
+           " FROM records WHERE 1=1")
     params: list[Any] = []
     if kind:
         sql += " AND kind=?"
@@ -82,11 +118,8 @@ def _scan(log: AuditLog, wanted: list[str], kind: str | None, before: int | None
         return found
     rows = cast(Generator[tuple[Any, ...], None, None], log._stream(sql, tuple(params)))
     with closing(rows):  # stopping early closes the reader connection at once
-        for seq, extracted in rows:
-            try:
-                text = haystack(json.loads(extracted)) if extracted else ""
-            except ValueError:
-                text = ""
+        for seq, extracted, stored, codec in rows:
+            text = _searchable(log, extracted, stored, codec)
             if all(w in text for w in wanted):
                 found.append(int(seq))
                 if len(found) >= limit:

@@ -13,6 +13,7 @@ The rule base and knowledge files a decision used are stored once per distinct c
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import threading
@@ -24,13 +25,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from engine import __version__
+from engine.audit import codec as codecs
 from engine.audit.canonical import canonical_json, join_object
 from engine.audit.record import AuditRecord, RecordedAssessment, RecordedRuleBase, RecordSummary
 from engine.audit.signing import Signer, load_signer
 from engine.errors import AuditError, InputError, MladvisorError
 from engine.util import dotted
 from engine.util.canonical import sha256_hex
-from engine.util.files import write_best_effort
 from engine.util.load import loads_stored
 
 LOG_FILE = "audit.sqlite"
@@ -49,7 +50,8 @@ CREATE TABLE IF NOT EXISTS records (
     prev_hash TEXT NOT NULL UNIQUE,
     entry_hash TEXT NOT NULL UNIQUE,
     signature TEXT,
-    key_id TEXT
+    key_id TEXT,
+    codec TEXT
 );
 CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, content BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS rulebases (files_sha256 TEXT PRIMARY KEY, manifest BLOB NOT NULL);
@@ -184,6 +186,12 @@ class AuditLog:
         self._signer: Signer | None = None
         self._signer_loaded = False
         self._known_rulebases: set[str] = set()
+        self._stored_keys: set[str] = set()
+        self._dictionary: codecs.Dictionary | None = None
+        self._dictionary_loaded = False
+        self._dictionary_stored = False
+        self._dictionaries: dict[str, bytes] = {}
+        self._has_codec = False
         self._log_id: str | None = None
         self._manifests: dict[tuple[Any, ...],
                               tuple[RecordedRuleBase, tuple[str, bytes, dict[str, bytes]]]] = {}
@@ -215,6 +223,7 @@ class AuditLog:
                              (str(uuid.uuid4()),))
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (utc_now(),))
                 conn.execute("COMMIT")
+            _add_codec_column(conn)
         except sqlite3.OperationalError as error:
             if "unable to open" in str(error) or "readonly" in str(error):
                 raise LogLocationError(self.path, "cannot open the audit log for writing",
@@ -226,6 +235,7 @@ class AuditLog:
                              f" ({error})") from None
         self._conn = conn
         self._pid = os.getpid()
+        self._has_codec = True
 
     def _connect_read_only(self) -> None:
         try:
@@ -354,7 +364,17 @@ class AuditLog:
 
     def _append(self, record_id: str, kind: str, parts: dict[str, bytes],
                 rulebase_rows: tuple[str, bytes, dict[str, bytes]] | None) -> None:
+        """One durable transaction: the write lock is held only for reading the head, hashing,
+        finishing the compressed stream, one INSERT and the COMMIT (its one fsync)."""
+        if any(key >= "time" for key in parts):
+            raise ValueError("record members must sort before 'time'")
         signer = self.signer
+        # canonical bytes up to the time, which sorts last: its member is added under the lock
+        prefix = join_object(parts)[:-1]
+        dictionary = self._pick_dictionary(kind, prefix)
+        compressor = codecs.compressor(dictionary)
+        stored = compressor.compress(prefix)
+        codec = dictionary.codec if dictionary is not None else codecs.ZLIB
         with self._lock:
             conn = self.conn
             try:
@@ -362,27 +382,23 @@ class AuditLog:
             except sqlite3.DatabaseError as error:
                 raise AuditError(f"{self.path}: cannot lock the audit log ({error})") from None
             try:
-                if rulebase_rows is not None:
-                    self._store_rulebase(conn, *rulebase_rows)
-                if conn.execute("SELECT 1 FROM records WHERE record_id=?",
-                                (record_id,)).fetchone():
-                    raise InputError(str(self.path), "record_id", "an id not yet recorded",
-                                     record_id)
-                if signer is not None:
-                    conn.execute("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)",
-                                 (signer.key_id, signer.public_b64, utc_now()))
+                self._store_side_rows(conn, rulebase_rows, dictionary, signer)
                 row = conn.execute(
                     "SELECT entry_hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
                 prev_hash = row[0] if row else GENESIS
                 now = utc_now()
-                body = join_object({**parts, "time": canonical_json(now)})
-                entry_hash = sha256_hex(prev_hash.encode("ascii") + body)
+                tail = b',"time":' + canonical_json(now) + b"}"
+                digest = hashlib.sha256(prev_hash.encode("ascii"))
+                digest.update(prefix)
+                digest.update(tail)
+                entry_hash = digest.hexdigest()
+                stored += compressor.compress(tail) + compressor.flush()
                 signature = signer.sign(entry_hash.encode("ascii")) if signer else None
                 cursor = conn.execute(
                     "INSERT INTO records (record_id, kind, time, body, prev_hash, entry_hash,"
-                    " signature, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (record_id, kind, now, body, prev_hash, entry_hash, signature,
-                     signer.key_id if signer else None))
+                    " signature, key_id, codec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record_id, kind, now, stored, prev_hash, entry_hash, signature,
+                     signer.key_id if signer else None, codec))
                 seq = int(cursor.lastrowid or 0)
                 conn.execute("COMMIT")
             except BaseException as error:
@@ -391,11 +407,65 @@ class AuditLog:
                 except sqlite3.Error:
                     pass
                 if isinstance(error, sqlite3.DatabaseError):
-                    raise AuditError(f"{self.path}: append failed ({error})") from None
+                    raise self._append_error(error, record_id) from None
                 raise
             if rulebase_rows is not None:
                 self._known_rulebases.add(rulebase_rows[0])
-            self._write_head(seq, entry_hash)
+            if signer is not None:
+                self._stored_keys.add(signer.key_id)
+            self._dictionary_stored = dictionary is not None
+            self._write_head(seq, entry_hash, now)
+
+    def _store_side_rows(self, conn: sqlite3.Connection,
+                         rulebase_rows: tuple[str, bytes, dict[str, bytes]] | None,
+                         dictionary: codecs.Dictionary | None, signer: Signer | None) -> None:
+        """What a record needs beside it, each written once per process at most."""
+        if rulebase_rows is not None:
+            self._store_rulebase(conn, *rulebase_rows)
+        if dictionary is not None and not self._dictionary_stored:
+            conn.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?)",
+                         (dictionary.sha256, dictionary.content))
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('dictionary', ?)",
+                         (dictionary.sha256,))
+        if signer is not None and signer.key_id not in self._stored_keys:
+            conn.execute("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)",
+                         (signer.key_id, signer.public_b64, utc_now()))
+
+    def _append_error(self, error: sqlite3.DatabaseError, record_id: str) -> MladvisorError:
+        if isinstance(error, sqlite3.IntegrityError) and "records.record_id" in str(error):
+            # the UNIQUE column, checked by the INSERT itself
+            return InputError(str(self.path), "record_id", "an id not yet recorded", record_id)
+        return AuditError(f"{self.path}: append failed ({error})")
+
+    def _pick_dictionary(self, kind: str, canonical: bytes) -> codecs.Dictionary | None:
+        """The log's compression dictionary; the first assessment of a log without one lends
+        its own bytes (a report event is too small to be a good one)."""
+        if not self._dictionary_loaded:
+            self._dictionary = self._stored_dictionary()
+            self._dictionary_stored = self._dictionary is not None
+            self._dictionary_loaded = True
+        if self._dictionary is None and kind == "assessment":
+            self._dictionary = codecs.Dictionary.from_record(canonical)
+            self._dictionary_stored = False
+        return self._dictionary
+
+    def _stored_dictionary(self) -> codecs.Dictionary | None:
+        rows = self._read("SELECT blobs.content, meta.value FROM meta JOIN blobs"
+                          " ON blobs.sha256 = meta.value WHERE meta.key = 'dictionary'")
+        if not rows:
+            return None
+        found = codecs.Dictionary(_as_bytes(rows[0][0]))
+        return found if found.sha256 == rows[0][1] else None  # an altered blob: make another
+
+    def _dictionary_blob(self, sha256: str) -> bytes | None:
+        """A dictionary by its sha256 (cached: blobs never change), for decoding bodies."""
+        cached = self._dictionaries.get(sha256)
+        if cached is None:
+            rows = self._read("SELECT content FROM blobs WHERE sha256=?", (sha256,))
+            if not rows:
+                return None
+            cached = self._dictionaries[sha256] = _as_bytes(rows[0][0])
+        return cached
 
     def _store_rulebase(self, conn: sqlite3.Connection, files_sha256: str,
                         manifest_bytes: bytes, blobs: dict[str, bytes]) -> None:
@@ -414,29 +484,30 @@ class AuditLog:
         """The head file: a checkpoint rewritten after every append, outside the database."""
         return self.path.with_suffix(".head.json")
 
-    def _write_head(self, seq: int, entry_hash: str) -> None:
+    def _write_head(self, seq: int, entry_hash: str, now: str) -> None:
         """Best effort, after the commit: a record whose head file write is lost still counts.
 
         Concurrent writers may leave an older head behind; an older head is still a true
         statement about a prefix of the log, so it never makes a healthy log fail.
         """
         from engine.audit.checkpoint import CHECKPOINT_SCHEMA, dump_checkpoint, signed_bytes
+        from engine.audit.headfile import write_head
 
         if self._log_id is None:
             self._log_id = self.meta().get("log_id")
         head: dict[str, Any] = {"schema": CHECKPOINT_SCHEMA, "log_id": self._log_id,
-                                "count": seq, "head_hash": entry_hash, "time": utc_now()}
+                                "count": seq, "head_hash": entry_hash, "time": now}
         signer = self.signer
         if signer is not None:
             head["key_id"] = signer.key_id
             head["signature"] = signer.sign(signed_bytes(head))
-        write_best_effort(self.head_path, dump_checkpoint(head))
+        write_head(self.head_path, dump_checkpoint(head))
 
     # -- reading ----------------------------------------------------------------------------
     def _row_to_record(self, row: tuple[Any, ...]) -> AuditRecord:
-        seq, record_id, kind, time, body, prev_hash, entry_hash, signature, key_id = row
+        seq, record_id, kind, time, body, prev_hash, entry_hash, signature, key_id, codec = row
         try:
-            data = _json(body)
+            data = _json(codecs.decode(body, codec, self._dictionary_blob))
         except (ValueError, UnicodeDecodeError):
             raise AuditError(f"{self.path}: record {seq}: body is not JSON (corrupt or edited);"
                              " run `mladvisor audit verify`") from None
@@ -446,7 +517,14 @@ class AuditLog:
         return AuditRecord.from_row(seq, record_id, kind, time, prev_hash, entry_hash,
                                     signature, key_id, data)
 
-    _COLUMNS = "seq, record_id, kind, time, body, prev_hash, entry_hash, signature, key_id"
+    @property
+    def _columns(self) -> str:
+        """The columns a record is read from; a log not yet upgraded has no codec column (its
+        bodies are all plain), and one opened read-only is never upgraded by this process."""
+        if not self._has_codec:
+            with self._lock:
+                self._has_codec = has_codec_column(self.conn)
+        return _RECORD_COLUMNS + (", codec" if self._has_codec else ", NULL")
 
     def get(self, record_id: str) -> AuditRecord:
         """The record (with `decision` and `input` for an assessment); a unique prefix will do.
@@ -454,10 +532,10 @@ class AuditLog:
         A prefix matching several records names them (up to PREFIX_SHOWN), so that the user
         can pick one instead of being told the id is invalid.
         """
-        rows = self._read(f"SELECT {self._COLUMNS} FROM records WHERE record_id=?",
+        rows = self._read(f"SELECT {self._columns} FROM records WHERE record_id=?",
                           (record_id,))
         if not rows and len(record_id) >= 4:
-            rows = self._read(f"SELECT {self._COLUMNS} FROM records"
+            rows = self._read(f"SELECT {self._columns} FROM records"
                               " WHERE substr(record_id, 1, ?) = ? ORDER BY seq LIMIT 2",
                               (len(record_id), record_id))
             if len(rows) > 1:
@@ -485,7 +563,7 @@ class AuditLog:
         return [r for r in self.iter_records(kind="report") if r.of == record_id]
 
     def iter_records(self, kind: str | None = None) -> Iterator[AuditRecord]:
-        sql = f"SELECT {self._COLUMNS} FROM records"
+        sql = f"SELECT {self._columns} FROM records"
         params: tuple[Any, ...] = ()
         if kind:
             sql += " WHERE kind=?"
@@ -619,10 +697,10 @@ class AuditLog:
             if not seqs:
                 return []
             marks = ",".join("?" * len(seqs))
-            rows = self._read(f"SELECT {self._COLUMNS} FROM records WHERE seq IN ({marks})"
+            rows = self._read(f"SELECT {self._columns} FROM records WHERE seq IN ({marks})"
                               " ORDER BY seq DESC", tuple(seqs))
             return [self._row_to_record(row).summary() for row in rows]
-        sql = f"SELECT {self._COLUMNS} FROM records WHERE 1=1"
+        sql = f"SELECT {self._columns} FROM records WHERE 1=1"
         params: list[Any] = []
         if kind:
             sql += " AND kind=?"
@@ -644,7 +722,7 @@ class AuditLog:
              verdict: str | None = None, since: str | None = None, until: str | None = None,
              limit: int | None = None) -> list[RecordSummary]:
         """One summary per record, oldest first, filtered; `limit` keeps the newest ones."""
-        sql = f"SELECT {self._COLUMNS} FROM records WHERE 1=1"
+        sql = f"SELECT {self._columns} FROM records WHERE 1=1"
         params: list[Any] = []
         if kind:
             sql += " AND kind=?"
@@ -666,6 +744,31 @@ class AuditLog:
         if limit is not None and limit >= 0:
             out = out[len(out) - limit:] if limit else []
         return out
+
+
+# the body as bytes whatever an editor stored (a TEXT of invalid UTF-8 must not stop a read)
+_RECORD_COLUMNS = ("seq, record_id, kind, time, CAST(body AS BLOB), prev_hash, entry_hash,"
+                   " signature, key_id")
+
+
+def has_codec_column(conn: sqlite3.Connection) -> bool:
+    return any(row[1] == "codec" for row in conn.execute("PRAGMA table_info(records)"))
+
+
+def _add_codec_column(conn: sqlite3.Connection) -> None:
+    """Upgrade a log written before compression, in place and at once: one ALTER TABLE adds
+    the `codec` column (NULL, i.e. plain, for every existing row; nothing is rewritten). Done
+    under the write lock and checked again there, so concurrent openers upgrade it once."""
+    if has_codec_column(conn):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not has_codec_column(conn):
+            conn.execute("ALTER TABLE records ADD COLUMN codec TEXT")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _split_sql(script: str) -> list[str]:

@@ -13,10 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.audit import readback
 from engine.audit.canonical import canonical_json
 from engine.audit.checkpoint import load_checkpoint, signed_bytes, validate_checkpoint
+from engine.audit.headfile import read_stable
 from engine.audit.signing import SignatureChecker, key_id_of
-from engine.audit.store import GENESIS, RECORD_SCHEMA, TRIGGERS, AuditLog
+from engine.audit.store import (
+    _RECORD_COLUMNS,
+    GENESIS,
+    RECORD_SCHEMA,
+    TRIGGERS,
+    AuditLog,
+    has_codec_column,
+)
 from engine.errors import AuditError, MladvisorError
 from engine.util.canonical import sha256_hex
 from engine.util.load import loads_stored
@@ -101,6 +110,7 @@ class _Row:
     entry_hash: Any
     signature: str | None
     key_id: str | None
+    codec: Any = None
 
     @property
     def label(self) -> str:
@@ -137,12 +147,13 @@ class ChainVerifier:
         self.files_refs: dict[str, tuple[int, str]] = {}  # files sha256 -> first user
         self.signed = self.unsigned = 0
         self.signing_started = False
+        self.dictionaries: dict[str, bytes | None] = {}
 
     def read_head(self, head_path: Path | None) -> dict[str, Any] | None:
         if head_path is None or not head_path.exists():
             return None
-        try:
-            return load_checkpoint(head_path)
+        try:  # an append may be overwriting it in place right now
+            return read_stable(head_path, load_checkpoint, (MladvisorError,))
         except MladvisorError as error:
             self.problems.add(f"the head file {head_path.name} is unreadable ({error})")
             return None
@@ -199,25 +210,31 @@ class ChainVerifier:
     def walk(self) -> None:
         self.hash_to_seq = {str(h): int(s) for s, h in self.conn.execute(
             "SELECT seq, entry_hash FROM records")}
-        cursor = self.conn.execute("SELECT seq, record_id, kind, time, body, prev_hash,"
-                                   " entry_hash, signature, key_id FROM records ORDER BY seq")
-        for values in cursor:
-            self.check_record(_Row(*values))
+        codec = "codec" if has_codec_column(self.conn) else "NULL"
+        cursor = self.conn.execute(f"SELECT {_RECORD_COLUMNS}, {codec} FROM records"
+                                   " ORDER BY seq")
+        for values, decoded in readback.decoded(cursor, body=4, codec=9, link=5,
+                                                dictionary=self.dictionary):
+            self.check_record(_Row(*values), decoded)
         self.check_tail()
         self.summary.update(records=self.prev_seq, head_hash=self.prev_hash,
                             signed=self.signed, unsigned=self.unsigned)
 
-    def check_record(self, row: _Row) -> None:
+    def check_record(self, row: _Row, decoded: readback.Decoded) -> None:
         self.check_sequence(row)
         self.check_link(row)
-        body = row.body if isinstance(row.body, bytes) else str(row.body).encode("utf-8")
-        hash_ok = self.check_hash(row, body)
-        data = self.parse(row, body, hash_ok)
-        if not isinstance(data, dict):
-            self.problems.add(f"{row.label}: its content is not a JSON record: corrupt or"
-                              " edited")
+        body = decoded.body
+        if body is None:
+            self.problems.add(f"{row.label}: its stored body cannot be read back"
+                              f" ({decoded.error}): corrupt or edited")
         else:
-            self.check_content(row, data)
+            hash_ok = self.check_hash(row, decoded.digest)
+            data = self.parse(row, body, hash_ok)
+            if not isinstance(data, dict):
+                self.problems.add(f"{row.label}: its content is not a JSON record: corrupt or"
+                                  " edited")
+            else:
+                self.check_content(row, data)
         if row.record_id in self.record_ids:
             self.problems.add(f"{row.label}: duplicate record id")
         self.record_ids.add(row.record_id)
@@ -225,6 +242,15 @@ class ChainVerifier:
         self.prev_hash = row.entry_hash
         self.prev_seq = row.seq
         self.expected_seq = row.seq + 1
+
+    def dictionary(self, sha256: str) -> bytes | None:
+        """A compression dictionary from this snapshot's blobs (an altered one does not
+        inflate: zlib checks its Adler-32, and check_rulebases names the blob too)."""
+        if sha256 not in self.dictionaries:
+            row = self.conn.execute("SELECT content FROM blobs WHERE sha256=?",
+                                    (sha256,)).fetchone()
+            self.dictionaries[sha256] = row[0] if row and isinstance(row[0], bytes) else None
+        return self.dictionaries[sha256]
 
     def check_sequence(self, row: _Row) -> None:
         seq, expected = row.seq, self.expected_seq
@@ -245,9 +271,9 @@ class ChainVerifier:
             self.problems.add(f"{row.label}: prev_hash does not link to record {self.prev_seq}:"
                               " a record was removed, inserted or reordered before it")
 
-    def check_hash(self, row: _Row, body: bytes) -> bool:
-        ok = isinstance(row.entry_hash, str) and sha256_hex(
-            str(row.link).encode("ascii", "replace") + body) == row.entry_hash
+    def check_hash(self, row: _Row, digest: str | None) -> bool:
+        """`digest` is sha256(prev_hash ‖ canonical bytes), computed by readback."""
+        ok = isinstance(row.entry_hash, str) and digest == row.entry_hash
         if not ok:
             self.problems.add(f"{row.label}: entry_hash does not match its content: the record"
                               " was edited")

@@ -1,0 +1,250 @@
+"""Compressed record bodies (issue 15): they round-trip, tampering with them is caught, and a
+log written before compression keeps working, read-only and after its upgrade."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+import rfc8785
+from click.testing import CliRunner
+
+from engine.audit import codec as codecs
+from engine.audit import open_log
+from engine.audit.headfile import HEAD_BYTES
+from engine.audit.verify import verify_export
+from engine.cli import cli
+from engine.errors import AuditError
+from tests.audit_rows import canonical_body, make_plain
+from tests.audit_standin import make_assessment
+from tests.test_audit_tamper import failure, tamper
+
+FIXTURE = Path(__file__).parent / "fixtures" / "audit-v1"  # written by the code before codecs
+FIXTURE_IDS = ["0fa2cbfc-6e50-40f4-b646-722874062c9b", "bcb3b4e0-b7b9-42c7-9f63-9e3c1f158382",
+               "e32d0730-b4e2-4f0e-9ddb-a403fe2e16ed"]
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(cli, ["audit", *args], catch_exceptions=False)
+
+
+def columns(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [row[1] for row in conn.execute("PRAGMA table_info(records)")]
+
+
+def codecs_of(path: Path) -> list[str | None]:
+    with sqlite3.connect(path) as conn:
+        return [row[0] for row in conn.execute("SELECT codec FROM records ORDER BY seq")]
+
+
+def old_log(home: Path) -> Path:
+    home.mkdir(parents=True)
+    for name in ("audit.sqlite", "audit.head.json"):
+        shutil.copy(FIXTURE / name, home / name)
+    return home / "audit.sqlite"
+
+
+# -- new rows -----------------------------------------------------------------------------
+
+def test_compressed_rows_round_trip(home: Path) -> None:
+    log = open_log()
+    ids = [log.append(make_assessment(i)) for i in range(4)]
+    event = log.append_report(ids[0], "pdf", "b" * 64)
+    path = log.path
+    stored = codecs_of(path)
+    dictionary = stored[0]
+    assert dictionary is not None and dictionary.startswith(codecs.DICT_PREFIX)
+    assert stored == [dictionary] * 5  # one dictionary, lent by the first assessment
+    with sqlite3.connect(path) as conn:
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+        sizes = conn.execute("SELECT seq, length(body) FROM records ORDER BY seq").fetchall()
+    assert codecs.DICT_PREFIX + meta["dictionary"] == dictionary
+    for seq, size in sizes:
+        canonical = canonical_body(path, seq)
+        assert size < len(canonical)
+        record = log.get((ids + [event])[seq - 1])
+        # what is read back is exactly what was hashed: the canonical bytes of the body
+        assert rfc8785.dumps(dict(record.body)) == canonical
+        assert hashlib.sha256(record.prev_hash.encode() + canonical).hexdigest() \
+            == record.entry_hash
+    assert sizes[-1][1] < 400  # a report event, against the dictionary
+    assert log.get(event).of == ids[0]
+    assert open_log().verify()["records"] == 5
+    exported = io.StringIO()
+    log.export(exported)
+    export = home / "export.jsonl"
+    export.write_text(exported.getvalue())
+    assert verify_export(export)["records"] == 5
+
+
+def test_a_report_event_before_any_assessment_uses_plain_zlib(home: Path) -> None:
+    """A log upgraded with no dictionary yet: a report event is too small to lend one."""
+    path = old_log(home)
+    log = open_log()
+    event = log.append_report(FIXTURE_IDS[0], "html", "c" * 64)
+    assert codecs_of(path)[-1] == codecs.ZLIB
+    assert log.get(event).format == "html"
+    log.append(make_assessment(7))
+    assert codecs_of(path)[-1].startswith(codecs.DICT_PREFIX)
+    assert open_log().verify()["records"] == 6
+
+
+def test_a_new_process_reuses_the_logs_dictionary(home: Path) -> None:
+    open_log().append(make_assessment(1))
+    open_log().append(make_assessment(2))  # another AuditLog, as another `assess` would be
+    path = home / "audit.sqlite"
+    assert len(set(codecs_of(path))) == 1
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM meta WHERE key='dictionary'").fetchone()[0] == 1
+
+
+def test_a_decompression_bomb_is_refused() -> None:
+    import zlib
+
+    bomb = zlib.compress(b" " * (codecs.MAX_RECORD_BYTES + 1), 9)
+    with pytest.raises(codecs.CodecError, match="inflates past"):
+        codecs.decode(bomb, codecs.ZLIB, lambda sha: None)
+
+
+# -- tampering with compressed rows ---------------------------------------------------------
+
+def build(n: int = 5) -> tuple[Path, list[str]]:
+    log = open_log()
+    ids = [log.append(make_assessment(i)) for i in range(n)]
+    log.close()
+    return log.path, ids
+
+
+@pytest.mark.parametrize("sql,params,expected", [
+    ("UPDATE records SET codec='zlib' WHERE seq=3", (), "does not decompress"),
+    ("UPDATE records SET codec='lz4' WHERE seq=3", (), "unknown body codec"),
+    ("UPDATE records SET codec=NULL WHERE seq=3", (), "entry_hash does not match"),
+    ("UPDATE records SET body=substr(body, 1, 40) WHERE seq=3", (), "cut short"),
+    ("UPDATE records SET body=body || x'00' WHERE seq=3", (), "bytes after its end"),
+    ("UPDATE records SET body=7 WHERE seq=3", (), "corrupt or edited"),
+])
+def test_tampered_compressed_row_is_named(home: Path, sql: str, params: tuple[object, ...],
+                                          expected: str) -> None:
+    path, ids = build()
+    tamper(path, (sql, params))
+    message = failure(home)
+    assert f"record 3 ({ids[2]})" in message and expected in message
+    assert "\n" not in message
+
+
+def test_altered_dictionary_is_named(home: Path) -> None:
+    path, ids = build()
+    with sqlite3.connect(path) as conn:
+        (sha,) = conn.execute("SELECT value FROM meta WHERE key='dictionary'").fetchone()
+    tamper(path, ("UPDATE blobs SET content=? WHERE sha256=?", (b"x" * 100, sha)))
+    with pytest.raises(AuditError) as info:
+        open_log().verify()
+    problems = info.value.problems  # type: ignore[attr-defined]
+    assert f"record 1 ({ids[0]})" in problems[0] and "does not decompress" in problems[0]
+    assert any(f"stored file {sha[:12]} was altered" in p for p in problems)
+
+
+def test_deleted_dictionary_is_named(home: Path) -> None:
+    path, ids = build()
+    tamper(path, ("DELETE FROM blobs WHERE sha256=(SELECT value FROM meta"
+                  " WHERE key='dictionary')", ()))
+    message = failure(home)
+    assert f"record 1 ({ids[0]})" in message and "dictionary" in message and "missing" in message
+
+
+# -- a log written before compression --------------------------------------------------------
+
+def test_old_log_reads_and_verifies_without_being_changed(home: Path) -> None:
+    path = old_log(home)
+    before = columns(path)
+    assert "codec" not in before
+    result = run("verify")
+    assert result.exit_code == 0 and result.stdout.startswith("ok: 4 records")
+    shown = run("show", FIXTURE_IDS[1], "--format", "json")
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["record_id"] == FIXTURE_IDS[1]
+    listed = run("list")
+    assert listed.exit_code == 0 and all(i in listed.stdout for i in FIXTURE_IDS)
+    export = home / "old.jsonl"
+    assert run("export", "--out", str(export)).exit_code == 0
+    assert verify_export(export)["records"] == 4
+    assert columns(path) == before  # reading never upgrades
+
+
+def test_old_log_upgrades_on_first_write_and_keeps_verifying(home: Path) -> None:
+    path = old_log(home)
+    old_head = open_log(create=False).head()
+    log = open_log()  # opened for writing: the upgrade happens here, nothing is rewritten
+    assert columns(path)[-1] == "codec" and codecs_of(path) == [None] * 4
+    assert log.head() == old_head
+    new = [log.append(make_assessment(10 + i)) for i in range(3)]
+    stored = codecs_of(path)
+    assert stored[:4] == [None] * 4 and all(c and c.startswith("zlib:") for c in stored[4:])
+    summary = open_log().verify()
+    assert summary["records"] == 7 and summary["checkpoints"]
+    for record_id in FIXTURE_IDS + new:  # old and new rows read the same way
+        assert log.get(record_id).record_id == record_id
+    exported = io.StringIO()
+    log.export(exported)
+    export = home / "mixed.jsonl"
+    export.write_text(exported.getvalue())
+    assert verify_export(export)["records"] == 7
+    assert open_log().verify()["records"] == 7  # a second open: no second upgrade
+    assert columns(path).count("codec") == 1
+    # the web's filter finds plain and compressed rows alike, old log or upgraded
+    every = log.page(limit=20)
+    for row in every:  # words of a name match as substrings: "Project 1" finds "Project 12"
+        found = log.page(limit=20, search=row.project or "")
+        assert row.seq in {r.seq for r in found}, row.project
+    assert log.page(limit=20, search="no such project anywhere") == []
+
+
+def test_old_plain_rows_replay_after_an_upgrade(home: Path) -> None:
+    from engine.api import assess
+    from tests.test_audit_replay import ANSWERS
+
+    with open_log() as log:
+        record_id = log.append(assess({"answers": ANSWERS, "benchmarks": None, "drift": None}))
+    assert make_plain(home / "audit.sqlite") == 1  # stored as before compression
+    assert codecs_of(home / "audit.sqlite") == [None]
+    result = CliRunner().invoke(cli, ["audit", "replay", record_id, "--recorded-only",
+                                      "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert '"reproduced": true' in result.stdout
+    assert run("verify").exit_code == 0
+
+
+# -- the head file ---------------------------------------------------------------------------
+
+def test_head_file_is_overwritten_in_place(home: Path) -> None:
+    log = open_log()
+    log.append(make_assessment(1))
+    head = home / "audit.head.json"
+    assert head.stat().st_size == HEAD_BYTES
+    inode = head.stat().st_ino
+    log.append(make_assessment(2))
+    assert head.stat().st_ino == inode and head.stat().st_size == HEAD_BYTES
+    assert json.loads(head.read_text())["count"] == 2
+    assert open_log().verify()["checkpoints"] == [2]
+
+
+def test_an_old_head_file_is_replaced_and_a_symlink_is_not_followed(home: Path,
+                                                                    tmp_path: Path) -> None:
+    old_log(home)
+    head = home / "audit.head.json"
+    assert head.stat().st_size != HEAD_BYTES  # written by the old code
+    open_log().append(make_assessment(1))
+    assert head.stat().st_size == HEAD_BYTES and json.loads(head.read_text())["count"] == 5
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"v" * HEAD_BYTES)
+    head.unlink()
+    os.symlink(victim, head)
+    open_log().append(make_assessment(2))
+    assert victim.read_bytes() == b"v" * HEAD_BYTES
+    assert not head.is_symlink() and json.loads(head.read_text())["count"] == 6
