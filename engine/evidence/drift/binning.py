@@ -38,14 +38,19 @@ def prepare_bins(column: Column, ref_table: pa.Table) -> None:
     if len(values) == 0:
         return
     if column.grid is None:   # a grid from the files' statistics (grids.py) is kept
-        std = max(ref.std, WASSERSTEIN_MIN_NORM)
-        low, high = ref.low - GRID_SPAN_STD * std, ref.high + GRID_SPAN_STD * std
-        step = max(GRID_STEP_STD * std, (high - low) / MAX_GRID_BINS)
-        column.grid = (low, step, int(math.ceil((high - low) / step)) + 1)
+        column.grid = default_grid(ref)
     deciles = np.quantile(values, np.linspace(0, 1, PSI_BINS + 1)[1:-1])
     column.decile_edges = np.unique(deciles)
     if ref.count <= SMALL_REFERENCE_ROWS:
         column.ks_values = np.unique(values)
+
+
+def default_grid(ref: Side) -> tuple[float, float, int]:
+    """The reference's range widened by GRID_SPAN_STD, in steps of GRID_STEP_STD (std units)."""
+    std = max(ref.std, WASSERSTEIN_MIN_NORM)
+    low, high = ref.low - GRID_SPAN_STD * std, ref.high + GRID_SPAN_STD * std
+    step = max(GRID_STEP_STD * std, (high - low) / MAX_GRID_BINS)
+    return low, step, int(math.ceil((high - low) / step)) + 1
 
 
 def bin_batch(batch: pa.RecordBatch, columns: list[Column], which: str,
