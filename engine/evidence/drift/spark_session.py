@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 INSTALL_HINT = "pip install 'mladvisor[spark]'"
 JAVA_HINT = "a Java runtime (Debian: apt-get install default-jre-headless)"
+LOCAL_SHUFFLE_PARTITIONS = 4
 
 
 def missing_requirement() -> str | None:
@@ -46,6 +47,9 @@ def spark_session(master: str | None) -> SparkSession:
     builder = SparkSession.builder.appName("mladvisor-drift")
     if master is not None:
         builder = builder.master(master)
+    if (master or "").startswith("local"):
+        # The summaries' shuffles are small: a few partitions, not a cluster's default 200.
+        builder = builder.config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
     builder = (builder.config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.log.level", "ERROR"))
