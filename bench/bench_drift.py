@@ -271,7 +271,7 @@ def _compare(args: argparse.Namespace, rows: int) -> int:
               f"(target >= {TARGET_SPEEDUP:.0f}x: {met})")
         print(f"peak memory: mladvisor {ours_peak / 1e6:.0f} MB, Evidently "
               f"{theirs_peak / 1e6:.0f} MB, ratio {theirs_peak / ours_peak:.1f}x; mladvisor / data "
-              f"{ours_peak / arrow_bytes:.2f} (target < {TARGET_MEMORY_RATIO:.0f}: "
+              f"{ours_peak / arrow_bytes:.2f} (target <= {TARGET_MEMORY_RATIO:.1f}: "
               f"{'met' if ours_peak < TARGET_MEMORY_RATIO * arrow_bytes else 'NOT met'})")
         print(f"per-column verdicts agree: {agree} of {len(ours['features'])}")
     return 0
