@@ -111,9 +111,11 @@ def _check_batch(path: Path, batch: pa.RecordBatch, first_row: int) -> None:
     """Every floating-point column of a record batch read in file order."""
     import pyarrow as pa
 
+    from engine.evidence.drift.values import floats
+
     for field, array in zip(batch.schema, batch.columns, strict=True):
         if pa.types.is_floating(field.type):
-            check_values(str(path), field.name, array.to_numpy(zero_copy_only=False), first_row)
+            check_values(str(path), field.name, floats(array), first_row)
 
 
 def read_frame(path: Path, max_rows: int | None = None, seed: int = 0) -> pd.DataFrame:

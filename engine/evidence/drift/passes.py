@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 def read_passes(ref_src: TableSource, cur_src: TableSource, columns: list[Column],
                 labels: Labels) -> Samples:
     """Run the passes, filling `columns` and `labels`; the samples of both sides."""
-    warm = _warm_imports() if _address_space_unlimited() else None
+    wanted = labels.options.multivariate
+    warm = _warm_imports() if wanted and _address_space_unlimited() else None
     grids = None if labels.wanted else file_grids(ref_src, cur_src, columns)
     if grids is not None:
         ref_table, cur_table = _read_both(ref_src, cur_src, columns, grids)
@@ -164,15 +165,15 @@ def _address_space_unlimited() -> bool:
 
 
 def _warm_imports() -> threading.Thread:
-    """Import scipy and scikit-learn (about a second) while the passes read and count: the
-    reading and numpy work release the GIL, so on two cores the import is mostly free."""
+    """Import scikit-learn for the domain classifier (a second or two, scipy and pandas with
+    it) while the passes read and count: the reading and numpy work release the GIL, so on two
+    cores the import is mostly free. Without the classifier nothing is imported: the tests of
+    a large reference are numpy's (stattests.py)."""
     import pyarrow.compute  # noqa: F401 - the passes' own imports, before the thread starts
     import tqdm  # noqa: F401
 
     def load() -> None:
         try:
-            import scipy.spatial.distance  # noqa: F401
-            import scipy.stats  # noqa: F401
             import sklearn.ensemble  # noqa: F401
             import sklearn.metrics  # noqa: F401
             import sklearn.model_selection  # noqa: F401
