@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	CPPFLAGS="-DPyEval_CallObject=PyObject_CallObject" \
 	  $(BIN)/pip install -q --no-cache-dir --no-binary durable-rules "$(DURABLE)"
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,spark]'
 	touch $(STAMP)
 
 install: $(STAMP)

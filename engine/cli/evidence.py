@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from engine.cli._common import CONTEXT, destination, emit, format_option, out_option
 from engine.evidence.benchmark import TASK_ALIASES
 from engine.util.text import for_terminal
+
+if TYPE_CHECKING:
+    from engine.evidence.drift.options import Options
 
 
 @click.command(context_settings=CONTEXT)
@@ -79,8 +83,8 @@ def benchmark(data: Path, target: str, task: str | None, text_column: str | None
 
 
 @click.command(context_settings=CONTEXT)
-@click.argument("reference", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("current", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("reference", type=click.Path(path_type=str))
+@click.argument("current", type=click.Path(path_type=str))
 @click.option("--target", default=None, help="The label column (performance, equal opportunity).")
 @click.option("--prediction", default=None, help="The model's prediction column.")
 @click.option("--sensitive", multiple=True,
@@ -92,11 +96,17 @@ def benchmark(data: Path, target: str, task: str | None, text_column: str | None
               help="Skip the domain classifier (reference vs current rows).")
 @click.option("--batch-rows", type=click.IntRange(1000), default=131_072, show_default=True,
               help="Rows per chunk read; lower it to use less memory.")
+@click.option("--engine", type=click.Choice(["pyarrow", "spark"]), default="pyarrow",
+              show_default=True, help="spark: PySpark jobs summarise the data (files, folders "
+              "or object-store URLs); needs the mladvisor[spark] extra and Java.")
+@click.option("--spark-master", default=None, metavar="URL",
+              help="Spark master, e.g. local[2] (default: spark-submit's, else local).")
 @out_option
 @format_option(["text", "json"], "text")
-def drift(reference: Path, current: Path, target: str | None, prediction: str | None,
+def drift(reference: str, current: str, target: str | None, prediction: str | None,
           sensitive: tuple[str, ...], positive_label: str | None, no_multivariate: bool,
-          batch_rows: int, out: Path | None, fmt: str) -> None:
+          batch_rows: int, engine: str, spark_master: str | None, out: Path | None,
+          fmt: str) -> None:
     """Compare current data with the reference and write the drift summary.
 
     Per column, the test Evidently picks by default (K-S, chi-square or z-test for a reference
@@ -104,21 +114,39 @@ def drift(reference: Path, current: Path, target: str | None, prediction: str | 
     the change in missing values and a domain classifier. With --target and --prediction, the
     model's metric on both; with --sensitive, disparate impact and parity differences. Files
     are read in chunks, so they may be larger than memory. With --out, writes
-    mladvisor.drift/1 JSON and prints the table.
+    mladvisor.drift/1 JSON and prints the table. With --engine spark, Spark jobs compute the
+    same per-column summaries (for data beyond one machine; see README).
 
     \b
     Example:
         mladvisor drift train.parquet last_week.parquet --out drift.json
         mladvisor drift ref.csv cur.csv --target churned --prediction predicted \\
             --sensitive region --out drift.json
+        mladvisor drift --engine spark s3://logs/ref/ s3://logs/2026-12/ --out drift.json
     """
     from engine.evidence.drift import Options, compute_drift, to_json, to_table
 
     options = Options(target=target, prediction=prediction, sensitive=tuple(sensitive),
                       positive_label=positive_label, multivariate=not no_multivariate,
                       batch_rows=batch_rows)
-    destination(out, reference, current)  # before the passes over the data
-    doc = compute_drift(reference, current, options)
+    destination(out, Path(reference), Path(current))  # before the passes over the data
+    if engine == "spark":
+        doc = _spark_drift(reference, current, options, spark_master)
+    else:
+        doc = compute_drift(Path(reference), Path(current), options)
     if out is not None:
         emit(to_json(doc), out)
     emit(to_json(doc) if fmt == "json" and out is None else to_table(doc), None)
+
+
+def _spark_drift(reference: str, current: str, options: Options,
+                 master: str | None) -> dict[str, Any]:
+    """The Spark engine, or one line saying what to install when it cannot start."""
+    from engine.evidence.drift.spark_session import missing_requirement
+
+    problem = missing_requirement()
+    if problem is not None:
+        raise click.BadParameter(f"spark {problem}", param_hint="'--engine'")
+    from engine.evidence.drift.spark import compute_drift_spark
+
+    return compute_drift_spark(reference, current, options, master)

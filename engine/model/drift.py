@@ -42,6 +42,11 @@ class FeatureDrift(_Strict):
                                                   description="Share of missing values.")
     missing_share_current: Share | None = Field(default=None,
                                                 description="Share of missing values.")
+    approximate: bool | None = Field(default=None, description="Whether a figure of this "
+                                     "column is approximated (`--engine spark` says so).")
+    approximated: list[Name] | None = Field(default=None, max_length=8,
+                                            description="What was approximated, and how "
+                                                        "closely.")
 
 
 class Performance(_Strict):
@@ -87,6 +92,8 @@ class DriftSummary(_Strict):
     reference_rows: Rows | None = Field(default=None, description="Rows in reference.")
     current_rows: Rows | None = Field(default=None, description="Rows in current.")
     multivariate: Multivariate | None = Field(default=None, description="Domain classifier.")
+    engine: Literal["pyarrow", "spark"] | None = Field(default=None, description="The engine "
+                                                       "that computed it (absent: pyarrow).")
     thresholds: dict[Name, Value] | None = Field(default=None, max_length=limits.MAX_THRESHOLDS,
                                                 description="Thresholds used.")
 

@@ -28,7 +28,8 @@ MAX_GRID_BINS = 50_000
 
 
 def prepare_bins(column: Column, ref_table: pa.Table) -> None:
-    """Grid, PSI decile edges and (small reference) K-S values from the reference sample."""
+    """Grid (unless set already), PSI decile edges and (small reference) K-S values, from the
+    reference's moments and sample."""
     import numpy as np
 
     ref = column.ref
@@ -36,18 +37,26 @@ def prepare_bins(column: Column, ref_table: pa.Table) -> None:
     values = np.sort(values[np.isfinite(values)])
     if len(values) == 0:
         return
-    std = max(ref.std, WASSERSTEIN_MIN_NORM)
-    low, high = ref.low - GRID_SPAN_STD * std, ref.high + GRID_SPAN_STD * std
-    step = max(GRID_STEP_STD * std, (high - low) / MAX_GRID_BINS)
-    column.grid = (low, step, int(math.ceil((high - low) / step)) + 1)
+    if column.grid is None:   # a grid from the files' statistics (grids.py) is kept
+        column.grid = default_grid(ref)
     deciles = np.quantile(values, np.linspace(0, 1, PSI_BINS + 1)[1:-1])
     column.decile_edges = np.unique(deciles)
     if ref.count <= SMALL_REFERENCE_ROWS:
         column.ks_values = np.unique(values)
 
 
-def bin_batch(batch: pa.RecordBatch, columns: list[Column], which: str) -> None:
-    """Binned counts (and sums) of numeric columns against the reference's edges."""
+def default_grid(ref: Side) -> tuple[float, float, int]:
+    """The reference's range widened by GRID_SPAN_STD, in steps of GRID_STEP_STD (std units)."""
+    std = max(ref.std, WASSERSTEIN_MIN_NORM)
+    low, high = ref.low - GRID_SPAN_STD * std, ref.high + GRID_SPAN_STD * std
+    step = max(GRID_STEP_STD * std, (high - low) / MAX_GRID_BINS)
+    return low, step, int(math.ceil((high - low) / step)) + 1
+
+
+def bin_batch(batch: pa.RecordBatch, columns: list[Column], which: str,
+              ks: bool = True) -> None:
+    """Binned counts (and sums) of numeric columns on their grids; with `ks`, current counts
+    at a small reference's values too."""
     import numpy as np
 
     for column in columns:
@@ -57,8 +66,19 @@ def bin_batch(batch: pa.RecordBatch, columns: list[Column], which: str) -> None:
         values = floats(batch.column(column.name))
         values = values[np.isfinite(values)]
         _add_to_grid(side, column.grid, values)
-        if which == "cur" and column.ks_values is not None:
+        if ks and which == "cur" and column.ks_values is not None:
             _add_at_ks_values(side, column.ks_values, values)
+
+
+def count_at_ks_values(batch: pa.RecordBatch, columns: list[Column]) -> None:
+    """Current counts at the reference's values, for columns that have them."""
+    import numpy as np
+
+    for column in columns:
+        if column.ks_values is None:
+            continue
+        values = floats(batch.column(column.name))
+        _add_at_ks_values(column.cur, column.ks_values, values[np.isfinite(values)])
 
 
 def _add_to_grid(side: Side, grid: tuple[float, float, int], values: np.ndarray) -> None:

@@ -25,6 +25,7 @@ NUMERIC, CATEGORICAL = "numeric", "categorical"
 
 INTEGER_CATEGORICAL_LIMIT = 10   # Evidently infers integer columns with <= 10 values categorical
 DISTINCT_CAP = 1000              # distinct numeric values counted exactly up to this many
+DISTINCT_PREFIX = 4 * DISTINCT_CAP  # values looked at first, to give up on a continuous column
 # A text column with more distinct values is an identifier or free text (Evidently reads it as
 # text, not as categories): it is reported as skipped and left out of the drifted share.
 MAX_CATEGORIES = 100_000
@@ -193,6 +194,12 @@ def _count_distinct_numbers(side: Side, counts: Counter[Any], values: np.ndarray
     """Exact counts while there are at most DISTINCT_CAP values; past that, none."""
     import numpy as np
 
+    # A continuous column shows more than DISTINCT_CAP values in its first few thousand:
+    # sorting that prefix decides it without sorting the whole batch.
+    prefix = values[:DISTINCT_PREFIX]
+    if len(values) > DISTINCT_PREFIX and len(np.unique(prefix)) > DISTINCT_CAP:
+        side.counts = None
+        return
     keys, counted = np.unique(values, return_counts=True)
     if len(keys) > DISTINCT_CAP:
         side.counts = None

@@ -32,6 +32,12 @@ class Labels:
         self.groups: dict[str, Counter[str]] = {s: Counter() for s in options.sensitive}
         self.cuts: dict[str, np.ndarray] = {}
 
+    @property
+    def wanted(self) -> bool:
+        """Whether any label or group is counted (the passes then read in order)."""
+        options = self.options
+        return bool(options.target or options.prediction or options.sensitive)
+
     def prepare(self, ref_table: pa.Table, by_name: dict[str, Column]) -> None:
         """After the first reference pass: regression or classification, and the cuts of
         numeric sensitive attributes with many values."""

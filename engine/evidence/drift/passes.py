@@ -1,6 +1,11 @@
 """The passes over the two files: batches streamed, never held whole, so a file larger than
 memory can be checked.
 
+When both files are Parquet with statistics and no labels are asked for, the numeric grids are
+known before reading (grids.py) and each file is read once, both at the same time (the reading
+and numpy work release the GIL, so two cores share it): reference and current are counted,
+binned and sampled in one pass each. Otherwise, in order:
+
 1. Reference: rows, missing values, moments and value counts, and a random sample of rows.
    Between the passes the reference decides each column's kind and its numeric bins.
 2. Reference again: binned counts and labels (a reference the sample holds whole is not read
@@ -11,11 +16,13 @@ memory can be checked.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from engine.errors import InputError
-from engine.evidence.drift.binning import bin_batch, prepare_bins
+from engine.evidence.drift.binning import bin_batch, count_at_ks_values, prepare_bins
 from engine.evidence.drift.columns import Column, count_batch, decide_kind
+from engine.evidence.drift.grids import file_grids, too_coarse
 from engine.evidence.drift.labels import Labels
 from engine.evidence.drift.samples import SAMPLE_ROWS, SEED, Samples
 from engine.evidence.progress import progress
@@ -27,8 +34,21 @@ if TYPE_CHECKING:
 
 def read_passes(ref_src: TableSource, cur_src: TableSource, columns: list[Column],
                 labels: Labels) -> Samples:
-    """Run the three passes, filling `columns` and `labels`; the samples of both sides."""
-    warm = _warm_imports() if _address_space_unlimited() else None
+    """Run the passes, filling `columns` and `labels`; the samples of both sides."""
+    wanted = labels.options.multivariate
+    warm = _warm_imports() if wanted and _address_space_unlimited() else None
+    grids = None if labels.wanted else file_grids(ref_src, cur_src, columns)
+    if grids is not None:
+        ref_table, cur_table = _read_both(ref_src, cur_src, columns, grids)
+    else:
+        ref_table, cur_table = _read_in_order(ref_src, cur_src, columns, labels)
+    if warm is not None:
+        warm.join()
+    return Samples(ref_table, cur_table, columns[0].cur.rows if columns else 0)
+
+
+def _read_in_order(ref_src: TableSource, cur_src: TableSource, columns: list[Column],
+                   labels: Labels) -> tuple[pa.Table, pa.Table]:
     ref_table = _count_reference(ref_src, columns)
     for column in columns:
         decide_kind(column, csv=not ref_src.parquet)
@@ -36,10 +56,61 @@ def read_passes(ref_src: TableSource, cur_src: TableSource, columns: list[Column
             prepare_bins(column, ref_table)
     labels.prepare(ref_table, {c.name: c for c in columns})
     _bin_reference(ref_src, ref_table, columns, labels)
-    cur_table = _read_current(cur_src, columns, labels)
-    if warm is not None:
-        warm.join()
-    return Samples(ref_table, cur_table, columns[0].cur.rows if columns else 0)
+    return ref_table, _read_current(cur_src, columns, labels)
+
+
+def _read_both(ref_src: TableSource, cur_src: TableSource, columns: list[Column],
+               grids: dict[str, tuple[float, float, int]]) -> tuple[pa.Table, pa.Table]:
+    """Both files at once, each read once, binned on the files' grids; then what these could
+    not give: columns binned again on a finer grid, K-S counts for a small reference."""
+    for column in columns:
+        column.grid = grids.get(column.name)
+    with ThreadPoolExecutor(1, thread_name_prefix="mladvisor-reference") as pool:
+        ref_future = pool.submit(_one_pass, ref_src, columns, "ref", SEED, 0)
+        try:
+            cur_table = _one_pass(cur_src, columns, "cur", SEED + 1, 1)
+        except InputError:
+            ref_future.result()   # the reference's own error first, as when read in order
+            raise
+        ref_table = ref_future.result()
+    coarse = [c for c in columns if too_coarse(c)]
+    for column in coarse:
+        column.grid = column.ref.hist = column.ref.hist_sum = None
+        column.cur.hist = column.cur.hist_sum = None
+    for column in columns:
+        decide_kind(column, csv=False)
+        if column.arrow_numeric:
+            prepare_bins(column, ref_table)
+    _rebin(ref_src, coarse, "ref")
+    _rebin(cur_src, coarse, "cur")
+    ks = [c for c in columns if c.ks_values is not None]
+    if ks and columns[0].cur.rows > SAMPLE_ROWS:
+        for batch in cur_src.batches([c.name for c in ks]):
+            count_at_ks_values(batch, ks)
+    return ref_table, cur_table
+
+
+def _one_pass(src: TableSource, columns: list[Column], which: str, seed: int,
+              position: int) -> pa.Table:
+    sample = Reservoir(SAMPLE_ROWS, seed)
+    with progress(src.num_rows, "reference" if which == "ref" else "current",
+                  position=position) as bar:
+        for batch in src.batches():
+            sample.add(batch)
+            count_batch(batch, columns, which)
+            bin_batch(batch, columns, which)
+            bar.update(batch.num_rows)
+    if (getattr(columns[0], which).rows if columns else 0) == 0:
+        raise InputError(str(src.path), "", "expected at least one data row", "no rows")
+    return sample.table(src.schema)
+
+
+def _rebin(src: TableSource, columns: list[Column], which: str) -> None:
+    """Bin `columns` of one file again (their grids were replaced)."""
+    if not columns:
+        return
+    for batch in src.batches([c.name for c in columns]):
+        bin_batch(batch, columns, which, ks=False)
 
 
 def _count_reference(ref_src: TableSource, columns: list[Column]) -> pa.Table:
@@ -94,15 +165,15 @@ def _address_space_unlimited() -> bool:
 
 
 def _warm_imports() -> threading.Thread:
-    """Import scipy and scikit-learn (about a second) while the passes read and count: the
-    reading and numpy work release the GIL, so on two cores the import is mostly free."""
+    """Import scikit-learn for the domain classifier (a second or two, scipy and pandas with
+    it) while the passes read and count: the reading and numpy work release the GIL, so on two
+    cores the import is mostly free. Without the classifier nothing is imported: the tests of
+    a large reference are numpy's (stattests.py)."""
     import pyarrow.compute  # noqa: F401 - the passes' own imports, before the thread starts
     import tqdm  # noqa: F401
 
     def load() -> None:
         try:
-            import scipy.spatial.distance  # noqa: F401
-            import scipy.stats  # noqa: F401
             import sklearn.ensemble  # noqa: F401
             import sklearn.metrics  # noqa: F401
             import sklearn.model_selection  # noqa: F401
