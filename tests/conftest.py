@@ -54,3 +54,33 @@ def pytest_runtest_makereport() -> Iterator[None]:
 def pytest_make_collect_report() -> Iterator[None]:
     outcome: Any = yield
     _skip_is_failure(outcome.get_result())
+
+
+# Debian's Chromium, driven by Playwright (the browser tests never skip: system-deps installs it).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: run scripts/system-deps (it installs Debian's chromium); "
+        "the browser tests never skip")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: $MLADVISOR_SCREENSHOTS when set (to look at them), else tmp."""
+    import os
+
+    target = Path(os.environ.get("MLADVISOR_SCREENSHOTS") or tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    return target

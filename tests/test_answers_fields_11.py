@@ -588,29 +588,16 @@ def web_server(web_home: Path) -> Iterator[str]:
     thread.join(10)
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_browser_web import ARGS, CHROMIUM
-
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/system-deps"
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
 @pytest.mark.browser
 @pytest.mark.slow
-def test_browser_deployed_classifier_round_trip(chromium: Any, web_server: str,
+def test_browser_deployed_classifier_round_trip(browser: Any, web_server: str,
                                                 web_home: Path) -> None:
     from playwright.sync_api import expect
 
     from engine.audit import open_log
     from tests.test_browser_web import fill_required
 
-    context = chromium.new_context(java_script_enabled=False,
+    context = browser.new_context(java_script_enabled=False,
                                    viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(web_server + "/")

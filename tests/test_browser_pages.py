@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import EXAMPLE_ANSWERS
-from tests.test_browser_web import ARGS, CHROMIUM, fill_required, start_server
+from tests.test_browser_web import fill_required, start_server
 from tests.test_web_pages import fill
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -39,24 +39,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[s
     thread.join(10)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/system-deps"
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture()
-def shots(tmp_path: Path) -> Path:
-    import os
-
-    target = Path(os.environ.get("MLADVISOR_SCREENSHOTS") or tmp_path)
-    target.mkdir(parents=True, exist_ok=True)
-    return target
 
 
 def open_page(browser: Any, width: int, javascript: bool = False) -> tuple[Any, Any]:

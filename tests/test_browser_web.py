@@ -6,7 +6,6 @@ $MLADVISOR_SCREENSHOTS when set, so they can be looked at.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -21,9 +20,6 @@ from engine.audit import open_log
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HOSTILE = "<script>alert(1)</script>"
 
 
@@ -59,24 +55,6 @@ def start_server(settings: Any) -> tuple[Any, threading.Thread, str]:
     return srv, thread, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), (
-        f"{CHROMIUM} is missing: run scripts/system-deps (it installs Debian's chromium); "
-        "the browser tests never skip")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture()
-def shots(tmp_path: Path) -> Path:
-    target = Path(os.environ.get("MLADVISOR_SCREENSHOTS") or tmp_path)
-    target.mkdir(parents=True, exist_ok=True)
-    return target
 
 
 def fill_required(page: Any, name: str = "Ticket routing") -> None:

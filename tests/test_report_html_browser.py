@@ -5,7 +5,6 @@ verdict badge on one line. Screenshots go to $MLADVISOR_SCREENSHOTS when set, to
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import engine.api as api
 from engine.cli.assess import render
 from engine.model.vocab import AUDIENCES
 from tests.conftest import EXAMPLE_ANSWERS
-from tests.test_browser_web import ARGS, CHROMIUM
 from tests.test_report_examples import evidence_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -25,15 +23,6 @@ WIDTHS = (390, 1280)
 SHOWN = [p for p in EXAMPLE_ANSWERS if p.stem in (
     "support-ticket-routing", "fraud-deployed", "camera-trap-edge")]
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _html(answers: Path, audience: str, tmp: Path) -> Path:

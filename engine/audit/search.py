@@ -92,7 +92,7 @@ def _searchable(log: AuditLog, extracted: Any, stored: Any, codec: Any) -> str:
 
 def _scan(log: AuditLog, wanted: list[str], kind: str | None, before: int | None,
           after: int | None, limit: int, checked: bool) -> list[int]:
-    from engine.audit.store import has_codec_column
+    from engine.audit.store import has_codec_column, range_filter
 
     fields = f"json_extract(b, {_FIELDS})"
     if checked:
@@ -102,17 +102,8 @@ def _scan(log: AuditLog, wanted: list[str], kind: str | None, before: int | None
            " CASE WHEN c IS NOT NULL THEN body END, c FROM (SELECT seq, body, "
            f"CASE WHEN {codec} IS NULL THEN CAST(body AS TEXT) END AS b, {codec} AS c"
            " FROM records WHERE 1=1")
-    params: list[Any] = []
-    if kind:
-        sql += " AND kind=?"
-        params.append(kind)
-    if before is not None:
-        sql += " AND seq<?"
-        params.append(before)
-    if after is not None:
-        sql += " AND seq>?"
-        params.append(after)
-    sql += ") ORDER BY seq " + ("ASC" if after is not None else "DESC")
+    where, params = range_filter(kind, before, after)
+    sql += where + ") ORDER BY seq " + ("ASC" if after is not None else "DESC")
     found: list[int] = []
     if limit <= 0:
         return found

@@ -508,12 +508,15 @@ class AuditLog:
         seq, record_id, kind, time, body, prev_hash, entry_hash, signature, key_id, codec = row
         try:
             data = _json(codecs.decode(body, codec, self._dictionary_blob))
+        except codecs.CodecError as error:  # a compressed body, or the dictionary it needs
+            raise AuditError(f"{self.path}: record {seq} ({record_id}): {error} (corrupt or "
+                             "edited); run `mladvisor audit verify`") from None
         except (ValueError, UnicodeDecodeError):
-            raise AuditError(f"{self.path}: record {seq}: body is not JSON (corrupt or edited);"
-                             " run `mladvisor audit verify`") from None
+            raise AuditError(f"{self.path}: record {seq} ({record_id}): body is not JSON "
+                             "(corrupt or edited); run `mladvisor audit verify`") from None
         if not isinstance(data, dict) or data.get("record_id") != record_id:
-            raise AuditError(f"{self.path}: record {seq}: its body does not match its record id"
-                             " (edited); run `mladvisor audit verify`")
+            raise AuditError(f"{self.path}: record {seq} ({record_id}): its body does not match"
+                             " its record id (edited); run `mladvisor audit verify`")
         return AuditRecord.from_row(seq, record_id, kind, time, prev_hash, entry_hash,
                                     signature, key_id, data)
 
@@ -700,17 +703,8 @@ class AuditLog:
             rows = self._read(f"SELECT {self._columns} FROM records WHERE seq IN ({marks})"
                               " ORDER BY seq DESC", tuple(seqs))
             return [self._row_to_record(row).summary() for row in rows]
-        sql = f"SELECT {self._columns} FROM records WHERE 1=1"
-        params: list[Any] = []
-        if kind:
-            sql += " AND kind=?"
-            params.append(kind)
-        if before is not None:
-            sql += " AND seq<?"
-            params.append(before)
-        if after is not None:
-            sql += " AND seq>?"
-            params.append(after)
+        where, params = range_filter(kind, before, after)
+        sql = f"SELECT {self._columns} FROM records WHERE 1=1" + where
         params.append(max(0, limit))
         order = "ASC" if after is not None else "DESC"
         rows = self._read(sql + f" ORDER BY seq {order} LIMIT ?", tuple(params))
@@ -749,6 +743,19 @@ class AuditLog:
 # the body as bytes whatever an editor stored (a TEXT of invalid UTF-8 must not stop a read)
 _RECORD_COLUMNS = ("seq, record_id, kind, time, CAST(body AS BLOB), prev_hash, entry_hash,"
                    " signature, key_id")
+
+
+def range_filter(kind: str | None, before: int | None,
+                 after: int | None) -> tuple[str, list[Any]]:
+    """The ` AND ...` clauses and parameters of a page of records: of one kind, below
+    `before` and above `after` (by seq)."""
+    sql, params = "", []
+    for clause, value in ((" AND kind=?", kind or None), (" AND seq<?", before),
+                          (" AND seq>?", after)):
+        if value is not None:
+            sql += clause
+            params.append(value)
+    return sql, params
 
 
 def has_codec_column(conn: sqlite3.Connection) -> bool:
