@@ -27,7 +27,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 import pytest
 
-from engine.api import assess
 from engine.audit import open_log
 from engine.web import Settings, create_app
 
@@ -551,18 +550,9 @@ def test_busy_port_is_a_one_line_error_exit_2(tmp_path: Path) -> None:
 
 # -- 7. paged list of past assessments ----------------------------------------------------------
 def fill_log(home: Path, count: int) -> list[str]:
-    from engine.api import Sources
+    from tests.test_web_pages import fill
 
-    ids = []
-    with open_log(home) as log:
-        for n in range(count):
-            answers = {"schema": "mladvisor.answers/1",
-                       "project": {"name": f"Project {n:03d}", "respondent": "Tester"},
-                       "business": {"problem_statement": "Route tickets"}}
-            done = assess({"answers": answers, "benchmarks": None, "drift": None},
-                          sources=Sources(answers="test"))
-            ids.append(log.append(done, None))
-    return ids
+    return fill(home, [f"Project {n:03d}" for n in range(count)])
 
 
 def listed(text: str) -> list[str]:
