@@ -92,12 +92,12 @@ def _searchable(log: AuditLog, extracted: Any, stored: Any, codec: Any) -> str:
 
 def _scan(log: AuditLog, wanted: list[str], kind: str | None, before: int | None,
           after: int | None, limit: int, checked: bool) -> list[int]:
-    from engine.audit.store import has_codec_column, range_filter
+    from engine.audit.store import range_filter
 
     fields = f"json_extract(b, {_FIELDS})"
     if checked:
         fields = f"CASE WHEN json_valid(b) THEN {fields} END"
-    codec = "codec" if has_codec_column(log.conn) else "NULL"
+    codec = log._codec_column
     sql = (f"SELECT seq, CASE WHEN c IS NULL THEN {fields} END,"
            " CASE WHEN c IS NOT NULL THEN body END, c FROM (SELECT seq, body, "
            f"CASE WHEN {codec} IS NULL THEN CAST(body AS TEXT) END AS b, {codec} AS c"

@@ -522,12 +522,17 @@ class AuditLog:
 
     @property
     def _columns(self) -> str:
-        """The columns a record is read from; a log not yet upgraded has no codec column (its
-        bodies are all plain), and one opened read-only is never upgraded by this process."""
+        """The columns a record is read from (see _codec_column)."""
+        return _RECORD_COLUMNS + ", " + self._codec_column
+
+    @property
+    def _codec_column(self) -> str:
+        """`codec`, or NULL for a log not yet upgraded (its bodies are all plain; one opened
+        read-only is never upgraded by this process). Looked up until it is found."""
         if not self._has_codec:
             with self._lock:
                 self._has_codec = has_codec_column(self.conn)
-        return _RECORD_COLUMNS + (", codec" if self._has_codec else ", NULL")
+        return "codec" if self._has_codec else "NULL"
 
     def get(self, record_id: str) -> AuditRecord:
         """The record (with `decision` and `input` for an assessment); a unique prefix will do.

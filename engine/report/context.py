@@ -398,6 +398,12 @@ def _money(business: Mapping[str, Any], options: list[dict[str, Any]]) -> list[t
         rows.append(("Estimated cost", selected["cost_line"]))
     elif selected and selected["cost_note"]:
         rows.append(("Estimated cost", selected["cost_note"]))
+    return rows + budget_and_value(business)
+
+
+def budget_and_value(business: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The budget and the expected value a project answered, each as `N USD a month`."""
+    rows = []
     for key, label in (("budget_usd_per_month", "Budget"),
                        ("expected_value_usd_per_month", "Expected value")):
         amount = business.get(key)

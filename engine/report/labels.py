@@ -12,14 +12,19 @@ from pathlib import Path
 from typing import Any
 
 
-def _entries(path: Path, key: str) -> list[dict[str, Any]]:
+def knowledge_document(path: Path) -> dict[str, Any]:
+    """A knowledge YAML file as a mapping; {} when it cannot be read (names stay ids)."""
     import yaml
 
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return []
-    items = document.get(key) if isinstance(document, dict) else None
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _entries(path: Path, key: str) -> list[dict[str, Any]]:
+    items = knowledge_document(path).get(key)
     return [item for item in items or [] if isinstance(item, dict) and item.get("id")]
 
 
@@ -51,13 +56,7 @@ def _purpose(item: dict[str, Any]) -> str:
 
 @lru_cache(maxsize=4)
 def _metric_names(root: str) -> dict[str, dict[str, str]]:
-    import yaml
-
-    try:
-        document = yaml.safe_load((Path(root) / "metrics.yaml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    document = document if isinstance(document, dict) else {}
+    document = knowledge_document(Path(root) / "metrics.yaml")
     return {part: {str(k): str(v) for k, v in (document.get(part) or {}).items()}
             for part in ("metrics", "units", "words") if isinstance(document.get(part), dict)}
 

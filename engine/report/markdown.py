@@ -19,8 +19,8 @@ from typing import Any
 from engine.model.decision import Decision, load_decision
 from engine.model.vocab import AUDIENCES, DEFAULT_AUDIENCE
 from engine.report.dates import timestamp_of
-from engine.report.labels import labels, metric_label
-from engine.util.display import usd, usd_range
+from engine.report.labels import knowledge_document, labels, metric_label
+from engine.util.display import usd_range
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 
@@ -50,14 +50,9 @@ def _anchor(guidance_id: str) -> str:
 @lru_cache(maxsize=2)
 def _guidance(root: str) -> dict[str, dict[str, str]]:
     """Guidance id -> {title, text}, read from knowledge/ (empty if it cannot be read)."""
-    import yaml
-
-    try:
-        doc = yaml.safe_load((Path(root) / "guidance.yaml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
+    doc = knowledge_document(Path(root) / "guidance.yaml")
     out: dict[str, dict[str, str]] = {}
-    for phase in (doc or {}).get("phases") or []:
+    for phase in doc.get("phases") or []:
         for item in (phase or {}).get("guidance") or []:
             if isinstance(item, dict) and item.get("id"):
                 out[str(item["id"])] = {"title": str(item.get("title") or ""),
@@ -148,14 +143,13 @@ def _money(decision: Decision) -> list[str]:
     """The recommended option's cost beside the budget and the expected value."""
     business = (decision.input.answers.get("business") if decision.input else None) or {}
     selected = next((o for o in decision.options if o.status == "selected"), None)
+    from engine.report.context import budget_and_value
+
     rows = []
     if selected is not None and selected.cost is not None:
         rows.append(["Estimated cost", f"{_cost(selected)} USD a month"])
-    for key, label in (("budget_usd_per_month", "Budget"),
-                       ("expected_value_usd_per_month", "Expected value")):
-        amount = business.get(key) if isinstance(business, Mapping) else None
-        if isinstance(amount, int | float) and not isinstance(amount, bool):
-            rows.append([label, f"{usd(float(amount))} USD a month"])
+    rows += [list(row) for row in
+             budget_and_value(business if isinstance(business, Mapping) else {})]
     return (["## Cost", ""] + _table(["", "USD"], rows) + [""]) if rows else []
 
 
