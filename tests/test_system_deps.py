@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 SCRIPT = ROOT / "scripts" / "system-deps"
 NEEDED = ["libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz0b", "libharfbuzz-subset0",
           "fonts-dejavu-core", "fonts-noto-cjk", "poppler-utils", "chromium",
-          "default-jre-headless", "gcc", "libc6-dev"]
+          "default-jre-headless", "postgresql", "gcc", "libc6-dev"]
 
 # A package is installed when a file of its name exists in $STATE; apt-get logs its arguments and
 # "installs" by creating those files; $FAKE_UID is the user; sudo works when $FAKE_SUDO is set.

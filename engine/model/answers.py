@@ -166,7 +166,8 @@ class Problem(Strict):
     )
     standard_classes: bool = Field(
         False, description="The classes are standard categories a ready-made service returns "
-        "(everyday objects, scenes and activities in photos; the language of a text), not the "
+        "(everyday objects, scenes and activities in photos; the language of a text; generic "
+        "entity types such as people, places and organisations), not the "
         "organisation's own."
     )
     multi_label: bool = Field(
