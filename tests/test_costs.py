@@ -64,8 +64,13 @@ def test_a_small_generative_job_gets_prompting_for_a_few_dollars() -> None:
                for line in cost["basis"])
 
 
+# Descriptions drafted while the editor waits: a response time makes endpoints the route.
+INTERACTIVE = {"latency_p95_ms": 5000}
+
+
 def test_doubling_the_volume_raises_per_request_costs_not_an_idle_endpoint() -> None:
-    one, two = by_offer(decide(SHOP)), by_offer(decide(shop(requests_per_month=4000)))
+    one = by_offer(decide(shop(**INTERACTIVE)))
+    two = by_offer(decide(shop(requests_per_month=4000, **INTERACTIVE)))
     per_request = one["bedrock-prompting"]["cost"], two["bedrock-prompting"]["cost"]
     assert per_request[1]["high_usd_per_month"] == pytest.approx(
         2 * per_request[0]["high_usd_per_month"], rel=0.01)
@@ -77,11 +82,42 @@ def test_doubling_the_volume_raises_per_request_costs_not_an_idle_endpoint() -> 
 
 
 def test_an_estimate_over_the_budget_rules_an_option_out_with_its_figure() -> None:
-    got = by_offer(decide(shop(requests_per_month=2000)))
+    got = by_offer(decide(shop(requests_per_month=2000, **INTERACTIVE)))
     endpoint = got["jumpstart-foundation-model"]
     assert endpoint["status"] == "rejected"
     assert any("would cost at least" in r and "over the budget of 100" in r
                for r in endpoint["reasons"])
+
+
+def test_work_that_can_wait_is_priced_as_jobs_sized_to_the_volume() -> None:
+    """No response time stated: an architect runs batch jobs, not an endpoint all month."""
+    one, two = by_offer(decide(SHOP)), by_offer(decide(shop(requests_per_month=4000)))
+    always_on = by_offer(decide(shop(**INTERACTIVE)))["jumpstart-foundation-model"]["cost"]
+    jobs = one["jumpstart-foundation-model"]["cost"]
+    assert jobs["basis"][0].startswith("batch: no response time is required")
+    assert any("job hours" in line for line in jobs["basis"])
+    assert not any("instance(s) x 730 hours" in line for line in jobs["basis"])
+    assert jobs["high_usd_per_month"] < always_on["low_usd_per_month"]
+    assert one["jumpstart-foundation-model"]["status"] != "rejected"
+    # jobs grow with the volume, unlike an endpoint that idles
+    doubled = two["jumpstart-foundation-model"]["cost"]
+    assert doubled["high_usd_per_month"] == pytest.approx(2 * jobs["high_usd_per_month"],
+                                                          rel=0.01)
+
+
+def test_a_response_time_of_hours_still_leaves_room_for_jobs() -> None:
+    hours = by_offer(decide(shop(latency_p95_ms=4 * 3600 * 1000)))
+    seconds = by_offer(decide(shop(latency_p95_ms=2000)))
+    assert hours["jumpstart-foundation-model"]["cost"]["basis"][0].startswith("batch:")
+    assert not seconds["jumpstart-foundation-model"]["cost"]["basis"][0].startswith("batch:")
+
+
+def test_a_latency_success_criterion_counts_as_a_response_time() -> None:
+    answers = shop()
+    answers["business"]["success_criteria"].append(
+        {"metric": "latency_p95_ms", "threshold": 3000, "goal": "at-most"})
+    cost = by_offer(decide(answers))["jumpstart-foundation-model"]["cost"]
+    assert any("instance(s) x 730 hours" in line for line in cost["basis"])
 
 
 def test_an_unknown_volume_leaves_per_request_options_unpriced_and_says_why() -> None:
@@ -100,7 +136,7 @@ def test_sizes_left_out_are_the_tasks_defaults_and_are_listed() -> None:
 
 
 def test_a_deployed_project_is_not_overruled_by_an_estimate() -> None:
-    answers = shop(requests_per_month=2000)
+    answers = shop(requests_per_month=2000, **INTERACTIVE)
     answers["project"].update(stage="deployed", current_solution={
         "rung": "pre-trained", "service": "sagemaker-jumpstart",
         "offer": "jumpstart-foundation-model"})

@@ -132,7 +132,32 @@ def test_payback_is_build_over_the_margin_and_absent_when_it_never_pays() -> Non
     assert payback_months({**cost, "build_usd": {"low": 0, "high": 0}}, 1100.0) is None
 
 
+JOBS = {"driver": "batch_hours", "per": 1, "usd": {"low": 0.23, "high": 1.0},
+        "requests_per_instance_month": {"low": 730_000, "high": 7_300_000}, "min_hours": 2,
+        "what": "batch jobs"}
+
+
+def test_jobs_replace_the_endpoint_when_no_response_time_is_stated() -> None:
+    batch = table({**offer([ENDPOINT]), "batch": [JOBS]})
+    big = estimate(batch, "o", case(problem__requests_per_month=100_000)).cost
+    assert big is not None
+    # 1,000 to 10,000 requests an hour: 10 to 100 job hours at 0.23 to 1.00 USD
+    assert (big["low_usd_per_month"], big["high_usd_per_month"]) == (2.3, 100.0)
+    assert big["basis"][0].startswith("batch:")
+    assert "100,000 requests at 1,000-10,000 an hour = 10-100 job hours" in big["basis"][1]
+    small = estimate(batch, "o", case(problem__requests_per_month=10)).cost
+    assert small is not None and small["low_usd_per_month"] == 0.46  # the 2-hour minimum
+    waits = estimate(batch, "o", case(latency__p95_ms=500)).cost
+    assert waits is not None and "730 hours" in waits["basis"][0]
+    hourly = Pricing.model_validate({**batch.model_dump(by_alias=True),
+                                     "batch_latency_ms": 3_600_000})
+    assert estimate(hourly, "o", case(latency__p95_ms=7_200_000)).cost["basis"][0].startswith(
+        "batch:")
+
+
 @pytest.mark.parametrize("bad, complaint", [
+    ({"driver": "batch_hours", "per": 1, "usd": {"low": 1, "high": 1}, "what": "x"},
+     "needs requests_per_instance_month"),
     ({"driver": "characters", "per": 1, "usd": {"low": 1, "high": 1}, "what": "x"}, "driver"),
     ({"driver": "requests", "per": 0, "usd": {"low": 1, "high": 1}, "what": "x"}, "per"),
     ({"driver": "requests", "per": 1, "usd": {"low": 2, "high": 1}, "what": "x"}, "low"),
@@ -141,6 +166,11 @@ def test_payback_is_build_over_the_margin_and_absent_when_it_never_pays() -> Non
 def test_a_bad_price_line_is_refused(bad: dict[str, Any], complaint: str) -> None:
     with pytest.raises(ValueError, match=complaint):
         table(offer([bad]))
+
+
+def test_a_batch_route_never_bills_an_always_on_endpoint() -> None:
+    with pytest.raises(ValueError, match="use batch_hours"):
+        table({**offer([ENDPOINT]), "batch": [ENDPOINT]})
 
 
 def test_a_price_for_an_offer_the_catalog_lacks_names_file_and_line(tmp_path: Path) -> None:

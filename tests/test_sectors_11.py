@@ -114,7 +114,8 @@ def test_a_general_project_never_gets_the_clinical_service() -> None:
     """Architect: entities in product reviews (brands, places, people) for a retailer. Use the
     general Amazon Comprehend entity API; Comprehend Medical is built for clinical text and is
     not a candidate, let alone the choice."""
-    answers = project(problem={"task": "entity-extraction", "sector": "retail-ecommerce"})
+    answers = project(problem={"task": "entity-extraction", "sector": "retail-ecommerce",
+                               "standard_classes": True})  # brands, places, people: generic
     decision = decide(answers)
     assert decision["strategy"]["service"] == "amazon-comprehend"
     medical = option(decision, "comprehend-medical-apis")

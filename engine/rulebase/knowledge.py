@@ -696,7 +696,8 @@ FIT_PATHS = ("problem.deployment_target", "problem.classes", "problem.multi_labe
              "problem.sector", "problem.task", "problem.requests_per_month",
              "problem.input_chars_per_request", "problem.output_chars_per_request",
              "problem.pages_per_request", "problem.audio_minutes_per_request",
-             "data.labeled_examples", "business.expected_value_usd_per_month")
+             "data.labeled_examples", "business.expected_value_usd_per_month",
+             "latency.p95_ms")  # priced as batch jobs or an endpoint (pricing.batch_allowed)
 
 
 def fit_offer(fact: dict[str, Any], knowledge: Knowledge, case: Mapping[str, Any]

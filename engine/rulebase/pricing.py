@@ -4,6 +4,11 @@ knowledge/pricing.yaml holds, per offer, the lines a provider bills (characters,
 audio minutes, requests, endpoint hours) with a low and a high unit price; this module turns a
 case's monthly volume and request size into a monthly range and a one-off build range, with
 the arithmetic written out so that a reader can check it. No price or service is named here.
+
+An offer may also say how it bills batch work (`batch`: asynchronous jobs, or a model started
+for each batch and stopped after it). Those lines replace the always-on ones when the project
+states no response time it must meet: an architect would not keep an endpoint running all month
+for work that can wait.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from engine.model.vocab import Task
 PER_REQUEST = ("requests", "input_chars", "output_chars", "input_tokens", "output_tokens",
                "pages", "audio_minutes")
 RunningDriver = Literal["requests", "input_chars", "output_chars", "input_tokens",
-                        "output_tokens", "pages", "audio_minutes", "endpoint_hours", "hours"]
+                        "output_tokens", "pages", "audio_minutes", "endpoint_hours", "hours",
+                        "batch_hours"]
 BuildDriver = Literal["training_hours", "session_hours", "labels", "fixed"]
 # The answers that size one request, the size each driver reads, and the unit it counts.
 SIZE_FIELDS = ("input_chars", "output_chars", "pages", "audio_minutes")
@@ -32,15 +38,15 @@ SIZE_OF = {"input_chars": "input_chars", "input_tokens": "input_chars",
 UNITS = {"requests": "requests", "input_chars": "characters in", "output_chars":
          "characters out", "input_tokens": "tokens in", "output_tokens": "tokens out",
          "pages": "pages", "audio_minutes": "audio minutes", "endpoint_hours": "instance hours",
-         "hours": "hours", "training_hours": "training hours", "session_hours":
-         "session hours", "labels": "labels", "fixed": "once"}
+         "batch_hours": "job hours", "hours": "hours", "training_hours": "training hours",
+         "session_hours": "session hours", "labels": "labels", "fixed": "once"}
 
 
 SINGULAR = {"requests": "request", "input_chars": "character in",
             "output_chars": "character out", "input_tokens": "token in",
             "output_tokens": "token out", "pages": "page", "audio_minutes": "audio minute",
-            "hours": "hour", "training_hours": "training hour", "session_hours": "session hour",
-            "labels": "label"}
+            "hours": "hour", "batch_hours": "job hour", "training_hours": "training hour",
+            "session_hours": "session hour", "labels": "label"}
 
 
 class _Model(BaseModel):
@@ -65,13 +71,20 @@ class RunningLine(_Model):
     what: str
     min_units_per_request: float | None = Field(None, ge=0, allow_inf_nan=False)
     requests_per_instance_month: Range | None = Field(
-        None, description="endpoint_hours only: requests one instance serves in a month.")
+        None, description="endpoint_hours and batch_hours: requests one instance serves in a "
+        "month of continuous running.")
+    min_hours: float = Field(1, ge=0, allow_inf_nan=False, description="batch_hours only: "
+                             "the hours a month's jobs bill at least (start-up, one batch).")
 
     @model_validator(mode="after")
     def _capacity(self) -> RunningLine:
         capacity = self.requests_per_instance_month
-        if capacity is not None and self.driver != "endpoint_hours":
-            raise ValueError("requests_per_instance_month belongs to an endpoint_hours line")
+        hourly = ("endpoint_hours", "batch_hours")
+        if capacity is not None and self.driver not in hourly:
+            raise ValueError("requests_per_instance_month belongs to an endpoint_hours or "
+                             "batch_hours line")
+        if capacity is None and self.driver == "batch_hours":
+            raise ValueError("a batch_hours line needs requests_per_instance_month")
         if capacity is not None and capacity.low <= 0:
             raise ValueError("requests_per_instance_month must be above 0")
         return self
@@ -97,8 +110,18 @@ class OfferPrice(_Model):
     checked: dt.date
     source: str = Field(pattern=r"^https://")
     running: list[RunningLine] = Field(default_factory=list)
+    batch: list[RunningLine] = Field(
+        default_factory=list, description="How batch work is billed, replacing `running` when "
+        "the project needs no prompt response (see Pricing.batch_latency_ms).")
     build: list[BuildLine] = Field(default_factory=list)
     note: str = ""
+
+    @model_validator(mode="after")
+    def _batch_runs_only_for_its_jobs(self) -> OfferPrice:
+        if any(line.driver == "endpoint_hours" for line in self.batch):
+            raise ValueError("a batch line bills jobs, not an always-on endpoint "
+                             "(use batch_hours)")
+        return self
 
 
 class RequestSize(_Model):
@@ -116,6 +139,10 @@ class Pricing(_Model):
     region: str
     chars_per_token: float = Field(gt=0, allow_inf_nan=False)
     hours_per_month: float = Field(gt=0, allow_inf_nan=False)
+    batch_latency_ms: float | None = Field(
+        None, gt=0, allow_inf_nan=False, description="A stated p95 response time at least this "
+        "long still leaves room for batch jobs; none: any stated response time needs the "
+        "always-on route.")
     request_defaults: dict[Task, RequestSize] = Field(default_factory=dict)
     offers: list[OfferPrice] = Field(default_factory=list)
 
@@ -197,6 +224,8 @@ def _running(line: RunningLine, requests: float, size: RequestSize, pricing: Pri
             return low, high, f"a monthly fee ({line.what})"
         return low, high, (f"{_num(hours)} hours x {_span((line.usd.low, line.usd.high), True)}"
                            f" USD {_per(line.driver, line.per)} ({line.what})")
+    if line.driver == "batch_hours":
+        return _batch_hours(line, requests, pricing.hours_per_month)
     if line.driver == "endpoint_hours":
         cap = line.requests_per_instance_month or Range(low=math.inf, high=math.inf)
         fewest = max(1, math.ceil(requests / cap.high)) if requests else 1
@@ -213,6 +242,30 @@ def _running(line: RunningLine, requests: float, size: RequestSize, pricing: Pri
     return low, high, (f"{_how_many(line, requests, size, pricing)} x "
                        f"{_span((line.usd.low, line.usd.high), True)} USD "
                        f"{_per(line.driver, line.per)} ({line.what})")
+
+
+def _batch_hours(line: RunningLine, requests: float, hours_per_month: float
+                 ) -> tuple[float, float, str]:
+    """Instance hours of jobs sized to the month's volume: the hourly rate of one instance
+    running continuously, never less than the line's minimum."""
+    cap = line.requests_per_instance_month
+    assert cap is not None  # the model requires it for batch_hours
+    fast, slow = cap.high / hours_per_month, cap.low / hours_per_month
+    fewest = max(line.min_hours, requests / fast)
+    most = max(line.min_hours, requests / slow)
+    low, high = fewest * line.usd.low / line.per, most * line.usd.high / line.per
+    return low, high, (f"{_num(requests)} requests at {_span((slow, fast))} an hour = "
+                       f"{_span((round(fewest, 1), round(most, 1)))} job hours (at least "
+                       f"{_num(line.min_hours)}) x {_span((line.usd.low, line.usd.high), True)} "
+                       f"USD per hour ({line.what})")
+
+
+def batch_allowed(pricing: Pricing, case: Mapping[str, Any]) -> bool:
+    """No stated response time, or one long enough for jobs (latency.p95_ms is the tightest
+    bound the answers and success criteria state)."""
+    bound = case.get("latency.p95_ms")
+    return bound is None or (pricing.batch_latency_ms is not None
+                             and bound >= pricing.batch_latency_ms)
 
 
 def _per(driver: str, per: float) -> str:
@@ -253,8 +306,11 @@ def estimate(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_neede
     price = pricing.price(offer)
     if price is None:
         return Estimate(None, "no price in the catalog for this option")
-    lines = price.running if running else []
     requests = case.get("problem.requests_per_month")
+    # jobs are sized to the volume: without it, the always-on route is what can be priced
+    batch = (running and bool(price.batch) and requests is not None
+             and batch_allowed(pricing, case))
+    lines = price.batch if batch else price.running if running else []
     if requests is None and any(line.driver in PER_REQUEST for line in lines):
         return Estimate(None, "the monthly volume is not given (problem.requests_per_month)")
     size, assumed = request_size(pricing, case)
@@ -265,6 +321,9 @@ def estimate(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_neede
     if not running:
         basis.append(f"running: no provider price ({where[:1].lower() + where[1:]})"
                      if where else "running: no provider price")
+    if batch:
+        basis.append("batch: no response time is required, so the work runs as jobs on the "
+                     "month's volume instead of on an always-on endpoint")
     for line in lines:
         lo, hi, text = _running(line, float(requests or 0), size, pricing)
         low, high = low + lo, high + hi
