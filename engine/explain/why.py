@@ -525,7 +525,9 @@ def search(assessment: Any, rulebase: RuleBase | None = None, limit: int = MAX_C
         if moves(trial.outcome):
             continue
         score = _promise(trial, base_trial)
-        if any(score) and (path not in promising or score > promising[path][0]):
+        # equal promise: keep the farther value (it silences at least as much alone, and
+        # _nearest moves a pair back towards the current answers)
+        if any(score) and (path not in promising or score >= promising[path][0]):
             promising[path] = (score, trial)
     singles = [t for t in changed if moves(t.outcome)]
 
