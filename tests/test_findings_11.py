@@ -278,7 +278,7 @@ def test_a_loose_latency_bound_is_watched_but_raises_no_warning() -> None:
     decision = decide(problem__latency_p95_ms=2000)
     assert "deployment.tight-latency-remote-api" not in fired(decision)
     assert [p["trigger"] for p in decision["monitoring_plan"]
-            if "latency" in p["signal"]] == ["p95 above 2000 ms over a day"]
+            if "latency" in p["signal"]] == ["p95 above 2,000 ms over a day"]
 
 
 # E7 ---------------------------------------------------------------------------------------

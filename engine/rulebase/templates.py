@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.rulebase import conditions
 from engine.rulebase.loading import DERIVED_TYPES
+from engine.util.display import show_value
 
 Bindings = Mapping[str, Mapping[str, Any]]
 Template = Callable[[Bindings], Any]
@@ -88,10 +89,12 @@ def _value(b: Bindings, alias: str, key: str) -> Any:
 
 
 def _words(value: Any) -> str:
+    """A value inside a sentence: numbers as the report writes them ("200,000 requests",
+    "1,314.5 USD", never "1e+06")."""
     if value is _MISSING:
         return "(not given)"
-    if isinstance(value, float):
-        return f"{value:g}"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return show_value(value, grouped=True)
     return str(value)
