@@ -154,6 +154,24 @@ def test_a_measured_cost_replaces_the_estimate() -> None:
     assert "measured in the benchmark of nova-prompt" in cost["basis"][0]
 
 
+def test_a_measured_cost_settles_what_the_estimate_left_open() -> None:
+    """The ticket example's estimate for Comprehend spans its 3,000 USD budget, so a finding
+    asks the trial to measure the cheaper choices; once the benchmark measured 1,200 USD a
+    month, the finding and its action would contradict the measured figure."""
+    answers = EXAMPLES / "support-ticket-routing.yaml"
+    straddles = "solution-evaluation.selected-cost-straddles-budget"
+    estimated = assess_files(answers).decision
+    assert straddles in {f["rule"] for f in estimated["findings"]}
+    assert any("cheaper choices" in a for a in estimated["actions"])
+    measured = assess_files(answers, EXAMPLES / "evidence" / "ticket-benchmarks.csv").decision
+    selected = next(o for o in measured["options"] if o["status"] == "selected")
+    assert selected["offer"] == next(o["offer"] for o in estimated["options"]
+                                     if o["status"] == "selected")
+    assert selected["cost"]["measured"] is True
+    assert straddles not in {f["rule"] for f in measured["findings"]}
+    assert not any("cheaper choices" in a for a in measured["actions"])
+
+
 @pytest.mark.parametrize("path", sorted(p for p in EXAMPLES.glob("*.yaml")
                                          if p.name != "expected.yaml"), ids=lambda p: p.stem)
 def test_every_option_of_every_example_has_a_cost_or_says_why(path: Path) -> None:

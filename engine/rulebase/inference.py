@@ -457,7 +457,8 @@ def infer_case(rulebase: RuleBase, case: dict[str, Any],
                        for v in session.run.derived.get("verdict", []))
         stage_two = {"outcome": [outcome_fact(resolution, CAUSES) | {"withheld": withheld}]}
         if resolution.selected is not None and not withheld:
-            stage_two["selection"] = [selection_fact(resolution.selected) | {
+            stage_two["selection"] = [selection_fact(resolution.selected,
+                                                     facts.get("bench")) | {
                 "simpler_open": simpler_open(resolution, rulebase.knowledge.ladder)}]
         session.assert_facts(stage_two)
         return session.run, resolution

@@ -63,7 +63,7 @@ DERIVED_TYPES: dict[str, set[str]] = {
     "selection": {"rung", "service", "offer", "evidence", *SELECTION_ATTRS,
                   "measured", "fallback", "fallback_rung", "fallback_service", "fallback_name",
                   "fallback_candidate", "demoted", "reservations", "fell_short", "shortfall",
-                  "current", "simpler_open"},
+                  "current", "simpler_open", "cost_measured"},
     "outcome": set(),  # filled below from CAUSES
 }
 

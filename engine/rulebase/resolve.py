@@ -270,10 +270,12 @@ def simpler_open(resolution: Resolution, ladder: Ladder) -> int:
                if not o.rejected and ladder.rank(o.rung) < rank)
 
 
-def selection_fact(selected: OptionState) -> dict[str, Any]:
+def selection_fact(selected: OptionState, bench: list[dict[str, Any]] | None = None
+                   ) -> dict[str, Any]:
     """What rules may say of the selected option: its offer's fields, whether a benchmark row
     measured it, the proven fallback behind an unmeasured choice, how measured options fell
-    short, and its reservations (demotions) when no clear option was left."""
+    short, and its reservations (demotions) when no clear option was left. A monthly cost a
+    benchmark row measured for it replaces the estimate's range, as in the decision's cost."""
     fact: dict[str, Any] = {
         "rung": selected.rung,
         "service": selected.service,
@@ -287,6 +289,12 @@ def selection_fact(selected: OptionState) -> dict[str, Any]:
     for attr in SELECTION_ATTRS:
         if attr in selected.attrs:
             fact[attr] = selected.attrs[attr]
+    costs = [r["cost_usd_per_month"] for r in bench or []
+             if r.get("candidate") in selected.measured_by
+             and r.get("cost_usd_per_month") is not None]
+    if costs:
+        fact.update(cost_priced=True, cost_low=min(costs), cost_high=min(costs),
+                    cost_measured=True)
     if selected.demoted:
         fact["reservations"] = "; ".join(dict.fromkeys(selected.demoted))
     if selected.shortfall:
