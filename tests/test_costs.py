@@ -192,3 +192,21 @@ def test_every_open_offer_but_a_few_is_priced_and_each_price_is_dated() -> None:
     assert len(open_offers - priced) <= 2, sorted(open_offers - priced)
     for price in knowledge.pricing.offers:
         assert price.source.startswith("https://") and price.checked.year >= 2026
+
+
+def test_a_model_on_own_devices_reads_as_unbilled_not_as_free() -> None:
+    """Camera traps run their model on each station: no provider bills the running, and the
+    summary must not read "0 USD a month" as if the devices and their upkeep were free."""
+    from engine.report.text import render_text
+
+    assessment = assess_files(EXAMPLES / "camera-trap-edge.yaml")
+    decision = assessment.decision
+    selected = next(o for o in decision["options"] if o["status"] == "selected")
+    assert selected["runs"] == "edge-device"
+    assert selected["cost"]["running_billed"] is False
+    assert selected["cost"]["basis"][0].startswith("running: no provider price")
+    assert all(o["cost"]["running_billed"] for o in decision["options"]
+               if o["cost"] and o.get("runs") == "provider-api")
+    summary = render_text(assessment.model)
+    assert "no provider running cost" in summary
+    assert "cost: 0 USD a month" not in summary

@@ -94,6 +94,9 @@ class Cost(Open):
     basis: list[str] = Field(default_factory=list, description="The arithmetic, line by line.")
     priced_on: str | None = Field(None, description="The price table's checked date used.")
     measured: bool = Field(False, description="A benchmark row measured the running cost.")
+    running_billed: bool = Field(
+        True, description="False where the model runs on the organisation's own hardware or "
+        "devices: no provider bills its running, and what those cost is not estimated.")
     assumed: list[str] = Field(default_factory=list,
                                description="Request sizes taken from the task's default.")
     payback_months: UsdRange | None = Field(

@@ -30,7 +30,15 @@ from engine.report.dates import timestamp_of
 from engine.report.labels import metric_label
 from engine.report.limits import Budget, capped, cut, size_of
 from engine.util import dotted
-from engine.util.display import payback_text, show_value, strategy_text, usd, usd_range
+from engine.util.display import (
+    monthly_short,
+    monthly_text,
+    payback_text,
+    show_value,
+    strategy_text,
+    usd,
+    usd_range,
+)
 
 # Display order (the vocabularies' own) and labels; unknown ids are still shown.
 VERDICT_LABELS = dict(zip(VERDICTS, ("Proceed", "Proceed with conditions", "Not ready",
@@ -171,7 +179,7 @@ def _cost(option: Option) -> dict[str, Any]:
     if cost is None:
         return {"cost_line": "", "cost_short": "—", "cost_basis": [],
                 "cost_note": text(option.cost_note or "")}
-    line = f"{usd_range(cost.low_usd_per_month, cost.high_usd_per_month)} USD a month"
+    line = monthly_text(cost)
     if cost.measured:
         line += " (measured)"
     if cost.build_usd.high:
@@ -185,7 +193,7 @@ def _cost(option: Option) -> dict[str, Any]:
         basis.append("assumed request size (the task's usual): " + ", ".join(
             text(a) for a in cost.assumed))
     return {"cost_line": line, "cost_basis": basis, "cost_note": text(option.cost_note or ""),
-            "cost_short": usd_range(cost.low_usd_per_month, cost.high_usd_per_month)}
+            "cost_short": monthly_short(cost)}
 
 
 def _finding(finding: Finding, names: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from engine.model.decision import Decision, load_decision
 from engine.model.vocab import AUDIENCES, DEFAULT_AUDIENCE
 from engine.report.dates import timestamp_of
 from engine.report.labels import knowledge_document, labels, metric_label
-from engine.util.display import usd_range
+from engine.util.display import monthly_short
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 
@@ -62,7 +62,7 @@ def _guidance(root: str) -> dict[str, dict[str, str]]:
 
 def _cost(option: Any) -> str:
     cost = option.cost
-    return "—" if cost is None else usd_range(cost.low_usd_per_month, cost.high_usd_per_month)
+    return "—" if cost is None else monthly_short(cost)
 
 
 EXECUTIVE_ACTIONS = 6     # the sponsor's page: as the HTML executive edition

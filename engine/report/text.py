@@ -12,7 +12,7 @@ from engine.model.decision import Cost, Decision, Project, load_decision
 from engine.model.vocab import SEVERITIES, STATUSES, VERDICTS
 from engine.report.context import catalog_span
 from engine.report.labels import labels
-from engine.util.display import payback_text, strategy_text, usd_range
+from engine.util.display import monthly_text, payback_text, strategy_text, usd_range
 from engine.util.text import for_terminal
 
 # One colour or mark per value of each vocabulary, in the vocabulary's order.
@@ -140,7 +140,7 @@ def _ladder(decision: Decision, style: Style) -> list[str]:
 
 def _cost_line(cost: Cost) -> str:
     """An option's estimate in one line; the arithmetic is in --format json and the report."""
-    line = f"{usd_range(cost.low_usd_per_month, cost.high_usd_per_month, ' to ')} USD a month"
+    line = monthly_text(cost, " to ")
     line += " (measured)" if cost.measured else ""
     if cost.build_usd.high:
         line += f", build {usd_range(cost.build_usd.low, cost.build_usd.high, ' to ')} USD once"

@@ -337,6 +337,7 @@ def estimate(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_neede
     cost = {"low_usd_per_month": round(low, 2), "high_usd_per_month": round(high, 2),
             "build_usd": {"low": round(build_low, 2), "high": round(build_high, 2)},
             "basis": basis, "priced_on": price.checked.isoformat(), "measured": False,
+            "running_billed": running,
             "assumed": [f"{path} = {getattr(size, path[len('problem.'):-len('_per_request')])}"
                         for path in assumed]}
     value = case.get("business.expected_value_usd_per_month")

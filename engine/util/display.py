@@ -69,6 +69,21 @@ def usd_range(low: float, high: float, between: str = "–") -> str:
     return usd(low) if usd(low) == usd(high) else f"{usd(low)}{between}{usd(high)}"
 
 
+def monthly_text(cost: Any, between: str = "–") -> str:
+    """An option's running cost: its range a month, or, where the model runs on the
+    organisation's own hardware or devices, that no provider bills it (not "0 USD")."""
+    if not getattr(cost, "running_billed", True):
+        return "no provider running cost (own devices or servers, not estimated)"
+    return f"{usd_range(cost.low_usd_per_month, cost.high_usd_per_month, between)} USD a month"
+
+
+def monthly_short(cost: Any, between: str = "–") -> str:
+    """The same for a table cell: the range, or "own hardware"."""
+    if not getattr(cost, "running_billed", True):
+        return "own hardware"
+    return usd_range(cost.low_usd_per_month, cost.high_usd_per_month, between)
+
+
 def payback_text(low: float, high: float, between: str = "–") -> str:
     """'pays back within a month' or 'pays back in 3–8.5 months'."""
     if high < 1:
