@@ -317,6 +317,10 @@ def _drift(drift: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def _answer_label(path: str, names: Mapping[str, Any]) -> str:
+    return ((names.get("answers") or {}).get(path) or {}).get("label") or path
+
+
 def _counterfactuals(decision: Decision, names: Mapping[str, Any],
                      budget: Budget) -> tuple[list[dict[str, Any]], int]:
     """The explanation a report may carry beside the decision (not part of it, so untyped)."""
@@ -334,6 +338,8 @@ def _counterfactuals(decision: Decision, names: Mapping[str, Any],
                                        limits.MAX_CHANGES)
         result.append({
             "changes": [(str(k), text(v)) for k, v in changes],
+            # the lever's short name where the questionnaire gives one (the sponsor's page)
+            "changes_named": [(_answer_label(str(k), names), text(v)) for k, v in changes],
             "changes_more": changes_more,
             "verdict": text(verdict) if verdict is not None else None,
             "verdict_label": VERDICT_LABELS.get(str(verdict), humanize(verdict)),

@@ -39,7 +39,12 @@ def _labels(root: str) -> dict[str, dict[str, dict[str, str]]]:
     services = {str(item["id"]): {"name": str(item.get("name") or ""),
                                   "purpose": _purpose(item)}
                 for item in _entries(base / "services.yaml", "services")}
-    return {"rungs": rungs, "services": services}
+    answers = {str(q["path"]): {"label": str(q["label"])}
+               for section in knowledge_document(base / "questionnaire.yaml").get("sections") or []
+               if isinstance(section, dict)
+               for q in section.get("questions") or []
+               if isinstance(q, dict) and q.get("path") and q.get("label")}
+    return {"rungs": rungs, "services": services, "answers": answers}
 
 
 def _purpose(item: dict[str, Any]) -> str:

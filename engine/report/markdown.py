@@ -20,7 +20,7 @@ from engine.model.decision import Decision, load_decision
 from engine.model.vocab import AUDIENCES, DEFAULT_AUDIENCE
 from engine.report.dates import timestamp_of
 from engine.report.labels import knowledge_document, labels, metric_label
-from engine.util.display import monthly_short
+from engine.util.display import monthly_short, monthly_text
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 
@@ -147,10 +147,18 @@ def _money(decision: Decision) -> list[str]:
 
     rows = []
     if selected is not None and selected.cost is not None:
-        rows.append(["Estimated cost", f"{_cost(selected)} USD a month"])
+        rows.append(["Estimated cost", monthly_text(selected.cost)])
     rows += [list(row) for row in
              budget_and_value(business if isinstance(business, Mapping) else {})]
     return (["## Cost", ""] + _table(["", "USD"], rows) + [""]) if rows else []
+
+
+def _why(option: Any) -> str:
+    """The sponsor's one line on an option: recommended, or its first reason, shortened."""
+    if option.status == "selected":
+        return "recommended"
+    reason = " ".join(str(option.reasons[0]).split()) if option.reasons else ""
+    return _text(reason if len(reason) <= 130 else reason[:129].rsplit(" ", 1)[0] + "…")
 
 
 def _ladder(decision: Decision, service: Any, brief: bool = False) -> list[str]:
@@ -159,9 +167,9 @@ def _ladder(decision: Decision, service: Any, brief: bool = False) -> list[str]:
     if brief:
         rungs = labels().get("rungs", {})
         rows = [[_text(rungs.get(o.rung or "", {}).get("title") or o.rung), service(o.service),
-                 _code(o.status), _cost(o)] for o in decision.options]
+                 _code(o.status), _cost(o), _why(o)] for o in decision.options]
         return (["## Options considered (simplest first)", ""]
-                + _table(["Approach", "Service", "Status", "USD a month"], rows) + [""])
+                + _table(["Approach", "Service", "Status", "USD a month", "Why"], rows) + [""])
     rows = [[_code(o.rung), service(o.service), _code(o.method), _code(o.status), _cost(o),
              "; ".join(_text(r) for r in o.reasons[:2])] for o in decision.options]
     return (["## The ladder (simplest first)", ""]

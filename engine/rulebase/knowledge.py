@@ -379,6 +379,8 @@ class Ladder(Model):
 
 class Question(Model):
     path: str
+    label: str | None = Field(None, description="A short name of the answer for reports (the "
+                              "sponsor's page names a change as 'Running budget (USD a month)').")
     question: str
     help: str
     ask_when: Any = Field(None, description="A condition over earlier answers (rule syntax).")
