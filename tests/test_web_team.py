@@ -6,6 +6,7 @@ real app through Starlette's TestClient.
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ PASSWORD = "team-password-1"
 GUARDED = [p for p in PAGES if p.action is not None]
 # Actions of the role table no web page does yet (the command line does them, for whoever can
 # run it on the server); each page added for one is tested by the table test below at once.
-NOT_ON_THE_WEB_YET = {"upload-evidence", "review", "verify-log", "export-log", "replay"}
+NOT_ON_THE_WEB_YET = {"upload-evidence", "review", "replay"}
 
 
 class Clock:
@@ -328,3 +329,31 @@ def test_without_accounts_the_local_mode_is_unchanged(home: Path) -> None:
     make_accounts(home, "architect")  # the first account: logins from the next request on
     assert client.get("/").headers["location"] == "/login"
     app.state.web.assessor.close()
+
+
+def test_compliance_verifies_and_exports_the_log(server: dict[str, Any]) -> None:
+    from tests.test_audit_tamper import tamper
+
+    home = server["home"]
+    make_accounts(home, "compliance")
+    client = client_for(server["app"])
+    login(client, "compliance")
+    empty = client.get("/audit/verify")
+    assert empty.status_code == 200 and "There is no audit log yet" in empty.text
+    assert client.get("/audit/export.jsonl").status_code == 404
+    open_log(home).close()  # a log with no records yet
+    assert "The log verifies" in client.get("/audit/verify").text
+    ids = [record_one(home) for _ in range(3)]
+    good = client.get("/audit/verify")
+    assert "The log verifies" in good.text and "3 records" in good.text
+    export = client.get("/audit/export.jsonl")
+    assert export.status_code == 200
+    assert "attachment" in export.headers["content-disposition"]
+    lines = export.text.splitlines()
+    assert [json.loads(line)["record"]["record_id"] for line in lines] == ids
+    assert all("entry_hash" in json.loads(line) for line in lines)
+    tamper(home / "audit.sqlite", ("UPDATE records SET time = ? WHERE seq = 2",
+                                   ("2020-01-01T00:00:00.000000Z",)))
+    bad = client.get("/audit/verify")
+    assert bad.status_code == 200 and "The log does not verify" in bad.text
+    assert "record 2" in bad.text or "seq 2" in bad.text or ids[1] in bad.text
