@@ -179,6 +179,12 @@ def test_login_sets_a_strict_httponly_cookie(server: dict[str, Any]) -> None:
     assert client.get("/").status_code == 200
     admin = client_for(server["app"])
     assert login(admin, "admin").headers["location"] == "/assessments"
+    first = client.cookies[LOGIN_COOKIE]
+    again = client.post("/login", data={"csrf_token": csrf_of(client, "/password"),
+                                         "name": "admin", "password": PASSWORD})
+    assert again.status_code == 303  # another login in the same browser
+    assert client.cookies[LOGIN_COOKIE] != first
+    assert client_for(server["app"], cookies={LOGIN_COOKIE: first}).get("/").status_code == 303
 
 
 def test_off_loopback_the_cookie_is_secure_and_no_token_is_needed(home: Path) -> None:

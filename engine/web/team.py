@@ -176,6 +176,9 @@ class Team:
                 self.throttle.failed(key)
             return self.login_form(request, 401, "Wrong name or password (or the account is "
                                    "disabled).", name, target)
+        previous = request.cookies.get(LOGIN_COOKIE)
+        if previous:  # a browser holds one login at a time
+            self.store.end_session(previous)
         session_id = await run_in_threadpool(self.store.start_session, account.name)
         goal = PASSWORD_PATH if account.must_change_password else next_target(target, account)
         return self._sign_in(RedirectResponse(goal, status_code=303), session_id)
