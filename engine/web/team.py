@@ -100,10 +100,11 @@ class Team:
     # -- what pages ask -------------------------------------------------------------------
     def may(self, request: Any) -> Callable[[str], bool]:
         """For templates: whether the person may do an action (everything in local mode but
-        the account pages)."""
+        the account pages; nothing before logging in)."""
         account = account_of(request)
         if account is None:
-            return lambda action: action != "manage-users"
+            anyone = not self.active()
+            return lambda action: anyone and action != "manage-users"
         return lambda action: allowed(account.role, action)
 
     def refuse(self, request: Any, action: str) -> Any:
@@ -288,7 +289,7 @@ class TeamAuth:
         state = scope.setdefault("state", {})
         state["team"] = True
         header = request.headers.get("authorization", "")
-        if header:
+        if header.split(" ", 1)[0].lower() == "bearer":  # a proxy's Basic is not ours
             account = await self._bearer(request, header, send)
             if account is None:
                 return
@@ -337,7 +338,7 @@ class TeamAuth:
                                             f"again in {wait} seconds.\n",
                                  [(b"retry-after", str(wait).encode())])
             return None
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        token = header[6:].strip()
         account = self.team.store.check_token(token) if token else None
         if account is None:
             self.team.throttle.failed(address)
