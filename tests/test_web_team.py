@@ -366,3 +366,65 @@ def test_compliance_verifies_and_exports_the_log(server: dict[str, Any]) -> None
     bad = client.get("/audit/verify")
     assert bad.status_code == 200 and "The log does not verify" in bad.text
     assert "record 2" in bad.text or "seq 2" in bad.text or ids[1] in bad.text
+
+
+def test_password_checks_run_two_at_a_time(home: Path) -> None:
+    """A burst of logins queues for the argon2id slots (64 MiB each) instead of running all
+    at once in the thread pool."""
+    import threading
+
+    import httpx
+
+    from tests.test_browser_web import start_server
+
+    make_accounts(home, "stakeholder")
+    srv, thread, url = start_server(Settings(home=home, login_failures=100))
+    web = _web_of(srv)
+    original = web.team.store.verify_password
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def counted(*args: Any) -> Any:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            return original(*args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    web.team.store.verify_password = counted  # type: ignore[method-assign]
+    statuses: list[int] = []
+
+    def one() -> None:
+        with httpx.Client(base_url=url, timeout=120) as client:
+            page = client.get("/login").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert token is not None
+            response = client.post("/login", data={"csrf_token": token.group(1),
+                                                   "name": "stakeholder",
+                                                   "password": PASSWORD})
+            with lock:
+                statuses.append(response.status_code)
+
+    try:
+        workers = [threading.Thread(target=one) for _ in range(6)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(300)
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        web.assessor.close()
+    assert statuses == [303] * 6
+    assert most[0] == 2
+
+
+def _web_of(srv: Any) -> Any:
+    """The WebApp inside a uvicorn server's app (uvicorn may wrap the ASGI app)."""
+    app = srv.config.app
+    while not hasattr(app, "state") and hasattr(app, "app"):
+        app = app.app
+    return app.state.web

@@ -34,6 +34,9 @@ LOGOUT_PATH = "/logout"
 # Reachable with a session whose one-time password is not yet changed.
 WHILE_CHANGING = (PASSWORD_PATH, LOGOUT_PATH)
 MAX_LOGIN_FIELD = 4096
+# argon2id hashes at once: each takes 64 MiB and a core for a while, so a flood of logins
+# from many addresses queues here instead of filling the memory (40 threads x 64 MiB).
+HASHES_AT_ONCE = 2
 
 
 def account_of(request: Any) -> Account | None:
@@ -68,6 +71,17 @@ class Team:
         self._store: AccountStore | None = None
         self._active = False
         self._lock = threading.Lock()
+        self._hashing: Any = None
+
+    async def _hash(self, work: Callable[..., Any], *args: Any) -> Any:
+        """Run a password hash or check in a worker thread, at most HASHES_AT_ONCE at a time."""
+        import anyio
+        from starlette.concurrency import run_in_threadpool
+
+        if self._hashing is None:
+            self._hashing = anyio.Semaphore(HASHES_AT_ONCE)
+        async with self._hashing:
+            return await run_in_threadpool(work, *args)
 
     # -- the store ------------------------------------------------------------------------
     @property
@@ -171,7 +185,7 @@ class Team:
             return self.login_form(request, 429, f"Too many wrong passwords: try again in "
                                    f"{wait} seconds.", name, target,
                                    headers={"Retry-After": str(wait)})
-        account = await run_in_threadpool(self.store.verify_password, name, password)
+        account = await self._hash(self.store.verify_password, name, password)
         if account is None:
             for key in keys:
                 self.throttle.failed(key)
@@ -234,7 +248,7 @@ class Team:
         if wait:
             return self.password_form(request, 429, f"Too many wrong passwords: try again in "
                                       f"{wait} seconds.")
-        if await run_in_threadpool(self.store.verify_password, account.name, current) is None:
+        if await self._hash(self.store.verify_password, account.name, current) is None:
             for key in keys:
                 self.throttle.failed(key)
             return self.password_form(request, 422, "The current password is wrong.")
@@ -245,7 +259,7 @@ class Team:
             return self.password_form(request, 422, "Choose a new password, not the current "
                                       "one.")
         try:
-            await run_in_threadpool(self.store.change_password, account.name, new)
+            await self._hash(self.store.change_password, account.name, new)
         except AccountError as error:
             return self.password_form(request, 422, f"The new password must have "
                                       f"{_expected(error)}.")
