@@ -104,3 +104,27 @@ def test_a_weaker_hash_is_upgraded_at_login(home: Path) -> None:
     stronger = store.db.password_hash("ada")
     assert stronger != weak and not store.hasher.check_needs_rehash(stronger or "")
     store.close()
+
+
+def test_acting_account_for_commands_in_a_persons_name(home: Path) -> None:
+    from engine.team.accounts import acting_account
+
+    with pytest.raises(AccountError, match="existing account") as missing:
+        acting_account("ann", "review", home)
+    assert missing.value.exit_code == 2 and not (home / "team.sqlite").exists()
+    store = AccountStore(home)
+    store.add("ann", "architect")
+    store.add("sam", "stakeholder")
+    store.add("old", "architect")
+    store.disable("old")
+    store.close()
+    assert acting_account("ann", "review", home).role == "architect"
+    with pytest.raises(AccountError) as wrong_role:
+        acting_account("sam", "review", home)
+    assert str(wrong_role.value) == ("accounts: --as: an account whose role may review an "
+                                     "assessment (approve, request changes, comment) "
+                                     "(architect), got sam (stakeholder)")
+    with pytest.raises(AccountError, match="enabled account, got old"):
+        acting_account("old", "review", home)
+    with pytest.raises(AccountError, match=r"existing account .*, got nobody"):
+        acting_account("nobody", "review", home)

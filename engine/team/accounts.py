@@ -104,6 +104,35 @@ def has_accounts(home: Path) -> bool:
         store.close()
 
 
+def acting_account(name: str, action: str, home: Path | None = None,
+                   field: str = "--as") -> Account:
+    """The enabled account `name` when its role may do `action`, for a command that acts in a
+    person's name (`review --as NAME`); otherwise the one-line error saying why (exit 2).
+    Never creates the store."""
+    from engine.paths import home_dir
+    from engine.team.roles import ACTIONS_TEXT, allowed, roles_allowed
+
+    base = Path(home) if home is not None else home_dir()
+    account = None
+    if team_path(base).exists():
+        store = AccountStore(base)
+        try:
+            account = store.get(name)
+        finally:
+            store.close()
+    if account is None:
+        raise AccountError(field, "the name of an existing account (see `mladvisor users "
+                                  "list`)", name)
+    if account.disabled:
+        raise AccountError(field, "an enabled account", f"{name} (disabled)")
+    if not allowed(account.role, action):
+        who = " or ".join(roles_allowed(action))
+        what = ACTIONS_TEXT.get(action, action)  # type: ignore[call-overload]
+        raise AccountError(field, f"an account whose role may {what} ({who})",
+                           f"{name} ({account.role})")
+    return account
+
+
 class AccountStore:
     """Accounts, tokens and sessions in MLADVISOR_HOME (created when first opened)."""
 
