@@ -11,6 +11,7 @@ Every list is capped where it is shown, with a count of what was left out (see l
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -369,6 +370,31 @@ def _trace_step(step: TraceEntry, position: int) -> dict[str, Any]:
     }
 
 
+VERDICT_STEP = "verdict "  # how the engine's trace writes a proposed verdict (inference.describe)
+
+
+def trace_outcome(decision: Decision, names: Mapping[str, Any]) -> str:
+    """The line a trace ends with: rules propose verdicts, often several; say which won and
+    by what, so a reader of the trace does not have to know the ladder's precedence."""
+    proposed = Counter(a[len(VERDICT_STEP):] for step in decision.trace for a in step.asserted
+                       if isinstance(a, str) and a.startswith(VERDICT_STEP))
+    if not proposed or not decision.verdict:
+        return ""
+    ranks = {v: int(r.get("rank", 99)) for v, r in (names.get("verdicts") or {}).items()}
+    order = sorted(proposed, key=lambda v: (ranks.get(v, 99), v))
+    counts = ", ".join(f"{v} ({n}x)" if n > 1 else v for v, n in
+                       ((v, proposed[v]) for v in order))
+    line = f"Outcome: {decision.verdict}."
+    if len(proposed) > 1 and order[0] == decision.verdict and ranks:
+        line += (f" Proposed: {counts}; the most cautious wins (ladder precedence: "
+                 f"{', '.join(sorted(ranks, key=lambda v: ranks[v]))}).")
+    elif len(proposed) > 1 or proposed[order[0]] > 1:
+        line += f" Proposed: {counts}."
+    if decision.strategy and decision.strategy.rung:
+        line += f" Selected: {strategy_text(decision.strategy, ' / {}')}."
+    return text(line)
+
+
 def catalog_span(catalog: Mapping[str, Any]) -> str:
     """`2026-11-27 to 2026-12-02`: the oldest and newest `checked` date of the service catalog
     the decision was made with (one date when they agree; empty for an older decision)."""
@@ -526,6 +552,7 @@ def build_context(decision: Decision,
         "counterfactuals_more": counterfactuals_more,
         "trace": trace,
         "trace_more": trace_more,
+        "trace_outcome": trace_outcome(decision, names),
         "audit": [
             ("Assessment id", decision.assessment_id or "—"),
             ("Assessed at", format_date(moment)),

@@ -44,7 +44,9 @@ def _labels(root: str) -> dict[str, dict[str, dict[str, str]]]:
                if isinstance(section, dict)
                for q in section.get("questions") or []
                if isinstance(q, dict) and q.get("path") and q.get("label")}
-    return {"rungs": rungs, "services": services, "answers": answers}
+    precedence = knowledge_document(base / "ladder.yaml").get("verdict_precedence") or []
+    return {"rungs": rungs, "services": services, "answers": answers,
+            "verdicts": {str(v): {"rank": str(i)} for i, v in enumerate(precedence)}}
 
 
 def _purpose(item: dict[str, Any]) -> str:

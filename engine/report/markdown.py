@@ -247,8 +247,11 @@ def _trace(decision: Decision, full: bool) -> list[str]:
                                         default=str)) if step.matched else "")
         rows.append(row)
     note = "" if full else " The audit edition adds the facts each rule matched."
+    from engine.report.context import trace_outcome
+
+    outcome = trace_outcome(decision, labels())
     return (["## Decision trace", "", f"Every rule that fired, in order.{note}", ""]
-            + _table(head, rows) + [""])
+            + _table(head, rows) + [""] + ([_text(outcome), ""] if outcome else []))
 
 
 def _footer(decision: Decision, brief: bool = False) -> list[str]:
