@@ -34,6 +34,9 @@ COMMANDS: dict[str, str] = {
     "drift": "engine.cli.evidence:drift",
     "audit": "engine.cli.audit:audit",
     "serve": "engine.cli.serve:serve",
+    "review": "engine.cli.review:review",
+    "portfolio": "engine.cli.projects:portfolio",
+    "project": "engine.cli.projects:project",
 }
 
 
