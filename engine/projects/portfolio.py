@@ -87,8 +87,9 @@ def row_of(history: ProjectHistory, now: datetime | None = None) -> PortfolioRow
 
 
 def sort_key(row: PortfolioRow) -> tuple[Any, ...]:
-    """Open blockers first (most first), then the stalest, then by name."""
-    return (-len(row.blockers), -(row.age_days or 0), row.name.lower(), row.project_id)
+    """Open blockers first (most first), then the stalest (the oldest latest assessment; ISO
+    times sort as text), then by name."""
+    return (-len(row.blockers), row.time, row.name.lower(), row.project_id)
 
 
 def portfolio(log: AuditLog, now: datetime | None = None) -> list[PortfolioRow]:

@@ -63,9 +63,10 @@ def signoff_markdown(rows: list[dict[str, Any]], text: Any, code: Any) -> list[s
     """The section in Markdown; `text` and `code` are the Markdown module's escapers."""
     if not rows:
         return []
+    signed = ", signed like it" if all(row["signed"] for row in rows) else ""
     lines = ["## Sign-off", "",
-             "Reviews recorded in the audit log, oldest first (each a signed record when the"
-             " log is signed).", ""]
+             "Reviews recorded of this assessment in the audit log, oldest first; each is a"
+             f" record in the same hash chain as the decision{signed}.", ""]
     head = ["Reviewer", "Role", "Time", "Review", "Comment"]
     body = []
     for row in rows:
