@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "drift": "engine.cli.evidence:drift",
     "audit": "engine.cli.audit:audit",
     "serve": "engine.cli.serve:serve",
+    "users": "engine.cli.users:users",
     "review": "engine.cli.review:review",
     "portfolio": "engine.cli.projects:portfolio",
     "project": "engine.cli.projects:project",

@@ -16,7 +16,8 @@ MAX_TOKEN_FILE = 4096  # bytes: a token file is one short line
 
 @click.command(context_settings=CONTEXT)
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but loopback needs an access token.")
+              help="Address to listen on. Anything but loopback needs an access token, or "
+                   "accounts (`mladvisor users add`).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")
 @click.option("--token-file", default=None, metavar="PATH",
@@ -38,12 +39,17 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
     it prints (the token is then kept in a cookie). Wrong tokens are rate-limited per client
     address; idle and slow connections are closed, and at most 100 are served at once.
 
+    Once accounts exist (`mladvisor users add NAME --role admin`), everyone logs in instead,
+    and each role may do what the README's role table says; the access token is then not
+    used. Off loopback the login cookie is Secure: serve it behind HTTPS.
+
     \b
     Example:
         mladvisor serve
         MLADVISOR_TOKEN=$(openssl rand -hex 16) mladvisor serve --host 0.0.0.0 --port 8080
         mladvisor serve --host 0.0.0.0 --token-file ~/.mladvisor/token
     """
+    from engine.team.accounts import has_accounts
     from engine.web.security import is_loopback
 
     if token is not None:
@@ -55,10 +61,16 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
     if token is not None and len(token) < MIN_TOKEN:
         raise click.BadParameter(f"use an access token of at least {MIN_TOKEN} characters",
                                  param_hint="--token")
-    if not is_loopback(host) and not token:
+    from engine.paths import home_dir
+
+    team = has_accounts(home_dir())
+    if team and token:
+        click.echo("mladvisor: warning: accounts exist, so everyone logs in and the access "
+                   "token is not used", err=True)
+    if not is_loopback(host) and not token and not team:
         raise click.UsageError(
             f"refusing to serve on {host} without an access token: give --token-file or set "
-            "MLADVISOR_TOKEN (or serve on 127.0.0.1)")
+            "MLADVISOR_TOKEN, create accounts (mladvisor users add), or serve on 127.0.0.1")
     from engine.web import Settings, create_app
     from engine.web.server import bind, server
 
@@ -70,12 +82,14 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
 
     from engine.util.text import for_terminal
 
-    link = url + (f"?token={quote(token, safe='')}" if token else "")
-    click.echo(f"mladvisor: serving the questionnaire on {for_terminal(link)}", err=True)
+    link = url + (f"?token={quote(token, safe='')}" if token and not team else "")
+    click.echo(f"mladvisor: serving the questionnaire on {for_terminal(link)}"
+               + (" (log in with an account)" if team else ""), err=True)
     try:
         server(app).run(sockets=[sock])
     finally:
         app.state.web.assessor.close()
+        app.state.web.team.close()
 
 
 def read_token_file(path: Path) -> str:

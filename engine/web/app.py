@@ -10,14 +10,18 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.model.vocab import AUDIENCES, DEFAULT_AUDIENCE
+from engine.team.accounts import SESSION_IDLE
+from engine.team.roles import Action
 from engine.web import security
 from engine.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
+from engine.web.team import Team, TeamAuth, account_of, home_of
 
 if TYPE_CHECKING:
     from engine.audit.record import AuditRecord
@@ -49,6 +53,9 @@ class Settings:
     login_failures: int = 5  # wrong tokens per client address within login_window ...
     login_window: float = 60.0  # ... before that address must wait (429)
     page_size: int = PAGE_SIZE  # past assessments per page
+    session_idle: float = SESSION_IDLE  # seconds without a request before a login ends
+    secure_cookie: bool | None = None  # the login cookie's Secure flag; None: off loopback
+    clock: Callable[[], float] | None = None  # for session expiry; None: time.time
 
 
 def _label(identifier: Any) -> str:
@@ -123,6 +130,7 @@ class WebApp:
         self._pdf_lock = threading.Lock()
         self._pdf_slots: Any = None
         self.throttle = security.LoginThrottle(settings.login_failures, settings.login_window)
+        self.team = Team(self)
 
     # -- helpers ------------------------------------------------------------------------
     @property
@@ -143,6 +151,10 @@ class WebApp:
         if fresh:
             nonce = security.new_nonce()
         context.setdefault("nav", "")
+        account = account_of(request)
+        context.setdefault("user", account)
+        context.setdefault("may", self.team.may(request))
+        context.setdefault("home", home_of(account))
         html = self.env.get_template(template).render(
             csrf=self.signer.csrf_token(nonce), **context)
         response = HTMLResponse(html, status_code=status)
@@ -207,8 +219,7 @@ class WebApp:
             return self.error(request, 400, "The form could not be read",
                               "The request was not a questionnaire form.")
         sub = read_form(form)
-        if not self._same_origin(request) or not self.signer.csrf_ok(
-                str(form.get(CSRF_FIELD) or ""), request.cookies.get(CSRF_COOKIE)):
+        if not (_by_api_token(request) or self.csrf_ok(request, form)):
             # Nothing is assessed or recorded; the answers are shown again (escaped) with a
             # fresh token, so a person whose form outlived a server restart loses nothing.
             return self.form_page(
@@ -241,6 +252,11 @@ class WebApp:
             return self.error(request, 500, "The assessment could not be recorded",
                               f"Nothing was saved. {error}")
         return RedirectResponse(f"/assessments/{record_id}", status_code=303)
+
+    def csrf_ok(self, request: Any, form: Any) -> bool:
+        """The form came from one of this site's pages, in this browser."""
+        return self._same_origin(request) and self.signer.csrf_ok(
+            str(form.get(CSRF_FIELD) or ""), request.cookies.get(CSRF_COOKIE))
 
     @staticmethod
     def _same_origin(request: Any) -> bool:
@@ -408,6 +424,11 @@ class WebApp:
                           "The server could not complete the request; the error is logged.")
 
 
+def _by_api_token(request: Any) -> bool:
+    """A script with an account's API token: no browser sends one unasked, so no CSRF."""
+    return bool((request.scope.get("state") or {}).get("bearer"))
+
+
 class AccessToken:
     """Require the access token: `Authorization: Bearer`, the session cookie, or `?token=`.
 
@@ -422,7 +443,8 @@ class AccessToken:
         self.digest = security.token_digest(token)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or _public(scope["path"]):
+        if scope["type"] != "http" or _public(scope["path"]) or (scope.get("state") or {}).get(
+                "team"):  # accounts exist: TeamAuth has let this person in
             await self.app(scope, receive, send)
             return
         from starlette.requests import Request
@@ -464,7 +486,8 @@ class AccessToken:
         from starlette.responses import HTMLResponse
 
         html = self.web.env.get_template("token.html").render(
-            title="Access token needed", nav="", csrf="", wrong=wrong)
+            title="Access token needed", nav="", csrf="", wrong=wrong, user=None,
+            may=lambda action: False, home="/")
         await HTMLResponse(html, status_code=401,
                            headers={"WWW-Authenticate": 'Bearer realm="mladvisor"'})(
             scope, receive, send)
@@ -498,6 +521,53 @@ class Headers:
         await self.app(scope, receive, wrapped)
 
 
+@dataclass(frozen=True)
+class Page:
+    """A route and the action of the role table it does; `handler` names a WebApp method
+    (`team.x` one of its Team's). Pages without an action are the login pages themselves."""
+
+    method: str
+    path: str
+    handler: str
+    action: Action | None
+
+
+# Every page a person can reach, and what it does. tests/test_web_team.py tries every role
+# against every row, so a page added here is checked against the role table at once.
+PAGES: tuple[Page, ...] = (
+    Page("GET", "/", "new", "assess"),
+    Page("POST", "/assess", "submit", "assess"),
+    Page("GET", "/assessments", "past", "view"),
+    Page("GET", "/assessments/{record_id}", "result", "view"),
+    Page("GET", "/assessments/{record_id}/report.html", "report_html", "view"),
+    Page("GET", "/assessments/{record_id}/report.pdf", "report_pdf", "view"),
+    Page("GET", "/assessments/{record_id}/answers.yaml", "answers_file", "view"),
+    Page("GET", "/users", "team.users_page", "manage-users"),
+    Page("GET", "/login", "team.login_page", None),
+    Page("POST", "/login", "team.login", None),
+    Page("POST", "/logout", "team.logout", None),
+    Page("GET", "/password", "team.password_page", None),
+    Page("POST", "/password", "team.change_password", None),
+)
+
+
+def _endpoint(web: WebApp, page: Page) -> Callable[[Any], Any]:
+    """The page's handler, refusing (403) a person whose role may not do its action."""
+    target: Any = web
+    for part in page.handler.split("."):
+        target = getattr(target, part)
+    handler = target
+    action = page.action
+    if action is None:
+        return handler  # type: ignore[no-any-return]
+
+    async def guarded(request: Any) -> Any:
+        refused = web.team.refuse(request, action)
+        return refused if refused is not None else await handler(request)
+
+    return guarded
+
+
 def create_app(settings: Settings | None = None) -> Any:
     """The ASGI application; `mladvisor serve` runs it under uvicorn."""
     from starlette.applications import Starlette
@@ -507,17 +577,12 @@ def create_app(settings: Settings | None = None) -> Any:
     from starlette.staticfiles import StaticFiles
 
     settings = settings or Settings()
-    if not security.is_loopback(settings.host) and not settings.token:
-        raise ValueError("an access token is required when serving on a non-loopback address")
     web = WebApp(settings)
+    if not security.is_loopback(settings.host) and not settings.token and not web.team.active():
+        raise ValueError("an access token or accounts are required when serving on a "
+                         "non-loopback address")
     routes = [
-        Route("/", web.new, methods=["GET"]),
-        Route("/assess", web.submit, methods=["POST"]),
-        Route("/assessments", web.past, methods=["GET"]),
-        Route("/assessments/{record_id}", web.result, methods=["GET"]),
-        Route("/assessments/{record_id}/report.html", web.report_html, methods=["GET"]),
-        Route("/assessments/{record_id}/report.pdf", web.report_pdf, methods=["GET"]),
-        Route("/assessments/{record_id}/answers.yaml", web.answers_file, methods=["GET"]),
+        *(Route(p.path, _endpoint(web, p), methods=[p.method]) for p in PAGES),
         Route("/favicon.ico", web.favicon, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
@@ -530,6 +595,7 @@ def create_app(settings: Settings | None = None) -> Any:
                   Middleware(Headers),
                   Middleware(security.BodyLimit, limit=settings.max_body,
                              timeout=settings.body_timeout)]
+    middleware.append(Middleware(TeamAuth, team=web.team, public=_public))
     if settings.token:
         middleware.append(Middleware(AccessToken, web=web, token=settings.token))
     app = Starlette(routes=routes, middleware=middleware,

@@ -1,0 +1,254 @@
+"""The team's accounts: names, roles, argon2id password hashes, API tokens and web sessions.
+
+Secrets are never stored: passwords as argon2id hashes (argon2-cffi's defaults, RFC 9106's
+low-memory profile), API tokens and session ids as the sha256 of 32 random bytes (a random
+secret needs no slow hash). A token or a one-time password is shown once, when it is made.
+Accounts are never deleted, only disabled, so a name in the audit log always names one
+person; a disabled account cannot log in, and its sessions and token stop working at once.
+The SQL lives in `sqlite.py`; this module is the logic any backend shares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from engine.errors import InputError
+from engine.team.roles import ROLES
+from engine.team.sqlite import SqliteTeamDB, team_path
+
+NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+NAME_RULE = ("1 to 64 characters: lower-case letters, digits, '.', '_', '-' or '@', starting "
+             "with a letter or digit")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024  # characters: argon2 hashes anything, but a megabyte form field is abuse
+SESSION_IDLE = 12 * 3600.0  # seconds without a request before a session ends
+SESSION_MAX = 7 * 24 * 3600.0  # seconds after login when a session ends whatever its use
+TOKEN_PREFIX = "mla_"  # recognisable in a script or a leaked file
+
+
+class AccountError(InputError):
+    """A bad account name, role or password, or an unknown or taken name (exit 2)."""
+
+    def __init__(self, field: str, expected: str, got: object = None) -> None:
+        super().__init__("accounts", field, expected, got)
+
+
+@dataclass(frozen=True)
+class Account:
+    """One person's account as every caller sees it (never with its password hash)."""
+
+    name: str
+    role: str
+    disabled: bool
+    must_change_password: bool
+    created: str
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> Account:
+        name, role, disabled, must_change, created = row
+        return cls(str(name), str(role), bool(disabled), bool(must_change), str(created))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "role": self.role, "disabled": self.disabled,
+                "must_change_password": self.must_change_password, "created": self.created}
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def check_name(name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise AccountError("NAME", NAME_RULE, name)
+    return name
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise AccountError("ROLE", "one of " + ", ".join(ROLES), role)
+    return role
+
+
+def check_password(password: str, field: str = "password") -> str:
+    if not password:
+        raise AccountError(field, f"a password of at least {MIN_PASSWORD} characters, got an "
+                                  "empty one")
+    if len(password) < MIN_PASSWORD or len(password) > MAX_PASSWORD:
+        raise AccountError(field, f"a password of {MIN_PASSWORD} to {MAX_PASSWORD} characters, "
+                                  f"got {len(password)}")
+    return password
+
+
+def has_accounts(home: Path) -> bool:
+    """Whether any account exists, without creating the store: no accounts means the server
+    runs in the single-user local mode."""
+    path = team_path(home)
+    if not path.exists():
+        return False
+    store = AccountStore(home)
+    try:
+        return store.any()
+    finally:
+        store.close()
+
+
+class AccountStore:
+    """Accounts, tokens and sessions in MLADVISOR_HOME (created when first opened)."""
+
+    def __init__(self, home: Path | None = None, clock: Callable[[], float] | None = None,
+                 session_idle: float = SESSION_IDLE, session_max: float = SESSION_MAX) -> None:
+        from argon2 import PasswordHasher
+
+        from engine.paths import home_dir
+
+        self.home = Path(home) if home is not None else home_dir()
+        self.db = SqliteTeamDB(team_path(self.home))
+        self.clock = clock or time.time
+        self.session_idle = session_idle
+        self.session_max = session_max
+        self.hasher = PasswordHasher()  # argon2id
+        self._dummy: str | None = None
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- accounts -------------------------------------------------------------------------
+    def any(self) -> bool:
+        return self.db.any_account()
+
+    def add(self, name: str, role: str, password: str | None = None) -> tuple[Account, str | None]:
+        """Create an account; without a password, a one-time one (returned, to be shown once)
+        that must be changed at first login."""
+        check_name(name)
+        check_role(role)
+        one_time = None
+        if password is None:
+            one_time = password = secrets.token_urlsafe(12)
+        check_password(password)
+        if not self.db.insert_account(name, role, self.hasher.hash(password),
+                                      one_time is not None, _now_iso()):
+            raise AccountError("NAME", "a name no account has yet", name)
+        return self.require(name), one_time
+
+    def get(self, name: str) -> Account | None:
+        row = self.db.account(name)
+        return Account.from_row(row) if row else None
+
+    def require(self, name: str) -> Account:
+        """The account, or the one-line error naming an unknown name."""
+        account = self.get(name)
+        if account is None:
+            self.unknown(name)
+        return account
+
+    @staticmethod
+    def unknown(name: str) -> NoReturn:
+        raise AccountError("NAME", "the name of an existing account (see `mladvisor users "
+                                   "list`)", name)
+
+    def list(self) -> list[Account]:
+        return [Account.from_row(row) for row in self.db.accounts()]
+
+    def disable(self, name: str, disabled: bool = True) -> Account:
+        self.require(name)
+        self.db.set_disabled(name, disabled)
+        return self.require(name)
+
+    def set_role(self, name: str, role: str) -> Account:
+        check_role(role)
+        self.require(name)
+        self.db.set_role(name, role)
+        return self.require(name)
+
+    # -- passwords ------------------------------------------------------------------------
+    def verify_password(self, name: str, password: str) -> Account | None:
+        """The account when `password` is its password and it is not disabled, else None.
+
+        An unknown name costs the same hashing as a known one, so the time a wrong login
+        takes does not tell which names exist."""
+        from argon2.exceptions import InvalidHashError, VerificationError
+
+        stored = self.db.password_hash(name) if NAME.fullmatch(name) else None
+        try:
+            ok: bool = self.hasher.verify(stored or self._dummy_hash(), password[:MAX_PASSWORD])
+        except (VerificationError, InvalidHashError):
+            ok = False
+        account = self.get(name) if stored else None
+        if not ok or stored is None or account is None or account.disabled:
+            return None
+        if self.hasher.check_needs_rehash(stored):  # stronger defaults since it was set
+            self.db.set_password(name, self.hasher.hash(password), account.must_change_password,
+                                 keep_sessions=True)
+        return account
+
+    def _dummy_hash(self) -> str:
+        if self._dummy is None:
+            self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
+        return self._dummy
+
+    def change_password(self, name: str, new_password: str) -> Account:
+        """Set a password the person chose; every session of the account ends."""
+        check_password(new_password, "new password")
+        self.require(name)
+        self.db.set_password(name, self.hasher.hash(new_password), must_change=False)
+        return self.require(name)
+
+    # -- API tokens -----------------------------------------------------------------------
+    def issue_token(self, name: str) -> str:
+        """A new API token for scripts (`Authorization: Bearer ...`), replacing the account's
+        previous one; only its hash is kept, so it is shown once."""
+        self.require(name)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        self.db.replace_token(name, _digest(token), _now_iso())
+        return token
+
+    def check_token(self, token: str) -> Account | None:
+        """The enabled account whose API token this is, else None."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            return None
+        row = self.db.token_account(_digest(token))
+        account = Account.from_row(row) if row else None
+        return account if account is not None and not account.disabled else None
+
+    # -- sessions -------------------------------------------------------------------------
+    def start_session(self, name: str) -> str:
+        """A new session id for the browser's cookie (stored only as its hash)."""
+        session_id = secrets.token_urlsafe(32)
+        now = self.clock()
+        self.db.delete_sessions_before(now - self.session_idle, now - self.session_max)
+        self.db.insert_session(_digest(session_id), name, now)
+        return session_id
+
+    def session(self, session_id: str) -> Account | None:
+        """The enabled account of a live session, else None (an expired one is ended)."""
+        if not session_id or len(session_id) > 100:
+            return None
+        key = _digest(session_id)
+        found = self.db.session(key)
+        if found is None:
+            return None
+        row, started, last_seen = found
+        now = self.clock()
+        if now - last_seen >= self.session_idle or now - started >= self.session_max:
+            self.db.delete_session(key)
+            return None
+        if now - last_seen > 60:  # one write a minute per session is enough for the idle limit
+            self.db.touch_session(key, now)
+        account = Account.from_row(row)
+        return None if account.disabled else account
+
+    def end_session(self, session_id: str) -> None:
+        self.db.delete_session(_digest(session_id))
+
