@@ -266,3 +266,26 @@ def test_reviews_of_reads_back_in_order(clean: dict) -> None:
         review(aid, "comment", "--as", f"R{n}", "--comment", f"note {n}")
     with open_log(create=False) as log:
         assert [r.user for r in reviews_of(log, aid)] == ["R0", "R1", "R2"]
+
+
+def test_with_accounts_only_an_active_reviewing_account_may_review(clean: dict,
+                                                                   home: Path) -> None:
+    from engine.team.accounts import AccountStore
+
+    store = AccountStore(home)
+    for name, role in (("ada", "architect"), ("sam", "stakeholder"), ("old", "architect")):
+        store.add(name, role, password="correct horse battery")
+    store.disable("old")
+    store.close()
+    aid = clean["assessment_id"]
+    one_line_error(review(aid, "approve", "--as", "Ada Park", "--comment", "x"),
+                   "the name of an account")
+    one_line_error(review(aid, "approve", "--as", "sam", "--comment", "x"),
+                   "stakeholder", "architect")
+    one_line_error(review(aid, "approve", "--as", "old", "--comment", "x"), "disabled")
+    assert open_log(create=False).count() == 1  # none of them recorded anything
+    done = json.loads(review(aid, "approve", "--as", "ada", "--comment", "ok",
+                             "--format", "json").stdout)
+    assert (done["user"], done["role"], done["account"]) == ("ada", "architect", True)
+    report = run("report", aid, "--format", "markdown", "--no-record").stdout
+    assert "| ada | architect |" in report  # an account's review: no "(no account)" note

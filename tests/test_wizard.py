@@ -113,8 +113,8 @@ def test_scripted_session_validates_skips_and_writes_answers(tmp_path: Path) -> 
     # the project id left empty is noted too (so --resume does not ask it again); the report
     # does not list it (the id is then the slug of the name, not a default answer)
     assert ("# Left at their default (the report lists them as defaulted):\n"
-            "#   project.id, project.stage, problem.latency_p95_ms, problem.input_chars_per_request,"
-            "\n#   problem.sector\n") in out.read_text()
+            "#   project.id, project.stage, problem.latency_p95_ms, "
+            "problem.input_chars_per_request,\n#   problem.sector\n") in out.read_text()
     assert "project.id" not in loaded.defaulted
     assert "Where is the project today? idea (default)" in said
     assert not (tmp_path / "answers.yaml.partial").exists()
