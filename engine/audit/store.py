@@ -367,8 +367,14 @@ class AuditLog:
         chain, signed like the rest. `review` (action, user, role, comment, ...) is checked by
         engine.audit.review, which builds it; it is nested so that every member of the record
         still sorts before `time`."""
-        target = self.get(record_id)
-        if target.kind != "assessment":
+        # the kind from its column (an exact id), without reading the assessment's body again
+        rows = self._read("SELECT record_id, kind FROM records WHERE record_id=?", (record_id,))
+        if rows:
+            target_id, kind = rows[0]
+        else:  # a prefix: get() resolves it, or names the ids it is ambiguous between
+            found = self.get(record_id)
+            target_id, kind = found.record_id, found.kind
+        if kind != "assessment":
             raise InputError(str(self.path), "record_id", "the id of a recorded assessment",
                              record_id)
         from engine.ids import new_id
@@ -378,7 +384,7 @@ class AuditLog:
             "schema": canonical_json(RECORD_SCHEMA),
             "kind": b'"review"',
             "record_id": canonical_json(event_id),
-            "of": canonical_json(target.record_id),
+            "of": canonical_json(target_id),
             "review": canonical_json(dict(review)),
             "engine_version": canonical_json(__version__),
         }
