@@ -289,3 +289,17 @@ def test_with_accounts_only_an_active_reviewing_account_may_review(clean: dict,
     assert (done["user"], done["role"], done["account"]) == ("ada", "architect", True)
     report = run("report", aid, "--format", "markdown", "--no-record").stdout
     assert "| ada | architect |" in report  # an account's review: no "(no account)" note
+
+
+def test_show_and_list_a_review_event_itself(clean: dict) -> None:
+    aid = clean["assessment_id"]
+    done = json.loads(review(aid, "comment", "--as", "Ada", "--comment", "Looks fine",
+                             "--format", "json").stdout)
+    shown = json.loads(run("audit", "show", done["record_id"]).stdout)
+    assert shown["kind"] == "review" and shown["of"] == aid
+    assert shown["review"]["comment"] == "Looks fine" and shown["entry_hash"]
+    text = run("audit", "show", done["record_id"], "--format", "text").stdout
+    assert f"review of   {aid}" in text and "comment by Ada (architect): Looks fine" in text
+    listed = run("audit", "list", "--kind", "all").stdout.splitlines()
+    assert len(listed) == 2 and "[commented, not decided]" in listed[0]
+    assert f"review comment of {aid} by Ada" in listed[1]

@@ -93,13 +93,21 @@ def _milestone(record: AuditRecord) -> Milestone:
                      answers=answers if isinstance(answers, dict) else {})
 
 
-def projects(log: AuditLog) -> dict[str, tuple[str, list[Milestone]]]:
-    """Every project in the log: {project id: (its latest name, its assessments oldest
-    first)}, in the order projects were first assessed. One pass over the assessments."""
+def projects(log: AuditLog, only: str | None = None,
+             keep: str = "latest") -> dict[str, tuple[str, list[Milestone]]]:
+    """Every project in the log (or `only` that one): {project id: (its latest name, its
+    assessments oldest first)}, in the order projects were first assessed. One pass over the
+    assessments; `keep="latest"` keeps the full decision of each project's latest assessment
+    only (what the portfolio needs: a large log is not held in memory), `"all"` every one's
+    (what a history's diffs need)."""
     out: dict[str, tuple[str, list[Milestone]]] = {}
     for record in log.iter_records(kind="assessment"):
         pid, name = project_of_record(record.body)
+        if only is not None and pid != only:
+            continue
         _, found = out.get(pid, (name, []))
+        if found and keep == "latest":
+            found[-1].decision, found[-1].answers = {}, {}
         found.append(_milestone(record))
         out[pid] = (name, found)
     return out
@@ -129,28 +137,28 @@ def build_history(project_id: str, name: str, milestones: list[Milestone],
 def history(log: AuditLog, project: str) -> ProjectHistory:
     """The history of one project, named by its id or by the id (or unique prefix) of one of
     its assessments."""
-    found = projects(log)
+    found = projects(log, only=project, keep="all")
     if project not in found:
-        found_by_record = _project_of_assessment(log, project, found)
-        if found_by_record is None:
-            known = ", ".join(sorted(found)[:10]) or "none recorded"
+        pid = _project_of_assessment(log, project)
+        found = projects(log, only=pid, keep="all") if pid is not None else {}
+        if pid is None or pid not in found:
+            known = ", ".join(sorted(projects(log))[:10]) or "none recorded"
             raise InputError(str(log.path), "project", f"a project id or an assessment id"
                              f" (projects: {known})", project)
-        project = found_by_record
+        project = pid
     name, milestones = found[project]
     return build_history(project, name, milestones, all_reviews(log))
 
 
-def _project_of_assessment(log: AuditLog, ref: str,
-                           found: Mapping[str, tuple[str, list[Milestone]]]) -> str | None:
+def _project_of_assessment(log: AuditLog, ref: str) -> str | None:
+    """The project of the assessment `ref` names (an id or a unique prefix), if any."""
     try:
         record = log.get(ref)
     except InputError as error:
         if "ambiguous" in error.expected:  # a prefix of several ids: say which
             raise
         return None
-    return next((pid for pid, (_, ms) in found.items()
-                 if any(m.record_id == record.record_id for m in ms)), None)
+    return project_of_record(record.body)[0] if record.kind == "assessment" else None
 
 
 def changes_summary(changes: Mapping[str, Any] | None) -> list[str]:
