@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 from engine.audit.review import Review, all_reviews, blockers_of, state_label, state_of
 from engine.errors import InputError, MladvisorError
 from engine.projects.ids import project_of_record
+from engine.util import dotted
+
+EXPECTED_VALUE = "business.expected_value_usd_per_month"
 
 if TYPE_CHECKING:
     from engine.audit.record import AuditRecord
@@ -30,8 +33,10 @@ class Milestone:
     verdict: Any
     strategy: dict[str, Any] | None
     blockers: list[str]
-    decision: dict[str, Any] = field(repr=False)
-    answers: dict[str, Any] = field(repr=False)
+    # the selected option's running cost (low, high, note) and the expected monthly value
+    cost: tuple[float | None, float | None, str | None]
+    expected_value: float | None
+    decision: dict[str, Any] = field(repr=False)  # empty unless kept (see `projects`)
     reviews: list[Review] = field(default_factory=list)
     changes: dict[str, Any] | None = None  # engine.explain.diff.diff from the previous one
     changes_error: str | None = None  # why there is no diff (an unreadable older decision)
@@ -78,37 +83,53 @@ def age_days(time: str, now: datetime | None = None) -> int | None:
     return max(0, ((now or datetime.now(UTC)) - then).days)
 
 
-def _milestone(record: AuditRecord) -> Milestone:
+def _milestone(record: AuditRecord, keep: bool) -> Milestone:
     body = record.body
     decision = record.decision or {}
     strategy = decision.get("strategy")
     answers = (record.input or {}).get("answers")
     if not isinstance(answers, dict):
         answers = (decision.get("input") or {}).get("answers") or {}
+    value = dotted.get(answers, EXPECTED_VALUE, None) if isinstance(answers, dict) else None
     return Milestone(seq=record.seq, record_id=record.record_id, time=record.time,
                      respondent=body.get("respondent"), verdict=decision.get("verdict"),
                      strategy=({"rung": strategy.get("rung"), "service": strategy.get("service")}
                                if isinstance(strategy, dict) else None),
-                     blockers=blockers_of(decision), decision=decision,
-                     answers=answers if isinstance(answers, dict) else {})
+                     blockers=blockers_of(decision), cost=selected_cost(decision),
+                     expected_value=value if isinstance(value, int | float)
+                     and not isinstance(value, bool) else None,
+                     decision=decision if keep else {})
+
+
+def selected_cost(decision: Mapping[str, Any]) -> tuple[float | None, float | None, str | None]:
+    """(low, high, note) of the selected option's running cost, when the decision has one."""
+    options = decision.get("options")
+    for option in options if isinstance(options, list) else []:
+        if not isinstance(option, dict) or option.get("status") != "selected":
+            continue
+        cost = option.get("cost")
+        if isinstance(cost, dict):
+            low, high = cost.get("low_usd_per_month"), cost.get("high_usd_per_month")
+            if isinstance(low, int | float) and isinstance(high, int | float):
+                return float(low), float(high), None
+        note = option.get("cost_note")
+        return None, None, note if isinstance(note, str) else "no price in the catalog"
+    return None, None, "no selected option"
 
 
 def projects(log: AuditLog, only: str | None = None,
-             keep: str = "latest") -> dict[str, tuple[str, list[Milestone]]]:
+             decisions: bool = False) -> dict[str, tuple[str, list[Milestone]]]:
     """Every project in the log (or `only` that one): {project id: (its latest name, its
     assessments oldest first)}, in the order projects were first assessed. One pass over the
-    assessments; `keep="latest"` keeps the full decision of each project's latest assessment
-    only (what the portfolio needs: a large log is not held in memory), `"all"` every one's
-    (what a history's diffs need)."""
+    assessments; each milestone keeps its full decision only with `decisions` (what a
+    history's diffs need), so that the portfolio of a large log is not held in memory."""
     out: dict[str, tuple[str, list[Milestone]]] = {}
     for record in log.iter_records(kind="assessment"):
         pid, name = project_of_record(record.body)
         if only is not None and pid != only:
             continue
         _, found = out.get(pid, (name, []))
-        if found and keep == "latest":
-            found[-1].decision, found[-1].answers = {}, {}
-        found.append(_milestone(record))
+        found.append(_milestone(record, decisions))
         out[pid] = (name, found)
     return out
 
@@ -137,10 +158,10 @@ def build_history(project_id: str, name: str, milestones: list[Milestone],
 def history(log: AuditLog, project: str) -> ProjectHistory:
     """The history of one project, named by its id or by the id (or unique prefix) of one of
     its assessments."""
-    found = projects(log, only=project, keep="all")
+    found = projects(log, only=project, decisions=True)
     if project not in found:
         pid = _project_of_assessment(log, project)
-        found = projects(log, only=pid, keep="all") if pid is not None else {}
+        found = projects(log, only=pid, decisions=True) if pid is not None else {}
         if pid is None or pid not in found:
             known = ", ".join(sorted(projects(log))[:10]) or "none recorded"
             raise InputError(str(log.path), "project", f"a project id or an assessment id"

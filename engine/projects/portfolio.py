@@ -16,13 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from engine.audit.review import all_reviews, state_label
 from engine.projects.history import ProjectHistory, build_history, projects
-from engine.util import dotted
 
 if TYPE_CHECKING:
     from engine.audit.store import AuditLog
-
-EXPECTED_VALUE = "business.expected_value_usd_per_month"
-
 
 @dataclass(frozen=True)
 class PortfolioRow:
@@ -53,34 +49,17 @@ class PortfolioRow:
                                "review_state_label": self.review_label}
 
 
-def _selected_cost(decision: dict[str, Any]) -> tuple[float | None, float | None, str | None]:
-    """(low, high, note) of the selected option's running cost, when the decision has one."""
-    options = decision.get("options")
-    for option in options if isinstance(options, list) else []:
-        if not isinstance(option, dict) or option.get("status") != "selected":
-            continue
-        cost = option.get("cost")
-        if isinstance(cost, dict):
-            low, high = cost.get("low_usd_per_month"), cost.get("high_usd_per_month")
-            if isinstance(low, int | float) and isinstance(high, int | float):
-                return float(low), float(high), None
-        note = option.get("cost_note")
-        return None, None, note if isinstance(note, str) else "no price in the catalog"
-    return None, None, "no selected option"
-
-
 def row_of(history: ProjectHistory, now: datetime | None = None) -> PortfolioRow:
     latest = history.latest
     strategy = latest.strategy or {}
-    low, high, note = _selected_cost(latest.decision)
+    low, high, note = latest.cost
     review = history.state_review
-    value = dotted.get(latest.answers, EXPECTED_VALUE, None)
     return PortfolioRow(
         project_id=history.project_id, name=history.name,
         assessments=len(history.milestones), latest=latest.record_id, time=latest.time,
         age_days=history.age_days(now), verdict=latest.verdict, rung=strategy.get("rung"),
         service=strategy.get("service"), blockers=latest.blockers,
-        expected_value_usd_per_month=value if isinstance(value, int | float) else None,
+        expected_value_usd_per_month=latest.expected_value,
         cost_low_usd_per_month=low, cost_high_usd_per_month=high, cost_note=note,
         review_state=history.state, reviewed_by=review.user if review else None,
         reviewed_at=review.time if review else None)
