@@ -6,6 +6,7 @@ real app through Starlette's TestClient.
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ PASSWORD = "team-password-1"
 GUARDED = [p for p in PAGES if p.action is not None]
 # Actions of the role table no web page does yet (the command line does them, for whoever can
 # run it on the server); each page added for one is tested by the table test below at once.
-NOT_ON_THE_WEB_YET = {"upload-evidence", "review", "verify-log", "export-log", "replay"}
+NOT_ON_THE_WEB_YET = {"upload-evidence", "review", "replay"}
 
 
 class Clock:
@@ -178,6 +179,12 @@ def test_login_sets_a_strict_httponly_cookie(server: dict[str, Any]) -> None:
     assert client.get("/").status_code == 200
     admin = client_for(server["app"])
     assert login(admin, "admin").headers["location"] == "/assessments"
+    first = client.cookies[LOGIN_COOKIE]
+    again = client.post("/login", data={"csrf_token": csrf_of(client, "/password"),
+                                         "name": "admin", "password": PASSWORD})
+    assert again.status_code == 303  # another login in the same browser
+    assert client.cookies[LOGIN_COOKIE] != first
+    assert client_for(server["app"], cookies={LOGIN_COOKIE: first}).get("/").status_code == 303
 
 
 def test_off_loopback_the_cookie_is_secure_and_no_token_is_needed(home: Path) -> None:
@@ -264,9 +271,12 @@ def test_api_token_for_scripts(server: dict[str, Any]) -> None:
     assert pdf.status_code == 200 and b"Ticket routing" in pdf.content
     admin = script.post("/assess", data=VALID, headers={"Authorization": f"Bearer {admin_token}"})
     assert admin.status_code == 403
-    for wrong in ("Bearer mla_wrong", "Bearer ", "Basic abc"):
+    for wrong in ("Bearer mla_wrong", "Bearer ", "bearer " + token[:-1]):
         response = script.get("/assessments", headers={"Authorization": wrong})
         assert response.status_code == 401 and "API token is not valid" in response.text
+    # another scheme (a reverse proxy's Basic) is left alone: the login decides
+    basic = script.get("/assessments", headers={"Authorization": "Basic YTpi"})
+    assert basic.status_code == 303 and basic.headers["location"].startswith("/login")
     assert script.get("/assessments", headers=bearer).status_code == 429  # 3 wrong: wait
 
 
@@ -328,3 +338,93 @@ def test_without_accounts_the_local_mode_is_unchanged(home: Path) -> None:
     make_accounts(home, "architect")  # the first account: logins from the next request on
     assert client.get("/").headers["location"] == "/login"
     app.state.web.assessor.close()
+
+
+def test_compliance_verifies_and_exports_the_log(server: dict[str, Any]) -> None:
+    from tests.test_audit_tamper import tamper
+
+    home = server["home"]
+    make_accounts(home, "compliance")
+    client = client_for(server["app"])
+    login(client, "compliance")
+    empty = client.get("/audit/verify")
+    assert empty.status_code == 200 and "There is no audit log yet" in empty.text
+    assert client.get("/audit/export.jsonl").status_code == 404
+    open_log(home).close()  # a log with no records yet
+    assert "The log verifies" in client.get("/audit/verify").text
+    ids = [record_one(home) for _ in range(3)]
+    good = client.get("/audit/verify")
+    assert "The log verifies" in good.text and "3 records" in good.text
+    export = client.get("/audit/export.jsonl")
+    assert export.status_code == 200
+    assert "attachment" in export.headers["content-disposition"]
+    lines = export.text.splitlines()
+    assert [json.loads(line)["record"]["record_id"] for line in lines] == ids
+    assert all("entry_hash" in json.loads(line) for line in lines)
+    tamper(home / "audit.sqlite", ("UPDATE records SET time = ? WHERE seq = 2",
+                                   ("2020-01-01T00:00:00.000000Z",)))
+    bad = client.get("/audit/verify")
+    assert bad.status_code == 200 and "The log does not verify" in bad.text
+    assert "record 2" in bad.text or "seq 2" in bad.text or ids[1] in bad.text
+
+
+def test_password_checks_run_two_at_a_time(home: Path) -> None:
+    """A burst of logins queues for the argon2id slots (64 MiB each) instead of running all
+    at once in the thread pool."""
+    import threading
+
+    import httpx
+
+    from tests.test_browser_web import start_server
+
+    make_accounts(home, "stakeholder")
+    srv, thread, url = start_server(Settings(home=home, login_failures=100))
+    web = _web_of(srv)
+    original = web.team.store.verify_password
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def counted(*args: Any) -> Any:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            return original(*args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    web.team.store.verify_password = counted  # type: ignore[method-assign]
+    statuses: list[int] = []
+
+    def one() -> None:
+        with httpx.Client(base_url=url, timeout=120) as client:
+            page = client.get("/login").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert token is not None
+            response = client.post("/login", data={"csrf_token": token.group(1),
+                                                   "name": "stakeholder",
+                                                   "password": PASSWORD})
+            with lock:
+                statuses.append(response.status_code)
+
+    try:
+        workers = [threading.Thread(target=one) for _ in range(6)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(300)
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        web.assessor.close()
+    assert statuses == [303] * 6
+    assert most[0] == 2
+
+
+def _web_of(srv: Any) -> Any:
+    """The WebApp inside a uvicorn server's app (uvicorn may wrap the ASGI app)."""
+    app = srv.config.app
+    while not hasattr(app, "state") and hasattr(app, "app"):
+        app = app.app
+    return app.state.web

@@ -407,6 +407,16 @@ class WebApp:
                         media_type="application/yaml; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
+    async def verify_log(self, request: Any) -> Any:
+        from engine.web.logpages import verify_page
+
+        return await verify_page(self, request)
+
+    async def export_log(self, request: Any) -> Any:
+        from engine.web.logpages import export_file
+
+        return await export_file(self, request)
+
     async def favicon(self, request: Any) -> Any:
         """Browsers ask for /favicon.ico whatever the page links: the same SVG icon."""
         from starlette.responses import FileResponse
@@ -542,6 +552,8 @@ PAGES: tuple[Page, ...] = (
     Page("GET", "/assessments/{record_id}/report.html", "report_html", "view"),
     Page("GET", "/assessments/{record_id}/report.pdf", "report_pdf", "view"),
     Page("GET", "/assessments/{record_id}/answers.yaml", "answers_file", "view"),
+    Page("GET", "/audit/verify", "verify_log", "verify-log"),
+    Page("GET", "/audit/export.jsonl", "export_log", "export-log"),
     Page("GET", "/users", "team.users_page", "manage-users"),
     Page("GET", "/login", "team.login_page", None),
     Page("POST", "/login", "team.login", None),

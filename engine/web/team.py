@@ -34,6 +34,9 @@ LOGOUT_PATH = "/logout"
 # Reachable with a session whose one-time password is not yet changed.
 WHILE_CHANGING = (PASSWORD_PATH, LOGOUT_PATH)
 MAX_LOGIN_FIELD = 4096
+# argon2id hashes at once: each takes 64 MiB and a core for a while, so a flood of logins
+# from many addresses queues here instead of filling the memory (40 threads x 64 MiB).
+HASHES_AT_ONCE = 2
 
 
 def account_of(request: Any) -> Account | None:
@@ -68,6 +71,17 @@ class Team:
         self._store: AccountStore | None = None
         self._active = False
         self._lock = threading.Lock()
+        self._hashing: Any = None
+
+    async def _hash(self, work: Callable[..., Any], *args: Any) -> Any:
+        """Run a password hash or check in a worker thread, at most HASHES_AT_ONCE at a time."""
+        import anyio
+        from starlette.concurrency import run_in_threadpool
+
+        if self._hashing is None:
+            self._hashing = anyio.Semaphore(HASHES_AT_ONCE)
+        async with self._hashing:
+            return await run_in_threadpool(work, *args)
 
     # -- the store ------------------------------------------------------------------------
     @property
@@ -100,10 +114,11 @@ class Team:
     # -- what pages ask -------------------------------------------------------------------
     def may(self, request: Any) -> Callable[[str], bool]:
         """For templates: whether the person may do an action (everything in local mode but
-        the account pages)."""
+        the account pages; nothing before logging in)."""
         account = account_of(request)
         if account is None:
-            return lambda action: action != "manage-users"
+            anyone = not self.active()
+            return lambda action: anyone and action != "manage-users"
         return lambda action: allowed(account.role, action)
 
     def refuse(self, request: Any, action: str) -> Any:
@@ -170,12 +185,15 @@ class Team:
             return self.login_form(request, 429, f"Too many wrong passwords: try again in "
                                    f"{wait} seconds.", name, target,
                                    headers={"Retry-After": str(wait)})
-        account = await run_in_threadpool(self.store.verify_password, name, password)
+        account = await self._hash(self.store.verify_password, name, password)
         if account is None:
             for key in keys:
                 self.throttle.failed(key)
             return self.login_form(request, 401, "Wrong name or password (or the account is "
                                    "disabled).", name, target)
+        previous = request.cookies.get(LOGIN_COOKIE)
+        if previous:  # a browser holds one login at a time
+            self.store.end_session(previous)
         session_id = await run_in_threadpool(self.store.start_session, account.name)
         goal = PASSWORD_PATH if account.must_change_password else next_target(target, account)
         return self._sign_in(RedirectResponse(goal, status_code=303), session_id)
@@ -230,7 +248,7 @@ class Team:
         if wait:
             return self.password_form(request, 429, f"Too many wrong passwords: try again in "
                                       f"{wait} seconds.")
-        if await run_in_threadpool(self.store.verify_password, account.name, current) is None:
+        if await self._hash(self.store.verify_password, account.name, current) is None:
             for key in keys:
                 self.throttle.failed(key)
             return self.password_form(request, 422, "The current password is wrong.")
@@ -241,7 +259,7 @@ class Team:
             return self.password_form(request, 422, "Choose a new password, not the current "
                                       "one.")
         try:
-            await run_in_threadpool(self.store.change_password, account.name, new)
+            await self._hash(self.store.change_password, account.name, new)
         except AccountError as error:
             return self.password_form(request, 422, f"The new password must have "
                                       f"{_expected(error)}.")
@@ -285,7 +303,7 @@ class TeamAuth:
         state = scope.setdefault("state", {})
         state["team"] = True
         header = request.headers.get("authorization", "")
-        if header:
+        if header.split(" ", 1)[0].lower() == "bearer":  # a proxy's Basic is not ours
             account = await self._bearer(request, header, send)
             if account is None:
                 return
@@ -334,7 +352,7 @@ class TeamAuth:
                                             f"again in {wait} seconds.\n",
                                  [(b"retry-after", str(wait).encode())])
             return None
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        token = header[6:].strip()
         account = self.team.store.check_token(token) if token else None
         if account is None:
             self.team.throttle.failed(address)

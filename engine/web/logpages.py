@@ -1,0 +1,93 @@
+"""The audit log for compliance in the browser: verify it, and download its export.
+
+The same checks and the same export as `mladvisor audit verify` and `audit export --format
+jsonl` (default trust: the keys in MLADVISOR_HOME/keys, the head file and saved checkpoints),
+on a read-only connection of its own, so that checking the log never writes to it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.web.app import WebApp
+
+CHUNK = 64 * 1024
+SPOOL = 1024 * 1024  # bytes of export kept in memory before it goes to a temporary file
+
+
+def _verify(web: WebApp) -> dict[str, Any]:
+    """{ok, summary | problems | missing} of a verification of the log."""
+    from engine.audit import open_log
+    from engine.audit.store import MissingLogError
+    from engine.errors import AuditError
+
+    try:
+        log = open_log(web.settings.home, create=False)
+    except MissingLogError:
+        return {"ok": False, "missing": True, "problems": []}
+    try:
+        return {"ok": True, "summary": log.verify(), "problems": [], "missing": False}
+    except AuditError as error:
+        problems = list(getattr(error, "problems", []) or [str(error)])
+        return {"ok": False, "problems": problems, "missing": False}
+    finally:
+        log.close()
+
+
+async def verify_page(web: WebApp, request: Any) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    result = await run_in_threadpool(_verify, web)
+    return web.page(request, "verify.html", nav="verify", title="Verify the audit log",
+                    **result)
+
+
+def _export(web: WebApp, mask: bool) -> IO[bytes] | None:
+    """The JSON Lines export in a spooled temporary file (a large log is never held whole in
+    memory), rewound; None when there is no log."""
+    import io
+
+    from engine.audit import open_log
+    from engine.audit.store import MissingLogError
+
+    try:
+        log = open_log(web.settings.home, create=False)
+    except MissingLogError:
+        return None
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # closed by _chunks
+    try:
+        text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+        log.export(text, "jsonl", mask=mask)
+        text.flush()
+        text.detach()
+    except BaseException:
+        spool.close()
+        raise
+    finally:
+        log.close()
+    spool.seek(0)
+    return spool
+
+
+def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := spool.read(CHUNK):
+            yield chunk
+    finally:
+        spool.close()
+
+
+async def export_file(web: WebApp, request: Any) -> Any:
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import StreamingResponse
+
+    mask = request.query_params.get("mask") in ("1", "yes", "true")
+    spool = await run_in_threadpool(_export, web, mask)
+    if spool is None:
+        return web.error(request, 404, "No audit log", "Nothing has been recorded yet.")
+    name = "mladvisor-audit-masked.jsonl" if mask else "mladvisor-audit.jsonl"
+    return StreamingResponse(_chunks(spool), media_type="application/x-ndjson",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
