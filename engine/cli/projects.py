@@ -75,8 +75,11 @@ def project(project_ref: str, fmt: str, out: Path | None) -> None:
 
     log = _log()
     if log is None:
-        raise InputError("MLADVISOR_HOME", "project", "a recorded project (no audit log here:"
-                         " nothing recorded yet)", project_ref)
+        from engine.audit import LOG_FILE
+        from engine.paths import home_dir
+
+        raise InputError(str(home_dir() / LOG_FILE), "project", "a recorded project (no audit"
+                         " log here: nothing recorded yet)", project_ref)
     found = history(log, project_ref)
     if fmt == "json":
         emit(json.dumps(found.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n",
