@@ -101,7 +101,7 @@ BINDINGS: dict[str, dict[str, Any]] = {
     ("{offer.missing}", None),
     ("{problem.task} with {data.labeled_examples} labels", "text-classification with 40 labels"),
     ("budget {business.budget_usd_per_month}, data {data.available}",
-     "budget 1500.5, data yes"),
+     "budget 1,500.5, data yes"),
     ("{offer.missing} and {no.such}", "(not given) and (not given)"),
     ("no placeholders {}", "no placeholders {}"),
     ({"rung": "{offer.rung}", "why": ["{offer.service}", 3]},
