@@ -57,9 +57,9 @@ def test_rule_base_files_are_stored_once_per_content(home: Path) -> None:
     conn = sqlite3.connect(log.path)
     assert conn.execute("SELECT count(*) FROM rulebases").fetchone()[0] == 2
     # the unchanged questionnaire is shared: 2 + 1 distinct contents (the compression
-    # dictionary is a blob of its own, named in meta)
-    assert conn.execute("SELECT count(*) FROM blobs WHERE sha256 NOT IN (SELECT value FROM meta"
-                        " WHERE key='dictionary')").fetchone()[0] == 3
+    # dictionary is a blob of its own, named by the rows' codec)
+    assert conn.execute("SELECT count(*) FROM blobs WHERE sha256 NOT IN (SELECT substr(codec, 6)"
+                        " FROM records WHERE codec IS NOT NULL)").fetchone()[0] == 3
     record = log.list()[0]
     files = log.rulebase_files(log.get(record.record_id).rulebase.files_sha256)
     assert files == rb.files
