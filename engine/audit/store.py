@@ -40,7 +40,7 @@ LOG_SCHEMA = "mladvisor.audit/1"
 GENESIS = "0" * 64
 # Page size of a new log (an existing one keeps its own). A compressed record takes 2-4 KB, so
 # 4 KB pages held one each with the rest of the page empty; 8 KB pages pack two or three.
-PAGE_BYTES = int(os.environ.get("PAGE_BYTES_EXPERIMENT", 8192))
+PAGE_BYTES = 8192
 APPEND_ONLY_TABLES = ("records", "blobs", "rulebases", "keys", "meta")
 
 _SCHEMA = """
