@@ -29,6 +29,7 @@ Rows written with zlib keep their codec and read as before.
 
 from __future__ import annotations
 
+import os
 import threading
 import zlib
 from collections.abc import Callable
@@ -86,6 +87,15 @@ def shipped_dictionary() -> ZstdDictionary:
     if _shipped is None:
         _shipped = ZstdDictionary(ZSTD_DICTIONARY_FILE.read_bytes())
     return _shipped
+
+
+def _forget_shipped() -> None:
+    """A forked child makes its own: its parent's lock may have been held by another thread."""
+    global _shipped
+    _shipped = None
+
+
+os.register_at_fork(after_in_child=_forget_shipped)
 
 
 def dictionary_sha(codec: str | None) -> str | None:
