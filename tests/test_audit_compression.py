@@ -70,12 +70,17 @@ def test_compressed_rows_round_trip(home: Path) -> None:
     event = log.append_report(ids[0], "pdf", "b" * 64)
     path = log.path
     stored = codecs_of(path)
-    shipped = codecs.shipped_dictionary()
-    assert stored == [codecs.ZSTD_PREFIX + shipped.sha256] * 5  # every kind, one dictionary
-    # stored in the log, content-addressed: the log alone decodes its rows
-    assert dictionary_blob(path, stored[0]) == codecs.ZSTD_DICTIONARY_FILE.read_bytes()
+    assert stored[0].startswith(codecs.ZSTD_PREFIX)
+    assert stored == [stored[0]] * 5  # every kind, one dictionary
+    # the shipped one with the first record's bytes (up to its time), stored in the log and
+    # named in meta
+    blob = dictionary_blob(path, stored[0])
+    first = canonical_body(path, 1)
+    assert blob == codecs.ZSTD_DICTIONARY_FILE.read_bytes() + first[:first.rindex(b',"time":')]
     with sqlite3.connect(path) as conn:
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
         sizes = conn.execute("SELECT seq, length(body) FROM records ORDER BY seq").fetchall()
+    assert codecs.ZSTD_PREFIX + meta["zstd_dictionary"] == stored[0]
     for seq, size in sizes:
         canonical = canonical_body(path, seq)
         assert size < len(canonical)
@@ -85,6 +90,7 @@ def test_compressed_rows_round_trip(home: Path) -> None:
         assert hashlib.sha256(record.prev_hash.encode() + canonical).hexdigest() \
             == record.entry_hash
     assert sizes[-1][1] < 200  # a report event, against the dictionary
+    assert all(size < 300 for _, size in sizes[1:4])  # similar decisions: a few hundred bytes
     assert log.get(event).of == ids[0]
     assert open_log().verify()["records"] == 5
     exported = io.StringIO()
@@ -94,23 +100,28 @@ def test_compressed_rows_round_trip(home: Path) -> None:
     assert verify_export(export)["records"] == 5
 
 
-def test_a_report_event_on_an_upgraded_log_uses_the_dictionary(home: Path) -> None:
+def test_a_report_event_before_any_assessment_uses_the_shipped_dictionary(home: Path) -> None:
+    """A log upgraded with no dictionary of its own yet: a report event is too small to lend
+    its bytes to one."""
     path = old_log(home)
     log = open_log()
     event = log.append_report(FIXTURE_IDS[0], "html", "c" * 64)
     assert codecs_of(path)[-1] == codecs.shipped_dictionary().codec
     assert log.get(event).format == "html"
-    assert open_log().verify()["records"] == 5
+    log.append(make_assessment(7))
+    assert codecs_of(path)[-1].startswith(codecs.ZSTD_PREFIX)
+    assert codecs_of(path)[-1] != codecs.shipped_dictionary().codec
+    assert open_log().verify()["records"] == 6
 
 
-def test_the_dictionary_is_stored_once(home: Path) -> None:
+def test_a_new_process_reuses_the_logs_dictionary(home: Path) -> None:
     open_log().append(make_assessment(1))
     open_log().append(make_assessment(2))  # another AuditLog, as another `assess` would be
     path = home / "audit.sqlite"
     assert len(set(codecs_of(path))) == 1
     with sqlite3.connect(path) as conn:
-        sha = codecs.dictionary_sha(codecs_of(path)[0])
-        assert conn.execute("SELECT count(*) FROM blobs WHERE sha256=?", (sha,)).fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM meta WHERE key='zstd_dictionary'"
+                            ).fetchone()[0] == 1
 
 
 def test_a_new_log_packs_records_in_larger_pages(home: Path) -> None:
@@ -270,7 +281,7 @@ def test_a_zlib_log_reads_verifies_and_takes_zstd_rows(home: Path) -> None:
     log = open_log()
     new = log.append(make_assessment(20))
     log.append_report(ZLIB_IDS[0], "pdf", "d" * 64)
-    assert codecs_of(path)[-2:] == [codecs.shipped_dictionary().codec] * 2
+    assert codecs_of(path)[-1] == codecs_of(path)[-2] and codecs_of(path)[-1].startswith("zstd:")
     assert open_log().verify()["records"] == 10
     assert {r.record_id for r in log.list()} >= {*ZLIB_IDS, new}
     assert [r.of for r in log.reports_for(ZLIB_IDS[0])] == [ZLIB_IDS[0]] * 2

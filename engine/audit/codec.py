@@ -21,8 +21,11 @@ them and any auditor with zlib can read such a row:
 Rows are now written with zstd against a dictionary trained on the canonical records of
 decisions the benchmark never measures (scripts/train_audit_dictionary.py, shipped as
 `records.zdict`): it compresses a 27 KB decision to about 2.4 KB in a tenth of zlib's time,
-and decompresses faster. The dictionary is stored in the log the same way (a `blobs` row by
-sha256) the first time a row needs it, so any auditor with zstd can read a row:
+and decompresses faster. A log's first assessment appends its canonical bytes to that
+dictionary's content (log_dictionary), as zlib's rows used that record, so that a log of
+similar decisions stores each in a few hundred bytes. The dictionary is stored in the log the
+same way (a `blobs` row by sha256, named by `meta.zstd_dictionary`) with the first row that
+needs it, so any auditor with zstd can read a row:
 `zstd -d -D blob` or `zstandard.ZstdDecompressor(dict_data=ZstdCompressionDict(blob))`.
 Rows written with zlib keep their codec and read as before.
 """
@@ -45,6 +48,7 @@ DICT_PREFIX = "zlib:"
 ZSTD_PREFIX = "zstd:"
 ZSTD_LEVEL = 3  # higher levels shrink records by a few percent at several times the CPU
 ZSTD_DICTIONARY_FILE = Path(__file__).with_name("records.zdict")
+LOG_RECORD_BYTES = 64 * 1024  # of the first record, added to a log's dictionary
 LEVEL = 6  # zlib's, as earlier versions wrote it
 # Far above any record append writes (its input documents are limited to 8 MiB each): an
 # edited row cannot make a reader inflate gigabytes.
@@ -87,6 +91,13 @@ def shipped_dictionary() -> ZstdDictionary:
     if _shipped is None:
         _shipped = ZstdDictionary(ZSTD_DICTIONARY_FILE.read_bytes())
     return _shipped
+
+
+def log_dictionary(first_record: bytes) -> ZstdDictionary:
+    """A log's own dictionary: the shipped one with the canonical bytes of the first assessment
+    the log records with zstd appended to its content (as zlib's rows used that record alone),
+    so that a log of similar decisions stores each in a few hundred bytes."""
+    return ZstdDictionary(shipped_dictionary().content + first_record[-LOG_RECORD_BYTES:])
 
 
 def _forget_shipped() -> None:

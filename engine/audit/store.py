@@ -37,6 +37,7 @@ from engine.util.load import loads_stored
 LOG_FILE = "audit.sqlite"
 RECORD_SCHEMA = "mladvisor.audit-record/1"
 LOG_SCHEMA = "mladvisor.audit/1"
+ZSTD_DICTIONARY_KEY = "zstd_dictionary"  # meta: the sha256 of the log's zstd dictionary blob
 GENESIS = "0" * 64
 # Page size of a new log (an existing one keeps its own). A compressed record takes 2-4 KB, so
 # 4 KB pages held one each with the rest of the page empty; 8 KB pages pack two or three.
@@ -196,6 +197,8 @@ class AuditLog:
         self._known_rulebases: set[str] = set()
         self._stored_keys: set[str] = set()
         self._stored_dictionaries: set[str] = set()
+        self._dictionary: codecs.ZstdDictionary | None = None
+        self._dictionary_loaded = False
         self._dictionaries: dict[str, bytes] = {}
         self._has_codec = False
         self._log_id: str | None = None
@@ -378,7 +381,7 @@ class AuditLog:
         signer = self.signer
         # canonical bytes up to the time, which sorts last: its member is added under the lock
         prefix = join_object(parts)[:-1]
-        dictionary = codecs.shipped_dictionary()
+        dictionary = self._pick_dictionary(kind, prefix)
         with self._lock:
             conn = self.conn
             try:
@@ -425,6 +428,9 @@ class AuditLog:
         if dictionary.sha256 not in self._stored_dictionaries:
             conn.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?)",
                          (dictionary.sha256, dictionary.content))
+            if dictionary is self._dictionary:
+                conn.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)",
+                             (ZSTD_DICTIONARY_KEY, dictionary.sha256))
         if signer is not None and signer.key_id not in self._stored_keys:
             conn.execute("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)",
                          (signer.key_id, signer.public_b64, utc_now()))
@@ -434,6 +440,24 @@ class AuditLog:
             # the UNIQUE column, checked by the INSERT itself
             return InputError(str(self.path), "record_id", "an id not yet recorded", record_id)
         return AuditError(f"{self.path}: append failed ({error})")
+
+    def _pick_dictionary(self, kind: str, canonical: bytes) -> codecs.ZstdDictionary:
+        """The log's own zstd dictionary (codec.log_dictionary), made at the first assessment
+        this version records in it; the shipped one until then (a report event is too small
+        to lend its bytes)."""
+        if not self._dictionary_loaded:
+            rows = self._read("SELECT blobs.content, meta.value FROM meta JOIN blobs ON"
+                              " blobs.sha256 = meta.value WHERE meta.key = ?",
+                              (ZSTD_DICTIONARY_KEY,))
+            if rows:
+                found = codecs.ZstdDictionary(_as_bytes(rows[0][0]))
+                if found.sha256 == rows[0][1]:  # else altered: make another
+                    self._dictionary = found
+                    self._stored_dictionaries.add(found.sha256)
+            self._dictionary_loaded = True
+        if self._dictionary is None and kind == "assessment":
+            self._dictionary = codecs.log_dictionary(canonical)
+        return self._dictionary or codecs.shipped_dictionary()
 
     def _dictionary_blob(self, sha256: str) -> bytes | None:
         """A dictionary by its sha256 (cached: blobs never change), for decoding bodies."""
