@@ -9,6 +9,8 @@ run for bytes per record and verify time.
 
 Records are real decisions: the architect cases and examples assessed by the engine, appended
 in turn, each under a fresh assessment id, so their size and variety are what `assess` writes.
+The zstd dictionary new rows are compressed against was trained on other decisions (the
+hold-out cases, scripts/train_audit_dictionary.py), so bytes per record are for unseen ones.
 Every commit is durable (WAL, synchronous=FULL, one transaction and one fsync per record, on
 disk, not tmpfs), so one process cannot append faster than one flush per record: the disk's
 flush latency is printed around each run with the ceiling it sets.

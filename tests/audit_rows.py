@@ -8,7 +8,6 @@ way or plain (rows written before compression are plain, and both are read).
 from __future__ import annotations
 
 import sqlite3
-import zlib
 from pathlib import Path
 
 from engine.audit import codec as codecs
@@ -35,11 +34,8 @@ def stored_like(path: Path, seq: int, canonical: bytes) -> bytes:
     """`canonical` compressed the way record `seq` is stored, ready for `SET body=?`."""
     with sqlite3.connect(path) as conn:
         (codec,) = conn.execute("SELECT codec FROM records WHERE seq=?", (seq,)).fetchone()
-        if codec is None:
-            return canonical
-        zdict = _dictionary(conn, codec)
-    compressor = zlib.compressobj(codecs.LEVEL, **({"zdict": zdict} if zdict else {}))
-    return compressor.compress(canonical) + compressor.flush()
+        return codecs.encode(canonical, codec,
+                             lambda sha: _dictionary(conn, codecs.DICT_PREFIX + sha))
 
 
 def make_plain(path: Path) -> int:

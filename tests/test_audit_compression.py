@@ -1,5 +1,6 @@
-"""Compressed record bodies (issue 15): they round-trip, tampering with them is caught, and a
-log written before compression keeps working, read-only and after its upgrade."""
+"""Compressed record bodies (issue 15): they round-trip, tampering with them is caught, and logs
+written before compression, or with the zlib codec of earlier versions, keep working, read-only
+and after new rows are added."""
 
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ from tests.test_audit_tamper import failure, tamper
 FIXTURE = Path(__file__).parent / "fixtures" / "audit-v1"  # written by the code before codecs
 FIXTURE_IDS = ["0fa2cbfc-6e50-40f4-b646-722874062c9b", "bcb3b4e0-b7b9-42c7-9f63-9e3c1f158382",
                "e32d0730-b4e2-4f0e-9ddb-a403fe2e16ed"]
+# audit-v1 upgraded and appended to by the zlib codec (engine 0.2, before zstd): rows 1-4 plain,
+# 5 a report event in plain zlib, 6-8 zlib against the first assessment's dictionary
+ZLIB_FIXTURE = Path(__file__).parent / "fixtures" / "audit-zlib"
+ZLIB_IDS = ["c4581b9e-de5e-4419-a9f8-f1a443568d51", "faa3abbf-4650-4646-823f-3f137330893f"]
 
 
 def run(*args: str) -> object:
@@ -44,11 +49,17 @@ def codecs_of(path: Path) -> list[str | None]:
         return [row[0] for row in conn.execute("SELECT codec FROM records ORDER BY seq")]
 
 
-def old_log(home: Path) -> Path:
+def old_log(home: Path, fixture: Path = FIXTURE) -> Path:
     home.mkdir(parents=True)
     for name in ("audit.sqlite", "audit.head.json"):
-        shutil.copy(FIXTURE / name, home / name)
+        shutil.copy(fixture / name, home / name)
     return home / "audit.sqlite"
+
+
+def dictionary_blob(path: Path, codec: str) -> bytes:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT content FROM blobs WHERE sha256=?",
+                            (codecs.dictionary_sha(codec),)).fetchone()[0]
 
 
 # -- new rows -----------------------------------------------------------------------------
@@ -59,13 +70,17 @@ def test_compressed_rows_round_trip(home: Path) -> None:
     event = log.append_report(ids[0], "pdf", "b" * 64)
     path = log.path
     stored = codecs_of(path)
-    dictionary = stored[0]
-    assert dictionary is not None and dictionary.startswith(codecs.DICT_PREFIX)
-    assert stored == [dictionary] * 5  # one dictionary, lent by the first assessment
+    assert stored[0].startswith(codecs.ZSTD_PREFIX)
+    assert stored == [stored[0]] * 5  # every kind, one dictionary
+    # the shipped one with the first record's bytes (up to its time), stored in the log and
+    # named in meta
+    blob = dictionary_blob(path, stored[0])
+    first = canonical_body(path, 1)
+    assert blob == codecs.ZSTD_DICTIONARY_FILE.read_bytes() + first[:first.rindex(b',"time":')]
     with sqlite3.connect(path) as conn:
         meta = dict(conn.execute("SELECT key, value FROM meta"))
         sizes = conn.execute("SELECT seq, length(body) FROM records ORDER BY seq").fetchall()
-    assert codecs.DICT_PREFIX + meta["dictionary"] == dictionary
+    assert codecs.ZSTD_PREFIX + meta["zstd_dictionary"] == stored[0]
     for seq, size in sizes:
         canonical = canonical_body(path, seq)
         assert size < len(canonical)
@@ -74,7 +89,8 @@ def test_compressed_rows_round_trip(home: Path) -> None:
         assert rfc8785.dumps(dict(record.body)) == canonical
         assert hashlib.sha256(record.prev_hash.encode() + canonical).hexdigest() \
             == record.entry_hash
-    assert sizes[-1][1] < 400  # a report event, against the dictionary
+    assert sizes[-1][1] < 200  # a report event, against the dictionary
+    assert all(size < 300 for _, size in sizes[1:4])  # similar decisions: a few hundred bytes
     assert log.get(event).of == ids[0]
     assert open_log().verify()["records"] == 5
     exported = io.StringIO()
@@ -84,15 +100,17 @@ def test_compressed_rows_round_trip(home: Path) -> None:
     assert verify_export(export)["records"] == 5
 
 
-def test_a_report_event_before_any_assessment_uses_plain_zlib(home: Path) -> None:
-    """A log upgraded with no dictionary yet: a report event is too small to lend one."""
+def test_a_report_event_before_any_assessment_uses_the_shipped_dictionary(home: Path) -> None:
+    """A log upgraded with no dictionary of its own yet: a report event is too small to lend
+    its bytes to one."""
     path = old_log(home)
     log = open_log()
     event = log.append_report(FIXTURE_IDS[0], "html", "c" * 64)
-    assert codecs_of(path)[-1] == codecs.ZLIB
+    assert codecs_of(path)[-1] == codecs.shipped_dictionary().codec
     assert log.get(event).format == "html"
     log.append(make_assessment(7))
-    assert codecs_of(path)[-1].startswith(codecs.DICT_PREFIX)
+    assert codecs_of(path)[-1].startswith(codecs.ZSTD_PREFIX)
+    assert codecs_of(path)[-1] != codecs.shipped_dictionary().codec
     assert open_log().verify()["records"] == 6
 
 
@@ -102,15 +120,53 @@ def test_a_new_process_reuses_the_logs_dictionary(home: Path) -> None:
     path = home / "audit.sqlite"
     assert len(set(codecs_of(path))) == 1
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT count(*) FROM meta WHERE key='dictionary'").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM meta WHERE key='zstd_dictionary'"
+                            ).fetchone()[0] == 1
 
 
-def test_a_decompression_bomb_is_refused() -> None:
+def test_a_new_log_packs_records_in_larger_pages(home: Path) -> None:
+    """2-4 KB records left most of a 4 KB page empty; an existing log keeps its page size."""
+    from engine.audit.store import PAGE_BYTES
+
+    path = open_log().path
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_BYTES > 4096
+    old = old_log(home / "old")
+    open_log(home / "old").append(make_assessment(3))
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+
+
+def test_a_decompression_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     import zlib
 
     bomb = zlib.compress(b" " * (codecs.MAX_RECORD_BYTES + 1), 9)
     with pytest.raises(codecs.CodecError, match="inflates past"):
         codecs.decode(bomb, codecs.ZLIB, lambda sha: None)
+    shipped = codecs.shipped_dictionary()
+    record = shipped.compress(b" " * 5000)
+    assert codecs.decode(record, shipped.codec, lambda sha: shipped.content) == b" " * 5000
+    monkeypatch.setattr(codecs, "MAX_RECORD_BYTES", 4096)  # the size its frame says is checked
+    with pytest.raises(codecs.CodecError, match="inflates past"):  # before anything is inflated
+        codecs.decode(record, shipped.codec, lambda sha: shipped.content)
+
+
+def test_a_zstd_frame_that_does_not_say_its_size_is_refused() -> None:
+    import zstandard
+
+    shipped = codecs.shipped_dictionary()
+    streamed = zstandard.ZstdCompressor(write_content_size=False).compress(b"{}")
+    with pytest.raises(codecs.CodecError, match="does not say its size"):
+        codecs.decode(streamed, shipped.codec, lambda sha: shipped.content)
+
+
+def test_encode_inverts_decode_for_every_codec() -> None:
+    shipped = codecs.shipped_dictionary()
+    blobs = {shipped.sha256: shipped.content, "a" * 64: b'{"kind":"assessment"}' * 50}
+    canonical = b'{"kind":"assessment","x":[1,2,3]}'
+    for codec in (None, codecs.ZLIB, codecs.DICT_PREFIX + "a" * 64, shipped.codec):
+        stored = codecs.encode(canonical, codec, blobs.get)
+        assert codecs.decode(stored, codec, blobs.get) == canonical, codec
 
 
 # -- tampering with compressed rows ---------------------------------------------------------
@@ -126,8 +182,11 @@ def build(n: int = 5) -> tuple[Path, list[str]]:
     ("UPDATE records SET codec='zlib' WHERE seq=3", (), "does not decompress"),
     ("UPDATE records SET codec='lz4' WHERE seq=3", (), "unknown body codec"),
     ("UPDATE records SET codec=NULL WHERE seq=3", (), "entry_hash does not match"),
-    ("UPDATE records SET body=substr(body, 1, 40) WHERE seq=3", (), "cut short"),
-    ("UPDATE records SET body=body || x'00' WHERE seq=3", (), "bytes after its end"),
+    ("UPDATE records SET codec='zstd:' || substr(codec, 6, 60) WHERE seq=3", (),
+     "dictionary"),
+    ("UPDATE records SET body=substr(body, 1, 40) WHERE seq=3", (), "does not decompress"),
+    ("UPDATE records SET body=body || x'00' WHERE seq=3", (), "does not decompress"),
+    ("UPDATE records SET body=x'00' || body WHERE seq=3", (), "does not decompress"),
     ("UPDATE records SET body=7 WHERE seq=3", (), "corrupt or edited"),
 ])
 def test_tampered_compressed_row_is_named(home: Path, sql: str, params: tuple[object, ...],
@@ -141,8 +200,7 @@ def test_tampered_compressed_row_is_named(home: Path, sql: str, params: tuple[ob
 
 def test_altered_dictionary_is_named(home: Path) -> None:
     path, ids = build()
-    with sqlite3.connect(path) as conn:
-        (sha,) = conn.execute("SELECT value FROM meta WHERE key='dictionary'").fetchone()
+    sha = codecs.dictionary_sha(codecs_of(path)[0])
     tamper(path, ("UPDATE blobs SET content=? WHERE sha256=?", (b"x" * 100, sha)))
     with pytest.raises(AuditError) as info:
         open_log().verify()
@@ -153,8 +211,7 @@ def test_altered_dictionary_is_named(home: Path) -> None:
 
 def test_deleted_dictionary_is_named(home: Path) -> None:
     path, ids = build()
-    tamper(path, ("DELETE FROM blobs WHERE sha256=(SELECT value FROM meta"
-                  " WHERE key='dictionary')", ()))
+    tamper(path, ("DELETE FROM blobs WHERE sha256=?", (codecs.dictionary_sha(codecs_of(path)[0]),)))
     message = failure(home)
     assert f"record 1 ({ids[0]})" in message and "dictionary" in message and "missing" in message
 
@@ -185,7 +242,7 @@ def test_old_log_upgrades_on_first_write_and_keeps_verifying(home: Path) -> None
     assert log.head() == old_head
     new = [log.append(make_assessment(10 + i)) for i in range(3)]
     stored = codecs_of(path)
-    assert stored[:4] == [None] * 4 and all(c and c.startswith("zlib:") for c in stored[4:])
+    assert stored[:4] == [None] * 4 and all(c and c.startswith("zstd:") for c in stored[4:])
     summary = open_log().verify()
     assert summary["records"] == 7 and summary["checkpoints"]
     for record_id in FIXTURE_IDS + new:  # old and new rows read the same way
@@ -203,6 +260,38 @@ def test_old_log_upgrades_on_first_write_and_keeps_verifying(home: Path) -> None
         found = log.page(limit=20, search=row.project or "")
         assert row.seq in {r.seq for r in found}, row.project
     assert log.page(limit=20, search="no such project anywhere") == []
+
+
+def test_a_zlib_log_reads_verifies_and_takes_zstd_rows(home: Path) -> None:
+    """Rows written by the zlib codec (with and without a dictionary) read as before; new rows
+    are zstd and the mixed log verifies as one chain."""
+    path = old_log(home, ZLIB_FIXTURE)
+    before = path.read_bytes()
+    assert codecs_of(path)[4:] == [codecs.ZLIB] + [codecs_of(path)[5]] * 3
+    assert codecs_of(path)[5].startswith(codecs.DICT_PREFIX)
+    result = run("verify")
+    assert result.exit_code == 0 and result.stdout.startswith("ok: 8 records")
+    for record_id in ZLIB_IDS:
+        shown = run("show", record_id, "--format", "json")
+        assert shown.exit_code == 0 and json.loads(shown.stdout)["record_id"] == record_id
+    export = home / "zlib.jsonl"
+    assert run("export", "--out", str(export)).exit_code == 0
+    assert verify_export(export)["records"] == 8
+    assert path.read_bytes() == before  # reading changes nothing
+    log = open_log()
+    new = log.append(make_assessment(20))
+    log.append_report(ZLIB_IDS[0], "pdf", "d" * 64)
+    assert codecs_of(path)[-1] == codecs_of(path)[-2] and codecs_of(path)[-1].startswith("zstd:")
+    assert open_log().verify()["records"] == 10
+    assert {r.record_id for r in log.list()} >= {*ZLIB_IDS, new}
+    assert [r.of for r in log.reports_for(ZLIB_IDS[0])] == [ZLIB_IDS[0]] * 2
+
+
+def test_a_cut_zlib_row_is_still_named(home: Path) -> None:
+    path = old_log(home, ZLIB_FIXTURE)
+    tamper(path, ("UPDATE records SET body=substr(body, 1, 40) WHERE seq=7", ()))
+    message = failure(home)
+    assert f"record 7 ({ZLIB_IDS[1]})" in message and "cut short" in message
 
 
 def test_old_plain_rows_replay_after_an_upgrade(home: Path) -> None:

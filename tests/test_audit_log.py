@@ -57,9 +57,9 @@ def test_rule_base_files_are_stored_once_per_content(home: Path) -> None:
     conn = sqlite3.connect(log.path)
     assert conn.execute("SELECT count(*) FROM rulebases").fetchone()[0] == 2
     # the unchanged questionnaire is shared: 2 + 1 distinct contents (the compression
-    # dictionary is a blob of its own, named in meta)
-    assert conn.execute("SELECT count(*) FROM blobs WHERE sha256 NOT IN (SELECT value FROM meta"
-                        " WHERE key='dictionary')").fetchone()[0] == 3
+    # dictionary is a blob of its own, named by the rows' codec)
+    assert conn.execute("SELECT count(*) FROM blobs WHERE sha256 NOT IN (SELECT substr(codec, 6)"
+                        " FROM records WHERE codec IS NOT NULL)").fetchone()[0] == 3
     record = log.list()[0]
     files = log.rulebase_files(log.get(record.record_id).rulebase.files_sha256)
     assert files == rb.files
@@ -217,8 +217,22 @@ def test_fast_canonical_json_equals_rfc8785(value: object) -> None:
 
 @pytest.mark.parametrize("value", [1.0, 1e-5, 1e-7, 2.0**60, 1e21, 123.456, -0.0, 5e-324,
                                    {"\U0001f600": 1, "\uffff": 2}, "a\u2028\x7f\x01\"\\",
-                                   [0.1, 100.0, 1e16]])
+                                   [0.1, 100.0, 1e16],
+                                   # exponents ECMAScript writes out or writes otherwise
+                                   2.88314e-06, 1e-06, -2.5e-05, 1.5e-07, 9007199254740993.0,
+                                   [3.5, 0.5, -0.0, 20000.0], {"k": "a 2.0, b 1e-05", "v": 2.0},
+                                   ["x\\\"y", 1.0, "\\", 2.0], "2.0", 7.0])
 def test_canonical_edge_cases(value: object) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False) | st.integers(1 - 2**53, 2**53 - 1)
+                | st.floats(min_value=-1e-3, max_value=1e-3) | st.sampled_from(
+                    [0.0, -0.0, 1e16, 1e20, 1e21, 1e-6, 1e-7]), max_size=8), tricky_text)
+def test_canonical_numbers_beside_text_equal_rfc8785(numbers: list[float], text: str) -> None:
+    """Numbers in every form repr writes, beside text that looks like numbers."""
+    value = {"n": numbers, "t": [text, *numbers], text: numbers[:1]}
     assert canonical_json(value) == rfc8785.dumps(value)
 
 

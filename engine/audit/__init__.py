@@ -7,10 +7,13 @@ Files in MLADVISOR_HOME (default ~/.mladvisor):
   time, body, prev_hash, entry_hash, signature, key_id, codec), `blobs` (rule base and knowledge
   files by sha256, stored once, and the compression dictionary), `rulebases` (the canonical
   {path: sha256} manifest of each rule base, keyed by its sha256), `keys` (public keys that
-  signed records), `meta` (schema, log_id, created, dictionary). `body` holds the canonical
-  JSON as `codec` says (`codec.py`): NULL plain (every row of a log written before
-  compression), `zlib`, or `zlib:<sha256>` with that blob as preset dictionary. A log without
-  the `codec` column gets it on its first write-open; reading never changes the file.
+  signed records), `meta` (schema, log_id, created, `zstd_dictionary`, and `dictionary` in
+  logs that zlib rows were written to). `body` holds the canonical JSON as `codec` says
+  (`codec.py`): NULL plain (every row of a log written before compression), `zlib`,
+  `zlib:<sha256>` with that blob as preset dictionary (earlier versions), or `zstd:<sha256>`,
+  a zstd frame compressed with that blob as dictionary (what this version writes). A log
+  without the `codec` column gets it on its first write-open; reading never changes the file.
+  A new log has 8 KB pages.
 - `audit.head.json` - a checkpoint of the head rewritten after every append (in place, padded
   to a fixed size: `headfile.py`); `verify` checks it by default, so a re-hashed last record or
   a log rebuilt shorter is caught.

@@ -2,13 +2,17 @@
 
 The `rfc8785` package is the reference but pure Python (about 8 ms for an 80 KB decision), too
 slow for 1,000 appends a second. For the values our records hold, the C `json` encoder with
-sorted keys gives the same bytes once integral floats are written as integers; everything where
-the two could differ (tiny or huge floats, integers beyond 2**53, keys outside the BMP, which
-RFC 8785 sorts by UTF-16 code units) falls back to `rfc8785`. A property test checks the two agree.
+sorted keys gives the same bytes once its numbers are written as ECMAScript writes them:
+integral floats as integers ("2.0" is "2"), and exponents in ECMAScript's range and form
+("2.5e-06" is "0.0000025", "1e-07" is "1e-7", "1e+16" is "10000000000000000"), converted from
+the float's repr exactly as `rfc8785` converts it. What the fast path leaves to `rfc8785`:
+integers beyond 2**53 (an error there) and keys outside the BMP (RFC 8785 sorts them by UTF-16
+code units). A property test checks the two agree.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -45,28 +49,38 @@ def _rewrite(rest: str) -> str:
     return "".join(out)
 
 
-_INTEGRAL_B = re.compile(rb"\.0(?![0-9])")
-_EXPONENT_B = re.compile(rb"e[+-][0-9]")
-_DIGIT_RUN = bytes.maketrans(b"123456789", b"000000000")  # a run of digits becomes 0000...
+# Read every digit as 0, every ']' and '}' as ',', and '+' as '-': then each spot where a
+# number may need rewriting is found by one search for a literal (many times faster than a
+# pattern led by a character class): an integral float ("<digits>.0" before ',', '}' or ']'),
+# an exponent (repr writes at least two exponent digits), a long integer.
+_FOLD = bytes.maketrans(b"123456789}]+", b"000000000,,-")
+_INTEGRAL = b"0.0,"
+_EXPONENT = b"0e-0"
+_LONG = b"0" * 16
+_TOKEN = re.compile(rb"-?[0-9]+(?:\.[0-9]+)?(?:e[-+][0-9]+)?")
 _DIGIT_BYTES = frozenset(b"0123456789")
 _NUMBER_BYTES = frozenset(b"0123456789.-+e")
 
 
-def _suspects(data: bytes) -> list[int]:
-    """Positions that may be in a number written differently (found with literal-led searches,
-    which are many times faster than one pattern starting with a character class)."""
-    hits: list[int] = []
-    if b".0" in data:
-        hits += [m.start() for m in _INTEGRAL_B.finditer(data)]
-    if b"e+" in data or b"e-" in data:
-        hits += [m.start() for m in _EXPONENT_B.finditer(data)
-                 if m.start() and data[m.start() - 1] in _DIGIT_BYTES]
-    runs = data.translate(_DIGIT_RUN)
-    at = runs.find(b"0" * 16)
+def _suspects(data: bytes) -> list[tuple[int, bool]]:
+    """(position, is an integral float's '.') of each spot that may need rewriting, in order;
+    whether it is inside a string is for the caller to find out."""
+    folded = data.translate(_FOLD)
+    hits: list[tuple[int, bool]] = []
+    at = folded.find(_INTEGRAL)
     while at >= 0:
-        hits.append(at)
-        at = runs.find(b"0" * 16, at + 16)
-    return sorted(hits)
+        if data[at + 2] == 48:  # "0.5" folds to "0.0" too
+            hits.append((at + 1, True))
+        at = folded.find(_INTEGRAL, at + 4)
+    if data.endswith(b".0") and folded.endswith(b"0.0"):  # a document that is one number
+        hits.append((len(data) - 2, True))
+    for needle in (_EXPONENT, _LONG):
+        at = folded.find(needle)
+        while at >= 0:
+            hits.append((at, False))
+            at = folded.find(needle, at + len(needle))
+    hits.sort()
+    return hits
 
 
 def _rewrite_outside_strings(data: bytes) -> bytes:
@@ -79,47 +93,83 @@ def _rewrite_outside_strings(data: bytes) -> bytes:
     last = 0
     quotes = 0  # string delimiters in data[:scanned]
     scanned = 0
-    for start in _suspects(data):
-        if start < last:
+    backslash = b"\\" in data  # without one, no quote is escaped: a single count will do
+    for at, integral in _suspects(data):
+        if at < last:
             continue  # inside a token already rewritten
-        quotes += data.count(b'"', scanned, start) - data.count(b'\\"', scanned, start)
-        scanned = start
+        quotes += data.count(b'"', scanned, at)
+        if backslash:
+            quotes -= data.count(b'\\"', scanned, at)
+        scanned = at
         if quotes % 2:
             continue  # inside a string
-        end = start
-        while start > 0 and data[start - 1] in _NUMBER_BYTES:
-            start -= 1
-        while end < len(data) and data[end] in _NUMBER_BYTES:
-            end += 1
-        out.append(data[last:start])
-        out.append(_number(data[start:end].decode("ascii")).encode("ascii"))
-        last = end
-        quotes += data.count(b'"', scanned, end) - data.count(b'\\"', scanned, end)
-        scanned = end
+        found = _integral(data, at) if integral else _token(data, at)
+        if found is not None:
+            start, end, text = found
+            out += (data[last:start], text)
+            last = scanned = end
     if not out:
         return data
     out.append(data[last:])
     return b"".join(out)
 
 
+def _integral(data: bytes, at: int) -> tuple[int, int, bytes]:
+    """repr's "<digits>.0" with its '.' at `at`: RFC 8785 drops the ".0", writes -0.0 as 0."""
+    start = at - 1
+    while start and data[start - 1] in _DIGIT_BYTES:
+        start -= 1
+    if data[start:at] == b"0" and start and data[start - 1] == 45:  # "-0.0"
+        return start - 1, at + 2, b"0"
+    return at, at + 2, b""
+
+
+def _token(data: bytes, at: int) -> tuple[int, int, bytes] | None:
+    """The number token around `at` rewritten, or None when `at` is in no number."""
+    start = at
+    while start and data[start - 1] in _NUMBER_BYTES:
+        start -= 1
+    token = _TOKEN.match(data, start)
+    if token is None or token.end() <= at:  # digits and an 'e' of a key, not a number
+        return None
+    return start, token.end(), _number(token.group().decode("ascii")).encode("ascii")
+
+
 def _number(token: str) -> str:
+    """A number as json.dumps wrote it (an int, or float.__repr__), as RFC 8785 writes it."""
     if "." not in token and "e" not in token:
         if abs(int(token)) > _SAFE_INT:
             raise _NeedsReference
         return token
-    value = float(token)
-    if value.is_integer():
-        if abs(value) <= _SAFE_INT:
-            return str(int(value))
-        raise _NeedsReference
-    if abs(value) < 1e-4:  # Python writes 1e-05, ECMAScript 0.00001
-        raise _NeedsReference
-    return token
+    return _ecmascript(token)
+
+
+def _ecmascript(text: str) -> str:
+    """ECMA-262 Number::toString of a finite float, from its repr: the conversion `rfc8785`
+    itself applies to str(f), so the digits and the form are the same by construction."""
+    if float(text) == 0:
+        return "0"
+    if text[0] == "-":
+        return "-" + _ecmascript(text[1:])
+    mantissa, _, exponent = text.partition("e")
+    first, _, last = mantissa.partition(".")
+    if last == "0":
+        last = ""
+    power = int(exponent) if exponent else 0
+    if 0 < power < 21:  # up to 21 integer digits are written out
+        digits = first + last
+        return digits + "0" * (power + 1 - len(digits))
+    if -7 < power < 0:  # down to 0.000001 written out
+        return "0." + "0" * (-power - 1) + first + last
+    mark = f"e{'-' if power < 0 else '+'}{abs(power)}" if exponent else ""
+    return first + ("." + last if last else "") + mark
 
 
 def canonical_json(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of a JSON value (raises ValueError if it has none)."""
     try:
+        if type(value) is str:  # no number to rewrite, no key to sort: a record's small parts
+            return json.dumps(value, ensure_ascii=False).encode("utf-8")
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                           allow_nan=False)
         if not text.isascii() and _OUTSIDE_BMP.search(text):  # keys sort by UTF-16 units
@@ -151,5 +201,11 @@ def join_object(parts: dict[str, bytes]) -> bytes:
     for key in sorted(parts):
         if not key.isascii():
             raise ValueError(f"non-ASCII key {key!r}")
-        items.append(json.dumps(key).encode("ascii") + b":" + parts[key])
+        items.append(_key(key) + parts[key])
     return b"{" + b",".join(items) + b"}"
+
+
+@functools.lru_cache(maxsize=256)
+def _key(key: str) -> bytes:
+    """`"key":` (a record has the same few member names every time)."""
+    return json.dumps(key).encode("ascii") + b":"

@@ -37,7 +37,11 @@ from engine.util.load import loads_stored
 LOG_FILE = "audit.sqlite"
 RECORD_SCHEMA = "mladvisor.audit-record/1"
 LOG_SCHEMA = "mladvisor.audit/1"
+ZSTD_DICTIONARY_KEY = "zstd_dictionary"  # meta: the sha256 of the log's zstd dictionary blob
 GENESIS = "0" * 64
+# Page size of a new log (an existing one keeps its own). A compressed record takes 2-4 KB, so
+# 4 KB pages held one each with the rest of the page empty; 8 KB pages pack two or three.
+PAGE_BYTES = 8192
 APPEND_ONLY_TABLES = ("records", "blobs", "rulebases", "keys", "meta")
 
 _SCHEMA = """
@@ -67,6 +71,11 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE refused'); END;
 """ for table in APPEND_ONLY_TABLES)
 
 TRIGGERS = tuple(f"{t}_no_{op}" for t in APPEND_ONLY_TABLES for op in ("update", "delete"))
+
+
+_HEAD_SQL = "SELECT entry_hash FROM records ORDER BY seq DESC LIMIT 1"
+_INSERT_SQL = ("INSERT INTO records (record_id, kind, time, body, prev_hash, entry_hash, signature,"
+               " key_id, codec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def utc_now() -> str:
@@ -187,9 +196,9 @@ class AuditLog:
         self._signer_loaded = False
         self._known_rulebases: set[str] = set()
         self._stored_keys: set[str] = set()
-        self._dictionary: codecs.Dictionary | None = None
+        self._stored_dictionaries: set[str] = set()
+        self._dictionary: codecs.ZstdDictionary | None = None
         self._dictionary_loaded = False
-        self._dictionary_stored = False
         self._dictionaries: dict[str, bytes] = {}
         self._has_codec = False
         self._log_id: str | None = None
@@ -207,6 +216,7 @@ class AuditLog:
             conn = sqlite3.connect(str(self.path), timeout=120, isolation_level=None,
                                    check_same_thread=False)
             conn.execute("PRAGMA busy_timeout=120000")
+            conn.execute(f"PRAGMA page_size={PAGE_BYTES}")  # a new log only: see PAGE_BYTES
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous=FULL")
             if str(mode).lower() != "wal":
@@ -394,16 +404,13 @@ class AuditLog:
     def _append(self, record_id: str, kind: str, parts: dict[str, bytes],
                 rulebase_rows: tuple[str, bytes, dict[str, bytes]] | None) -> None:
         """One durable transaction: the write lock is held only for reading the head, hashing,
-        finishing the compressed stream, one INSERT and the COMMIT (its one fsync)."""
+        compressing (zstd: tens of microseconds), one INSERT and the COMMIT (its one fsync)."""
         if any(key >= "time" for key in parts):
             raise ValueError("record members must sort before 'time'")
         signer = self.signer
         # canonical bytes up to the time, which sorts last: its member is added under the lock
         prefix = join_object(parts)[:-1]
         dictionary = self._pick_dictionary(kind, prefix)
-        compressor = codecs.compressor(dictionary)
-        stored = compressor.compress(prefix)
-        codec = dictionary.codec if dictionary is not None else codecs.ZLIB
         with self._lock:
             conn = self.conn
             try:
@@ -412,22 +419,18 @@ class AuditLog:
                 raise AuditError(f"{self.path}: cannot lock the audit log ({error})") from None
             try:
                 self._store_side_rows(conn, rulebase_rows, dictionary, signer)
-                row = conn.execute(
-                    "SELECT entry_hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+                row = conn.execute(_HEAD_SQL).fetchone()
                 prev_hash = row[0] if row else GENESIS
                 now = utc_now()
-                tail = b',"time":' + canonical_json(now) + b"}"
+                canonical = prefix + b',"time":' + canonical_json(now) + b"}"
                 digest = hashlib.sha256(prev_hash.encode("ascii"))
-                digest.update(prefix)
-                digest.update(tail)
+                digest.update(canonical)
                 entry_hash = digest.hexdigest()
-                stored += compressor.compress(tail) + compressor.flush()
+                stored = dictionary.compress(canonical)
                 signature = signer.sign(entry_hash.encode("ascii")) if signer else None
-                cursor = conn.execute(
-                    "INSERT INTO records (record_id, kind, time, body, prev_hash, entry_hash,"
-                    " signature, key_id, codec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (record_id, kind, now, stored, prev_hash, entry_hash, signature,
-                     signer.key_id if signer else None, codec))
+                cursor = conn.execute(_INSERT_SQL, (
+                    record_id, kind, now, stored, prev_hash, entry_hash, signature,
+                    signer.key_id if signer else None, dictionary.codec))
                 seq = int(cursor.lastrowid or 0)
                 conn.execute("COMMIT")
             except BaseException as error:
@@ -442,20 +445,21 @@ class AuditLog:
                 self._known_rulebases.add(rulebase_rows[0])
             if signer is not None:
                 self._stored_keys.add(signer.key_id)
-            self._dictionary_stored = dictionary is not None
+            self._stored_dictionaries.add(dictionary.sha256)
             self._write_head(seq, entry_hash, now)
 
     def _store_side_rows(self, conn: sqlite3.Connection,
                          rulebase_rows: tuple[str, bytes, dict[str, bytes]] | None,
-                         dictionary: codecs.Dictionary | None, signer: Signer | None) -> None:
+                         dictionary: codecs.ZstdDictionary, signer: Signer | None) -> None:
         """What a record needs beside it, each written once per process at most."""
         if rulebase_rows is not None:
             self._store_rulebase(conn, *rulebase_rows)
-        if dictionary is not None and not self._dictionary_stored:
+        if dictionary.sha256 not in self._stored_dictionaries:
             conn.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?)",
                          (dictionary.sha256, dictionary.content))
-            conn.execute("INSERT OR IGNORE INTO meta VALUES ('dictionary', ?)",
-                         (dictionary.sha256,))
+            if dictionary is self._dictionary:
+                conn.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)",
+                             (ZSTD_DICTIONARY_KEY, dictionary.sha256))
         if signer is not None and signer.key_id not in self._stored_keys:
             conn.execute("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)",
                          (signer.key_id, signer.public_b64, utc_now()))
@@ -466,25 +470,23 @@ class AuditLog:
             return InputError(str(self.path), "record_id", "an id not yet recorded", record_id)
         return AuditError(f"{self.path}: append failed ({error})")
 
-    def _pick_dictionary(self, kind: str, canonical: bytes) -> codecs.Dictionary | None:
-        """The log's compression dictionary; the first assessment of a log without one lends
-        its own bytes (a report event is too small to be a good one)."""
+    def _pick_dictionary(self, kind: str, canonical: bytes) -> codecs.ZstdDictionary:
+        """The log's own zstd dictionary (codec.log_dictionary), made at the first assessment
+        this version records in it; the shipped one until then (a report event is too small
+        to lend its bytes)."""
         if not self._dictionary_loaded:
-            self._dictionary = self._stored_dictionary()
-            self._dictionary_stored = self._dictionary is not None
+            rows = self._read("SELECT blobs.content, meta.value FROM meta JOIN blobs ON"
+                              " blobs.sha256 = meta.value WHERE meta.key = ?",
+                              (ZSTD_DICTIONARY_KEY,))
+            if rows:
+                found = codecs.ZstdDictionary(_as_bytes(rows[0][0]))
+                if found.sha256 == rows[0][1]:  # else altered: make another
+                    self._dictionary = found
+                    self._stored_dictionaries.add(found.sha256)
             self._dictionary_loaded = True
         if self._dictionary is None and kind == "assessment":
-            self._dictionary = codecs.Dictionary.from_record(canonical)
-            self._dictionary_stored = False
-        return self._dictionary
-
-    def _stored_dictionary(self) -> codecs.Dictionary | None:
-        rows = self._read("SELECT blobs.content, meta.value FROM meta JOIN blobs"
-                          " ON blobs.sha256 = meta.value WHERE meta.key = 'dictionary'")
-        if not rows:
-            return None
-        found = codecs.Dictionary(_as_bytes(rows[0][0]))
-        return found if found.sha256 == rows[0][1] else None  # an altered blob: make another
+            self._dictionary = codecs.log_dictionary(canonical)
+        return self._dictionary or codecs.shipped_dictionary()
 
     def _dictionary_blob(self, sha256: str) -> bytes | None:
         """A dictionary by its sha256 (cached: blobs never change), for decoding bodies."""

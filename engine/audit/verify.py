@@ -246,7 +246,8 @@ class ChainVerifier:
 
     def dictionary(self, sha256: str) -> bytes | None:
         """A compression dictionary from this snapshot's blobs (an altered one does not
-        inflate: zlib checks its Adler-32, and check_rulebases names the blob too)."""
+        decode: zlib checks its Adler-32, zstd its dictionary id, the hash what either gives
+        back; check_rulebases names the blob too)."""
         if sha256 not in self.dictionaries:
             row = self.conn.execute("SELECT content FROM blobs WHERE sha256=?",
                                     (sha256,)).fetchone()
