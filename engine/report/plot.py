@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
+from unicodedata import east_asian_width
 
 WIDTH = 504.0       # A4's 210 mm less the report's 16 mm side margins, in points
 FONT = 9.0          # tick, row and title labels
@@ -37,15 +38,14 @@ _ASCII = (
     "635 550 635 615 352 635 634 278 278 579 278 974 634 612 635 635 411 521 392 634 592 818 "
     "592 592 525 636 337 636 838")
 _WIDTHS = {chr(32 + i): int(w) / 1000 for i, w in enumerate(_ASCII.split())}
-_WIDE = re.compile("[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f"
-                   "\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd]")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def text_width(text: str, size: float = FONT) -> float:
     """Estimated width of `text` in points: DejaVu Sans for ASCII, an em for East Asian wide
     characters, and a generous 0.7 em for anything else."""
-    return size * sum(_WIDTHS.get(ch) or (1.0 if _WIDE.match(ch) else 0.7) for ch in text)
+    return size * sum(_WIDTHS.get(ch) or (1.0 if east_asian_width(ch) in "WF" else 0.7)
+                      for ch in text)
 
 
 def _text(value: str) -> str:
