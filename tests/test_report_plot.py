@@ -4,6 +4,7 @@ labels, escaped text, valid XML, the same bytes every time, and no matplotlib on
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -60,8 +61,9 @@ def test_log_ticks_are_plain_decades_thinned_to_fit() -> None:
 
 def test_chart_is_valid_escaped_svg_with_one_bar_per_value() -> None:
     labels = ["<script>alert(1)</script>", "a & b", "ctrl\x01char", "顧客"]
-    svg = chart(labels, [Panel(bars=[(1.0, "red"), (2.0, "green"), (None, "grey"),
-                                     (3.0, "green")], lines=[Line(2.5, dashed=True)])])
+    drawing = chart(labels, [Panel(bars=[(1.0, "red"), (2.0, "green"), (None, "grey"),
+                                         (3.0, "green")], lines=[Line(2.5, dashed=True)])])
+    svg = drawing.svg()
     root = ET.fromstring(svg)
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert labels[0] in texts and "a & b" in texts and "ctrlchar" in texts and "顧客" in texts
@@ -69,12 +71,17 @@ def test_chart_is_valid_escaped_svg_with_one_bar_per_value() -> None:
     assert len(list(root.iter(f"{SVG}rect"))) == 3
     assert "<script" not in svg and "stroke-dasharray" in svg
     assert svg == chart(labels, [Panel(bars=[(1.0, "red"), (2.0, "green"), (None, "grey"),
-                                             (3.0, "green")], lines=[Line(2.5, dashed=True)])])
+                                             (3.0, "green")],
+                                       lines=[Line(2.5, dashed=True)])]).svg()
+    shapes = ET.fromstring(drawing.shapes_svg())  # the PDF's picture: the same, without text
+    assert not list(shapes.iter(f"{SVG}text"))
+    assert len(list(shapes.iter())) + len(texts) == len(list(root.iter()))
+    assert [label.text for label in drawing.labels] == texts
 
 
 def test_long_labels_widen_the_left_margin() -> None:
-    short = ET.fromstring(chart(["a"], [Panel(bars=[(1.0, "red")])]))
-    long = ET.fromstring(chart(["a" * 40], [Panel(bars=[(1.0, "red")])]))
+    short = ET.fromstring(chart(["a"], [Panel(bars=[(1.0, "red")])]).svg())
+    long = ET.fromstring(chart(["a" * 40], [Panel(bars=[(1.0, "red")])]).svg())
 
     def bar_x(root: ET.Element) -> float:
         return float(next(root.iter(f"{SVG}rect")).get("x", "0"))
@@ -92,3 +99,24 @@ def test_building_the_charts_never_imports_matplotlib() -> None:
     out = subprocess.run([sys.executable, "-c", code, str(sample)], capture_output=True,
                          text=True, check=True, cwd=ROOT)
     assert json.loads(out.stdout) == [3, False]
+
+
+def test_labels_over_the_pdf_picture_sit_where_the_svg_puts_them() -> None:
+    drawing = chart(["row one", "row two"], [Panel(bars=[(1.0, "red"), (2.0, "green")],
+                                                   title=["A metric with a long long name"],
+                                                   xlabel="axis")])
+    styles = {label.text: label.style() for label in drawing.labels}
+    row = next(label for label in drawing.labels if label.text == "row one")
+    right, top = re.fullmatch(r"right:([\d.]+)pt;top:([\d.]+)pt", styles["row one"]).groups()
+    assert float(right) == pytest.approx(504 - row.x, abs=0.01)
+    assert float(top) == pytest.approx(row.y - 0.85 * 9, abs=0.01)
+    assert "text-align:center" in styles["axis"] and styles["axis"].startswith("left:")
+    assert styles["A metric with a long long name"].startswith("left:")
+
+
+def test_many_rows_stay_within_the_page_and_titles_within_their_panel() -> None:
+    many = chart([f"candidate {i}" for i in range(24)], [Panel(bars=[(1.0, "red")] * 24)])
+    assert many.height <= 590
+    narrow = chart(["a"], [Panel(bars=[(1.0, "red")], title=["x" * 60]) for _ in range(3)])
+    titles = [label.text for label in narrow.labels if label.text.startswith("x")]
+    assert len(titles) == 3 and all(t.endswith("…") and text_width(t, 8) < 170 for t in titles)

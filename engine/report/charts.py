@@ -103,7 +103,7 @@ def _bar_colour(met: bool | None) -> str:
     return NEUTRAL if met is None else MET if met else MISS
 
 
-def criteria_charts(decision: Decision) -> list[dict[str, str]]:
+def criteria_charts(decision: Decision) -> list[dict[str, Any]]:
     """Candidates' metric against each success threshold, three metrics side by side."""
     metrics = _criteria_data(decision)
     if not metrics:
@@ -131,7 +131,7 @@ def criteria_charts(decision: Decision) -> list[dict[str, str]]:
                      + (f" ({start // MAX_METRICS_PER_ROW + 1})" if len(names) > 3 else ""),
             "caption": "Bars are green where the candidate meets the criterion and red where "
                        "it misses; the dashed line is the threshold." + note,
-            "svg": chart([_short(c) for c in candidates], panels),
+            "drawing": chart([_short(c) for c in candidates], panels),
         })
     return charts
 
@@ -148,7 +148,7 @@ def _cost_metric(metrics: Mapping[str, Any], rows: list[dict[str, Any]]) -> tupl
     return "", {}
 
 
-def cost_chart(decision: Decision) -> dict[str, str] | None:
+def cost_chart(decision: Decision) -> dict[str, Any] | None:
     """Monthly cost of each candidate against the expected value and budget, when given."""
     input_doc = _input(decision)
     business = section_of(input_doc.answers, "business")
@@ -185,10 +185,10 @@ def cost_chart(decision: Decision) -> dict[str, str] | None:
                        + _shown_note(len(labels), len(costs), "candidates") if labels else
                        "Monthly budget and expected value as answered; benchmark candidates "
                        "with a cost column to compare their cost.",
-            "svg": chart(names, [panel], legend=lines)}  # legend above: no line crosses it
+            "drawing": chart(names, [panel], legend=lines)}  # legend above: no line crosses it
 
 
-def estimate_chart(decision: Decision) -> dict[str, str] | None:
+def estimate_chart(decision: Decision) -> dict[str, Any] | None:
     """Each priced option's monthly cost range (low to high) against the budget and the value:
     whether an option fits depends on which end of its range the project lands."""
     from engine.report.labels import labels
@@ -228,10 +228,10 @@ def estimate_chart(decision: Decision) -> dict[str, str] | None:
                        "grey options were ruled out for other reasons."
                        + _shown_note(len(rows), len([o for o in decision.options
                                                       if o.cost is not None]), "options"),
-            "svg": chart([r[0] for r in rows], [panel], legend=lines)}
+            "drawing": chart([r[0] for r in rows], [panel], legend=lines)}
 
 
-def drift_chart(decision: Decision) -> dict[str, str] | None:
+def drift_chart(decision: Decision) -> dict[str, Any] | None:
     """Drift statistic per feature, drifted features in red."""
     features = records_of(_input(decision).drift or {}, "features")
     measured = [f for f in features if _numeric(f.get("statistic")) is not None]
@@ -245,17 +245,22 @@ def drift_chart(decision: Decision) -> dict[str, str] | None:
     return {"title": "Drift per feature",
             "caption": "Statistic of each feature's drift test; red features drifted."
                        + _shown_note(len(features), len(measured), "features"),
-            "svg": chart(labels, [panel])}
+            "drawing": chart(labels, [panel])}
 
 
-def build_charts(decision: Decision) -> list[dict[str, str]]:
-    """Each chart as inline SVG (for the HTML file) and as a data: URI (for the PDF, where an
-    image keeps the SVG out of the HTML cascade and its layout)."""
+def build_charts(decision: Decision) -> list[dict[str, Any]]:
+    """Each chart as inline SVG (for the HTML file), and for the PDF as its shapes in a data:
+    URI (an image keeps the SVG out of the HTML cascade) with its labels as HTML over it."""
     charts = criteria_charts(decision)
     for one in (estimate_chart(decision), cost_chart(decision), drift_chart(decision)):
         if one is not None:
             charts.append(one)
     for drawn in charts:
+        drawing = drawn.pop("drawing")
+        drawn["svg"] = drawing.svg()
         drawn["data_uri"] = "data:image/svg+xml;base64," + base64.b64encode(
-            drawn["svg"].encode("utf-8")).decode("ascii")
+            drawing.shapes_svg().encode("utf-8")).decode("ascii")
+        drawn["labels"] = [{"text": label.text, "style": label.style()}
+                           for label in drawing.labels]
+        drawn["height"] = f"{drawing.height:.2f}"
     return charts

@@ -20,9 +20,11 @@ from unicodedata import east_asian_width
 WIDTH = 504.0       # A4's 210 mm less the report's 16 mm side margins, in points
 FONT = 9.0          # tick, row and title labels
 SMALL = 7.5         # legend and "no data"
+TITLE = 8.0         # a panel's title, beside its neighbours
 ROW = 24.0          # height of one bar's row
 BAR = 0.62          # a bar's share of its row
 TICK = 3.5          # tick length, and the gap between a tick and its label
+MAX_HEIGHT = 590.0  # 21 cm less a little: a chart never needs a page of its own
 INK = "#1f2933"
 GRID = "#d9dee3"
 SPINE = "#9aa5b1"
@@ -49,8 +51,9 @@ def text_width(text: str, size: float = FONT) -> float:
 
 
 def _text(value: str) -> str:
-    """Text content safe in XML: escaped, characters XML cannot hold dropped."""
-    return escape(_NOT_XML.sub("", value), quote=True)
+    """Text content safe in XML: escaped (labels were already cleaned of characters XML
+    cannot hold)."""
+    return escape(value, quote=True)
 
 
 def _n(value: float) -> str:
@@ -164,23 +167,86 @@ def _plain(value: float) -> str:
     return f"{value:,.0f}" if value >= 1 else f"{value:g}"
 
 
+@dataclass
+class Label:
+    """A text of the chart: `y` is its baseline, `anchor` the SVG text-anchor."""
+
+    x: float
+    y: float
+    text: str
+    anchor: str = "start"
+    size: float = FONT
+    colour: str = ""
+
+    def svg(self) -> str:
+        attributes = f'x="{_n(self.x)}" y="{_n(self.y)}"'
+        if self.anchor != "start":
+            attributes += f' text-anchor="{self.anchor}"'
+        if self.size != FONT:
+            attributes += f' font-size="{_n(self.size)}"'
+        if self.colour:
+            attributes += f' fill="{self.colour}"'
+        return f"<text {attributes}>{_text(self.text)}</text>"
+
+    def style(self) -> str:
+        """CSS placing the same text over the chart's picture, in points from its top left
+        (line-height 1: DejaVu's baseline sits 0.85 em below the line's top)."""
+        top = f"top:{_n(self.y - 0.85 * self.size)}pt"
+        if self.anchor == "end":
+            place = f"right:{_n(WIDTH - self.x)}pt"
+        elif self.anchor == "middle":
+            room = text_width(self.text, self.size) * 1.5 + 20
+            place = f"left:{_n(self.x - room / 2)}pt;width:{_n(room)}pt;text-align:center"
+        else:
+            place = f"left:{_n(self.x)}pt"
+        extra = (f";font-size:{_n(self.size)}pt" if self.size != FONT else "") + (
+            f";color:{self.colour}" if self.colour else "")
+        return f"{place};{top}{extra}"
+
+
+@dataclass
+class Drawing:
+    """A chart: the whole SVG (for a browser), or its shapes alone and its labels (for the
+    PDF, where WeasyPrint lays SVG text out letter by letter, kerning lost, at many times the
+    cost of the same text in HTML)."""
+
+    height: float
+    shapes: list[str]
+    labels: list[Label]
+    order: list[int]  # where each label goes among the shapes, for the whole SVG
+
+    def _svg(self, parts: list[str]) -> str:
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" '
+                f'width="{_n(WIDTH)}pt" height="{_n(self.height)}pt" '
+                f'viewBox="0 0 {_n(WIDTH)} {_n(self.height)}">'
+                f'<g font-family="{FAMILY}" font-size="{_n(FONT)}" fill="{INK}">'
+                + "".join(parts) + "</g></svg>")
+
+    def svg(self) -> str:
+        parts, pending = [], list(zip(self.order, self.labels, strict=True))
+        for index, shape in enumerate([*self.shapes, ""]):
+            while pending and pending[0][0] == index:
+                parts.append(pending.pop(0)[1].svg())
+            parts.append(shape)
+        return self._svg(parts)
+
+    def shapes_svg(self) -> str:
+        return self._svg(self.shapes)
+
+
 class _Canvas:
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self.labels: list[Label] = []
+        self.order: list[int] = []
 
     def add(self, element: str) -> None:
         self.parts.append(element)
 
     def text(self, x: float, y: float, value: str, anchor: str = "start",
              size: float = FONT, colour: str = "") -> None:
-        attributes = f'x="{_n(x)}" y="{_n(y)}"'
-        if anchor != "start":
-            attributes += f' text-anchor="{anchor}"'
-        if size != FONT:
-            attributes += f' font-size="{_n(size)}"'
-        if colour:
-            attributes += f' fill="{colour}"'
-        self.add(f"<text {attributes}>{_text(value)}</text>")
+        self.order.append(len(self.parts))
+        self.labels.append(Label(x, y, _NOT_XML.sub("", value), anchor, size, colour))
 
     def vline(self, x: float, top: float, bottom: float, line: Line) -> None:
         dash = (f' stroke-dasharray="{_n(3.7 * line.width)} {_n(1.6 * line.width)}"'
@@ -210,13 +276,15 @@ class _Plot:
     width: float
     top: float
     rows: int
+    row: float = ROW
+    room: float = WIDTH  # how wide a title may run from the plot's left
 
     @property
     def bottom(self) -> float:
-        return self.top + self.rows * ROW + 6
+        return self.top + self.rows * self.row + 6
 
     def centre(self, row: int) -> float:
-        return self.top + 3 + ROW * (row + 0.5)
+        return self.top + 3 + self.row * (row + 0.5)
 
     def at(self, value: float) -> float:
         return self.panel.at(value, self.left, self.width)
@@ -228,7 +296,7 @@ def _marks(canvas: _Canvas, plot: _Plot) -> None:
     grid = "".join(f"M{_n(plot.at(v))} {_n(plot.top)}V{_n(plot.bottom)}" for v, _ in panel.ticks)
     if grid:
         canvas.add(f'<path d="{grid}" stroke="{GRID}" stroke-width="0.6"/>')
-    height = ROW * BAR
+    height = plot.row * BAR
     origin = plot.left if panel.log else plot.at(max(panel.lo, 0.0))
     for row, (value, colour) in enumerate(panel.bars):
         if value is None:
@@ -262,12 +330,23 @@ def _axes(canvas: _Canvas, plot: _Plot) -> None:
         canvas.text(plot.left + plot.width / 2, bottom + 2 * TICK + FONT * 2.1, panel.xlabel,
                     anchor="middle")
     for index, title in enumerate(reversed(panel.title)):
-        canvas.text(plot.left, plot.top - 4 - index * FONT * 1.2, title)
+        canvas.text(plot.left, plot.top - 4 - index * FONT * 1.2,
+                    _fit(title, plot.room, TITLE), size=TITLE)
 
 
-def chart(labels: Sequence[str], panels: Sequence[Panel], legend: Sequence[Line] = ()) -> str:
-    """An SVG document: `labels` name the rows (top to bottom) left of the first panel, the
-    panels sit side by side sharing the rows, `legend` entries run above them."""
+def _fit(text: str, room: float, size: float) -> str:
+    """`text` cut with an ellipsis to `room` points, so that a title never runs into the
+    next panel or off the page."""
+    while len(text) > 1 and text_width(text, size) > room:
+        text = text[:-2].rstrip() + "…"
+    return text
+
+
+def chart(labels: Sequence[str], panels: Sequence[Panel], legend: Sequence[Line] = ()
+          ) -> Drawing:
+    """`labels` name the rows (top to bottom) left of the first panel, the panels sit side by
+    side sharing the rows, `legend` entries run above them. Rows get thinner when there are
+    many, so that a chart stays within MAX_HEIGHT."""
     rows = max(len(labels), 1)
     left = (max(map(text_width, labels)) + TICK + 4) if labels else 8.0
     right = 8.0
@@ -281,19 +360,18 @@ def chart(labels: Sequence[str], panels: Sequence[Panel], legend: Sequence[Line]
         right = max(8.0, overhang + 2)
     titled = max((len(p.title) for p in panels), default=0)
     top = 4 + (SMALL * 1.6 if legend else 0) + (titled * FONT * 1.2 + 4 if titled else 0)
-    bottom = top + rows * ROW + 6
-    height = bottom + 2 * TICK + FONT * (2.5 if any(p.xlabel for p in panels) else 1.2) + 4
+    below = 6 + 2 * TICK + FONT * (2.5 if any(p.xlabel for p in panels) else 1.2) + 4
+    row = min(ROW, (MAX_HEIGHT - top - below) / rows)
     canvas = _Canvas()
-    for row, label in enumerate(labels):
-        canvas.text(left - TICK - 1, top + 3 + ROW * (row + 0.5) + FONT * 0.35, label,
+    for index, label in enumerate(labels):
+        canvas.text(left - TICK - 1, top + 3 + row * (index + 0.5) + FONT * 0.35, label,
                     anchor="end")
     for index, panel in enumerate(panels):
-        plot = _Plot(panel, left + index * each * (1 + gap), each, top, rows)
+        start = left + index * each * (1 + gap)
+        plot = _Plot(panel, start, each, top, rows, row, room=min(each * (1 + gap) - 4,
+                                                                 WIDTH - start))
         _marks(canvas, plot)
         _axes(canvas, plot)
     if legend:
         _legend(canvas, legend, left, 4 + SMALL)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{_n(WIDTH)}pt" '
-            f'height="{_n(height)}pt" viewBox="0 0 {_n(WIDTH)} {_n(height)}">'
-            f'<g font-family="{FAMILY}" font-size="{_n(FONT)}" fill="{INK}">'
-            + "".join(canvas.parts) + "</g></svg>")
+    return Drawing(top + rows * row + below, canvas.parts, canvas.labels, canvas.order)
