@@ -1,7 +1,7 @@
 """HTML, PDF and Markdown recommendation reports rendered from a decision document, each for
 one of three readers (engine.model.vocab.AUDIENCES): executive, architect (the default), audit.
 
-Imports stay light: Jinja2, matplotlib and WeasyPrint load only when a report is rendered.
+Imports stay light: Jinja2 and WeasyPrint load only when a report is rendered.
 """
 
 from __future__ import annotations

@@ -1,16 +1,14 @@
-"""Matplotlib charts as deterministic inline SVG.
+"""The report's charts as deterministic inline SVG (engine.report.plot draws them).
 
-Figures are built with the object API (no pyplot global state) under an rc_context that pins
-the SVG hash salt and drops the date, so the same decision gives the same bytes. Text is
-drawn as paths, mathtext is off (a `$` in a candidate name is just a dollar sign), and
-comments are stripped before the SVG is inlined.
+Each chart is a dict of title, caption and SVG text; the data come from the decision's
+evidence checks, benchmark rows, cost estimates and drift summary, each capped to MAX_BARS rows
+with a caption note when more exist.
 """
 
 from __future__ import annotations
 
 import base64
-import io
-import re
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,59 +16,25 @@ from engine.model.decision import Decision, DecisionInput
 from engine.report.context import GOAL_SYMBOLS, records_of, section_of, text
 from engine.report.labels import metric_label
 from engine.report.limits import MAX_CHART_METRICS, SEE
+from engine.report.plot import INK, NEUTRAL, Line, Panel, chart
 
 MET = "#2e7d32"
 MISS = "#c62828"
-NEUTRAL = "#546e7a"
-INK = "#1f2933"
-GRID = "#d9dee3"
+VALUE = "#1565c0"
 MAX_METRICS_PER_ROW = 3
 MAX_BARS = 24
-RC: dict[Any, Any] = {
-    "svg.hashsalt": "mladvisor-report",
-    "svg.fonttype": "none",
-    "text.parse_math": False,
-    "font.family": "DejaVu Sans",
-    "font.size": 8,
-    "axes.edgecolor": "#9aa5b1",
-    "axes.labelcolor": INK,
-    "xtick.color": INK,
-    "ytick.color": INK,
-    "axes.titlesize": 9,
-    "axes.titleweight": "bold",
-    "path.simplify": True,
-}
 
 
 def _numeric(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """A finite number, else None (drawn as "no data")."""
+    if isinstance(value, bool) or not isinstance(value, int | float) \
+            or not math.isfinite(value):
         return None
     return float(value)
 
 
 def _short(label: str, limit: int = 28) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
-
-
-def _svg(figure: Any) -> str:
-    import matplotlib
-
-    buffer = io.StringIO()
-    with matplotlib.rc_context(RC):
-        figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    svg = buffer.getvalue()
-    svg = svg[svg.index("<svg"):]
-    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
-    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
-    return re.sub(r"\n\s*\n", "\n", svg)
-
-
-def _figure(width: float, height: float) -> Any:
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    with matplotlib.rc_context(RC):
-        return Figure(figsize=(width, height), dpi=72)
 
 
 def _input(decision: Decision) -> DecisionInput:
@@ -139,7 +103,7 @@ def _bar_colour(met: bool | None) -> str:
     return NEUTRAL if met is None else MET if met else MISS
 
 
-def criteria_charts(decision: Decision) -> list[dict[str, str]]:
+def criteria_charts(decision: Decision) -> list[dict[str, Any]]:
     """Candidates' metric against each success threshold, three metrics side by side."""
     metrics = _criteria_data(decision)
     if not metrics:
@@ -153,36 +117,21 @@ def criteria_charts(decision: Decision) -> list[dict[str, str]]:
             + _shown_note(len(names), len(metrics), "metrics"))
     charts = []
     for start in range(0, len(names), MAX_METRICS_PER_ROW):
-        group = names[start:start + MAX_METRICS_PER_ROW]
-        figure = _figure(7.0, 0.9 + 0.26 * len(candidates))
-        axes = figure.subplots(1, len(group), sharey=True, squeeze=False)[0]
-        positions = list(range(len(candidates)))
-        for index, (ax, metric) in enumerate(zip(axes, group, strict=True)):
+        panels = []
+        for metric in names[start:start + MAX_METRICS_PER_ROW]:
             entry = metrics[metric]
             values = [entry["values"].get(c, (None, None)) for c in candidates]
-            ax.barh(positions, [v if v is not None else 0 for v, _ in values],
-                    color=[_bar_colour(m) if v is not None else "none" for v, m in values],
-                    height=0.62, zorder=2)
-            for pos, (value, _met) in zip(positions, values, strict=True):
-                if value is None:
-                    ax.text(0, pos, " no data", va="center", fontsize=7, color=NEUTRAL)
-            ax.axvline(entry["threshold"], color=INK, linestyle="--", linewidth=1.1, zorder=3)
             goal = GOAL_SYMBOLS.get(entry["goal"], entry["goal"])
-            ax.set_title(f"{_short(metric_label(metric), 30)}\n{goal} {text(entry['threshold'])}",
-                         loc="left", fontsize=8)
-            ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
-            ax.spines[["top", "right"]].set_visible(False)
-            ax.tick_params(axis="y", length=0)
-            if index == 0:
-                ax.set_yticks(positions, [_short(c) for c in candidates])
-        axes[0].invert_yaxis()
-        figure.subplots_adjust(wspace=0.18)
+            panels.append(Panel(
+                bars=[(v, _bar_colour(m)) for v, m in values],
+                lines=[Line(entry["threshold"], INK, 1.1, dashed=True)],
+                title=[_short(metric_label(metric), 30), f"{goal} {text(entry['threshold'])}"]))
         charts.append({
             "title": "Candidates against success criteria"
                      + (f" ({start // MAX_METRICS_PER_ROW + 1})" if len(names) > 3 else ""),
             "caption": "Bars are green where the candidate meets the criterion and red where "
                        "it misses; the dashed line is the threshold." + note,
-            "svg": _svg(figure),
+            "drawing": chart([_short(c) for c in candidates], panels),
         })
     return charts
 
@@ -199,7 +148,7 @@ def _cost_metric(metrics: Mapping[str, Any], rows: list[dict[str, Any]]) -> tupl
     return "", {}
 
 
-def cost_chart(decision: Decision) -> dict[str, str] | None:
+def cost_chart(decision: Decision) -> dict[str, Any] | None:
     """Monthly cost of each candidate against the expected value and budget, when given."""
     input_doc = _input(decision)
     business = section_of(input_doc.answers, "business")
@@ -212,46 +161,34 @@ def cost_chart(decision: Decision) -> dict[str, str] | None:
     labels = list(costs)[:MAX_BARS]
     if not labels and any(o.cost is not None for o in decision.options):
         return None  # the estimate chart already draws the budget and the value
-    figure = _figure(7.0, 1.0 + 0.26 * len(labels) if labels else 1.5)
-    ax = figure.subplots()
+    lines = []
     if labels:
         limit = min(x for x in (budget, value) if x is not None)
-        ax.barh(range(len(labels)), [costs[c] for c in labels], height=0.62, zorder=2,
-                color=[MET if costs[c] <= limit else MISS for c in labels])
-        ax.set_yticks(range(len(labels)), [_short(c) for c in labels])
-        ax.invert_yaxis()
-        ax.set_xlabel(metric_label(metric))
+        names = [_short(c) for c in labels]
+        panel = Panel(bars=[(costs[c], MET if costs[c] <= limit else MISS) for c in labels],
+                      xlabel=metric_label(metric))
+        if budget is not None:
+            lines.append(Line(budget, INK, 1.2, dashed=True, label=f"budget {text(budget)} USD"))
+        if value is not None:
+            lines.append(Line(value, VALUE, 1.6, label=f"expected value {text(value)} USD"))
+        panel.lines = lines
     else:  # no measured costs yet: still show what the project may spend against its value
         given = [(label, amount, colour) for label, amount, colour in
-                 (("budget", budget, NEUTRAL), ("expected value", value, "#1565c0"))
+                 (("budget", budget, NEUTRAL), ("expected value", value, VALUE))
                  if amount is not None]
-        ax.barh(range(len(given)), [g[1] for g in given], height=0.5, zorder=2,
-                color=[g[2] for g in given])
-        ax.set_yticks(range(len(given)), [g[0] for g in given])
-        ax.invert_yaxis()
-        ax.set_xlabel("USD per month (no candidate has a measured cost yet)")
-    if budget is not None and labels:
-        ax.axvline(budget, color=INK, linestyle="--", linewidth=1.2, zorder=3,
-                   label=f"budget {text(budget)} USD")
-    if value is not None and labels:
-        ax.axvline(value, color="#1565c0", linestyle="-", linewidth=1.6, zorder=3,
-                   label=f"expected value {text(value)} USD")
-    ax.set_xlim(left=0)
-    ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.tick_params(axis="y", length=0)
-    if labels:  # above the plot, so no line runs through it
-        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize=7)
+        names = [g[0] for g in given]
+        panel = Panel(bars=[(g[1], g[2]) for g in given],
+                      xlabel="USD per month (no candidate has a measured cost yet)")
     return {"title": "Cost against expected value and budget",
             "caption": "Monthly cost per candidate; green stays within both the budget and "
                        "the expected value, red exceeds one of them."
                        + _shown_note(len(labels), len(costs), "candidates") if labels else
                        "Monthly budget and expected value as answered; benchmark candidates "
                        "with a cost column to compare their cost.",
-            "svg": _svg(figure)}
+            "drawing": chart(names, [panel], legend=lines)}  # legend above: no line crosses it
 
 
-def estimate_chart(decision: Decision) -> dict[str, str] | None:
+def estimate_chart(decision: Decision) -> dict[str, Any] | None:
     """Each priced option's monthly cost range (low to high) against the budget and the value:
     whether an option fits depends on which end of its range the project lands."""
     from engine.report.labels import labels
@@ -268,40 +205,22 @@ def estimate_chart(decision: Decision) -> dict[str, str] | None:
                     f" ({o.method or o.offer})", 44),
              float(o.cost.low_usd_per_month), float(o.cost.high_usd_per_month),
              o.status) for o in priced if o.cost is not None]
-    figure = _figure(7.0, 1.1 + 0.3 * len(rows))
-    ax = figure.subplots()
     limit = min((x for x in (budget, value) if x is not None), default=None)
     floor = 0.01  # a log axis has no zero: free options are drawn from one cent
-    for i, (_label, low, high, status) in enumerate(rows):
+    ranges = []
+    for _label, low, high, status in rows:
         colour = NEUTRAL if status == "rejected" or limit is None else (
             MET if high <= limit else MISS if low > limit else "#ef6c00")
-        ax.plot([max(low, floor), max(high, floor)], [i, i], color=colour, linewidth=7,
-                solid_capstyle="butt", zorder=2)
-        ax.plot([max(low, floor)], [i], marker="|", color=INK, markersize=9, zorder=3)
-        ax.plot([max(high, floor)], [i], marker="|", color=INK, markersize=9, zorder=3)
-    ax.set_yticks(range(len(rows)), [r[0] for r in rows])
-    ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_xscale("log")
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    # plain dollar figures: mathtext is off, so the default 10^n labels would print raw markup
-    ax.xaxis.set_major_locator(LogLocator(base=10))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}" if x >= 1 else f"{x:g}"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
+        ranges.append((max(low, floor), max(high, floor), colour))
     lines = []
     if budget is not None:
-        lines.append(ax.axvline(max(budget, floor), color=INK, linestyle="--", linewidth=1.2,
-                                zorder=4, label=f"budget {text(budget)} USD"))
+        lines.append(Line(max(budget, floor), INK, 1.2, dashed=True,
+                          label=f"budget {text(budget)} USD"))
     if value is not None:
-        lines.append(ax.axvline(max(value, floor), color="#1565c0", linewidth=1.6, zorder=4,
-                                label=f"expected value {text(value)} USD"))
-    ax.set_xlabel("estimated cost, US dollars a month (log scale)")
-    ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.tick_params(axis="y", length=0)
-    if lines:  # above the plot, so no line runs through it
-        ax.legend(handles=lines, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2,
-                  frameon=False, fontsize=7)
+        lines.append(Line(max(value, floor), VALUE, 1.6,
+                          label=f"expected value {text(value)} USD"))
+    panel = Panel(ranges=ranges, lines=lines, log=True,
+                  xlabel="estimated cost, US dollars a month (log scale)")
     return {"title": "Estimated monthly cost of each option",
             "caption": "Each bar runs from the option's cheapest to its dearest choice at the "
                        "project's volume (the ladder shows the arithmetic); green fits the "
@@ -309,52 +228,39 @@ def estimate_chart(decision: Decision) -> dict[str, str] | None:
                        "grey options were ruled out for other reasons."
                        + _shown_note(len(rows), len([o for o in decision.options
                                                       if o.cost is not None]), "options"),
-            "svg": _svg(figure)}
+            "drawing": chart([r[0] for r in rows], [panel], legend=lines)}
 
 
-def drift_chart(decision: Decision) -> dict[str, str] | None:
+def drift_chart(decision: Decision) -> dict[str, Any] | None:
     """Drift statistic per feature, drifted features in red."""
     features = records_of(_input(decision).drift or {}, "features")
     measured = [f for f in features if _numeric(f.get("statistic")) is not None]
     features = measured[:MAX_BARS]
     if not features:
         return None
-    figure = _figure(7.0, 0.9 + 0.26 * len(features))
-    ax = figure.subplots()
-    positions = range(len(features))
-    ax.barh(list(positions), [_numeric(f.get("statistic")) for f in features], height=0.62,
-            color=[MISS if f.get("drifted") is True else MET for f in features], zorder=2)
-    ax.set_yticks(list(positions),
-                  [_short(f"{text(f.get('name'))} ({text(f.get('method'))})", 40)
-                   for f in features])
-    ax.invert_yaxis()
-    ax.set_xlabel("drift statistic (scale depends on the method)")
-    ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.tick_params(axis="y", length=0)
+    panel = Panel(bars=[(_numeric(f.get("statistic")),
+                         MISS if f.get("drifted") is True else MET) for f in features],
+                  xlabel="drift statistic (scale depends on the method)")
+    labels = [_short(f"{text(f.get('name'))} ({text(f.get('method'))})", 40) for f in features]
     return {"title": "Drift per feature",
             "caption": "Statistic of each feature's drift test; red features drifted."
                        + _shown_note(len(features), len(measured), "features"),
-            "svg": _svg(figure)}
+            "drawing": chart(labels, [panel])}
 
 
-def scope_ids(svg: str, prefix: str) -> str:
-    """Prefix every id and reference, so several charts inline in one page never collide."""
-    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
-    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
-    return re.sub(r'(xlink:href|href)="#([^"]+)"',
-                  lambda m: f'{m.group(1)}="#{prefix}{m.group(2)}"', svg)
-
-
-def build_charts(decision: Decision) -> list[dict[str, str]]:
-    """Each chart as inline SVG (for the HTML file) and as a data: URI (for the PDF, where an
-    image keeps the SVG's presentation attributes out of the HTML cascade)."""
+def build_charts(decision: Decision) -> list[dict[str, Any]]:
+    """Each chart as inline SVG (for the HTML file), and for the PDF as its shapes in a data:
+    URI (an image keeps the SVG out of the HTML cascade) with its labels as HTML over it."""
     charts = criteria_charts(decision)
-    for chart in (estimate_chart(decision), cost_chart(decision), drift_chart(decision)):
-        if chart is not None:
-            charts.append(chart)
-    for index, chart in enumerate(charts, 1):
-        chart["data_uri"] = "data:image/svg+xml;base64," + base64.b64encode(
-            chart["svg"].encode("utf-8")).decode("ascii")
-        chart["svg"] = scope_ids(chart["svg"], f"chart{index}-")
+    for one in (estimate_chart(decision), cost_chart(decision), drift_chart(decision)):
+        if one is not None:
+            charts.append(one)
+    for drawn in charts:
+        drawing = drawn.pop("drawing")
+        drawn["svg"] = drawing.svg()
+        drawn["data_uri"] = "data:image/svg+xml;base64," + base64.b64encode(
+            drawing.shapes_svg().encode("utf-8")).decode("ascii")
+        drawn["labels"] = [{"text": label.text, "style": label.style()}
+                           for label in drawing.labels]
+        drawn["height"] = f"{drawing.height:.2f}"
     return charts
