@@ -368,7 +368,7 @@ def test_resume_accepts_the_nested_group_and_refuses_unknown_keys_in_it() -> Non
 
 # ---------------------------------------------------------------- the terminal wizard
 
-PROJECT_DEPLOYED = ["Call transcription", "Priya Raman, CC Tech Lead", "deployed",
+PROJECT_DEPLOYED = ["Call transcription", "", "Priya Raman, CC Tech Lead", "deployed",
                     "prebuilt", "2",                      # a rung not in the list, then by number
                     "Amazon Transcribe", "amazon-transcribe",  # not a catalog-style id, then one
                     ""]                                    # offer: unknown
@@ -405,7 +405,7 @@ def test_wizard_asks_the_current_solution_of_a_deployed_project(in_tmp: Path) ->
 
 
 def test_wizard_skips_the_group_ids_when_no_rung_is_given(in_tmp: Path) -> None:
-    session = (["P", "R", "deployed", ""] + BUSINESS + PROBLEM + DATA + REST_DEPLOYED + REVIEW)
+    session = (["P", "", "R", "deployed", ""] + BUSINESS + PROBLEM + DATA + REST_DEPLOYED + REVIEW)
     result = wizard(["--out", "a.yaml"], session)
     assert result.exit_code == 0, result.output
     assert "What kind of solution runs in production today?" in result.stderr
@@ -417,7 +417,7 @@ def test_wizard_skips_the_group_ids_when_no_rung_is_given(in_tmp: Path) -> None:
 
 def test_wizard_does_not_ask_any_of_them_for_an_early_translation(in_tmp: Path) -> None:
     problem = ["translation"] + PROBLEM[4:]  # no classes or multi-label questions
-    session = ["P", "R", "experimentation"] + BUSINESS + problem + DATA + REST + REVIEW
+    session = ["P", "", "R", "experimentation"] + BUSINESS + problem + DATA + REST + REVIEW
     result = wizard(["--out", "a.yaml"], session)
     assert result.exit_code == 0, result.output
     for question in ("What kind of solution runs in production today?",
@@ -430,8 +430,8 @@ def test_wizard_does_not_ask_any_of_them_for_an_early_translation(in_tmp: Path) 
 
 
 def test_review_moving_the_stage_back_drops_the_current_solution(in_tmp: Path) -> None:
-    # review: question 3 is the stage; "1" is idea; then save
-    session = PROJECT_DEPLOYED + BUSINESS + PROBLEM + DATA + REST_DEPLOYED + ["3", "1", ""]
+    # review: question 4 is the stage; "1" is idea; then save
+    session = PROJECT_DEPLOYED + BUSINESS + PROBLEM + DATA + REST_DEPLOYED + ["4", "1", ""]
     result = wizard(["--out", "a.yaml"], session)
     assert result.exit_code == 0, result.output
     doc = yaml.safe_load((in_tmp / "a.yaml").read_text())

@@ -87,7 +87,7 @@ def test_missing_file_and_unknown_id_are_exit_2(home: Path, tmp_path: Path) -> N
 def test_render_failure_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import engine.report
 
-    def broken(decision: dict, audience: str) -> bytes:
+    def broken(decision: dict, audience: str, reviews: object = None) -> bytes:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(engine.report, "render_pdf", broken)
@@ -117,6 +117,9 @@ def test_report_from_recorded_id(home: Path, tmp_path: Path,
 
         def close(self) -> None:
             pass
+
+        def iter_records(self, kind: str | None = None) -> list[AuditRecord]:
+            return [r for r in records.values() if kind in (None, r.kind)]  # no reviews
 
         def get(self, record_id: str) -> AuditRecord:
             for key, record in records.items():

@@ -17,7 +17,7 @@ from engine.questionnaire.wizard import Wizard
 
 # One line per prompt, in questionnaire order, for a complete session. Invalid answers are
 # followed by the valid one the wizard re-asks for.
-NAME = ["Ticket routing", "Dana Lee, Support Ops", ""]
+NAME = ["Ticket routing", "", "Dana Lee, Support Ops", ""]  # the project id: its default
 BUSINESS = ["", "Route incoming tickets",        # empty statement is refused, then answered
             "maybe", "yes",                        # not yes/no, then yes
             "median time to first response",      # kpi: asked because the objective is measurable
@@ -110,9 +110,12 @@ def test_scripted_session_validates_skips_and_writes_answers(tmp_path: Path) -> 
     # Enter took the default: the answer is left out so the report lists it as defaulted
     assert "stage" not in doc["project"] and "project.stage" in loaded.defaulted
     assert "problem.latency_p95_ms" in loaded.defaulted
+    # the project id left empty is noted too (so --resume does not ask it again); the report
+    # does not list it (the id is then the slug of the name, not a default answer)
     assert ("# Left at their default (the report lists them as defaulted):\n"
-            "#   project.stage, problem.latency_p95_ms, problem.input_chars_per_request, "
-            "problem.sector\n") in out.read_text()
+            "#   project.id, project.stage, problem.latency_p95_ms, "
+            "problem.input_chars_per_request,\n#   problem.sector\n") in out.read_text()
+    assert "project.id" not in loaded.defaulted
     assert "Where is the project today? idea (default)" in said
     assert not (tmp_path / "answers.yaml.partial").exists()
     assert result.stdout == ""  # the answers went to the file, questions to stderr
@@ -172,7 +175,8 @@ def test_resume_reasks_an_invalid_saved_answer(tmp_path: Path) -> None:
     saved = tmp_path / "p.yaml"
     saved.write_text("schema: mladvisor.answers/1\nproject:\n  name: X\n  respondent: Y\n"
                      "  stage: someday\n")
-    result = run(["--resume", str(saved)], ["2"] + BUSINESS + PROBLEM + DATA + REST + REVIEW)
+    result = run(["--resume", str(saved)],
+                 ["", "2"] + BUSINESS + PROBLEM + DATA + REST + REVIEW)  # id, then the stage
     assert result.exit_code == 0, result.output
     assert "project.stage: the saved answer is not valid" in result.stderr
     assert yaml.safe_load(result.stdout)["project"]["stage"] == "data-preparation"
@@ -194,7 +198,7 @@ def test_resume_with_unknown_key_is_a_one_line_input_error(tmp_path: Path) -> No
 def test_review_can_change_an_answer_and_asks_what_now_applies(tmp_path: Path) -> None:
     lines = (NAME + ["Route tickets", "no", "no", "", "", ""]
              + ["", "", "", "", "", "", "", ""] + ["no", "0", "", ""] + ["", "", "", ""]
-             + ["99", "5", "yes", "tickets answered per day", ""])
+             + ["99", "6", "yes", "tickets answered per day", ""])
     out = tmp_path / "a.yaml"
     result = run(["--out", str(out)], lines)
     assert result.exit_code == 0, result.output

@@ -44,11 +44,14 @@ A record (`body`, once decoded) is the RFC 8785 canonical JSON of
 `{schema: "mladvisor.audit-record/1", kind: "assessment", record_id, time (UTC), respondent,
 input, input_sha256, rulebase: {version, sha256, files_sha256}, engine_version, decision,
 reports: {format: sha256}}`, or for a later rendering `{schema, kind: "report", record_id, time,
-of, format, sha256, engine_version}`. `entry_hash = sha256(prev_hash ‖ body)` where prev_hash is
-the previous entry hash as 64 ASCII hex digits (64 zeros for the first record); the signature is
-Ed25519 over the ASCII hex of entry_hash, and `key_id` the first 16 hex digits of the sha256 of
-the raw public key. `mladvisor audit export` writes each record with its chain fields so that
-an auditor can recompute the chain without this code.
+of, format, sha256, engine_version}`, or for an architect's review of an assessment
+`{schema, kind: "review", record_id, time, of, review: {action, user, role, comment, account,
+override?: {justification, blockers}}, engine_version}` (`review.py`).
+`entry_hash = sha256(prev_hash ‖ body)` where prev_hash is the previous entry hash as 64
+ASCII hex digits (64 zeros for the first record); the signature is Ed25519 over the ASCII hex
+of entry_hash, and `key_id` the first 16 hex digits of the sha256 of the raw public key.
+`mladvisor audit export` writes each record with its chain fields so that an auditor can
+recompute the chain without this code.
 
 Reading returns typed records (`record.py`): `AuditRecord` (the chain fields and the hashed
 body kept as stored, with typed members such as `decision` and `rulebase`) and

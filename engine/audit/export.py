@@ -21,11 +21,15 @@ if TYPE_CHECKING:
     from engine.audit.store import AuditLog
 
 MASK = "[masked]"
-ALWAYS_PERSONAL = ("project.respondent",)
+# the respondent of an assessment and the reviewer of a review name people
+ALWAYS_PERSONAL = ("project.respondent", "review.user")
+# a review event's members (engine.audit.review) come last: earlier columns keep their places
+REVIEW_COLUMNS = ["action", "user", "role", "comment", "override"]
 CSV_COLUMNS = ["seq", "record_id", "kind", "time", "respondent", "project", "verdict", "rung",
                "service", "rulebase_version", "rulebase_sha256", "engine_version",
                "input_sha256", "reports", "of", "format", "sha256", "findings", "masked",
-               "prev_hash", "entry_hash", "key_id", "signature", "input", "decision"]
+               "prev_hash", "entry_hash", "key_id", "signature", "input", "decision",
+               *(f"review_{c}" for c in REVIEW_COLUMNS)]
 
 
 def personal_paths(knowledge_dir: Path | None = None) -> list[str]:
@@ -221,7 +225,15 @@ def _csv_row(record: AuditRecord, mask: bool) -> dict[str, Any]:
         # the stored values as they are, whatever their shape: an export shows what is kept
         "input": _cell(record.body.get("input")),
         "decision": _cell(record.body.get("decision")),
+        **_review_cells(record.body.get("review")),
     }
+
+
+def _review_cells(review: Any) -> dict[str, Any]:
+    """A review event's members, one column each (the override as JSON); empty otherwise."""
+    review = review if isinstance(review, dict) else {}
+    return {f"review_{c}": (_cell(review.get(c)) if c == "override" else review.get(c))
+            for c in REVIEW_COLUMNS}
 
 
 def export_csv(log: AuditLog, out: IO[str], mask: bool = False, kind: str | None = None,

@@ -82,8 +82,8 @@ class AuditRecord:
     """One stored record: the chain fields of its row and its hashed body.
 
     An assessment has `decision`, `input`, `rulebase`, `reports`; a report event has `of`,
-    `format`, `sha256`. `to_dict()` gives the dict JSON output and exports are made of, equal
-    to the body plus the chain fields.
+    `format`, `sha256`; a review event has `of` and `review`. `to_dict()` gives the dict JSON
+    output and exports are made of, equal to the body plus the chain fields.
     """
 
     seq: int
@@ -170,6 +170,12 @@ class AuditRecord:
     def sha256(self) -> str | None:
         """For a report event: the sha256 of the rendered report."""
         return _str(self.body.get("sha256"))
+
+    @property
+    def review(self) -> dict[str, Any] | None:
+        """For a review event: action, user, role, comment (and override); see
+        engine.audit.review."""
+        return _object(self.body.get("review"))
 
     def summary(self) -> RecordSummary:
         return RecordSummary.from_record(self)

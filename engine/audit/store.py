@@ -362,6 +362,35 @@ class AuditLog:
         self._append(event_id, "report", parts, None)
         return event_id
 
+    def append_review(self, record_id: str, review: Mapping[str, Any]) -> str:
+        """Record a reviewer's action on an earlier assessment: a new event record in the same
+        chain, signed like the rest. `review` (action, user, role, comment, ...) is checked by
+        engine.audit.review, which builds it; it is nested so that every member of the record
+        still sorts before `time`."""
+        # the kind from its column (an exact id), without reading the assessment's body again
+        rows = self._read("SELECT record_id, kind FROM records WHERE record_id=?", (record_id,))
+        if rows:
+            target_id, kind = rows[0]
+        else:  # a prefix: get() resolves it, or names the ids it is ambiguous between
+            found = self.get(record_id)
+            target_id, kind = found.record_id, found.kind
+        if kind != "assessment":
+            raise InputError(str(self.path), "record_id", "the id of a recorded assessment",
+                             record_id)
+        from engine.ids import new_id
+
+        event_id = new_id()
+        parts = {
+            "schema": canonical_json(RECORD_SCHEMA),
+            "kind": b'"review"',
+            "record_id": canonical_json(event_id),
+            "of": canonical_json(target_id),
+            "review": canonical_json(dict(review)),
+            "engine_version": canonical_json(__version__),
+        }
+        self._append(event_id, "review", parts, None)
+        return event_id
+
     def _append(self, record_id: str, kind: str, parts: dict[str, bytes],
                 rulebase_rows: tuple[str, bytes, dict[str, bytes]] | None) -> None:
         """One durable transaction: the write lock is held only for reading the head, hashing,

@@ -27,6 +27,7 @@ from engine.audit.store import (
     has_codec_column,
 )
 from engine.errors import AuditError, MladvisorError
+from engine.model.vocab import REVIEW_ACTIONS
 from engine.util.canonical import sha256_hex
 from engine.util.load import loads_stored
 
@@ -305,6 +306,8 @@ class ChainVerifier:
             if data.get("of") not in self.assessments:
                 self.problems.add(f"{row.label}: report event of {data.get('of')}, which is not"
                                   " an earlier assessment")
+        elif row.kind == "review":
+            self.check_review(row, data)
         else:
             self.problems.add(f"{row.label}: unknown kind {row.kind!r}")
 
@@ -317,6 +320,26 @@ class ChainVerifier:
         if files:
             self.files_refs.setdefault(files, (row.seq, row.record_id))
         self.assessments.add(row.record_id)
+
+    def check_review(self, row: _Row, data: dict[str, Any]) -> None:
+        """A review names an earlier assessment and says who did what (engine.audit.review)."""
+        if data.get("of") not in self.assessments:
+            self.problems.add(f"{row.label}: review of {data.get('of')}, which is not an"
+                              " earlier assessment")
+        review = data.get("review")
+        if not isinstance(review, dict):
+            self.problems.add(f"{row.label}: a review event without its review")
+            return
+        if review.get("action") not in REVIEW_ACTIONS:
+            self.problems.add(f"{row.label}: unknown review action {review.get('action')!r}")
+        for member in ("user", "role", "comment"):
+            if not isinstance(review.get(member), str) or not review[member]:
+                self.problems.add(f"{row.label}: the review's {member} is missing")
+        override = review.get("override")
+        if override is not None and (review.get("action") != "approve" or not isinstance(
+                override, dict) or not override.get("justification")):
+            self.problems.add(f"{row.label}: an override without an approval and its"
+                              " justification")
 
     def check_signature(self, row: _Row) -> None:
         if not (row.signature or row.key_id):

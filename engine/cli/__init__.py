@@ -35,6 +35,9 @@ COMMANDS: dict[str, str] = {
     "audit": "engine.cli.audit:audit",
     "serve": "engine.cli.serve:serve",
     "users": "engine.cli.users:users",
+    "review": "engine.cli.review:review",
+    "portfolio": "engine.cli.projects:portfolio",
+    "project": "engine.cli.projects:project",
 }
 
 

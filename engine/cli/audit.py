@@ -14,6 +14,7 @@ from typing import IO, Any
 import click
 
 from engine.audit.record import AuditRecord, RecordSummary
+from engine.audit.review import Review, all_reviews, reviews_of, state_label, state_of
 from engine.audit.store import MissingLogError
 from engine.cli._common import (
     CONTEXT,
@@ -82,7 +83,7 @@ def audit() -> None:
 
 
 @audit.command("list", context_settings=CONTEXT)
-@click.option("--kind", type=click.Choice(["assessment", "report", "all"]),
+@click.option("--kind", type=click.Choice(["assessment", "report", "review", "all"]),
               default="assessment", show_default=True, help="Which records to list.")
 @click.option("--respondent", help="Only records whose respondent contains this text.")
 @click.option("--verdict", help="Only decisions with this verdict.")
@@ -93,7 +94,7 @@ def audit() -> None:
 @out_option
 def list_cmd(kind: str, respondent: str | None, verdict: str | None, since: str | None,
              until: str | None, limit: int | None, fmt: str, out: Path | None) -> None:
-    """List recorded decisions, oldest first.
+    """List recorded decisions, oldest first, each with its review state when reviewed.
 
     \b
     Example:
@@ -108,23 +109,44 @@ def list_cmd(kind: str, respondent: str | None, verdict: str | None, since: str 
     else:
         rows = log.list(kind=None if kind == "all" else kind, respondent=respondent,
                         verdict=verdict, since=since, until=until_bound, limit=limit)
+    reviews = all_reviews(log) if rows else {}
     if fmt == "json":
-        emit(_dump([row.to_dict() for row in rows]), out)
+        emit(_dump([_list_row(row, reviews) for row in rows]), out)
         return
     lines = []
     for row in rows:
         if row.kind == "report":
             lines.append(f"{row.seq:>6}  {row.time[:19]}Z  {row.record_id}  report "
                          f"{row.format} of {row.of}")
+        elif row.kind == "review":
+            found = reviews.get(row.of or "", [])
+            review = next((r for r in found if r.record_id == row.record_id), None)
+            lines.append(f"{row.seq:>6}  {row.time[:19]}Z  {row.record_id}  review "
+                         f"{review.action if review else '?'} of {row.of} by"
+                         f" {review.user if review else '?'}")
         else:
             strategy = strategy_text({"rung": row.rung, "service": row.service}
                                      if row.rung else None, "/{}", none="-")
+            state = _review_state(row, reviews)
             lines.append(f"{row.seq:>6}  {row.time[:19]}Z  {row.record_id}  "
                          f"{row.verdict or '-':<24} {strategy:<36} {row.project or ''}"
-                         f" ({row.respondent or '?'})")
+                         f" ({row.respondent or '?'})"
+                         + (f"  [{state_label(state)}]" if state != "not-reviewed" else ""))
     if not lines:
         lines.append("no records")
     _emit_text("\n".join(lines) + "\n", out)
+
+
+def _review_state(row: RecordSummary, reviews: dict[str, list[Review]]) -> str:
+    """An assessment's own review state (a project's is `mladvisor project`'s)."""
+    return state_of([row.record_id], reviews)[0]
+
+
+def _list_row(row: RecordSummary, reviews: dict[str, list[Review]]) -> dict[str, Any]:
+    data = row.to_dict()
+    if row.kind == "assessment":
+        data["review_state"] = _review_state(row, reviews)
+    return data
 
 
 @audit.command(context_settings=CONTEXT)
@@ -132,9 +154,10 @@ def list_cmd(kind: str, respondent: str | None, verdict: str | None, since: str 
 @format_option(["json", "text"], "json")
 @out_option
 def show(record_id: str, fmt: str, out: Path | None) -> None:
-    """Print one record: chain fields, input, rule base, decision and report hashes.
+    """Print one record: chain fields, input, rule base, decision, report hashes and reviews.
 
-    RECORD_ID is the assessment id (or a unique prefix of it).
+    RECORD_ID is the assessment id (or a unique prefix of it); an assessment is shown with
+    the reviews recorded of it (action, user, role, comment, time, any override).
 
     \b
     Example:
@@ -143,21 +166,46 @@ def show(record_id: str, fmt: str, out: Path | None) -> None:
     log = _log_or_input_error("record to show", record_id)
     record = log.get(record_id)
     later = log.reports_for(record.record_id) if record.kind == "assessment" else []
+    reviews = reviews_of(log, record.record_id) if record.kind == "assessment" else []
     if fmt == "json":
         data = record.to_dict()
         if record.kind == "assessment":
             data["later_reports"] = [{"record_id": r.record_id, "time": r.time,
                                       "format": r.format, "sha256": r.sha256} for r in later]
+            data["reviews"] = [_review_dict(r) for r in reviews]
         emit(_dump(data), out)
         return
-    _emit_text(_show_text(record, later), out)
+    _emit_text(_show_text(record, later, reviews), out)
 
 
-def _show_text(record: AuditRecord, later: list[AuditRecord]) -> str:
+def _review_dict(review: Review) -> dict[str, Any]:
+    """A review as `audit show` lists it: who did what, when, and the chain record it is."""
+    return {"record_id": review.record_id, "seq": review.seq, "time": review.time,
+            "action": review.action, "user": review.user, "role": review.role,
+            "comment": review.comment, "account": review.account,
+            "override": review.override, "signed": review.signed}
+
+
+def _review_lines(review: Review) -> list[str]:
+    lines = [f"review      {review.time}  {review.action} by {review.user} ({review.role}):"
+             f" {review.comment}  ({review.record_id}"
+             f"{', signed' if review.signed else ''})"]
+    if review.override:
+        lines.append(f"  override  of {', '.join(review.overridden)}: {review.justification}")
+    return lines
+
+
+def _show_text(record: AuditRecord, later: list[AuditRecord],
+               reviews: list[Review] | None = None) -> str:
     lines = [f"record      {record.seq}  {record.record_id}  ({record.kind})",
              f"time        {record.time}"]
     if record.kind == "assessment":
         lines += _assessment_lines(record, later)
+        for review in reviews or []:
+            lines += _review_lines(review)
+    elif record.kind == "review":
+        lines.append(f"review of   {record.of}")
+        lines += _review_lines(Review.from_record(record))
     else:
         lines.append(f"report of   {record.of}: {record.format} sha256 {record.sha256}")
     signed = f"{record.key_id} {record.signature}" if record.signature else "(unsigned)"
@@ -385,8 +433,8 @@ def _change_text(change: dict[str, Any]) -> str:
 @format_option(["jsonl", "csv"], "jsonl")
 @click.option("--mask", is_flag=True,
               help="Mask the answers the questionnaire marks personal (and the respondent).")
-@click.option("--kind", type=click.Choice(["assessment", "report", "all"]), default="all",
-              show_default=True)
+@click.option("--kind", type=click.Choice(["assessment", "report", "review", "all"]),
+              default="all", show_default=True)
 @click.option("--since", help="Only records at or after this UTC time.")
 @click.option("--until", help="Only records at or before this UTC time.")
 @out_option
@@ -492,7 +540,8 @@ def report_cmd(record_id: str, fmt: str, audience: str, no_record: bool,
                          record_id)
     from engine.report import render_html, render_pdf
 
-    data = (render_pdf if fmt == "pdf" else render_html)(decision, audience)
+    reviews = [review.to_dict() for review in reviews_of(log, record.record_id)]
+    data = (render_pdf if fmt == "pdf" else render_html)(decision, audience, reviews)
     emit(data, out)
     if not no_record:
         from engine.audit import open_log

@@ -58,6 +58,18 @@ def find_decision(source: str, fmt: str = "html") -> tuple[Decision, str | None]
     return load_decision(source, decision), record.record_id or source
 
 
+def recorded_reviews(record_id: str | None) -> list[dict[str, Any]]:
+    """The reviews the audit log holds of a recorded assessment, for the report's sign-off
+    section (none for a decision read from a file: nothing vouches for its reviews)."""
+    if record_id is None:
+        return []
+    from engine.audit import open_log
+    from engine.audit.review import reviews_of
+
+    with open_log(create=False) as log:
+        return [review.to_dict() for review in reviews_of(log, record_id)]
+
+
 def _yaml_or_none(path: Path) -> Any:
     """The file read as YAML, to recognise an answers file; None when it is not YAML either."""
     from engine.model.answers import read_document
@@ -111,7 +123,7 @@ def report(id_or_decision: str, fmt: str, audience: str, out: Path | None,
     from engine.report import render_html, render_markdown, render_pdf
 
     data = {"pdf": render_pdf, "markdown": render_markdown}.get(fmt, render_html)(
-        decision, audience)
+        decision, audience, recorded_reviews(record_id))
     emit(data, target)
     if record_id is not None and not no_record:
         from engine.audit import open_log

@@ -33,7 +33,7 @@ from engine.util.display import show_value
 
 CASE = conditions.CASE
 # Answers that identify a project rather than describe it: never varied.
-IDENTITY = ("project.name", "project.respondent")
+IDENTITY = ("project.name", "project.id", "project.respondent")
 # Consequences that move option statuses, the strategy or the verdict (monitor only plans).
 DECISIVE_THEN = ("option", "reject", "demote", "meets", "verdict")
 # What a rule over a fact type needs when the case has no fact of that type at all.

@@ -19,10 +19,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_serializer,
 )
 from pydantic_core import PydanticCustomError
 
@@ -88,6 +90,11 @@ class CurrentSolution(Strict):
 
 class Project(Strict):
     name: NonEmpty = Field(description="The project's name, as it should appear on the report.")
+    id: Slug | None = Field(
+        None, description="A short stable id (lower-case words joined by hyphens) that ties "
+        "the project's assessments together in its history and the portfolio; absent: the "
+        "slug of the name (set it to keep the history when the name changes)."
+    )
     respondent: NonEmpty = Field(
         description="Who answered the questionnaire (name and role); recorded in the audit log."
     )
@@ -98,6 +105,16 @@ class Project(Strict):
         None, description="What runs in production today (its rung, and the service and offer "
         "if known); only when the stage is deployed. Absent: not stated."
     )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_id(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """An id not given is left out of the effective answers (not written as null), so
+        that a file without one gives the same decision, byte for byte, as before ids were
+        added, and replays of older records reproduce."""
+        data = handler(self)
+        if data.get("id") is None:
+            data.pop("id", None)
+        return data  # type: ignore[no-any-return]
 
     @field_validator("current_solution")
     @classmethod
@@ -390,12 +407,17 @@ def group_of(path: str) -> str | None:
     return next((g for g in optional_groups() if path.startswith(g + ".")), None)
 
 
+# Answers that name the project rather than describe it: one not given has no default value
+# a report should point out (the project id is then derived from the name: project_id).
+NOT_DEFAULTED = ("project.id",)
+
+
 def _defaulted(raw: dict[str, Any]) -> list[str]:
     """Leaf answers not given; an optional group not given at all is named once, as a whole
     (the report's row for `project.current_solution`), rather than field by field."""
     out = set()
     for path in leaf_paths():
-        if dotted.has(raw, path):
+        if dotted.has(raw, path) or path in NOT_DEFAULTED:
             continue
         group = group_of(path)
         out.add(group if group is not None and dotted.get(raw, group, None) is None else path)

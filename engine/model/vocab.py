@@ -109,3 +109,23 @@ RUNS: tuple[str, ...] = get_args(Runs)
 GOALS: tuple[str, ...] = get_args(Goal)
 STATUSES: tuple[str, ...] = get_args(Status)
 AUDIENCES: tuple[str, ...] = get_args(Audience)
+
+# What an architect records on an assessment (`mladvisor review`): a verdict of the review
+# (approve, request-changes) or a remark that leaves the review state as it was (comment).
+ReviewAction = Literal["approve", "request-changes", "comment"]
+REVIEW_ACTIONS: tuple[str, ...] = get_args(ReviewAction)
+# Where a project's review stands (its latest assessment against the reviews of its
+# assessments), in the order a reviewer's queue reads them: most in need of an architect first.
+ReviewState = Literal["changes-requested", "re-assessed", "not-reviewed", "commented",
+                      "approved"]
+REVIEW_STATES: tuple[str, ...] = get_args(ReviewState)
+REVIEW_STATE_LABELS: dict[str, str] = {
+    "changes-requested": "changes requested",
+    "re-assessed": "re-assessed, awaiting review",
+    "not-reviewed": "not reviewed",
+    "commented": "commented, not decided",
+    "approved": "approved",
+}
+# The role recorded for a reviewer when no account exists at all (single-user local mode:
+# whoever runs mladvisor on this machine is every role, as `mladvisor serve` treats them).
+LOCAL_REVIEWER_ROLE = "architect"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,8 @@ def _environment(root: str) -> Any:
 
 
 def render_document(decision: Decision | Mapping[str, Any], *, for_pdf: bool,
-                    audience: str = DEFAULT_AUDIENCE) -> tuple[str, dict]:
+                    audience: str = DEFAULT_AUDIENCE,
+                    reviews: Sequence[Mapping[str, Any]] | None = None) -> tuple[str, dict]:
     """The HTML text and the view model (the PDF step reuses its metadata). A decision given
     as JSON is read partially (see load_decision): the report shows what it can. `audience`
     chooses the depth (AUDIENCES); every depth carries the same audit block."""
@@ -77,6 +78,7 @@ def render_document(decision: Decision | Mapping[str, Any], *, for_pdf: bool,
     from engine.report.context import build_context
     from engine.report.labels import labels
     from engine.report.limits import bounded, more_note
+    from engine.report.signoff import signoff_rows
 
     decision = load_decision("decision", decision, partial=True)
     # every string clean, cut and breakable before layout; the shapes stay, so it reads again
@@ -88,5 +90,6 @@ def render_document(decision: Decision | Mapping[str, Any], *, for_pdf: bool,
     css = _stylesheet(str(root), for_pdf)
     template = _environment(str(root)).get_template(TEMPLATE)
     html = template.render(r=context, charts=charts, css=Markup(css), for_pdf=for_pdf,
-                           more_note=more_note, audience=audience)
+                           more_note=more_note, audience=audience,
+                           signoff=signoff_rows(reviews))
     return html, context

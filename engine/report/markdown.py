@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from engine.model.decision import Decision, load_decision
 from engine.model.vocab import AUDIENCES, DEFAULT_AUDIENCE
 from engine.report.dates import timestamp_of
 from engine.report.labels import knowledge_document, labels, metric_label
+from engine.report.signoff import signoff_markdown, signoff_rows
 from engine.util.display import monthly_short, monthly_text
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
@@ -70,7 +71,8 @@ EXECUTIVE_CHANGES = 3
 
 
 def render_markdown(decision: Decision | Mapping[str, Any],
-                    audience: str = DEFAULT_AUDIENCE) -> str:
+                    audience: str = DEFAULT_AUDIENCE,
+                    reviews: Sequence[Mapping[str, Any]] | None = None) -> str:
     """The report as Markdown text (a partial decision renders what it has), for one of
     AUDIENCES: the executive's summary, the architect's review, or the audit edition with
     the whole trace. Every edition ends with the same hashes."""
@@ -97,6 +99,8 @@ def render_markdown(decision: Decision | Mapping[str, Any],
                     _findings(decision, shown, guidance), _plan(decision),
                     _changes(decision, service), _cited(shown, guidance),
                     _trace(decision, full=audience == "audit"), _footer(decision))
+    signoff = signoff_markdown(signoff_rows(reviews), _text, _code)  # before the footer
+    sections = (*sections[:-1], signoff, sections[-1])
     return "\n".join(line for section in sections for line in section)
 
 
