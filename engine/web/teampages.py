@@ -72,13 +72,11 @@ class TeamPages:
             return await web.result(request, status=403, review_values=values,
                                     review_error="The form expired or did not come from this "
                                     "page: nothing was recorded. Press the button again.")
+        from engine.errors import InputError
+
         try:
             await run_in_threadpool(self._record, request, record.record_id, values)
-        except Exception as error:
-            from engine.errors import InputError
-
-            if not isinstance(error, InputError):
-                raise
+        except InputError as error:  # the one-line error `mladvisor review` prints
             return await web.result(request, status=422, review_values=values,
                                     review_error=str(error))
         web.forget_pdfs(record.record_id)
