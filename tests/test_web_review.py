@@ -227,3 +227,17 @@ def test_admin_creates_an_account_and_sees_its_one_time_password_once(
     bad_role = admin.post("/users", data={"csrf_token": token, "name": "bo", "role": "boss"})
     assert bad_role.status_code == 422 and "one of stakeholder" in bad_role.text
     assert login(client_for(server["app"]), "architect", PASSWORD).status_code == 303
+
+
+def test_reassessing_under_the_same_name_adds_no_project_id(server: dict[str, Any]) -> None:
+    stakeholder, home = server["c"]["stakeholder"], server["home"]
+    data = {"csrf_token": csrf_of(stakeholder, "/"), "project-id": "team-project",
+            "project__name": "Team project", "project__respondent": "Tester",
+            "business__problem_statement": "Route tickets"}
+    done = stakeholder.post("/assess", data=data)
+    assert done.status_code == 303
+    with open_log(home) as log:
+        answers = (log.get(done.headers["location"].rsplit("/", 1)[1]).input or {})["answers"]
+    assert "id" not in answers["project"]  # the slug of the name already names the project
+    page = stakeholder.get("/projects/team-project").text
+    assert "no change" in page and "project.id" not in page

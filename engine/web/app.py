@@ -547,9 +547,13 @@ def _keep_project_id(form: Any, sub: Any) -> None:
     raw = str(form.get(PROJECT_ID_FIELD) or "").strip()
     if not raw:
         return
+    from engine.projects.ids import project_of
+
     sub.values[PROJECT_ID_FIELD] = raw[:MAX_SLUG]
-    if isinstance(sub.doc.get("project"), dict):  # the answers model checks it is a slug
-        sub.doc["project"]["id"] = raw[:MAX_SLUG + 1]
+    # Only when the answers would not name the project so anyway (a renamed project), so that
+    # an unchanged name does not show up as a changed answer in the project's history.
+    if isinstance(sub.doc.get("project"), dict) and project_of(sub.doc)[0] != raw:
+        sub.doc["project"]["id"] = raw[:MAX_SLUG + 1]  # the answers model checks the slug
 
 
 def _by_api_token(request: Any) -> bool:
