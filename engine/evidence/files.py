@@ -11,7 +11,7 @@ from typing import Any
 from engine.errors import InputError
 from engine.model.vocab import RUNGS
 from engine.util import limits
-from engine.util.load import load_document, parse_json, read_text
+from engine.util.load import decode_text, load_document, parse_document, parse_json, read_text
 
 REQUIRED_COLUMNS = ("candidate", "rung")
 TEXT_COLUMNS = ("candidate", "rung", "service", "offer")
@@ -117,10 +117,37 @@ def _check_header(file: str, header: list[str]) -> None:
         first[key] = position
 
 
+BENCHMARK_KIND = "a text file (CSV or JSON)"
+DRIFT_KIND = "a JSON text file"
+
+
 def load_benchmarks(path: str | Path) -> list[dict[str, Any]]:
     """CSV with a header row, or a JSON list of the same rows."""
-    file = str(path)
-    text = read_text(path, "a text file (CSV or JSON)")
+    return parse_benchmarks_text(read_text(path, BENCHMARK_KIND), str(path))
+
+
+def benchmarks_from_bytes(data: bytes, file: str) -> list[dict[str, Any]]:
+    """An uploaded benchmark file (the web form), refused exactly as `load_benchmarks` refuses
+    a file of that name and content."""
+    return parse_benchmarks_text(_upload_text(data, file, BENCHMARK_KIND), file)
+
+
+def drift_from_bytes(data: bytes, file: str) -> dict[str, Any]:
+    """An uploaded drift summary (the web form), refused exactly as `load_drift` would."""
+    return parse_drift(parse_document(_upload_text(data, file, DRIFT_KIND), file,
+                                      json_only=True), file)
+
+
+def _upload_text(data: bytes, file: str, kind: str) -> str:
+    if len(data) > limits.MAX_DOCUMENT_BYTES:
+        raise InputError(file, "", f"expected {kind} of at most "
+                         f"{limits.MAX_DOCUMENT_BYTES >> 20} MiB (the input size limit)",
+                         "a larger file")
+    return decode_text(data, file, kind)
+
+
+def parse_benchmarks_text(text: str, file: str) -> list[dict[str, Any]]:
+    """Benchmark rows from the text of a CSV or JSON file named `file`."""
     if file.lower().endswith(".json") or text.lstrip().startswith("["):
         rows = parse_json(text, file)
         if not isinstance(rows, list):

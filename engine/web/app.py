@@ -47,6 +47,7 @@ class Settings:
     token: str | None = None
     home: Path | None = None
     max_body: int = 64 * 1024
+    max_upload: int = 2 * 1024 * 1024  # the questionnaire form only: it may carry evidence
     secret: str | None = None
     allowed_hosts: list[str] | None = None
     body_timeout: float = 30.0  # seconds for a request body to arrive
@@ -131,6 +132,9 @@ class WebApp:
         self._pdf_slots: Any = None
         self.throttle = security.LoginThrottle(settings.login_failures, settings.login_window)
         self.team = Team(self)
+        from engine.web.teampages import TeamPages
+
+        self.pages = TeamPages(self)
 
     # -- helpers ------------------------------------------------------------------------
     @property
@@ -179,12 +183,19 @@ class WebApp:
         return record
 
     def form_page(self, request: Any, values: dict[str, Any], errors: dict[str, str],
-                  rows: int, status: int = 200, notice: str = "") -> Any:
+                  rows: int, status: int = 200, notice: str = "",
+                  evidence_errors: dict[str, str] | None = None) -> Any:
         from engine.web.forms import error_list, view
 
+        evidence_errors = evidence_errors or {}
+        listed = error_list(errors) + [
+            {"href": f"#q-{name}", "label": EVIDENCE_LABELS[name], "message": message}
+            for name, message in evidence_errors.items()]
         return self.page(request, "form.html", status=status, nav="new",
                          title="Assess an ML project", sections=view(values, errors, rows),
-                         errors=error_list(errors), notice=notice)
+                         errors=listed, notice=notice, evidence_errors=evidence_errors,
+                         project_id=values.get(PROJECT_ID_FIELD, ""),
+                         upload_mib=f"{self.settings.max_upload / (1 << 20):g}")
 
     # -- routes -------------------------------------------------------------------------
     async def new(self, request: Any) -> Any:
@@ -202,6 +213,10 @@ class WebApp:
             else:
                 answers = (record.input or {}).get("answers") or {}
                 values = from_answers(answers)
+                from engine.projects.ids import project_of_record
+
+                # the same project: its id travels with the form (project.id, else the slug)
+                values[PROJECT_ID_FIELD] = project_of_record(record.body)[0]
                 notice = "The answers of the earlier assessment are filled in; change any of " \
                          "them and assess again. The earlier assessment stays in the log."
         rows = max(MIN_CRITERIA_ROWS, len([k for k in values if k.endswith("-metric")]) + 1)
@@ -214,11 +229,19 @@ class WebApp:
         from engine.web.forms import read_form
 
         try:
-            form = await request.form(max_files=0, max_fields=500, max_part_size=64 * 1024)
-        except Exception:  # malformed bodies and file uploads alike: a 400, not a traceback
+            form = await request.form(max_files=len(EVIDENCE_LABELS), max_fields=500,
+                                      max_part_size=64 * 1024)
+        except Exception:  # malformed bodies and too many files alike: a 400, not a traceback
             return self.error(request, 400, "The form could not be read",
                               "The request was not a questionnaire form.")
+        uploads = _uploads(form)
+        if uploads is None:
+            return self.error(request, 400, "The form could not be read",
+                              "The request was not a questionnaire form.")
+        if uploads and (refused := self.team.refuse(request, "upload-evidence")) is not None:
+            return refused
         sub = read_form(form)
+        _keep_project_id(form, sub)
         if not (_by_api_token(request) or self.csrf_ok(request, form)):
             # Nothing is assessed or recorded; the answers are shown again (escaped) with a
             # fresh token, so a person whose form outlived a server restart loses nothing.
@@ -231,19 +254,23 @@ class WebApp:
 
             return self.form_page(request, sub.values, {},
                                   min(MAX_CRITERIA, sub.criteria_rows + 3))
-        if sub.errors:
+        evidence, evidence_errors = await _read_evidence(uploads)
+        if sub.errors or evidence_errors:
             return self.form_page(request, sub.values, sub.errors, sub.criteria_rows,
-                                  status=422)
+                                  status=422, evidence_errors=evidence_errors)
         from engine.errors import InputError, MladvisorError
         from engine.web.worker import EngineStopped
 
         try:
-            record_id = await run_in_threadpool(self._assess, sub.doc)
+            record_id = await run_in_threadpool(self._assess, sub.doc, evidence)
         except InputError as error:
             from engine.web.forms import field_path, reason
 
-            errors = {field_path(error.path): reason(error)}
-            return self.form_page(request, sub.values, errors, sub.criteria_rows, status=422)
+            # an evidence file the engine's own checks refused (e.g. an unknown service)
+            field = _evidence_field(evidence, error.file)
+            errors = {} if field else {field_path(error.path): reason(error)}
+            return self.form_page(request, sub.values, errors, sub.criteria_rows, status=422,
+                                  evidence_errors={field: str(error)} if field else None)
         except EngineStopped as error:
             return self.error(request, 500, "The assessment could not be completed",
                               f"Nothing was saved: {error}. Please report the answers that "
@@ -268,9 +295,9 @@ class WebApp:
             return True  # privacy modes, non-browser clients: the CSRF token decides
         return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
 
-    def _assess(self, doc: dict[str, Any]) -> str:
+    def _assess(self, doc: dict[str, Any], evidence: Any = None) -> str:
         """Assess and record in the worker process (see engine.web.worker for why)."""
-        return str(self.assessor.run(doc))
+        return str(self.assessor.run(doc, evidence))
 
     async def past(self, request: Any) -> Any:
         """Past assessments, newest first, a page at a time (keyset paging on the log's
@@ -310,8 +337,14 @@ class WebApp:
                          older=_past_href(query, before=older) if older else None,
                          newer=_past_href(query, after=newer) if newer else None)
 
-    async def result(self, request: Any) -> Any:
+    async def result(self, request: Any, status: int = 200,
+                     review_values: dict[str, str] | None = None,
+                     review_error: str = "") -> Any:
+        """An assessment's result, its project's review state, its reviews and (for those who
+        may review) the review form, with the error of a refused review."""
         from starlette.concurrency import run_in_threadpool
+
+        from engine.web.teampages import project_state
 
         record_id = request.path_params["record_id"]
         record = await run_in_threadpool(self.record, request, record_id)
@@ -322,8 +355,24 @@ class WebApp:
 
         decision = load_decision(record_id, _decision(record), partial=True)
         name = decision.project.name if decision.project else None
-        return self.page(request, "result.html", nav="past", title=f"Result: {name or ''}",
-                         record=record, decision=decision, rid=record.record_id)
+        project = await run_in_threadpool(project_state, self, record)
+        return self.page(request, "result.html", status=status, nav="past",
+                         title=f"Result: {name or ''}", record=record, decision=decision,
+                         rid=record.record_id, project_info=project,
+                         review=review_values or {}, review_error=review_error,
+                         local=not self.team.active())
+
+    def reviews_for_report(self, record_id: str) -> list[dict[str, Any]]:
+        """The reviews of an assessment for its report's sign-off section."""
+        from engine.audit.review import reviews_of
+
+        return [review.to_dict() for review in reviews_of(self.log, record_id)]
+
+    def forget_pdfs(self, record_id: str) -> None:
+        """A new review changes the sign-off section: drop the assessment's cached PDFs."""
+        with self._pdf_lock:
+            for key in [k for k in self._pdf_cache if k[0] == record_id]:
+                del self._pdf_cache[key]
 
     async def report_html(self, request: Any) -> Any:
         from starlette.concurrency import run_in_threadpool
@@ -338,7 +387,8 @@ class WebApp:
             return self.error(request, 400, "No such report", _AUDIENCE_HELP)
         from engine.report import render_html
 
-        html = await run_in_threadpool(render_html, _decision(record), audience)
+        reviews = await run_in_threadpool(self.reviews_for_report, record.record_id)
+        html = await run_in_threadpool(render_html, _decision(record), audience, reviews)
         return Response(html, media_type="text/html; charset=utf-8",
                         headers={"Content-Security-Policy": security.REPORT_CSP})
 
@@ -382,7 +432,8 @@ class WebApp:
     def _render_pdf(self, record: AuditRecord, audience: str = DEFAULT_AUDIENCE) -> bytes:
         from engine.report import render_pdf
 
-        pdf: bytes = render_pdf(_decision(record), audience)
+        pdf: bytes = render_pdf(_decision(record), audience,
+                                self.reviews_for_report(record.record_id))
         with self._pdf_lock:
             self._pdf_cache[(record.record_id, audience)] = pdf
             while len(self._pdf_cache) > PDF_CACHE_SIZE:
@@ -432,6 +483,77 @@ class WebApp:
     async def server_error(self, request: Any, exc: Exception) -> Any:
         return self.error(request, 500, "Something went wrong",
                           "The server could not complete the request; the error is logged.")
+
+
+EVIDENCE_LABELS = {"benchmarks": "Benchmark results (CSV or JSON)",
+                   "drift": "Drift summary (mladvisor.drift/1 JSON)"}
+PROJECT_ID_FIELD = "project-id"
+
+
+def _uploads(form: Any) -> dict[str, Any] | None:
+    """The evidence files chosen in the form (empty file inputs left out); None when the form
+    carries a file under another name, or text under an evidence field's name."""
+    from starlette.datastructures import UploadFile
+
+    out: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if key not in EVIDENCE_LABELS or key in out:
+                return None
+            if value.filename:
+                out[key] = value
+        elif key in EVIDENCE_LABELS and value:
+            return None
+    return out
+
+
+async def _read_evidence(uploads: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+    """The uploaded files read by the CLI's own loaders (engine.evidence.files), and the
+    one-line error of each that is refused, as `--benchmarks`/`--drift` would print it."""
+    from pathlib import PurePath
+
+    from engine.errors import InputError
+    from engine.evidence.files import benchmarks_from_bytes, drift_from_bytes
+    from engine.web.worker import Evidence
+
+    found: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, upload in uploads.items():
+        name = PurePath(upload.filename.replace("\\", "/")).name[:120] or key
+        data = await upload.read()
+        try:
+            loader = benchmarks_from_bytes if key == "benchmarks" else drift_from_bytes
+            found[key] = loader(data, name)
+            found[f"{key}_file"] = name
+        except InputError as error:
+            errors[key] = str(error)
+    return Evidence(**found), errors
+
+
+def _evidence_field(evidence: Any, file: str) -> str | None:
+    """The evidence field an engine error names by its file, None for the answers."""
+    if evidence.benchmarks is not None and file == evidence.benchmarks_file:
+        return "benchmarks"
+    if evidence.drift is not None and file == evidence.drift_file:
+        return "drift"
+    return None
+
+
+def _keep_project_id(form: Any, sub: Any) -> None:
+    """A re-assessment keeps its project's id (the hidden field the prefilled form carries),
+    so that it joins the same project's history even if the name changed."""
+    from engine.projects.ids import MAX_SLUG
+
+    raw = str(form.get(PROJECT_ID_FIELD) or "").strip()
+    if not raw:
+        return
+    from engine.projects.ids import project_of
+
+    sub.values[PROJECT_ID_FIELD] = raw[:MAX_SLUG]
+    # Only when the answers would not name the project so anyway (a renamed project), so that
+    # an unchanged name does not show up as a changed answer in the project's history.
+    if isinstance(sub.doc.get("project"), dict) and project_of(sub.doc)[0] != raw:
+        sub.doc["project"]["id"] = raw[:MAX_SLUG + 1]  # the answers model checks the slug
 
 
 def _by_api_token(request: Any) -> bool:
@@ -554,7 +676,13 @@ PAGES: tuple[Page, ...] = (
     Page("GET", "/assessments/{record_id}/answers.yaml", "answers_file", "view"),
     Page("GET", "/audit/verify", "verify_log", "verify-log"),
     Page("GET", "/audit/export.jsonl", "export_log", "export-log"),
+    Page("POST", "/assessments/{record_id}/reviews", "pages.review", "review"),
+    Page("GET", "/projects/{project_id}", "pages.project", "view"),
+    Page("GET", "/portfolio", "pages.portfolio", "view"),
+    Page("GET", "/portfolio.csv", "pages.portfolio_csv", "view"),
+    Page("GET", "/portfolio.json", "pages.portfolio_json", "view"),
     Page("GET", "/users", "team.users_page", "manage-users"),
+    Page("POST", "/users", "team.add_user", "manage-users"),
     Page("GET", "/login", "team.login_page", None),
     Page("POST", "/login", "team.login", None),
     Page("POST", "/logout", "team.logout", None),
@@ -606,7 +734,8 @@ def create_app(settings: Settings | None = None) -> Any:
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
                   Middleware(Headers),
                   Middleware(security.BodyLimit, limit=settings.max_body,
-                             timeout=settings.body_timeout)]
+                             timeout=settings.body_timeout,
+                             uploads={"/assess": max(settings.max_upload, settings.max_body)})]
     middleware.append(Middleware(TeamAuth, team=web.team, public=_public))
     if settings.token:
         middleware.append(Middleware(AccessToken, web=web, token=settings.token))

@@ -49,19 +49,25 @@ class BodyLimit:
     """Refuse request bodies above `limit` bytes with 413, whether or not they say their size.
 
     The body is read here (it is small by construction) and replayed to the application, so no
-    handler ever sees a request larger than the limit.
+    handler ever sees a request larger than the limit. `uploads` gives multipart bodies sent
+    to single paths their own limit (the questionnaire form with evidence files); any other
+    body to those paths keeps `limit`.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, timeout: float = 30.0) -> None:
+    def __init__(self, app: ASGIApp, limit: int, timeout: float = 30.0,
+                 uploads: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
         self.timeout = timeout
+        self.uploads = uploads or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = self.uploads.get(scope.get("path", ""), self.limit) if multipart else self.limit
         length = headers.get(b"content-length")
         if length is not None:
             try:
@@ -69,15 +75,15 @@ class BodyLimit:
             except ValueError:
                 await _plain(send, 400, "Bad Content-Length header.\n")
                 return
-            if declared > self.limit:
-                await _plain(send, 413, f"Request too large: the limit is {self.limit} bytes.\n")
+            if declared > limit:
+                await _plain(send, 413, f"Request too large: the limit is {limit} bytes.\n")
                 return
         import asyncio
 
         body = bytearray()
         try:
             async with asyncio.timeout(self.timeout):  # a trickled body must not hold a slot
-                complete = await self._read(receive, body)
+                complete = await self._read(receive, body, limit)
         except TimeoutError:
             await _plain(send, 408, f"Request body too slow: it must arrive within "
                                     f"{self.timeout:g} seconds.\n")
@@ -85,7 +91,7 @@ class BodyLimit:
         if complete is None:
             return
         if not complete:
-            await _plain(send, 413, f"Request too large: the limit is {self.limit} bytes.\n")
+            await _plain(send, 413, f"Request too large: the limit is {limit} bytes.\n")
             return
         replayed = False
 
@@ -98,7 +104,8 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _read(self, receive: Receive, body: bytearray) -> bool | None:
+    @staticmethod
+    async def _read(receive: Receive, body: bytearray, limit: int) -> bool | None:
         """Read the body into `body`: True when whole, False when over the limit, None when
         the client went away."""
         more = True
@@ -108,7 +115,7 @@ class BodyLimit:
                 return None
             body += message.get("body", b"")
             more = bool(message.get("more_body", False))
-            if len(body) > self.limit:
+            if len(body) > limit:
                 return False
         return True
 

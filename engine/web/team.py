@@ -267,12 +267,40 @@ class Team:
         return self._sign_in(RedirectResponse(home_of(account), status_code=303), session_id)
 
     # -- accounts page --------------------------------------------------------------------
-    async def users_page(self, request: Any) -> Any:
+    async def users_page(self, request: Any, status: int = 200, message: str = "",
+                         created: tuple[str, str, str] | None = None,
+                         values: dict[str, str] | None = None) -> Any:
         from starlette.concurrency import run_in_threadpool
 
+        from engine.team.roles import ROLES
+
         accounts = await run_in_threadpool(self.store.list) if self.active() else []
-        return self.web.page(request, "users.html", nav="users", title="Accounts",
-                             accounts=accounts)
+        return self.web.page(request, "users.html", status=status, nav="users",
+                             title="Accounts", accounts=accounts, roles=ROLES,
+                             message=message, created=created, values=values or {})
+
+    async def add_user(self, request: Any) -> Any:
+        """Create an account as `mladvisor users add NAME --role ROLE` does (a one-time
+        password, shown on this response only, to be changed at first login)."""
+        from engine.team.accounts import AccountError
+
+        if not self.active():  # the first account is made on the server, by `users add`
+            return self.web.error(request, 404, "No accounts", "This server runs in "
+                                  "single-user local mode: create the first (admin) account "
+                                  "with `mladvisor users add NAME --role admin`.")
+        form = await self._form(request)
+        values = {"name": str(form.get("name") or "").strip()[:64],
+                  "role": str(form.get("role") or "")}
+        if not self.web.csrf_ok(request, form):
+            return await self.users_page(request, 403, "The form expired or did not come from "
+                                         "this page: no account was created.", values=values)
+        try:
+            account, one_time = await self._hash(self.store.add, values["name"],
+                                                 values["role"])
+        except AccountError as error:
+            return await self.users_page(request, 422, str(error), values=values)
+        return await self.users_page(request, created=(account.name, account.role,
+                                                             str(one_time)))
 
 
 def _expected(error: Any) -> str:

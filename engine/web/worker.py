@@ -10,6 +10,7 @@ gets an error page, nothing is recorded, and the next request starts a fresh wor
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +26,29 @@ class EngineStopped(MladvisorError):
 _logs: dict[str, Any] = {}  # per worker process: the open audit log of each home
 
 
-def assess_and_record(doc: dict[str, Any], home: str | None) -> tuple[Any, ...]:
+@dataclass(frozen=True)
+class Evidence:
+    """Evidence uploaded with the form, already read by engine.evidence.files, and the names
+    of the files it came from (so the engine's own checks name them too)."""
+
+    benchmarks: list[dict[str, Any]] | None = None
+    drift: dict[str, Any] | None = None
+    benchmarks_file: str = "<benchmarks>"
+    drift_file: str = "<drift>"
+
+
+def assess_and_record(doc: dict[str, Any], home: str | None,
+                      evidence: Evidence | None = None) -> tuple[Any, ...]:
     """In the worker: assess `doc`, append it to the log; errors come back as plain tuples
     (exceptions with their own constructors do not survive pickling)."""
     from engine.api import Sources, assess
     from engine.audit import open_log
 
+    ev = evidence or Evidence()
     try:
-        assessment = assess({"answers": doc, "benchmarks": None, "drift": None},
-                            sources=Sources(answers="form"))
+        assessment = assess({"answers": doc, "benchmarks": ev.benchmarks, "drift": ev.drift},
+                            sources=Sources(answers="form", benchmarks=ev.benchmarks_file,
+                                            drift=ev.drift_file))
         key = str(home)
         if key not in _logs:
             _logs[key] = open_log(Path(home) if home is not None else None)
@@ -69,7 +84,7 @@ class Assessor:
         self._pool: Any = None
         self._lock = threading.Lock()  # one assessment at a time, as with one engine
 
-    def run(self, doc: dict[str, Any]) -> str:
+    def run(self, doc: dict[str, Any], evidence: Evidence | None = None) -> str:
         """The record id of the new assessment; InputError for bad answers, EngineStopped or
         another MladvisorError when it could not be assessed or recorded."""
         import multiprocessing
@@ -82,7 +97,7 @@ class Assessor:
                     max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                     initializer=_watch_parent)
             try:
-                result = self._pool.submit(assess_and_record, doc, self.home).result(
+                result = self._pool.submit(assess_and_record, doc, self.home, evidence).result(
                     timeout=ASSESS_TIMEOUT)
             except (BrokenProcessPool, TimeoutError):  # died, or hung (a "double free" can)
                 self._discard()
