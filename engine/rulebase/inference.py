@@ -57,6 +57,8 @@ class Firing:
 
 
 Consequence = tuple[str, dict[str, Any], str]  # kind, fact, how the trace describes it
+# and, for a rule's finding or verdict, the fact it copies (the same on every firing)
+Asserted = tuple[str, dict[str, Any], str, dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -81,13 +83,23 @@ class Run:
     facts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)  # fid -> dotted fields
     case: dict[str, Any] = field(default_factory=dict)  # the answers, for every rule's text
-    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # next round
+    # the next round: kind, fact, and the fact it copies if it is the same on every firing
+    pending: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = field(
+        default_factory=list)
 
 
 # An activation as the core writes it: {"rule id#n":{"offer":{"fid": "offer3", ...}, ...}}. A fact
 # starts with its id, which starts with its type, the alias a rule binds it to.
 _RULE = re.compile(r'\{"([^"\\]+)":\{')
-_FACT_ID = re.compile(r'\{"' + ID_FIELD + r'": "([a-z_]+)([0-9]+)"')
+_FACT_KEY: dict[str, str] = {}
+
+
+def _fact_key(alias: str) -> str:
+    """How an activation's text starts the fact bound to `alias`: its id comes first."""
+    _FACT_KEY[alias] = f'"{alias}":{{"{ID_FIELD}": "'
+    return _FACT_KEY[alias]
+
+
 def plain(fact: dict[str, Any]) -> dict[str, Any]:
     """A fact as rules and reports name its fields (dots restored, bookkeeping dropped)."""
     return {k.replace("__", "."): v for k, v in fact.items()
@@ -124,6 +136,7 @@ class Compiled:
                 # a body may already name a field as the core does (a fact read back)
                 self.wire_names[alias][conditions.field_name(key)] = conditions.field_name(key)
         self._offer_wires: dict[int, tuple[list[dict[str, Any]], list[Wire]]] = {}
+        self._fixed_wires: dict[int, tuple[dict[str, Any], Wire]] = {}  # see Compiled.wires
         self._tails: dict[Any, str] = {}
         self._takes: dict[str, bool] = {}  # a fact's text after its ids -> some rule can bind it
         host = _host()
@@ -147,14 +160,24 @@ class Compiled:
         """The durable rule an activation is for, and the id of each fact it matched by alias.
 
         The core writes an activation as {"rule": {"alias": <fact as asserted>, ...}}, and every
-        fact we assert starts with its id, so a pattern finds them without parsing the facts;
-        should the text ever differ from the rule's aliases, it is parsed as JSON instead."""
+        fact we assert starts with its id, so each alias's fact id is found by a search for
+        "alias":{"fid": " (inside a fact the sequence cannot occur: quotes in its strings are
+        escaped and its values are no objects) without parsing the facts. Should the text ever
+        differ from the rule's aliases, it is parsed as JSON instead."""
         found = _RULE.match(messages)
         if found is not None:
             name = found.group(1)
-            fids = {kind: kind + n for kind, n in _FACT_ID.findall(messages, found.end())}
-            if fids.keys() == self.aliases.get(name):
-                return name, fids
+            places = []
+            for alias in self.aliases.get(name, ()):
+                key = _FACT_KEY[alias] if alias in _FACT_KEY else _fact_key(alias)
+                at = messages.find(key, found.end())
+                end = messages.find('"', at + len(key)) if at >= 0 else -1
+                if end < 0:
+                    break
+                places.append((at, alias, messages[at + len(key):end]))
+            else:
+                if places:
+                    return name, {alias: fid for _, alias, fid in sorted(places)}
         ((name, facts),) = json.loads(messages).items()
         return name, {alias: fact[ID_FIELD] for alias, fact in facts.items()}
 
@@ -171,17 +194,19 @@ class Compiled:
             bindings[conditions.CASE] = state.case  # text may name any answer
         firing = Firing(len(state.firings) + 1, rule, bindings)
         state.firings.append(firing)
-        for kind, fact, text in self._consequences(firing):
+        for kind, fact, text, fixed in self._consequences(firing):
             state.derived.setdefault(kind, []).append(fact)
             firing.asserted.append(text)
             if kind in FED_BACK:
-                state.pending.append((kind, fact))
+                state.pending.append((kind, fact, fixed))
 
-    def _consequences(self, firing: Firing) -> list[tuple[str, dict[str, Any], str]]:
-        """What a firing asserts: (kind, fact, how the trace describes it), in order."""
+    def _consequences(self, firing: Firing) -> list[Asserted]:
+        """What a firing asserts: (kind, fact, how the trace describes it, the fact it copies
+        if it is the same on every firing), in order."""
         rule = firing.rule
         finding, verdict = self.fixed[rule.id]
-        out = [] if finding is None else [(finding[0], dict(finding[1]), finding[2])]
+        out: list[Asserted] = [] if finding is None else [
+            (finding[0], dict(finding[1]), finding[2], finding[1])]
         for kind, template in self.templates[rule.id]:
             body = template(firing.bindings)
             if not isinstance(body, dict):
@@ -189,9 +214,9 @@ class Compiled:
             body["rule"] = rule.id
             if kind == "option" and rule.summary:  # formatted only once selected
                 body["summary"] = rule.summary
-            out.append((kind, body, describe(kind, body)))
+            out.append((kind, body, describe(kind, body), None))
         if verdict is not None:
-            out.append((verdict[0], dict(verdict[1]), verdict[2]))
+            out.append((verdict[0], dict(verdict[1]), verdict[2], verdict[1]))
         return out
 
     def _fixed(self, rule: Rule) -> tuple[Consequence | None, Consequence | None]:
@@ -262,11 +287,15 @@ class Compiled:
             self._takes[wire.tail] = known
         return known
 
-    def wires(self, kind: str, bodies: list[dict[str, Any]], run: Run) -> list[Wire]:
+    def wires(self, kind: str, bodies: list[dict[str, Any]], run: Run,
+              fixed: dict[str, Any] | None = None) -> list[Wire]:
         """The facts of one kind to assert, numbered after those of that kind already in the
         session. The catalog offers a case admits are shared lists (RuleBase.offers_for), always
-        asserted first: their wire form is built once per list."""
+        asserted first: their wire form is built once per list. A rule's finding is the same
+        on every firing (`fixed`, which the one body copies): its wire form is built once."""
         first = len(run.facts.get(kind, ()))
+        if fixed is not None:
+            return [self._fixed_wire(kind, fixed, f"{kind}{first + 1}")]
         if kind != "offer" or first:
             return [self._wire(kind, body, f"{kind}{first + n}") for n, body in
                     enumerate(bodies, start=1)]
@@ -279,6 +308,16 @@ class Compiled:
             self._offer_wires[id(bodies)] = cached
         # the session may change what it holds: its own copy of each fact
         return [Wire(dict(w.fact), dict(w.body), w.head, w.tail) for w in cached[1]]
+
+    def _fixed_wire(self, kind: str, fixed: dict[str, Any], fid: str) -> Wire:
+        cached = self._fixed_wires.get(id(fixed))
+        if cached is None or cached[0] is not fixed:
+            cached = (fixed, self._wire(kind, fixed, ""))
+            self._fixed_wires[id(fixed)] = cached
+        wire = cached[1]
+        fact = dict(wire.fact)
+        fact[ID_FIELD] = fid
+        return Wire(fact, dict(wire.body), f'{{"{ID_FIELD}": "{fid}", "sid": "', wire.tail)
 
     def start(self) -> Session:
         """A session for one case: one emptied by an earlier case if any, else a new one."""
@@ -339,12 +378,13 @@ class Session:
 
         One call into durable_rules per round, however many facts it holds."""
         compiled, run = self.compiled, self.run
-        batch = list(facts_by_kind.items())
+        batch: list[tuple[str, list[dict[str, Any]], dict[str, Any] | None]] = [
+            (kind, bodies, None) for kind, bodies in facts_by_kind.items()]
         while batch:
             texts = []
-            for kind, bodies in batch:
+            for kind, bodies, fixed in batch:
                 held = run.facts.setdefault(kind, [])
-                for wire in compiled.wires(kind, bodies, run):
+                for wire in compiled.wires(kind, bodies, run, fixed):
                     held.append(wire.fact)
                     run.bodies[wire.fact[ID_FIELD]] = wire.body
                     if compiled.takes(kind, wire):
@@ -354,7 +394,8 @@ class Session:
             self.sent.extend(texts)
             if texts:
                 self._round("[" + ",".join(texts) + "]")
-            batch, run.pending = [(kind, [body]) for kind, body in run.pending], []
+            batch = [(kind, [body], fixed) for kind, body, fixed in run.pending]
+            run.pending = []
 
     def _round(self, text: str) -> None:
         """Assert one JSON array and run every activation it leads to, in the core's order."""
