@@ -144,6 +144,10 @@ class Compiled:
         self.handle: int = host.get_ruleset(self.name)._handle  # the C core's ruleset
         self._sessions = itertools.count(1)
         self._idle: list[str] = []
+        # True: every fact is sent and each case gets a new session, deleted afterwards (the
+        # plain use of the core, without Compiled.takes and Compiled.release's shortcuts), for
+        # bench_engine.py to show that the shortcuts change no decision
+        self.plain = False
 
     def _definition(self) -> dict[str, Any]:
         ruleset: dict[str, Any] = {}
@@ -270,7 +274,7 @@ class Compiled:
         an uninitialised pointer deleting a fresh session that never had an activation.
         Most derived facts recur from case to case (a rule's finding); the case fact never
         does and is always sent."""
-        if kind == conditions.CASE:
+        if kind == conditions.CASE or self.plain:
             return True
         known = self._takes.get(wire.tail)
         if known is None:
@@ -321,7 +325,8 @@ class Compiled:
 
     def start(self) -> Session:
         """A session for one case: one emptied by an earlier case if any, else a new one."""
-        return Session(self, self._idle.pop() if self._idle else str(next(self._sessions)))
+        reuse = self._idle and not self.plain
+        return Session(self, self._idle.pop() if reuse else str(next(self._sessions)))
 
     def release(self, session: Session, failed: bool) -> None:
         """Empty a finished session for the next case by retracting every fact it was sent.
@@ -330,7 +335,7 @@ class Compiled:
         nodes. A session an error left mid-round is deleted instead."""
         core = _core()
         try:
-            if not failed:
+            if not failed and not self.plain:
                 if session.sent:
                     core.retract_facts(self.handle, "[" + ",".join(session.sent) + "]")
                 self._idle.append(session.sid)

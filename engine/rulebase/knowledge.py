@@ -7,6 +7,7 @@ with the file and field, not later inside a rule.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -276,6 +277,11 @@ class Catalog(Model):
 
     def get(self, service_id: str | None) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
+
+    @functools.cached_property
+    def offer_ids(self) -> frozenset[str]:
+        """Every offer's id (asked for each option of every case)."""
+        return frozenset(o.id for s in self.services for o in s.offers)
 
     def offer(self, offer_id: str) -> Offer:
         return next(o for s in self.services for o in s.offers if o.id == offer_id)
