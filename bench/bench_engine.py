@@ -4,13 +4,16 @@ same conditions, and the wall time of `mladvisor --version` and of one `assess`.
 Targets (issues 2 and 15): at least 1,000 cases/s per process, and within 2x of the floor (the
 cases per CPU-second durable_rules itself allows at that many firings per case, with empty
 actions); --version under 0.3 s. Figures are ratios against baselines measured in the same run;
-nothing here asserts.
+nothing here asserts. The engine's shortcuts in driving durable_rules (facts no rule can bind
+are not sent, sessions are emptied and reused) are checked against its plain use: the same
+decision for every generated case.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import random
 import statistics
 import subprocess
@@ -55,21 +58,41 @@ def generated_answers(count: int, seed: int = 7) -> list[dict[str, Any]]:
     return docs
 
 
-def engine_rate(docs: list[dict[str, Any]]) -> tuple[float, float, float]:
-    """Cases per second: inference only (assert, fire, resolve; by wall and by CPU time, which a
-    busy machine disturbs less) and the whole assessment."""
-    from engine.api import assess
+def prepare(docs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Any]]:
+    """Each case's facts as `assess` gives them to inference."""
+    from engine.api import input_facts
     from engine.model.answers import parse_answers
-    from engine.rulebase.facts import build_facts
+    from engine.rulebase.loading import default_rulebase
+
+    rb = default_rulebase()
+    return [input_facts(parse_answers(doc), None, None, rb) for doc in docs]
+
+
+def decisions(docs: list[dict[str, Any]]) -> tuple[list[str], float]:
+    """Each case's decision (the SHA-256 of its JSON, under one assessment id) as `assess`
+    gives it, and the seconds `assess` took (writing the JSON aside)."""
+    from engine.api import assess
+    from engine.rulebase.loading import default_rulebase
+
+    rb = default_rulebase()
+    made, took = [], 0.0
+    for doc in docs:
+        start = time.perf_counter()
+        assessment = assess({"answers": doc}, rb, assessment_id="bench")
+        took += time.perf_counter() - start
+        made.append(hashlib.sha256(assessment.decision_json).hexdigest())
+    return made, took
+
+
+def engine_rate(docs: list[dict[str, Any]]) -> tuple[float, float, float, list[str]]:
+    """Cases per second: inference only (assert, fire, resolve; by wall and by CPU time, which a
+    busy machine disturbs less) and the whole assessment, whose decisions are returned."""
     from engine.rulebase.inference import infer_case
     from engine.rulebase.loading import default_rulebase
 
     rb = default_rulebase()
-    prepared = []
-    for doc in docs:
-        loaded = parse_answers(doc)
-        case, facts = build_facts(loaded.answers, None, None)
-        prepared.append((case, facts))
+    prepared = prepare(docs)
+
     def infer(cases: list[tuple[dict[str, Any], Any]]) -> None:
         for case, facts in cases:
             infer_case(rb, case, facts)
@@ -79,25 +102,32 @@ def engine_rate(docs: list[dict[str, Any]]) -> tuple[float, float, float]:
     infer(prepared)
     inference = len(docs) / (time.perf_counter() - start)
     inference_cpu = len(docs) / (time.process_time() - cpu)
-    start = time.perf_counter()
-    for doc in docs:
-        assess({"answers": doc}, rb, assessment_id="bench")
-    whole = len(docs) / (time.perf_counter() - start)
-    return inference, inference_cpu, whole
+    made, took = decisions(docs)
+    return inference, inference_cpu, len(docs) / took, made
+
+
+def plain_driver_agrees(docs: list[dict[str, Any]], made: list[str]) -> int:
+    """How many decisions the plain use of durable_rules gives identically (every fact sent,
+    a new session per case, deleted afterwards: Compiled.plain), against the engine's own."""
+    from engine.rulebase.inference import compiled_for
+    from engine.rulebase.loading import default_rulebase
+
+    compiled = compiled_for(default_rulebase())
+    compiled.plain = True
+    try:
+        return sum(a == b for a, b in zip(decisions(docs)[0], made, strict=True))
+    finally:
+        compiled.plain = False
 
 
 def python_rate(docs: list[dict[str, Any]]) -> float:
     """Cases per second for the plain-Python evaluator over the same input facts and rules."""
-    from engine.model.answers import parse_answers
     from engine.rulebase import conditions
-    from engine.rulebase.facts import build_facts
     from engine.rulebase.loading import DERIVED_TYPES, default_rulebase
 
     rb = default_rulebase()
-    prepared = []
-    for doc in docs:
-        case, facts = build_facts(parse_answers(doc).answers, None, None)
-        prepared.append({"case": [case], **facts, "offer": rb.offers_for(case)})
+    prepared = [{"case": [case], **facts, "offer": rb.offers_for(case)}
+                for case, facts in prepare(docs)]
     rules = rb.active()
     start = time.perf_counter()
     for facts in prepared:
@@ -159,7 +189,8 @@ def main(argv: list[str] | None = None) -> None:
     from engine.rulebase.loading import default_rulebase
 
     assess({"answers": docs[0]}, default_rulebase())  # compile once, outside the timing
-    inference, inference_cpu, whole = engine_rate(docs)
+    inference, inference_cpu, whole, made = engine_rate(docs)
+    agree = plain_driver_agrees(docs, made)
     plain = python_rate(docs)
     firings = mean_firings(docs)
     floor = durable_floor(round(firings))
@@ -181,6 +212,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  floor / inference         {floor / inference_cpu:9.2f} x  (per CPU-second; "
           f"target <= 2)")
     print(f"  ratio python/durable      {plain / inference:9.2f} x")
+    print(f"  decisions as plain driver {agree:9d} / {count}  (every fact sent, a new session "
+          f"per case: must be all)")
     print(f"  mladvisor --version       {version:9.3f} s  (target < 0.3; bare python "
           f"{python_start:.3f} s)")
     print(f"  mladvisor assess (1 case) {one:9.3f} s")

@@ -12,7 +12,7 @@ from engine.ids import new_id
 from engine.model.answers import LoadedAnswers, parse_answers, read_document
 from engine.model.decision import Decision
 from engine.rulebase.assemble import assemble_decision
-from engine.rulebase.facts import build_facts
+from engine.rulebase.facts import FactSet, build_facts
 from engine.rulebase.inference import Run, infer_case
 from engine.rulebase.loading import RuleBase, default_rulebase
 from engine.rulebase.resolve import Resolution, resolve_verdict
@@ -82,9 +82,7 @@ def assess(input_doc: dict[str, Any], rulebase: RuleBase | None = None,
         drift = parse_drift(drift, sources.drift)
     doc = {"answers": loaded.raw, "benchmarks": benchmarks, "drift": drift}
 
-    case, facts = build_facts(loaded.answers, benchmarks, drift)
-    case.update(rb.knowledge.tasks.case_facts(case.get("problem.task")))
-    case.update(rb.knowledge.ladder.case_facts(case.get("problem.deployment_target")))
+    case, facts = input_facts(loaded, benchmarks, drift, rb)
     run, resolution = infer_case(rb, case, facts)
     knowledge = rb.knowledge
     decision = assemble_decision(
@@ -92,6 +90,16 @@ def assess(input_doc: dict[str, Any], rulebase: RuleBase | None = None,
         run=run, resolution=resolution, facts=facts, rulebase=rb, loaded=loaded,
         input_sha256=doc_sha256(doc), benchmarks=benchmarks, drift=drift)
     return Assessment(decision, doc, rb, loaded, run, resolution)
+
+
+def input_facts(loaded: LoadedAnswers, benchmarks: list[dict[str, Any]] | None,
+                drift: dict[str, Any] | None, rb: RuleBase) -> tuple[dict[str, Any], FactSet]:
+    """The facts inference starts from: the case (with what the knowledge says of its task and
+    deployment target) and the evidence's facts."""
+    case, facts = build_facts(loaded.answers, benchmarks, drift)
+    case.update(rb.knowledge.tasks.case_facts(case.get("problem.task")))
+    case.update(rb.knowledge.ladder.case_facts(case.get("problem.deployment_target")))
+    return case, facts
 
 
 def _check_services(rows: list[dict[str, Any]], rb: RuleBase, file: str) -> None:

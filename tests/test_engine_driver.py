@@ -22,9 +22,9 @@ def _case() -> dict[str, Any]:
     return assess({"answers": copy.deepcopy(rb.baseline)}, rb).run.bodies["case1"]
 
 
-def test_sessions_are_deleted_past_the_cores_limit_of_live_sessions() -> None:
+def test_sessions_never_pile_up_past_the_cores_limit_of_live_sessions() -> None:
     """durable_rules keeps at most 1,024 live sessions per ruleset: 1,100 cases in a row only
-    work if each session is deleted, and each gives the same firings."""
+    work if each session is emptied for the next (or deleted), and each gives the same firings."""
     rb = default_rulebase()
     case = _case()
     first = [f.rule.id for f in infer_case(rb, dict(case), {})[0].firings]
@@ -32,6 +32,63 @@ def test_sessions_are_deleted_past_the_cores_limit_of_live_sessions() -> None:
     for _ in range(1100):
         run, _ = infer_case(rb, dict(case), {})
     assert [f.rule.id for f in run.firings] == first
+
+
+def test_a_finished_session_is_left_empty_and_serves_the_next_case() -> None:
+    """The core holds none of a case's facts once it is done (they are retracted), and the
+    next case runs in the same session."""
+    rb = default_rulebase()
+    compiled = compiled_for(rb)
+    core = inference._core()
+    infer_case(rb, _case(), {})
+    assert len(compiled._idle) == 1
+    sid = compiled._idle[0]
+    assert json.loads(core.get_facts(compiled.handle, sid)) == []
+    run, _ = infer_case(rb, _case(), {})
+    assert run.firings and compiled._idle == [sid]
+    assert json.loads(core.get_facts(compiled.handle, sid)) == []
+
+
+def test_a_session_an_error_left_is_deleted_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    rb = default_rulebase()
+    compiled = compiled_for(rb)
+    infer_case(rb, _case(), {})
+    (sid,) = compiled._idle
+
+    def broken(*_: Any) -> None:
+        raise ZeroDivisionError("in an action")
+
+    monkeypatch.setattr(compiled, "fire", broken)
+    with pytest.raises(ZeroDivisionError):
+        infer_case(rb, _case(), {})
+    assert sid not in compiled._idle
+    with pytest.raises(Exception, match="309"):  # ERR_SID_NOT_FOUND: the state is gone
+        inference._core().get_state(compiled.handle, sid)
+
+
+def _finding(severity: str) -> inference.Wire:
+    compiled = compiled_for(default_rulebase())
+    return compiled._wire("finding", {"rule": "test.rule", "phase": "data",
+                                      "severity": severity}, "finding1")
+
+
+def test_the_core_says_which_facts_no_rule_can_bind() -> None:
+    """A finding no rule tests (severity info) is not sent; a blocker, which verdict rules bind,
+    is. The probe leaves nothing behind in the core."""
+    compiled = compiled_for(default_rulebase())
+    assert compiled.takes("finding", _finding("blocker"))
+    assert not compiled.takes("finding", _finding("info"))
+    assert compiled.takes("case", _finding("info"))  # the case is always sent
+    assert json.loads(inference._core().get_facts(compiled.handle, inference._PROBE)) == []
+
+
+def test_facts_not_sent_are_still_held_for_the_trace_and_the_python_evaluator() -> None:
+    rb = default_rulebase()
+    run, _ = infer_case(rb, _case(), {})
+    compiled = compiled_for(rb)
+    kept = [f for f in run.facts.get("finding", [])
+            if not compiled.takes("finding", compiled._wire("finding", f, f["fid"]))]
+    assert kept, "the baseline case has findings no rule binds"
 
 
 def test_a_fact_no_rule_can_match_is_held_for_python_but_harmless_to_the_core() -> None:

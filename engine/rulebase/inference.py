@@ -1,7 +1,7 @@
 """Run one case through the rule base on durable_rules, recording what fired and why.
 
 DESIGN.md's measured pitfalls shape this module: one Host per process with its timer threads
-disabled; one ruleset per compiled rule base; a session per case, deleted afterwards; no absence
+disabled; one ruleset per compiled rule base; a session per case, emptied afterwards; no absence
 tests (conditions are in negation normal form); activations deduplicated, because a rule with
 `any` fires once per matching branch; every number reaching the C core written positionally.
 
@@ -11,7 +11,10 @@ most of the time went to that driver: a closure per activation, the session stat
 as JSON after each one, and every activation's matched facts parsed from JSON. So facts start
 with an id naming their type (an activation's facts are found by a pattern, not a parse), and
 a fact no rule can match is simply not kept by the core: the sink rule that the Host needed
-(it raised on such a fact and left the batch's actions for later) is gone.
+(it raised on such a fact and left the batch's actions for later) is gone, and such a fact is
+not even sent (Compiled.takes). A finished session is emptied by retracting its facts and
+serves the next case (Compiled.release): creating a session costs the core more than a case's
+facts do.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.rulebase import conditions
 from engine.rulebase.loading import CAUSES, DERIVED_TYPES, Rule, RuleBase
@@ -54,12 +57,14 @@ class Firing:
 
 
 Consequence = tuple[str, dict[str, Any], str]  # kind, fact, how the trace describes it
+# and, for a rule's finding or verdict, the fact it copies (the same on every firing)
+Asserted = tuple[str, dict[str, Any], str, dict[str, Any] | None]
 
 
-@dataclass(frozen=True)
-class Wire:
+class Wire(NamedTuple):
     """One fact ready for a session: its tested fields as the core sees them (`fact`), every
-    field as actions read them (`body`), and its JSON around the session id."""
+    field as actions read them (`body`), and its JSON around the session id. (A tuple: some
+    thirty are made per case, and a frozen dataclass is several times slower to make.)"""
 
     fact: dict[str, Any]
     body: dict[str, Any]
@@ -78,13 +83,23 @@ class Run:
     facts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)  # fid -> dotted fields
     case: dict[str, Any] = field(default_factory=dict)  # the answers, for every rule's text
-    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # next round
+    # the next round: kind, fact, and the fact it copies if it is the same on every firing
+    pending: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = field(
+        default_factory=list)
 
 
 # An activation as the core writes it: {"rule id#n":{"offer":{"fid": "offer3", ...}, ...}}. A fact
 # starts with its id, which starts with its type, the alias a rule binds it to.
 _RULE = re.compile(r'\{"([^"\\]+)":\{')
-_FACT_ID = re.compile(r'\{"' + ID_FIELD + r'": "([a-z_]+)([0-9]+)"')
+_FACT_KEY: dict[str, str] = {}
+
+
+def _fact_key(alias: str) -> str:
+    """How an activation's text starts the fact bound to `alias`: its id comes first."""
+    _FACT_KEY[alias] = f'"{alias}":{{"{ID_FIELD}": "'
+    return _FACT_KEY[alias]
+
+
 def plain(fact: dict[str, Any]) -> dict[str, Any]:
     """A fact as rules and reports name its fields (dots restored, bookkeeping dropped)."""
     return {k.replace("__", "."): v for k, v in fact.items()
@@ -121,11 +136,18 @@ class Compiled:
                 # a body may already name a field as the core does (a fact read back)
                 self.wire_names[alias][conditions.field_name(key)] = conditions.field_name(key)
         self._offer_wires: dict[int, tuple[list[dict[str, Any]], list[Wire]]] = {}
+        self._fixed_wires: dict[int, tuple[dict[str, Any], Wire]] = {}  # see Compiled.wires
         self._tails: dict[Any, str] = {}
+        self._takes: dict[str, bool] = {}  # a fact's text after its ids -> some rule can bind it
         host = _host()
         host.register_rulesets(copy.deepcopy({self.name: self.definition}))
         self.handle: int = host.get_ruleset(self.name)._handle  # the C core's ruleset
         self._sessions = itertools.count(1)
+        self._idle: list[str] = []
+        # True: every fact is sent and each case gets a new session, deleted afterwards (the
+        # plain use of the core, without Compiled.takes and Compiled.release's shortcuts), for
+        # bench_engine.py to show that the shortcuts change no decision
+        self.plain = False
 
     def _definition(self) -> dict[str, Any]:
         ruleset: dict[str, Any] = {}
@@ -142,14 +164,24 @@ class Compiled:
         """The durable rule an activation is for, and the id of each fact it matched by alias.
 
         The core writes an activation as {"rule": {"alias": <fact as asserted>, ...}}, and every
-        fact we assert starts with its id, so a pattern finds them without parsing the facts;
-        should the text ever differ from the rule's aliases, it is parsed as JSON instead."""
+        fact we assert starts with its id, so each alias's fact id is found by a search for
+        "alias":{"fid": " (inside a fact the sequence cannot occur: quotes in its strings are
+        escaped and its values are no objects) without parsing the facts. Should the text ever
+        differ from the rule's aliases, it is parsed as JSON instead."""
         found = _RULE.match(messages)
         if found is not None:
             name = found.group(1)
-            fids = {kind: kind + n for kind, n in _FACT_ID.findall(messages, found.end())}
-            if fids.keys() == self.aliases.get(name):
-                return name, fids
+            places = []
+            for alias in self.aliases.get(name, ()):
+                key = _FACT_KEY[alias] if alias in _FACT_KEY else _fact_key(alias)
+                at = messages.find(key, found.end())
+                end = messages.find('"', at + len(key)) if at >= 0 else -1
+                if end < 0:
+                    break
+                places.append((at, alias, messages[at + len(key):end]))
+            else:
+                if places:
+                    return name, {alias: fid for _, alias, fid in sorted(places)}
         ((name, facts),) = json.loads(messages).items()
         return name, {alias: fact[ID_FIELD] for alias, fact in facts.items()}
 
@@ -166,17 +198,19 @@ class Compiled:
             bindings[conditions.CASE] = state.case  # text may name any answer
         firing = Firing(len(state.firings) + 1, rule, bindings)
         state.firings.append(firing)
-        for kind, fact, text in self._consequences(firing):
+        for kind, fact, text, fixed in self._consequences(firing):
             state.derived.setdefault(kind, []).append(fact)
             firing.asserted.append(text)
             if kind in FED_BACK:
-                state.pending.append((kind, fact))
+                state.pending.append((kind, fact, fixed))
 
-    def _consequences(self, firing: Firing) -> list[tuple[str, dict[str, Any], str]]:
-        """What a firing asserts: (kind, fact, how the trace describes it), in order."""
+    def _consequences(self, firing: Firing) -> list[Asserted]:
+        """What a firing asserts: (kind, fact, how the trace describes it, the fact it copies
+        if it is the same on every firing), in order."""
         rule = firing.rule
         finding, verdict = self.fixed[rule.id]
-        out = [] if finding is None else [(finding[0], dict(finding[1]), finding[2])]
+        out: list[Asserted] = [] if finding is None else [
+            (finding[0], dict(finding[1]), finding[2], finding[1])]
         for kind, template in self.templates[rule.id]:
             body = template(firing.bindings)
             if not isinstance(body, dict):
@@ -184,9 +218,9 @@ class Compiled:
             body["rule"] = rule.id
             if kind == "option" and rule.summary:  # formatted only once selected
                 body["summary"] = rule.summary
-            out.append((kind, body, describe(kind, body)))
+            out.append((kind, body, describe(kind, body), None))
         if verdict is not None:
-            out.append((verdict[0], dict(verdict[1]), verdict[2]))
+            out.append((verdict[0], dict(verdict[1]), verdict[2], verdict[1]))
         return out
 
     def _fixed(self, rule: Rule) -> tuple[Consequence | None, Consequence | None]:
@@ -229,11 +263,43 @@ class Compiled:
                 self._tails[key] = text
         return text
 
-    def wires(self, kind: str, bodies: list[dict[str, Any]], run: Run) -> list[Wire]:
+    def takes(self, kind: str, wire: Wire) -> bool:
+        """Whether some rule can bind this fact: whether, asserted, it would pass every test of
+        its own fields in some pattern. One that cannot is inert in the core (not stored, no
+        activation, no trace), so it is kept for the trace and the Python evaluator but not sent.
+
+        The core itself answers, once per fact content: a fact asserted alone into the probe
+        session is reported "not handled" exactly when it reaches no rule; it is retracted at
+        once, with any activation it made. The probe session is never deleted: the core frees
+        an uninitialised pointer deleting a fresh session that never had an activation.
+        Most derived facts recur from case to case (a rule's finding); the case fact never
+        does and is always sent."""
+        if kind == conditions.CASE or self.plain:
+            return True
+        known = self._takes.get(wire.tail)
+        if known is None:
+            core = _core()
+            text = f'[{{"{ID_FIELD}": "{kind}0", "sid": "{_PROBE}{wire.tail}]'
+            code, _ = core.assert_facts(self.handle, text)
+            if code == _OBSERVED:
+                raise RuntimeError(f"durable_rules saw a probe twice: {text[:200]}")
+            if code != _NOT_HANDLED:
+                core.retract_facts(self.handle, text)
+            known = code != _NOT_HANDLED
+            if len(self._takes) > 65536:
+                self._takes.clear()
+            self._takes[wire.tail] = known
+        return known
+
+    def wires(self, kind: str, bodies: list[dict[str, Any]], run: Run,
+              fixed: dict[str, Any] | None = None) -> list[Wire]:
         """The facts of one kind to assert, numbered after those of that kind already in the
         session. The catalog offers a case admits are shared lists (RuleBase.offers_for), always
-        asserted first: their wire form is built once per list."""
+        asserted first: their wire form is built once per list. A rule's finding is the same
+        on every firing (`fixed`, which the one body copies): its wire form is built once."""
         first = len(run.facts.get(kind, ()))
+        if fixed is not None:
+            return [self._fixed_wire(kind, fixed, f"{kind}{first + 1}")]
         if kind != "offer" or first:
             return [self._wire(kind, body, f"{kind}{first + n}") for n, body in
                     enumerate(bodies, start=1)]
@@ -247,8 +313,40 @@ class Compiled:
         # the session may change what it holds: its own copy of each fact
         return [Wire(dict(w.fact), dict(w.body), w.head, w.tail) for w in cached[1]]
 
+    def _fixed_wire(self, kind: str, fixed: dict[str, Any], fid: str) -> Wire:
+        cached = self._fixed_wires.get(id(fixed))
+        if cached is None or cached[0] is not fixed:
+            cached = (fixed, self._wire(kind, fixed, ""))
+            self._fixed_wires[id(fixed)] = cached
+        wire = cached[1]
+        fact = dict(wire.fact)
+        fact[ID_FIELD] = fid
+        return Wire(fact, dict(wire.body), f'{{"{ID_FIELD}": "{fid}", "sid": "', wire.tail)
+
     def start(self) -> Session:
-        return Session(self, str(next(self._sessions)))
+        """A session for one case: one emptied by an earlier case if any, else a new one."""
+        reuse = self._idle and not self.plain
+        return Session(self, self._idle.pop() if reuse else str(next(self._sessions)))
+
+    def release(self, session: Session, failed: bool) -> None:
+        """Empty a finished session for the next case by retracting every fact it was sent.
+        Measured on generated cases, that costs the core much less than deleting the session
+        and creating another, which allocates and clears pools for each of the ruleset's join
+        nodes. A session an error left mid-round is deleted instead."""
+        core = _core()
+        try:
+            if not failed and not self.plain:
+                if session.sent:
+                    core.retract_facts(self.handle, "[" + ",".join(session.sent) + "]")
+                self._idle.append(session.sid)
+                return
+        except BaseException:
+            core.delete_state(self.handle, session.sid)
+            raise
+        try:
+            core.delete_state(self.handle, session.sid)
+        except Exception:  # noqa: BLE001 - a session with no state is fine to lose
+            pass
 
 
 class Session:
@@ -268,6 +366,7 @@ class Session:
         self.compiled = compiled
         self.sid = sid
         self.run = Run()
+        self.sent: list[str] = []  # the text of every fact the core holds, to retract them
 
     def __enter__(self) -> Session:
         _LOCK.acquire()
@@ -275,9 +374,7 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            _core().delete_state(self.compiled.handle, self.sid)
-        except Exception:  # noqa: BLE001 - a session with no state is fine to lose
-            pass
+            self.compiled.release(self, failed=exc[0] is not None)
         finally:
             _LOCK.release()
 
@@ -286,19 +383,24 @@ class Session:
 
         One call into durable_rules per round, however many facts it holds."""
         compiled, run = self.compiled, self.run
-        batch = list(facts_by_kind.items())
+        batch: list[tuple[str, list[dict[str, Any]], dict[str, Any] | None]] = [
+            (kind, bodies, None) for kind, bodies in facts_by_kind.items()]
         while batch:
             texts = []
-            for kind, bodies in batch:
+            for kind, bodies, fixed in batch:
                 held = run.facts.setdefault(kind, [])
-                for wire in compiled.wires(kind, bodies, run):
+                for wire in compiled.wires(kind, bodies, run, fixed):
                     held.append(wire.fact)
                     run.bodies[wire.fact[ID_FIELD]] = wire.body
-                    texts.append(wire.head + self.sid + wire.tail)
+                    if compiled.takes(kind, wire):
+                        texts.append(wire.head + self.sid + wire.tail)
                 if kind == conditions.CASE and held:
                     run.case = run.bodies[held[-1][ID_FIELD]]
-            self._round("[" + ",".join(texts) + "]")
-            batch, run.pending = [(kind, [body]) for kind, body in run.pending], []
+            self.sent.extend(texts)
+            if texts:
+                self._round("[" + ",".join(texts) + "]")
+            batch = [(kind, [body], fixed) for kind, body, fixed in run.pending]
+            run.pending = []
 
     def _round(self, text: str) -> None:
         """Assert one JSON array and run every activation it leads to, in the core's order."""
@@ -396,7 +498,8 @@ class _WireCodec:
 _HOST: Any = None
 _LOCK = threading.RLock()
 # durable_rules_engine.assert_facts result codes (durable.engine.Ruleset._handle_result)
-_OBSERVED = 2
+_NOT_HANDLED, _OBSERVED = 1, 2
+_PROBE = "probe"  # the session id of Compiled.takes' probes (cases' sessions are numbered)
 _UNUSED = "unused"  # every rule's action: activations are handled by Session, never by durable
 
 

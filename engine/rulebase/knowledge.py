@@ -7,6 +7,7 @@ with the file and field, not later inside a rule.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -35,7 +36,7 @@ from engine.model.vocab import (
     Task,
     Verdict,
 )
-from engine.rulebase.pricing import Estimate, Pricing, estimate
+from engine.rulebase.pricing import Estimate, Pricing, estimate, figures
 
 
 class Model(BaseModel):
@@ -276,6 +277,11 @@ class Catalog(Model):
 
     def get(self, service_id: str | None) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
+
+    @functools.cached_property
+    def offer_ids(self) -> frozenset[str]:
+        """Every offer's id (asked for each option of every case)."""
+        return frozenset(o.id for s in self.services for o in s.offers)
 
     def offer(self, offer_id: str) -> Offer:
         return next(o for s in self.services for o in s.offers if o.id == offer_id)
@@ -713,14 +719,16 @@ def fit_offer(fact: dict[str, Any], knowledge: Knowledge, case: Mapping[str, Any
     needed = offer.labels.needed(case.get("problem.classes"), case.get("problem.multi_label"))
     fitted = {**fact, "runs": runs, "runs_fit": fits, "labels_needed": needed,
               "sector_fit": offer.sector_fit(case.get("problem.sector"))}
-    est = option_estimate(knowledge, offer.id, runs, case, needed)
-    cost = est.cost
+    # the numbers alone: the report writes out the arithmetic of the options it shows
+    info = _placement(knowledge, runs)
+    cost = figures(knowledge.pricing, offer.id, case, needed,
+                   running=info is None or info.cloud_billed)
     fitted["cost_priced"] = cost is not None
     if cost is not None:
-        fitted.update(cost_low=cost["low_usd_per_month"], cost_high=cost["high_usd_per_month"],
-                      build_low=cost["build_usd"]["low"], build_high=cost["build_usd"]["high"],
+        fitted.update(cost_low=cost.low, cost_high=cost.high,
+                      build_low=cost.build_low, build_high=cost.build_high,
                       # rests on a request size the answers did not give (the task's default)
-                      cost_assumed=bool(est.assumed))
+                      cost_assumed=cost.assumed)
     return fitted
 
 
@@ -728,7 +736,12 @@ def option_estimate(knowledge: Knowledge, offer: str, runs: str | None,
                     case: Mapping[str, Any], labels_needed: int) -> Estimate:
     """The cost of an offer placed where it would run: a model on the organisation's own
     hardware or devices has no provider running price, only its build."""
-    info = knowledge.ladder.runs.get(runs) if runs else None  # type: ignore[call-overload]
+    info = _placement(knowledge, runs)
     return estimate(knowledge.pricing, offer, case, labels_needed,
                     running=info is None or info.cloud_billed,
                     where=info.meaning if info is not None else "")
+
+
+def _placement(knowledge: Knowledge, runs: str | None) -> Any:
+    """What the ladder says of where an offer runs (whether the cloud bills it), if known."""
+    return knowledge.ladder.runs.get(runs) if runs else None  # type: ignore[call-overload]

@@ -215,49 +215,71 @@ def _monthly_units(line: RunningLine, requests: float, size: RequestSize,
     return requests * per_request
 
 
-def _running(line: RunningLine, requests: float, size: RequestSize, pricing: Pricing
-             ) -> tuple[float, float, str]:
+def _instances(line: RunningLine, requests: float) -> tuple[int, int]:
+    """How many endpoint instances a month's requests need, fewest and most."""
+    cap = line.requests_per_instance_month or Range(low=math.inf, high=math.inf)
+    fewest = max(1, math.ceil(requests / cap.high)) if requests else 1
+    most = max(1, math.ceil(requests / cap.low)) if requests else 1
+    return fewest, most
+
+
+def _running_range(line: RunningLine, requests: float, size: RequestSize, pricing: Pricing
+                   ) -> tuple[float, float]:
+    """A running line's monthly cost, low and high."""
     if line.driver == "hours":
         hours = pricing.hours_per_month
-        low, high = hours * line.usd.low / line.per, hours * line.usd.high / line.per
+        return hours * line.usd.low / line.per, hours * line.usd.high / line.per
+    if line.driver == "endpoint_hours":
+        fewest, most = _instances(line, requests)
+        hours = pricing.hours_per_month
+        return fewest * hours * line.usd.low / line.per, most * hours * line.usd.high / line.per
+    if line.driver == "batch_hours":
+        first, last = _job_hours(line, requests, pricing.hours_per_month)
+        return first * line.usd.low / line.per, last * line.usd.high / line.per
+    units = _monthly_units(line, requests, size, pricing.chars_per_token)
+    return units * line.usd.low / line.per, units * line.usd.high / line.per
+
+
+def _running(line: RunningLine, requests: float, size: RequestSize, pricing: Pricing
+             ) -> tuple[float, float, str]:
+    low, high = _running_range(line, requests, size, pricing)
+    if line.driver == "hours":
+        hours = pricing.hours_per_month
         if line.per == hours:  # a monthly fee
             return low, high, f"a monthly fee ({line.what})"
         return low, high, (f"{_num(hours)} hours x {_span((line.usd.low, line.usd.high), True)}"
                            f" USD {_per(line.driver, line.per)} ({line.what})")
     if line.driver == "batch_hours":
-        return _batch_hours(line, requests, pricing.hours_per_month)
+        return low, high, _batch_hours_text(line, requests, pricing.hours_per_month)
     if line.driver == "endpoint_hours":
-        cap = line.requests_per_instance_month or Range(low=math.inf, high=math.inf)
-        fewest = max(1, math.ceil(requests / cap.high)) if requests else 1
-        most = max(1, math.ceil(requests / cap.low)) if requests else 1
-        hours = pricing.hours_per_month
-        low = fewest * hours * line.usd.low / line.per
-        high = most * hours * line.usd.high / line.per
-        count = _span((fewest, most))
-        return low, high, (f"{count} instance(s) x {_num(hours)} hours x "
+        count = _span(_instances(line, requests))
+        return low, high, (f"{count} instance(s) x {_num(pricing.hours_per_month)} hours x "
                            f"{_span((line.usd.low, line.usd.high), True)} USD per hour "
                            f"({line.what})")
-    units = _monthly_units(line, requests, size, pricing.chars_per_token)
-    low, high = units * line.usd.low / line.per, units * line.usd.high / line.per
     return low, high, (f"{_how_many(line, requests, size, pricing)} x "
                        f"{_span((line.usd.low, line.usd.high), True)} USD "
                        f"{_per(line.driver, line.per)} ({line.what})")
 
 
-def _batch_hours(line: RunningLine, requests: float, hours_per_month: float
-                 ) -> tuple[float, float, str]:
+def _job_hours(line: RunningLine, requests: float, hours_per_month: float
+               ) -> tuple[float, float]:
     """Instance hours of jobs sized to the month's volume: the hourly rate of one instance
-    running continuously, never less than the line's minimum."""
+    running continuously, never less than the line's minimum (fewest, most)."""
     cap = line.requests_per_instance_month
     assert cap is not None  # the model requires it for batch_hours
+    return (max(line.min_hours, requests * hours_per_month / cap.high),
+            max(line.min_hours, requests * hours_per_month / cap.low))
+
+
+def _batch_hours_text(line: RunningLine, requests: float, hours_per_month: float) -> str:
+    cap = line.requests_per_instance_month
+    assert cap is not None
+    fewest, most = _job_hours(line, requests, hours_per_month)
     fast, slow = cap.high / hours_per_month, cap.low / hours_per_month
-    fewest = max(line.min_hours, requests / fast)
-    most = max(line.min_hours, requests / slow)
-    low, high = fewest * line.usd.low / line.per, most * line.usd.high / line.per
-    return low, high, (f"{_num(requests)} requests at {_span((slow, fast))} an hour = "
-                       f"{_span((round(fewest, 1), round(most, 1)))} job hours (at least "
-                       f"{_num(line.min_hours)}) x {_span((line.usd.low, line.usd.high), True)} "
-                       f"USD per hour ({line.what})")
+    return (f"{_num(requests)} requests at {_span((slow, fast))} an hour = "
+            f"{_span((round(fewest, 1), round(most, 1)))} job hours (at least "
+            f"{_num(line.min_hours)}) x {_span((line.usd.low, line.usd.high), True)} "
+            f"USD per hour ({line.what})")
 
 
 def batch_allowed(pricing: Pricing, case: Mapping[str, Any]) -> bool:
@@ -288,54 +310,104 @@ def _how_many(line: RunningLine, requests: float, size: RequestSize, pricing: Pr
     return f"{_num(requests)} requests x {_num(each)} {UNITS[line.driver]}"
 
 
+def _quantity(line: BuildLine, missing_labels: int) -> tuple[float, float]:
+    return (missing_labels, missing_labels) if line.quantity is None else (
+        line.quantity.low, line.quantity.high)
+
+
+def _build_range(line: BuildLine, missing_labels: int) -> tuple[float, float]:
+    """A build line's one-off cost, low and high."""
+    qty = _quantity(line, missing_labels)
+    return qty[0] * line.usd.low / line.per, qty[1] * line.usd.high / line.per
+
+
 def _build(line: BuildLine, missing_labels: int) -> tuple[float, float, str]:
     unit = UNITS[line.driver]
-    qty = (missing_labels, missing_labels) if line.quantity is None else (
-        line.quantity.low, line.quantity.high)
-    low, high = qty[0] * line.usd.low / line.per, qty[1] * line.usd.high / line.per
+    low, high = _build_range(line, missing_labels)
     if line.driver == "fixed":
         return low, high, f"{_span((low, high), True)} USD once ({line.what})"
-    return low, high, (f"{_span(qty)} {unit} x {_span((line.usd.low, line.usd.high), True)} "
+    return low, high, (f"{_span(_quantity(line, missing_labels))} {unit} x "
+                       f"{_span((line.usd.low, line.usd.high), True)} "
                        f"USD {_per(line.driver, line.per)} ({line.what})")
 
 
-def estimate(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_needed: int = 0,
-             running: bool = True, where: str = "") -> Estimate:
-    """The monthly running range and one-off build range of an offer for a case; `running`
-    false where the provider does not bill the running model (`where` says why)."""
+@dataclass(frozen=True)
+class Figures:
+    """An estimate's numbers alone, rounded as `estimate` rounds them."""
+
+    low: float  # running, USD a month
+    high: float
+    build_low: float  # once, USD
+    build_high: float
+    assumed: bool  # resting on a request size the answers did not give
+
+
+def _priced(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_needed: int,
+            running: bool, basis: list[str] | None
+            ) -> tuple[Figures, OfferPrice, RequestSize, list[str]] | str:
+    """The arithmetic of an estimate, written out into `basis` unless it is None; or why
+    there is none."""
     price = pricing.price(offer)
     if price is None:
-        return Estimate(None, "no price in the catalog for this option")
+        return "no price in the catalog for this option"
     requests = case.get("problem.requests_per_month")
     # jobs are sized to the volume: without it, the always-on route is what can be priced
     batch = (running and bool(price.batch) and requests is not None
              and batch_allowed(pricing, case))
     lines = price.batch if batch else price.running if running else []
     if requests is None and any(line.driver in PER_REQUEST for line in lines):
-        return Estimate(None, "the monthly volume is not given (problem.requests_per_month)")
+        return "the monthly volume is not given (problem.requests_per_month)"
+    if batch and basis is not None:
+        basis.append("batch: no response time is required, so the work runs as jobs on the "
+                     "month's volume instead of on an always-on endpoint")
     size, assumed = request_size(pricing, case)
     used = {SIZE_OF.get(line.driver) for line in lines}
     assumed = [path for path in assumed if path.split(".")[1].removesuffix("_per_request")
                in used]
-    basis, low, high = [], 0.0, 0.0
-    if not running:
-        basis.append(f"running: no provider price ({where[:1].lower() + where[1:]})"
-                     if where else "running: no provider price")
-    if batch:
-        basis.append("batch: no response time is required, so the work runs as jobs on the "
-                     "month's volume instead of on an always-on endpoint")
+    low, high = 0.0, 0.0
     for line in lines:
-        lo, hi, text = _running(line, float(requests or 0), size, pricing)
+        if basis is None:
+            lo, hi = _running_range(line, float(requests or 0), size, pricing)
+        else:
+            lo, hi, text = _running(line, float(requests or 0), size, pricing)
+            basis.append(f"{text} = {_span((lo, hi), True)} USD a month")
         low, high = low + lo, high + hi
-        basis.append(f"{text} = {_span((lo, hi), True)} USD a month")
     missing = max(0, labels_needed - int(case.get("data.labeled_examples") or 0))
     build_low = build_high = 0.0
     for bline in price.build:
-        lo, hi, text = _build(bline, missing)
+        if basis is None:
+            lo, hi = _build_range(bline, missing)
+        else:
+            lo, hi, text = _build(bline, missing)
+            basis.append(f"build: {text} = {_span((lo, hi), True)} USD")
         build_low, build_high = build_low + lo, build_high + hi
-        basis.append(f"build: {text} = {_span((lo, hi), True)} USD")
-    cost = {"low_usd_per_month": round(low, 2), "high_usd_per_month": round(high, 2),
-            "build_usd": {"low": round(build_low, 2), "high": round(build_high, 2)},
+    figures = Figures(round(low, 2), round(high, 2), round(build_low, 2), round(build_high, 2),
+                      bool(assumed))
+    return figures, price, size, assumed
+
+
+def figures(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_needed: int = 0,
+            running: bool = True) -> Figures | None:
+    """An estimate's numbers without its arithmetic written out: what each offer fact carries
+    for a case (knowledge.fit_offer); the report's option writes out the rest (`estimate`)."""
+    priced = _priced(pricing, offer, case, labels_needed, running, None)
+    return None if isinstance(priced, str) else priced[0]
+
+
+def estimate(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_needed: int = 0,
+             running: bool = True, where: str = "") -> Estimate:
+    """The monthly running range and one-off build range of an offer for a case; `running`
+    false where the provider does not bill the running model (`where` says why)."""
+    basis: list[str] = []
+    if not running:
+        basis.append(f"running: no provider price ({where[:1].lower() + where[1:]})"
+                     if where else "running: no provider price")
+    priced = _priced(pricing, offer, case, labels_needed, running, basis)
+    if isinstance(priced, str):
+        return Estimate(None, priced)
+    numbers, price, size, assumed = priced
+    cost = {"low_usd_per_month": numbers.low, "high_usd_per_month": numbers.high,
+            "build_usd": {"low": numbers.build_low, "high": numbers.build_high},
             "basis": basis, "priced_on": price.checked.isoformat(), "measured": False,
             "running_billed": running,
             "assumed": [f"{path} = {getattr(size, path[len('problem.'):-len('_per_request')])}"

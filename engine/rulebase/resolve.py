@@ -207,10 +207,12 @@ def _known_by_service(options: dict[Key, OptionState], knowledge: Knowledge) -> 
     """A running solution named by an offer id the catalog lacks (answers carry the
     stakeholder's guess) is known by its service: its name, and the fields of the service's
     one offer on the same rung for the task (its method, where it runs), where there is one."""
-    offers = {o.id for s in knowledge.catalog.services for o in s.offers}
+    offers = knowledge.catalog.offer_ids
     for state in options.values():
+        if state.offer in offers:
+            continue
         service = knowledge.catalog.get(state.service)
-        if service is None or state.offer in offers:
+        if service is None:
             continue
         state.attrs.setdefault("service_name", service.name)
         siblings = [o for o in options.values() if o is not state and o.offer in offers
