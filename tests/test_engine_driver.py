@@ -184,3 +184,18 @@ def test_the_offer_wire_cache_gives_each_session_its_own_facts() -> None:
     assert all(a is not b for a, b in zip(one.facts["offer"], two.facts["offer"], strict=True))
     fids = [f[inference.ID_FIELD] for f in one.facts["offer"]]
     assert fids and all(one.bodies[fid] is not two.bodies[fid] for fid in fids)
+
+
+def test_the_fitted_offer_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A web process assesses endless distinct answers: the per-answers cache of fitted offers
+    is emptied when full instead of growing, and refilling gives the same offers."""
+    from engine.rulebase import loading
+
+    rb = loading.load_rulebase()
+    monkeypatch.setattr(loading, "OFFER_CACHE_SIZE", 5)
+    case = {"problem.task": "text-classification", "problem.deployment_target": "cloud"}
+    first = rb.offers_for({**case, "problem.requests_per_month": 1000})
+    for n in range(12):
+        rb.offers_for({**case, "problem.requests_per_month": 2000 + n})
+        assert len(rb._offer_cache) <= 5
+    assert rb.offers_for({**case, "problem.requests_per_month": 1000}) == first
