@@ -287,6 +287,8 @@ class Reservoir:
     def add(self, batch: pa.RecordBatch) -> None:
         import numpy as np
 
+        from engine.evidence.drift.values import arrow_array
+
         priority = self.rng.random(batch.num_rows)
         keep = np.flatnonzero(priority < self.threshold)
         if len(keep) > self.k:
@@ -296,7 +298,8 @@ class Reservoir:
             keep = keep[priority[keep] <= cut]
         if len(keep) == 0:
             return
-        self.parts.append(_dense(batch.take(keep) if len(keep) < batch.num_rows else batch))
+        whole = len(keep) == batch.num_rows
+        self.parts.append(_dense(batch if whole else batch.take(arrow_array(keep))))
         self.priorities.append(priority[keep])
         self.size += len(keep)
         if self.size > 2 * self.k:
@@ -306,6 +309,8 @@ class Reservoir:
         import numpy as np
         import pyarrow as pa
 
+        from engine.evidence.drift.values import arrow_array
+
         if not self.parts:
             return
         table = pa.Table.from_batches(self.parts)
@@ -313,7 +318,7 @@ class Reservoir:
         order = np.argsort(priority, kind="stable")[: self.k]
         if len(order) == self.k:
             self.threshold = float(priority[order[-1]])
-        table = table.take(order).combine_chunks()
+        table = table.take(arrow_array(order)).combine_chunks()
         self.parts = table.to_batches() or []
         self.priorities = [priority[order]]
         self.size = len(order)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError
 from engine.evidence.drift.options import Options
-from engine.evidence.drift.values import count_keys, floats, strings
+from engine.evidence.drift.values import count_keys, floats, int_codes, strings
 from engine.evidence.tables import TableSource
 
 if TYPE_CHECKING:
@@ -231,9 +231,8 @@ def _count_categories(side: Side, array: Any) -> None:
 def _count_dictionary(counts: Counter[Any], array: Any) -> None:
     """Count a dictionary-encoded array by its codes, without decoding it."""
     import numpy as np
-    import pyarrow.compute as pc
 
-    indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
+    indices = int_codes(array.indices)
     counted_codes = np.bincount(indices[indices >= 0], minlength=len(array.dictionary))
     keys = strings(array.dictionary).to_pylist()
     for key, count in zip(keys, counted_codes.tolist(), strict=True):
