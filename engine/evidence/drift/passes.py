@@ -15,7 +15,6 @@ binned and sampled in one pass each. Otherwise, in order:
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -35,15 +34,11 @@ if TYPE_CHECKING:
 def read_passes(ref_src: TableSource, cur_src: TableSource, columns: list[Column],
                 labels: Labels) -> Samples:
     """Run the passes, filling `columns` and `labels`; the samples of both sides."""
-    wanted = labels.options.multivariate
-    warm = _warm_imports() if wanted and _address_space_unlimited() else None
     grids = None if labels.wanted else file_grids(ref_src, cur_src, columns)
     if grids is not None:
         ref_table, cur_table = _read_both(ref_src, cur_src, columns, grids)
     else:
         ref_table, cur_table = _read_in_order(ref_src, cur_src, columns, labels)
-    if warm is not None:
-        warm.join()
     return Samples(ref_table, cur_table, columns[0].cur.rows if columns else 0)
 
 
@@ -151,35 +146,3 @@ def _read_current(cur_src: TableSource, columns: list[Column], labels: Labels) -
     if (columns[0].cur.rows if columns else 0) == 0:
         raise InputError(str(cur_src.path), "", "expected at least one data row", "no rows")
     return sample.table(cur_src.schema)
-
-
-def _address_space_unlimited() -> bool:
-    """False under an address-space cap (RLIMIT_AS), where a helper thread's stack and malloc
-    arena are better left to the data."""
-    try:
-        import resource
-
-        return resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY
-    except (ImportError, OSError, ValueError):
-        return True
-
-
-def _warm_imports() -> threading.Thread:
-    """Import scikit-learn for the domain classifier (a second or two, scipy and pandas with
-    it) while the passes read and count: the reading and numpy work release the GIL, so on two
-    cores the import is mostly free. Without the classifier nothing is imported: the tests of
-    a large reference are numpy's (stattests.py)."""
-    import pyarrow.compute  # noqa: F401 - the passes' own imports, before the thread starts
-    import tqdm  # noqa: F401
-
-    def load() -> None:
-        try:
-            import sklearn.ensemble  # noqa: F401
-            import sklearn.metrics  # noqa: F401
-            import sklearn.model_selection  # noqa: F401
-        except Exception:  # noqa: BLE001 - the real import later reports any failure
-            pass
-
-    thread = threading.Thread(target=load, name="mladvisor-warm-imports", daemon=True)
-    thread.start()
-    return thread
