@@ -22,6 +22,10 @@ DEFAULT_BATCH_ROWS = 131_072
 CSV_BLOCK_BYTES = 16 << 20
 # Files larger than this on disk are sampled in a stream instead of read whole.
 WHOLE_READ_BYTES = 256 << 20
+# glibc mallopt parameters (malloc.h) and the values a streaming pass uses.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+TRIM_THRESHOLD_BYTES = 64 << 20
+MMAP_THRESHOLD_BYTES = 16 << 20
 
 
 def is_parquet(path: Path) -> bool:
@@ -181,6 +185,37 @@ def _too_big(path: Path, max_rows: int) -> bool:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
+
+
+def tune_memory_for_streaming() -> None:
+    """Allocator settings for a command that streams large files once in a fresh process.
+
+    Arrow's allocations from jemalloc: its default, mimalloc, spends about a fifth more CPU time
+    here (most of it in the kernel, on fresh pages) and peaks higher. Arrow reads the choice
+    when pyarrow loads, so that part does nothing once it has (nor against the user's own
+    ARROW_DEFAULT_MEMORY_POOL); pyarrow's Linux and macOS wheels have jemalloc.
+
+    glibc's malloc then keeps up to TRIM_THRESHOLD_BYTES free at the top of its heap and serves
+    blocks under MMAP_THRESHOLD_BYTES from it. By default it hands the top back to the kernel
+    once a few MB are free there, so numpy's temporaries of a record batch's column (1 MB at
+    131,072 rows) fault in fresh zeroed pages thousands of times over a pass: a third of the
+    run's kernel time (bench/bench_drift.py), for a few MB more at the peak. The environment
+    variable is inherited by child processes, the malloc settings are not.
+    """
+    import os
+    import sys
+
+    if "pyarrow" not in sys.modules and sys.platform in ("linux", "darwin"):
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+    if sys.platform == "linux":
+        import ctypes
+
+        try:
+            mallopt = ctypes.CDLL(None).mallopt
+        except (AttributeError, OSError):   # not glibc (or no symbol): nothing to tune
+            return
+        mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
+        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
 
 
 class TableSource:
