@@ -19,13 +19,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from engine.errors import InputError
-from engine.evidence.drift.binning import bin_batch, count_at_ks_values, prepare_bins
+from engine.evidence.drift.binning import (
+    bin_batch,
+    count_and_bin_batch,
+    count_at_ks_values,
+    prepare_bins,
+)
 from engine.evidence.drift.columns import Column, count_batch, decide_kind
 from engine.evidence.drift.grids import file_grids, too_coarse
 from engine.evidence.drift.labels import Labels
 from engine.evidence.drift.samples import SAMPLE_ROWS, SEED, Samples
 from engine.evidence.progress import progress
-from engine.evidence.tables import Reservoir, TableSource
+from engine.evidence.tables import TableSource, row_sample
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -87,13 +92,12 @@ def _read_both(ref_src: TableSource, cur_src: TableSource, columns: list[Column]
 
 def _one_pass(src: TableSource, columns: list[Column], which: str, seed: int,
               position: int) -> pa.Table:
-    sample = Reservoir(SAMPLE_ROWS, seed)
+    sample = row_sample(SAMPLE_ROWS, seed, src.num_rows)
     with progress(src.num_rows, "reference" if which == "ref" else "current",
                   position=position) as bar:
         for batch in src.batches():
             sample.add(batch)
-            count_batch(batch, columns, which)
-            bin_batch(batch, columns, which)
+            count_and_bin_batch(batch, columns, which)
             bar.update(batch.num_rows)
     if (getattr(columns[0], which).rows if columns else 0) == 0:
         raise InputError(str(src.path), "", "expected at least one data row", "no rows")
@@ -109,7 +113,7 @@ def _rebin(src: TableSource, columns: list[Column], which: str) -> None:
 
 
 def _count_reference(ref_src: TableSource, columns: list[Column]) -> pa.Table:
-    sample = Reservoir(SAMPLE_ROWS, SEED)
+    sample = row_sample(SAMPLE_ROWS, SEED, ref_src.num_rows)
     with progress(ref_src.num_rows, "reference 1/2") as bar:
         for batch in ref_src.batches():
             sample.add(batch)
@@ -135,7 +139,7 @@ def _bin_reference(ref_src: TableSource, ref_table: pa.Table, columns: list[Colu
 
 
 def _read_current(cur_src: TableSource, columns: list[Column], labels: Labels) -> pa.Table:
-    sample = Reservoir(SAMPLE_ROWS, SEED + 1)
+    sample = row_sample(SAMPLE_ROWS, SEED + 1, cur_src.num_rows)
     with progress(cur_src.num_rows, "current") as bar:
         for batch in cur_src.batches():
             sample.add(batch)
