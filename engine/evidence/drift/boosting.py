@@ -108,9 +108,9 @@ class _Grower:
         self.categorical = np.flatnonzero(categorical)
         d = codes.shape[1]
         self.width = d * MAX_BINS
-        # The root's row counts per bin are the same for every tree.
-        self.root_counts = np.bincount((flat + (model * self.width)[:, None]).ravel(),
-                                       minlength=n_models * self.width)
+        # The root's bins, and its row counts per bin, are the same for every tree.
+        self.root_key = (flat + (model * self.width)[:, None]).ravel()
+        self.root_counts = np.bincount(self.root_key, minlength=n_models * self.width)
 
     def grow(self, g: np.ndarray,
              h: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray], np.ndarray]:
@@ -122,9 +122,12 @@ class _Grower:
         node = np.zeros(len(self.codes), dtype=np.intp)
         features: list[np.ndarray] = []
         left_bins: list[np.ndarray] = []
-        root_g, root_h = self._histograms(self.rows, self.model, g, h, counts=False)
-        hists: tuple[np.ndarray, ...] = (root_g, root_h,
-                                         self.root_counts.reshape(root_g.shape))
+        d = self.codes.shape[1]
+        shape = (self.n_models, d, MAX_BINS)
+        hists: tuple[np.ndarray, ...] = (
+            *(np.bincount(self.root_key, weights=np.repeat(w, d),
+                          minlength=self.root_counts.size).reshape(shape) for w in (g, h)),
+            self.root_counts.reshape(shape))
         for level in range(DEPTH):
             group = (self.model << level) + node
             feature, goes_left, left_smaller = _best_splits(hists[0], hists[1], hists[2],
@@ -144,22 +147,17 @@ class _Grower:
         return leaf, features, left_bins, -LEARNING_RATE * sum_g / (sum_h + L2)
 
     def _histograms(self, rows: np.ndarray, group: np.ndarray, g: np.ndarray, h: np.ndarray,
-                    groups: int | None = None,
-                    counts: bool = True) -> tuple[np.ndarray, ...]:
-        """Sums of gradients and hessians (and row counts) per group, feature and bin."""
+                    groups: int) -> tuple[np.ndarray, ...]:
+        """Sums of gradients and hessians, and row counts, per group, feature and bin."""
         import numpy as np
 
         d = self.codes.shape[1]
-        groups = self.n_models if groups is None else groups
         key = self.flat[rows]
         key += (group * self.width)[:, None]     # in place: a fresh temporary costs 5x more
         key = key.ravel()
         size, shape = groups * self.width, (groups, d, MAX_BINS)
-        out: list[Any] = [np.bincount(key, weights=np.repeat(w[rows], d),
-                                      minlength=size).reshape(shape) for w in (g, h)]
-        if counts:
-            out.append(np.bincount(key, minlength=size).reshape(shape))
-        return tuple(out)
+        return (*(np.bincount(key, weights=np.repeat(w[rows], d), minlength=size).reshape(shape)
+                  for w in (g, h)), np.bincount(key, minlength=size).reshape(shape))
 
 
 def _children(parent: tuple[np.ndarray, ...], smaller: tuple[np.ndarray, ...],

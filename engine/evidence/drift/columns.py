@@ -242,7 +242,9 @@ def _count_dictionary(counts: Counter[Any], array: Any) -> None:
     import numpy as np
 
     indices = int_codes(array.indices)
-    counted_codes = np.bincount(indices[indices >= 0], minlength=len(array.dictionary))
+    if array.null_count:
+        indices = indices[indices >= 0]
+    counted_codes = np.bincount(indices, minlength=len(array.dictionary))
     keys = strings(array.dictionary).to_pylist()
     for key, count in zip(keys, counted_codes.tolist(), strict=True):
         if count:
