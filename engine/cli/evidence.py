@@ -124,6 +124,10 @@ def drift(reference: str, current: str, target: str | None, prediction: str | No
             --sensitive region --out drift.json
         mladvisor drift --engine spark s3://logs/ref/ s3://logs/2026-12/ --out drift.json
     """
+    from engine.evidence.tables import tune_memory_for_streaming
+
+    if engine == "pyarrow":
+        tune_memory_for_streaming()   # before pyarrow loads
     from engine.evidence.drift import Options, compute_drift, to_json, to_table
 
     options = Options(target=target, prediction=prediction, sensitive=tuple(sensitive),

@@ -22,6 +22,10 @@ DEFAULT_BATCH_ROWS = 131_072
 CSV_BLOCK_BYTES = 16 << 20
 # Files larger than this on disk are sampled in a stream instead of read whole.
 WHOLE_READ_BYTES = 256 << 20
+# glibc mallopt parameters (malloc.h) and the values a streaming pass uses.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+TRIM_THRESHOLD_BYTES = 64 << 20
+MMAP_THRESHOLD_BYTES = 16 << 20
 
 
 def is_parquet(path: Path) -> bool:
@@ -89,6 +93,14 @@ def check_values(file: str, column: str, values: Any, first_row: int) -> None:
     import numpy as np
 
     array = np.asarray(values, dtype="float64")
+    if len(array) == 0:
+        return
+    # The range first, ignoring NaN, in two passes without temporaries: most data passes.
+    fmin: Any = np.fmin
+    fmax: Any = np.fmax
+    low, high = float(fmin.reduce(array)), float(fmax.reduce(array))
+    if -limits.MAX_DATA_VALUE <= low <= high <= limits.MAX_DATA_VALUE:
+        return
     with np.errstate(invalid="ignore"):
         bad = np.flatnonzero(np.isinf(array) | (np.abs(array) > limits.MAX_DATA_VALUE))
     if len(bad):
@@ -181,6 +193,37 @@ def _too_big(path: Path, max_rows: int) -> bool:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
+
+
+def tune_memory_for_streaming() -> None:
+    """Allocator settings for a command that streams large files once in a fresh process.
+
+    Arrow's allocations from jemalloc: its default, mimalloc, spends about a fifth more CPU time
+    here (most of it in the kernel, on fresh pages) and peaks higher. Arrow reads the choice
+    when pyarrow loads, so that part does nothing once it has (nor against the user's own
+    ARROW_DEFAULT_MEMORY_POOL); pyarrow's Linux and macOS wheels have jemalloc.
+
+    glibc's malloc then keeps up to TRIM_THRESHOLD_BYTES free at the top of its heap and serves
+    blocks under MMAP_THRESHOLD_BYTES from it. By default it hands the top back to the kernel
+    once a few MB are free there, so numpy's temporaries of a record batch's column (1 MB at
+    131,072 rows) fault in fresh zeroed pages thousands of times over a pass: a third of the
+    run's kernel time (bench/bench_drift.py), for a few MB more at the peak. The environment
+    variable is inherited by child processes, the malloc settings are not.
+    """
+    import os
+    import sys
+
+    if "pyarrow" not in sys.modules and sys.platform in ("linux", "darwin"):
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+    if sys.platform == "linux":
+        import ctypes
+
+        try:
+            mallopt = ctypes.CDLL(None).mallopt
+        except (AttributeError, OSError):   # not glibc (or no symbol): nothing to tune
+            return
+        mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
+        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
 
 
 class TableSource:
@@ -287,6 +330,8 @@ class Reservoir:
     def add(self, batch: pa.RecordBatch) -> None:
         import numpy as np
 
+        from engine.evidence.drift.values import arrow_array
+
         priority = self.rng.random(batch.num_rows)
         keep = np.flatnonzero(priority < self.threshold)
         if len(keep) > self.k:
@@ -296,7 +341,8 @@ class Reservoir:
             keep = keep[priority[keep] <= cut]
         if len(keep) == 0:
             return
-        self.parts.append(_dense(batch.take(keep) if len(keep) < batch.num_rows else batch))
+        whole = len(keep) == batch.num_rows
+        self.parts.append(_dense(batch if whole else batch.take(arrow_array(keep))))
         self.priorities.append(priority[keep])
         self.size += len(keep)
         if self.size > 2 * self.k:
@@ -306,6 +352,8 @@ class Reservoir:
         import numpy as np
         import pyarrow as pa
 
+        from engine.evidence.drift.values import arrow_array
+
         if not self.parts:
             return
         table = pa.Table.from_batches(self.parts)
@@ -313,7 +361,7 @@ class Reservoir:
         order = np.argsort(priority, kind="stable")[: self.k]
         if len(order) == self.k:
             self.threshold = float(priority[order[-1]])
-        table = table.take(order).combine_chunks()
+        table = table.take(arrow_array(order)).combine_chunks()
         self.parts = table.to_batches() or []
         self.priorities = [priority[order]]
         self.size = len(order)
@@ -326,6 +374,54 @@ class Reservoir:
         if not self.parts:
             return schema.empty_table()
         return pa.Table.from_batches(self.parts)
+
+
+class PositionSample:
+    """A uniform random sample of k rows of a stream whose length is known (Parquet): the
+    positions are drawn first, so each batch gives exactly its rows in the sample, where a
+    Reservoir takes and later drops several times k."""
+
+    def __init__(self, k: int, seed: int, num_rows: int) -> None:
+        import numpy as np
+
+        rng = np.random.default_rng(seed)
+        self.order = rng.choice(num_rows, size=min(k, num_rows), replace=False)
+        self.positions = np.sort(self.order)
+        self.parts: list[pa.RecordBatch] = []
+        self.start = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        import numpy as np
+
+        from engine.evidence.drift.values import arrow_array
+
+        end = self.start + batch.num_rows
+        low, high = np.searchsorted(self.positions, [self.start, end])
+        if high > low:
+            rows = self.positions[low:high] - self.start
+            self.parts.append(_dense(batch.take(arrow_array(rows))))
+        self.start = end
+
+    def table(self, schema: pa.Schema) -> pa.Table:
+        """The sample in the random order drawn: any prefix is itself a uniform sample."""
+        import numpy as np
+        import pyarrow as pa
+
+        from engine.evidence.drift.values import arrow_array
+
+        if not self.parts:
+            return schema.empty_table()
+        table = pa.Table.from_batches(self.parts)
+        if table.num_rows != len(self.positions):   # the file was shorter than it said
+            return table
+        return table.take(arrow_array(np.searchsorted(self.positions, self.order)))
+
+
+def row_sample(k: int, seed: int, num_rows: int | None) -> Reservoir | PositionSample:
+    """A sample of k rows: by positions drawn in advance when the row count is known."""
+    if num_rows is None:
+        return Reservoir(k, seed)
+    return PositionSample(k, seed, num_rows)
 
 
 def _dense(batch: pa.RecordBatch) -> pa.RecordBatch:

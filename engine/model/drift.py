@@ -10,9 +10,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from engine.model.schemas import DRIFT_SCHEMA
 from engine.util import limits
 
-SCHEMA_ID = "mladvisor.drift/1"
+SCHEMA_ID = DRIFT_SCHEMA
 
 # Strict types (an int is still accepted for a float), finite numbers, ranges and list sizes
 # from engine/util/limits.py: the engine turns each feature and bias check into facts.

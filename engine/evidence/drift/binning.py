@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from engine.evidence.drift.columns import Column, Side
+from engine.evidence.drift.columns import Column, Side, count_categories, count_numbers
 from engine.evidence.drift.psi import PSI_BINS
 from engine.evidence.drift.stattests import SMALL_REFERENCE_ROWS, WASSERSTEIN_MIN_NORM
 from engine.evidence.drift.values import floats
@@ -70,6 +70,22 @@ def bin_batch(batch: pa.RecordBatch, columns: list[Column], which: str,
             _add_at_ks_values(side, column.ks_values, values)
 
 
+def count_and_bin_batch(batch: pa.RecordBatch, columns: list[Column], which: str) -> None:
+    """count_batch and bin_batch in one: each numeric column's finite values found once."""
+    for column in columns:
+        side: Side = getattr(column, which)
+        array = batch.column(column.name)
+        side.rows += batch.num_rows
+        if not column.arrow_numeric:
+            count_categories(side, array)
+            continue
+        values = count_numbers(side, floats(array))
+        if column.grid is not None:
+            _add_to_grid(side, column.grid, values)
+            if which == "cur" and column.ks_values is not None:
+                _add_at_ks_values(side, column.ks_values, values)
+
+
 def count_at_ks_values(batch: pa.RecordBatch, columns: list[Column]) -> None:
     """Current counts at the reference's values, for columns that have them."""
     import numpy as np
@@ -85,10 +101,14 @@ def _add_to_grid(side: Side, grid: tuple[float, float, int], values: np.ndarray)
     import numpy as np
 
     low, step, bins = grid
-    # Bin 0 and bins+1 are the overflow bins below and above the grid.
-    index = np.floor((values - low) * (1.0 / step))
-    np.clip(index, -1, bins, out=index)
-    index = index.astype(np.int64) + 1
+    # Bin 0 and bins+1 are the overflow bins below and above the grid. In place: a pass
+    # makes thousands of these batch-sized temporaries.
+    scaled = values - low
+    scaled *= 1.0 / step
+    np.floor(scaled, out=scaled)
+    np.clip(scaled, -1, bins, out=scaled)
+    index = scaled.astype(np.intp)
+    index += 1
     size = bins + 2
     hist = np.bincount(index, minlength=size)
     sums = np.bincount(index, weights=values, minlength=size)

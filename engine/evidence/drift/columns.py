@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError
 from engine.evidence.drift.options import Options
-from engine.evidence.drift.values import count_keys, floats, strings
+from engine.evidence.drift.values import count_keys, floats, int_codes, strings
 from engine.evidence.tables import TableSource
 
 if TYPE_CHECKING:
@@ -156,16 +156,23 @@ def count_batch(batch: pa.RecordBatch, columns: list[Column], which: str) -> Non
         if column.arrow_numeric:
             _count_numbers(side, array)
         else:
-            _count_categories(side, array)
+            count_categories(side, array)
 
 
 def _count_numbers(side: Side, array: Any) -> None:
+    count_numbers(side, floats(array))
+
+
+def count_numbers(side: Side, values: np.ndarray) -> np.ndarray:
+    """Count one batch's numbers on one side; its finite values, for binning them too."""
     import numpy as np
 
-    values = floats(array)
-    finite = values[np.isfinite(values)]
-    side.missing += len(values) - len(finite)
-    _merge(side, finite)
+    finite = np.isfinite(values)
+    if not finite.all():
+        values = values[finite]
+    side.missing += len(finite) - len(values)
+    _merge(side, values)
+    return values
 
 
 def _merge(side: Side, values: np.ndarray) -> None:
@@ -176,7 +183,9 @@ def _merge(side: Side, values: np.ndarray) -> None:
     if n == 0:
         return
     mean = float(values.mean())
-    m2 = float(((values - mean) ** 2).sum())
+    deviation = values - mean
+    np.multiply(deviation, deviation, out=deviation)
+    m2 = float(deviation.sum())
     total = side.count + n
     delta = mean - side.mean
     side.mean += delta * n / total
@@ -209,7 +218,7 @@ def _count_distinct_numbers(side: Side, counts: Counter[Any], values: np.ndarray
         side.counts = None
 
 
-def _count_categories(side: Side, array: Any) -> None:
+def count_categories(side: Side, array: Any) -> None:
     import pyarrow as pa
 
     if side.counts is None:
@@ -231,10 +240,11 @@ def _count_categories(side: Side, array: Any) -> None:
 def _count_dictionary(counts: Counter[Any], array: Any) -> None:
     """Count a dictionary-encoded array by its codes, without decoding it."""
     import numpy as np
-    import pyarrow.compute as pc
 
-    indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
-    counted_codes = np.bincount(indices[indices >= 0], minlength=len(array.dictionary))
+    indices = int_codes(array.indices)
+    if array.null_count:
+        indices = indices[indices >= 0]
+    counted_codes = np.bincount(indices, minlength=len(array.dictionary))
     keys = strings(array.dictionary).to_pylist()
     for key, count in zip(keys, counted_codes.tolist(), strict=True):
         if count:

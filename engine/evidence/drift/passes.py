@@ -15,18 +15,22 @@ binned and sampled in one pass each. Otherwise, in order:
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from engine.errors import InputError
-from engine.evidence.drift.binning import bin_batch, count_at_ks_values, prepare_bins
+from engine.evidence.drift.binning import (
+    bin_batch,
+    count_and_bin_batch,
+    count_at_ks_values,
+    prepare_bins,
+)
 from engine.evidence.drift.columns import Column, count_batch, decide_kind
 from engine.evidence.drift.grids import file_grids, too_coarse
 from engine.evidence.drift.labels import Labels
 from engine.evidence.drift.samples import SAMPLE_ROWS, SEED, Samples
 from engine.evidence.progress import progress
-from engine.evidence.tables import Reservoir, TableSource
+from engine.evidence.tables import TableSource, row_sample
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -35,15 +39,11 @@ if TYPE_CHECKING:
 def read_passes(ref_src: TableSource, cur_src: TableSource, columns: list[Column],
                 labels: Labels) -> Samples:
     """Run the passes, filling `columns` and `labels`; the samples of both sides."""
-    wanted = labels.options.multivariate
-    warm = _warm_imports() if wanted and _address_space_unlimited() else None
     grids = None if labels.wanted else file_grids(ref_src, cur_src, columns)
     if grids is not None:
         ref_table, cur_table = _read_both(ref_src, cur_src, columns, grids)
     else:
         ref_table, cur_table = _read_in_order(ref_src, cur_src, columns, labels)
-    if warm is not None:
-        warm.join()
     return Samples(ref_table, cur_table, columns[0].cur.rows if columns else 0)
 
 
@@ -92,13 +92,12 @@ def _read_both(ref_src: TableSource, cur_src: TableSource, columns: list[Column]
 
 def _one_pass(src: TableSource, columns: list[Column], which: str, seed: int,
               position: int) -> pa.Table:
-    sample = Reservoir(SAMPLE_ROWS, seed)
+    sample = row_sample(SAMPLE_ROWS, seed, src.num_rows)
     with progress(src.num_rows, "reference" if which == "ref" else "current",
                   position=position) as bar:
         for batch in src.batches():
             sample.add(batch)
-            count_batch(batch, columns, which)
-            bin_batch(batch, columns, which)
+            count_and_bin_batch(batch, columns, which)
             bar.update(batch.num_rows)
     if (getattr(columns[0], which).rows if columns else 0) == 0:
         raise InputError(str(src.path), "", "expected at least one data row", "no rows")
@@ -114,7 +113,7 @@ def _rebin(src: TableSource, columns: list[Column], which: str) -> None:
 
 
 def _count_reference(ref_src: TableSource, columns: list[Column]) -> pa.Table:
-    sample = Reservoir(SAMPLE_ROWS, SEED)
+    sample = row_sample(SAMPLE_ROWS, SEED, ref_src.num_rows)
     with progress(ref_src.num_rows, "reference 1/2") as bar:
         for batch in ref_src.batches():
             sample.add(batch)
@@ -140,7 +139,7 @@ def _bin_reference(ref_src: TableSource, ref_table: pa.Table, columns: list[Colu
 
 
 def _read_current(cur_src: TableSource, columns: list[Column], labels: Labels) -> pa.Table:
-    sample = Reservoir(SAMPLE_ROWS, SEED + 1)
+    sample = row_sample(SAMPLE_ROWS, SEED + 1, cur_src.num_rows)
     with progress(cur_src.num_rows, "current") as bar:
         for batch in cur_src.batches():
             sample.add(batch)
@@ -151,35 +150,3 @@ def _read_current(cur_src: TableSource, columns: list[Column], labels: Labels) -
     if (columns[0].cur.rows if columns else 0) == 0:
         raise InputError(str(cur_src.path), "", "expected at least one data row", "no rows")
     return sample.table(cur_src.schema)
-
-
-def _address_space_unlimited() -> bool:
-    """False under an address-space cap (RLIMIT_AS), where a helper thread's stack and malloc
-    arena are better left to the data."""
-    try:
-        import resource
-
-        return resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY
-    except (ImportError, OSError, ValueError):
-        return True
-
-
-def _warm_imports() -> threading.Thread:
-    """Import scikit-learn for the domain classifier (a second or two, scipy and pandas with
-    it) while the passes read and count: the reading and numpy work release the GIL, so on two
-    cores the import is mostly free. Without the classifier nothing is imported: the tests of
-    a large reference are numpy's (stattests.py)."""
-    import pyarrow.compute  # noqa: F401 - the passes' own imports, before the thread starts
-    import tqdm  # noqa: F401
-
-    def load() -> None:
-        try:
-            import sklearn.ensemble  # noqa: F401
-            import sklearn.metrics  # noqa: F401
-            import sklearn.model_selection  # noqa: F401
-        except Exception:  # noqa: BLE001 - the real import later reports any failure
-            pass
-
-    thread = threading.Thread(target=load, name="mladvisor-warm-imports", daemon=True)
-    thread.start()
-    return thread

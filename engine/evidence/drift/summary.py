@@ -27,7 +27,7 @@ from engine.evidence.drift.stattests import (
 )
 from engine.evidence.drift.values import sig
 from engine.evidence.tables import TableSource
-from engine.model.drift import SCHEMA_ID
+from engine.model.schemas import DRIFT_SCHEMA
 
 DATASET_DRIFT_SHARE = 0.5        # data set drifts when >= half of the tested columns drift
 
@@ -52,7 +52,7 @@ def summarise(columns: list[Column], samples: Samples, labels: Labels,
     drifted = sum(1 for f in tested if f["drifted"])
     share = drifted / len(tested) if tested else 0.0
     doc: dict[str, Any] = {
-        "schema": SCHEMA_ID,
+        "schema": DRIFT_SCHEMA,
         "dataset_drift": bool(tested) and share >= DATASET_DRIFT_SHARE,
         "share_drifted": round(share, 6),
         "features": features,

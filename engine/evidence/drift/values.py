@@ -35,11 +35,48 @@ def float64_view(array: Any) -> np.ndarray:
     import pyarrow.compute as pc
 
     if array.null_count:
-        array = pc.fill_null(array, float("nan"))
+        array = pc.fill_null(array, _scalar(np.float64("nan")))
     if len(array) == 0:
         return np.empty(0, dtype=np.float64)
     return np.frombuffer(array.buffers()[1], dtype=np.float64, count=len(array),
                          offset=array.offset * 8)
+
+
+def int_codes(array: Any) -> np.ndarray:
+    """A signed-integer Arrow array (dictionary indices) as numpy, missing as -1, from its
+    buffer for the same reason as float64_view."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    dtype = np.dtype(f"int{array.type.bit_width}")
+    if array.null_count:
+        array = pc.fill_null(array, _scalar(dtype.type(-1)))
+    if len(array) == 0:
+        return np.empty(0, dtype=dtype)
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array),
+                         offset=array.offset * dtype.itemsize)
+
+
+def arrow_array(values: np.ndarray, valid: np.ndarray | None = None) -> Any:
+    """A numpy array of fixed-width numbers as an Arrow array sharing its buffer (missing where
+    `valid` is False): pa.array, and pyarrow's conversion of numpy indices for `take`, import
+    pandas."""
+    import numpy as np
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(values)
+    bitmap = None
+    if valid is not None and not valid.all():
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values),
+                                 [bitmap, pa.py_buffer(values)])
+
+
+def _scalar(value: Any) -> Any:
+    """An Arrow scalar of a numpy scalar's type (pa.scalar imports pandas)."""
+    import numpy as np
+
+    return arrow_array(np.array([value]))[0]
 
 
 def strings(array: Any) -> Any:
@@ -61,13 +98,12 @@ def strings(array: Any) -> Any:
 def _numbers_as_keys(array: Any) -> Any:
     """Floats that are all whole numbers become integers, so 3.0 is the category "3"."""
     import numpy as np
-    import pyarrow as pa
 
     values = floats(array)
     finite = np.isfinite(values)
     if np.all(values[finite] == np.floor(values[finite])):
-        return pa.array(np.where(finite, values, 0).astype(np.int64), mask=~finite)
-    return pa.array(values, mask=~finite)
+        return arrow_array(np.where(finite, values, 0).astype(np.int64), finite)
+    return arrow_array(values, finite)
 
 
 def count_keys(counter: Counter[Any], keys: Any) -> None:
