@@ -34,10 +34,14 @@ def test_sessions_never_pile_up_past_the_cores_limit_of_live_sessions() -> None:
     assert [f.rule.id for f in run.firings] == first
 
 
-def test_a_finished_session_is_left_empty_and_serves_the_next_case() -> None:
+def test_a_finished_session_is_left_empty_and_serves_the_next_case(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """The core holds none of a case's facts once it is done (they are retracted), and the
     next case runs in the same session."""
     rb = default_rulebase()
+    # a compiled rule base of its own: earlier tests in this process (threads of the web
+    # server) may have left several idle sessions in the shared one
+    monkeypatch.setattr(inference, "_COMPILED", {})
     compiled = compiled_for(rb)
     core = inference._core()
     infer_case(rb, _case(), {})
@@ -51,6 +55,7 @@ def test_a_finished_session_is_left_empty_and_serves_the_next_case() -> None:
 
 def test_a_session_an_error_left_is_deleted_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
     rb = default_rulebase()
+    monkeypatch.setattr(inference, "_COMPILED", {})  # see the test above
     compiled = compiled_for(rb)
     infer_case(rb, _case(), {})
     (sid,) = compiled._idle

@@ -357,20 +357,8 @@ class AuditLog:
         if target.kind != "assessment":
             raise InputError(str(self.path), "record_id", "the id of a recorded assessment",
                              record_id)
-        from engine.ids import new_id
-
-        event_id = new_id()
-        parts = {
-            "schema": canonical_json(RECORD_SCHEMA),
-            "kind": b'"report"',
-            "record_id": canonical_json(event_id),
-            "of": canonical_json(target.record_id),
-            "format": canonical_json(str(fmt)),
-            "sha256": canonical_json(str(sha256)),
-            "engine_version": canonical_json(__version__),
-        }
-        self._append(event_id, "report", parts, None)
-        return event_id
+        return self._append_event("report", target.record_id, {
+            "format": canonical_json(str(fmt)), "sha256": canonical_json(str(sha256))})
 
     def append_review(self, record_id: str, review: Mapping[str, Any]) -> str:
         """Record a reviewer's action on an earlier assessment: a new event record in the same
@@ -387,18 +375,24 @@ class AuditLog:
         if kind != "assessment":
             raise InputError(str(self.path), "record_id", "the id of a recorded assessment",
                              record_id)
+        return self._append_event("review", target_id,
+                                  {"review": canonical_json(dict(review))})
+
+    def _append_event(self, kind: str, of: str, fields: Mapping[str, bytes]) -> str:
+        """An event about a recorded assessment (a report rendered, a review): its own record
+        in the chain, members in the order every event writes them."""
         from engine.ids import new_id
 
         event_id = new_id()
         parts = {
             "schema": canonical_json(RECORD_SCHEMA),
-            "kind": b'"review"',
+            "kind": canonical_json(kind),
             "record_id": canonical_json(event_id),
-            "of": canonical_json(target_id),
-            "review": canonical_json(dict(review)),
+            "of": canonical_json(of),
+            **fields,
             "engine_version": canonical_json(__version__),
         }
-        self._append(event_id, "review", parts, None)
+        self._append(event_id, kind, parts, None)
         return event_id
 
     def _append(self, record_id: str, kind: str, parts: dict[str, bytes],
