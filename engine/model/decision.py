@@ -122,6 +122,11 @@ class Option(Open):
                                   "price table.")
 
 
+# How a trace step writes a proposed verdict in `asserted` ("verdict not-ready"): written by the
+# engine (rulebase.inference.describe), read back by the report's trace outcome.
+TRACE_VERDICT = "verdict "
+
+
 class TraceEntry(Open):
     order: int | None = None
     rule: str | None = ""

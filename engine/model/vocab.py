@@ -110,6 +110,14 @@ GOALS: tuple[str, ...] = get_args(Goal)
 STATUSES: tuple[str, ...] = get_args(Status)
 AUDIENCES: tuple[str, ...] = get_args(Audience)
 
+# Who a team account is (engine/team/roles.py says what each may do) and the actions pages and
+# commands name when they ask whether a role may act.
+Role = Literal["stakeholder", "architect", "compliance", "admin"]
+Action = Literal["assess", "upload-evidence", "view", "review", "verify-log", "export-log",
+                 "replay", "manage-users"]
+ROLES: tuple[str, ...] = get_args(Role)
+ACTIONS: tuple[str, ...] = get_args(Action)
+
 # What an architect records on an assessment (`mladvisor review`): a verdict of the review
 # (approve, request-changes) or a remark that leaves the review state as it was (comment).
 ReviewAction = Literal["approve", "request-changes", "comment"]

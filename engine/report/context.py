@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.model.decision import (
+    TRACE_VERDICT,
     Decision,
     DecisionInput,
     Finding,
@@ -139,6 +140,20 @@ def _service_name(service: str | None, names: Mapping[str, Any]) -> str:
     return str(names.get("services", {}).get(service, {}).get("name") or service)
 
 
+WHY_CHARS = 130  # the sponsor's page: one short line per option
+
+
+def option_why(status: str | None, reasons: list[str]) -> str:
+    """The sponsor's one line on an option: recommended, or its first reason, shortened at a
+    word (the HTML and Markdown summaries both)."""
+    if status == "selected":
+        return "recommended"
+    reason = " ".join(str(reasons[0]).split()) if reasons else ""
+    if len(reason) <= WHY_CHARS:
+        return reason
+    return reason[:WHY_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
 def _option(option: Option, names: Mapping[str, Any]) -> dict[str, Any]:
     checks = _checks(option)
     met = sum(1 for c in checks if c["met"] is True)
@@ -162,6 +177,7 @@ def _option(option: Option, names: Mapping[str, Any]) -> dict[str, Any]:
         "status_class": status if status in STATUSES else "other",
         "reasons": [text(r) for r in reasons],
         "reasons_more": reasons_more,
+        "why": text(option_why(status, reasons)),
         "method": option.method or "",
         "how": option.how or "",
         "offer": option.offer or "",
@@ -370,14 +386,11 @@ def _trace_step(step: TraceEntry, position: int) -> dict[str, Any]:
     }
 
 
-VERDICT_STEP = "verdict "  # how the engine's trace writes a proposed verdict (inference.describe)
-
-
 def trace_outcome(decision: Decision, names: Mapping[str, Any]) -> str:
     """The line a trace ends with: rules propose verdicts, often several; say which won and
     by what, so a reader of the trace does not have to know the ladder's precedence."""
-    proposed = Counter(a[len(VERDICT_STEP):] for step in decision.trace for a in step.asserted
-                       if isinstance(a, str) and a.startswith(VERDICT_STEP))
+    proposed = Counter(a[len(TRACE_VERDICT):] for step in decision.trace for a in step.asserted
+                       if isinstance(a, str) and a.startswith(TRACE_VERDICT))
     if not proposed or not decision.verdict:
         return ""
     ranks = {v: int(r.get("rank", 99)) for v, r in (names.get("verdicts") or {}).items()}

@@ -158,11 +158,9 @@ def _money(decision: Decision) -> list[str]:
 
 
 def _why(option: Any) -> str:
-    """The sponsor's one line on an option: recommended, or its first reason, shortened."""
-    if option.status == "selected":
-        return "recommended"
-    reason = " ".join(str(option.reasons[0]).split()) if option.reasons else ""
-    return _text(reason if len(reason) <= 130 else reason[:129].rsplit(" ", 1)[0] + "…")
+    from engine.report.context import option_why
+
+    return _text(option_why(option.status, option.reasons))
 
 
 def _ladder(decision: Decision, service: Any, brief: bool = False) -> list[str]:

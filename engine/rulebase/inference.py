@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from engine.model.decision import TRACE_VERDICT
 from engine.rulebase import conditions
 from engine.rulebase.loading import CAUSES, DERIVED_TYPES, Rule, RuleBase
 from engine.rulebase.resolve import (
@@ -426,7 +427,7 @@ def describe(kind: str, fact: dict[str, Any]) -> str:
     if kind == "finding":
         return f"finding {fact['rule']} ({fact['severity']})"
     if kind == "verdict":
-        return f"verdict {fact['verdict']}"
+        return f"{TRACE_VERDICT}{fact['verdict']}"
     if kind == "monitor":
         return f"monitor {fact.get('signal', '')}"
     target = "/".join(str(fact.get(k)) for k in ("rung", "service") if fact.get(k))

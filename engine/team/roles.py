@@ -4,28 +4,17 @@ A role is a kind of person on the team, not a rank: a stakeholder answers the qu
 brings evidence, an architect reviews, compliance reads everything and checks the log, an admin
 manages the accounts. Every page or command that acts for a person names one `Action` and asks
 `allowed(role, action)`; a refusal is `refusal(role, action)`, one plain sentence. A new action
-is added to `Action`, `ACTIONS_TEXT` and `PERMISSIONS` together (a test checks the three agree,
+is added to `Action` (engine/model/vocab.py, with the other vocabularies), `ACTIONS_TEXT` and
+`PERMISSIONS` together (a test checks the three agree,
 and tries every role against every route that names an action).
 """
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from engine.model.vocab import ACTIONS, ROLES, Action, Role
 
-Role = Literal["stakeholder", "architect", "compliance", "admin"]
-Action = Literal[
-    "assess",
-    "upload-evidence",
-    "view",
-    "review",
-    "verify-log",
-    "export-log",
-    "replay",
-    "manage-users",
-]
-
-ROLES: tuple[str, ...] = get_args(Role)
-ACTIONS: tuple[str, ...] = get_args(Action)
+__all__ = ["ACTIONS", "ACTIONS_TEXT", "PERMISSIONS", "ROLES", "Action", "Role", "allowed",
+           "permission_table", "refusal", "roles_allowed"]
 
 # What an action lets a person do, as the refusal and the README say it ("may not ...").
 ACTIONS_TEXT: dict[Action, str] = {
