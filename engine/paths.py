@@ -38,3 +38,24 @@ def reports_dir() -> Path:
 def home_dir() -> Path:
     """MLADVISOR_HOME, default ~/.mladvisor: the audit log and keys."""
     return Path(os.environ.get("MLADVISOR_HOME") or Path.home() / ".mladvisor")
+
+
+DATABASE_ENV = "MLADVISOR_DATABASE"
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
+def database_url(given: str | None = None) -> str | None:
+    """The PostgreSQL URL that keeps accounts, projects and the audit log (`serve --database`,
+    else MLADVISOR_DATABASE), or None for the embedded SQLite files in MLADVISOR_HOME.
+
+    Checked here, once, so every command refuses a mistyped URL with the same one line."""
+    from engine.errors import InputError
+
+    url = given if given is not None else os.environ.get(DATABASE_ENV)
+    if not url:
+        return None
+    if not url.startswith(DATABASE_SCHEMES):
+        source = "--database" if given is not None else DATABASE_ENV
+        shown = url.split("@")[-1] if "@" in url else url  # never echo a password
+        raise InputError(source, "url", "a PostgreSQL URL (postgresql://user@host/db)", shown)
+    return url
