@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.pgdb import database, pg_cluster  # noqa: F401  (fixtures: the store under test)
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 # examples/expected.yaml holds the architect's expected decisions, not an answers file
@@ -19,9 +21,10 @@ EXAMPLE_ANSWERS = sorted(p for p in EXAMPLES.glob("*.yaml") if p.name != "expect
 def isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Never touch the real ~/.mladvisor from a test."""
+    """Never touch the real ~/.mladvisor (nor a team's database) from a test."""
     home = tmp_path_factory.mktemp("mladvisor-home")
     monkeypatch.setenv("MLADVISOR_HOME", str(home))
+    monkeypatch.delenv("MLADVISOR_DATABASE", raising=False)
     return home
 
 

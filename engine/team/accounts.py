@@ -5,7 +5,8 @@ low-memory profile), API tokens and session ids as the sha256 of 32 random bytes
 secret needs no slow hash). A token or a one-time password is shown once, when it is made.
 Accounts are never deleted, only disabled, so a name in the audit log always names one
 person; a disabled account cannot log in, and its sessions and token stop working at once.
-The SQL lives in `sqlite.py`; this module is the logic any backend shares.
+The SQL lives in `sqlite.py` (MLADVISOR_HOME/team.sqlite) and `postgres.py` (a PostgreSQL URL:
+`serve --database`, else MLADVISOR_DATABASE); this module is the logic both share.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from engine.errors import InputError
 from engine.team.roles import ROLES
 from engine.team.sqlite import SqliteTeamDB, team_path
+
+if TYPE_CHECKING:
+    from engine.team.postgres import PostgresTeamDB
 
 NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 NAME_RULE = ("1 to 64 characters: lower-case letters, digits, '.', '_', '-' or '@', starting "
@@ -91,13 +95,33 @@ def check_password(password: str, field: str = "password") -> str:
     return password
 
 
-def has_accounts(home: Path) -> bool:
+def store_exists(home: Path | None = None, database: str | None = None) -> bool:
+    """Whether the account store was ever created (the file, or the tables in PostgreSQL),
+    without creating it: commands that only read must not leave an empty store behind."""
+    from engine.paths import database_url, home_dir
+
+    url = database_url(database)
+    if url is not None:
+        from engine.team.postgres import has_schema
+
+        return has_schema(url)
+    return team_path(Path(home) if home is not None else home_dir()).exists()
+
+
+def open_store(home: Path | None = None, database: str | None = None,
+               **options: Any) -> AccountStore | None:
+    """The account store when it exists, else None (never creates it)."""
+    if not store_exists(home, database):
+        return None
+    return AccountStore(home, database=database, **options)
+
+
+def has_accounts(home: Path | None = None, database: str | None = None) -> bool:
     """Whether any account exists, without creating the store: no accounts means the server
     runs in the single-user local mode."""
-    path = team_path(home)
-    if not path.exists():
+    store = open_store(home, database)
+    if store is None:
         return False
-    store = AccountStore(home)
     try:
         return store.any()
     finally:
@@ -105,17 +129,15 @@ def has_accounts(home: Path) -> bool:
 
 
 def acting_account(name: str, action: str, home: Path | None = None,
-                   field: str = "--as") -> Account:
+                   field: str = "--as", database: str | None = None) -> Account:
     """The enabled account `name` when its role may do `action`, for a command that acts in a
     person's name (`review --as NAME`); otherwise the one-line error saying why (exit 2).
     Never creates the store."""
-    from engine.paths import home_dir
     from engine.team.roles import ACTIONS_TEXT, allowed, roles_allowed
 
-    base = Path(home) if home is not None else home_dir()
     account = None
-    if team_path(base).exists():
-        store = AccountStore(base)
+    store = open_store(home, database)
+    if store is not None:
         try:
             account = store.get(name)
         finally:
@@ -134,16 +156,25 @@ def acting_account(name: str, action: str, home: Path | None = None,
 
 
 class AccountStore:
-    """Accounts, tokens and sessions in MLADVISOR_HOME (created when first opened)."""
+    """Accounts, tokens and sessions (created when first opened): in PostgreSQL when a URL is
+    given or MLADVISOR_DATABASE is set, else in MLADVISOR_HOME/team.sqlite."""
 
     def __init__(self, home: Path | None = None, clock: Callable[[], float] | None = None,
-                 session_idle: float = SESSION_IDLE, session_max: float = SESSION_MAX) -> None:
+                 session_idle: float = SESSION_IDLE, session_max: float = SESSION_MAX,
+                 database: str | None = None) -> None:
         from argon2 import PasswordHasher
 
-        from engine.paths import home_dir
+        from engine.paths import database_url, home_dir
 
         self.home = Path(home) if home is not None else home_dir()
-        self.db = SqliteTeamDB(team_path(self.home))
+        url = database_url(database)
+        self.db: SqliteTeamDB | PostgresTeamDB
+        if url is not None:
+            from engine.team.postgres import PostgresTeamDB
+
+            self.db = PostgresTeamDB(url)
+        else:
+            self.db = SqliteTeamDB(team_path(self.home))
         self.clock = clock or time.time
         self.session_idle = session_idle
         self.session_max = session_max

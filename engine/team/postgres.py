@@ -1,0 +1,246 @@
+"""Every SQL statement of the account store, for PostgreSQL (`serve --database postgresql://...`
+or MLADVISOR_DATABASE), so that several app processes share one team's accounts and sessions.
+
+The same methods as `SqliteTeamDB` (sqlite.py), taking and returning the same plain values.
+The tables carry a `team_` prefix: they share the database with the audit log, whose own tables
+auditors read and copy. psycopg (3) is imported only here, when a URL is given: the embedded
+SQLite store needs no PostgreSQL client.
+
+One connection per store, serialised by a lock (statements take a millisecond; the web server
+calls them from its thread pool); a connection the server dropped is replaced on the next call.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from engine.errors import InputError
+from engine.team.sqlite import SCHEMA_VERSION
+
+CONNECT_TIMEOUT = 10  # seconds before an unreachable server is reported
+SCHEMA_LOCK = 0x6D6C612D7465616D  # pg_advisory_xact_lock key ("mla-team"): one creator at once
+
+_TABLES = ("team_meta", "team_accounts", "team_tokens", "team_sessions")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS team_meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS team_accounts (
+    name text PRIMARY KEY,
+    role text NOT NULL,
+    password_hash text NOT NULL,
+    disabled boolean NOT NULL DEFAULT false,
+    must_change_password boolean NOT NULL DEFAULT true,
+    created text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS team_tokens (
+    token_hash text PRIMARY KEY,
+    name text NOT NULL UNIQUE REFERENCES team_accounts(name),
+    created text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS team_sessions (
+    session_hash text PRIMARY KEY,
+    name text NOT NULL REFERENCES team_accounts(name),
+    started double precision NOT NULL,
+    last_seen double precision NOT NULL
+);
+CREATE INDEX IF NOT EXISTS team_sessions_by_name ON team_sessions(name);
+"""
+
+_ACCOUNT_COLUMNS = "a.name, a.role, a.disabled, a.must_change_password, a.created"
+
+Row = tuple[Any, ...]
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages (a URL may carry one: never echo it)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def unreachable(url: str, error: BaseException) -> InputError:
+    """The one-line error (exit 2) for a server that refused or dropped the connection."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(error).__name__
+    password = urlsplit(url).password
+    if password:
+        reason = reason.replace(password, "***")
+    return InputError(redacted(url), "", "a PostgreSQL server that accepts the connection",
+                      reason)
+
+
+def connect(url: str) -> Any:
+    """An autocommit psycopg connection, or the one-line error naming the (redacted) URL."""
+    try:
+        import psycopg
+    except ImportError:
+        raise InputError(redacted(url), "", "the PostgreSQL client: pip install "
+                         "'mladvisor[postgres]'") from None
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+    except psycopg.Error as error:
+        raise unreachable(url, error) from None
+
+
+def has_schema(url: str) -> bool:
+    """Whether the team's tables exist in the database, without creating them."""
+    conn = connect(url)
+    try:
+        row = conn.execute("SELECT to_regclass('team_accounts') IS NOT NULL").fetchone()
+        return bool(row and row[0])
+    finally:
+        conn.close()
+
+
+class PostgresTeamDB:
+    """The account store's statements on one PostgreSQL connection (the schema is created on
+    first use, under an advisory lock so that two processes starting at once do not race)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._lock = threading.Lock()
+        self._db: Any = None
+        with self._session() as db:
+            _create_schema(db)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    @contextmanager
+    def _session(self) -> Iterator[Any]:
+        """The connection, under the lock; a dropped connection is reported in one line and
+        replaced on the next call."""
+        import psycopg
+
+        with self._lock:
+            if self._db is None or self._db.closed:
+                self._db = connect(self.url)
+            try:
+                yield self._db
+            except psycopg.OperationalError as error:
+                if self._db.closed or self._db.broken:
+                    self._db = None
+                raise unreachable(self.url, error) from None
+
+    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> Row | None:
+        with self._session() as db:
+            row = db.execute(sql, args).fetchone()
+        return tuple(row) if row is not None else None
+
+    def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Row]:
+        with self._session() as db:
+            return [tuple(r) for r in db.execute(sql, args).fetchall()]
+
+    def _write(self, *statements: tuple[str, tuple[Any, ...]]) -> int:
+        """Run the statements in one transaction; the row count of the first."""
+        with self._session() as db, db.transaction():
+            first = -1
+            for sql, args in statements:
+                count = db.execute(sql, args).rowcount
+                first = count if first < 0 else first
+        return first
+
+    # -- accounts -------------------------------------------------------------------------
+    def insert_account(self, name: str, role: str, password_hash: str, must_change: bool,
+                       created: str) -> bool:
+        """Add an account; False when the name is taken."""
+        return self._write(("INSERT INTO team_accounts (name, role, password_hash, disabled, "
+                            "must_change_password, created) VALUES (%s, %s, %s, false, %s, %s) "
+                            "ON CONFLICT (name) DO NOTHING",
+                            (name, role, password_hash, must_change, created))) > 0
+
+    def account(self, name: str) -> Row | None:
+        return self._one(f"SELECT {_ACCOUNT_COLUMNS} FROM team_accounts a WHERE a.name = %s",
+                         (name,))
+
+    def accounts(self) -> list[Row]:
+        return self._all(f"SELECT {_ACCOUNT_COLUMNS} FROM team_accounts a ORDER BY a.name")
+
+    def any_account(self) -> bool:
+        return self._one("SELECT 1 FROM team_accounts LIMIT 1") is not None
+
+    def password_hash(self, name: str) -> str | None:
+        row = self._one("SELECT password_hash FROM team_accounts WHERE name = %s", (name,))
+        return str(row[0]) if row else None
+
+    def set_role(self, name: str, role: str) -> bool:
+        return self._write(("UPDATE team_accounts SET role = %s WHERE name = %s",
+                            (role, name))) > 0
+
+    def set_disabled(self, name: str, disabled: bool) -> bool:
+        """Disabling also ends the account's sessions (its token is refused while disabled)."""
+        statements: list[tuple[str, tuple[Any, ...]]] = [
+            ("UPDATE team_accounts SET disabled = %s WHERE name = %s", (disabled, name))]
+        if disabled:
+            statements.append(("DELETE FROM team_sessions WHERE name = %s", (name,)))
+        return self._write(*statements) > 0
+
+    def set_password(self, name: str, password_hash: str, must_change: bool,
+                     keep_sessions: bool = False) -> bool:
+        """A new password hash; unless `keep_sessions` (a rehash), every session ends."""
+        statements: list[tuple[str, tuple[Any, ...]]] = [
+            ("UPDATE team_accounts SET password_hash = %s, must_change_password = %s "
+             "WHERE name = %s", (password_hash, must_change, name))]
+        if not keep_sessions:
+            statements.append(("DELETE FROM team_sessions WHERE name = %s", (name,)))
+        return self._write(*statements) > 0
+
+    # -- API tokens -----------------------------------------------------------------------
+    def replace_token(self, name: str, token_hash: str, created: str) -> None:
+        """The account's one API token: a new one replaces (revokes) the old."""
+        self._write(("DELETE FROM team_tokens WHERE name = %s", (name,)),
+                    ("INSERT INTO team_tokens (token_hash, name, created) VALUES (%s, %s, %s)",
+                     (token_hash, name, created)))
+
+    def token_account(self, token_hash: str) -> Row | None:
+        return self._one(f"SELECT {_ACCOUNT_COLUMNS} FROM team_tokens t JOIN team_accounts a "
+                         "ON a.name = t.name WHERE t.token_hash = %s", (token_hash,))
+
+    # -- sessions -------------------------------------------------------------------------
+    def insert_session(self, session_hash: str, name: str, now: float) -> None:
+        self._write(("INSERT INTO team_sessions (session_hash, name, started, last_seen) "
+                     "VALUES (%s, %s, %s, %s)", (session_hash, name, now, now)))
+
+    def session(self, session_hash: str) -> tuple[Row, float, float] | None:
+        """(account row, started, last_seen) of a session."""
+        row = self._one(f"SELECT {_ACCOUNT_COLUMNS}, s.started, s.last_seen FROM team_sessions "
+                        "s JOIN team_accounts a ON a.name = s.name WHERE s.session_hash = %s",
+                        (session_hash,))
+        if row is None:
+            return None
+        return row[:-2], float(row[-2]), float(row[-1])
+
+    def touch_session(self, session_hash: str, now: float) -> None:
+        self._write(("UPDATE team_sessions SET last_seen = %s WHERE session_hash = %s",
+                     (now, session_hash)))
+
+    def delete_session(self, session_hash: str) -> None:
+        self._write(("DELETE FROM team_sessions WHERE session_hash = %s", (session_hash,)))
+
+    def delete_sessions_before(self, idle_since: float, started_since: float) -> int:
+        return self._write(("DELETE FROM team_sessions WHERE last_seen < %s OR started < %s",
+                            (idle_since, started_since)))
+
+
+def _create_schema(db: Any) -> None:
+    """Create the tables unless they exist. CREATE TABLE IF NOT EXISTS alone is not safe when
+    two processes run it at once (one fails on the catalog's unique index), so creators take
+    a transaction-level advisory lock and the second finds the tables made."""
+    present = db.execute("SELECT count(to_regclass(t)) FROM unnest(%s::text[]) t",
+                         (list(_TABLES),)).fetchone()
+    if present and present[0] == len(_TABLES):
+        return
+    with db.transaction():
+        db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        db.execute(_SCHEMA)
+        db.execute("INSERT INTO team_meta VALUES ('schema', %s) ON CONFLICT DO NOTHING",
+                   (SCHEMA_VERSION,))
