@@ -65,13 +65,15 @@ def redacted(url: str) -> str:
 
 
 def unreachable(url: str, error: BaseException) -> InputError:
-    """The one-line error (exit 2) for a server that refused or dropped the connection."""
+    """The one-line error (exit 2) for a server that refused or dropped the connection: libpq's
+    reason without its preamble (`connection to server on socket ... failed:`)."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     reason = lines[0] if lines else type(error).__name__
+    reason = reason.rsplit(" failed: ", 1)[-1].removeprefix("FATAL:").strip()
     password = urlsplit(url).password
     if password:
         reason = reason.replace(password, "***")
-    return InputError(redacted(url), "", "a PostgreSQL server that accepts the connection",
+    return InputError(redacted(url), "connection", "a PostgreSQL server that accepts it",
                       reason)
 
 
