@@ -133,3 +133,29 @@ def test_acting_account_for_commands_in_a_persons_name(home: Path, database: str
         acting_account("old", "review", home)
     with pytest.raises(AccountError, match=r"existing account .*, got nobody"):
         acting_account("nobody", "review", home)
+
+
+def test_the_last_enabled_admin_is_neither_disabled_nor_demoted(store: AccountStore) -> None:
+    store.add("root", "admin", "right-password")
+    store.add("sam", "stakeholder", "right-password")
+    session = store.start_session("root")
+    for change in (lambda: store.disable("root"), lambda: store.set_role("root", "architect")):
+        with pytest.raises(AccountError) as refused:
+            change()
+        assert str(refused.value) == ("accounts: NAME: an account that is not the last "
+                                      "enabled admin (give another account that role first), "
+                                      "got root")
+        assert refused.value.exit_code == 2
+    root = store.require("root")
+    assert root.role == "admin" and not root.disabled
+    assert store.session(session) is not None  # the refused disabling ended nothing
+    assert store.disable("sam").disabled and store.set_role("sam", "admin").role == "admin"
+    with pytest.raises(AccountError):  # a disabled admin does not count
+        store.disable("root")
+    store.disable("sam", disabled=False)
+    assert store.set_role("root", "architect").role == "architect"  # sam remains
+    with pytest.raises(AccountError):
+        store.disable("sam")
+    assert store.set_role("root", "admin").role == "admin"
+    assert store.disable("root").disabled  # sam still manages
+    store.disable("root", disabled=False)

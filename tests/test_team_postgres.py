@@ -95,3 +95,42 @@ def test_cli_with_an_unreachable_server_says_so_in_one_line(tmp_path: Path) -> N
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert "s3cret-pw" not in result.stderr + result.stdout
     assert "connection: a PostgreSQL server that accepts it, got " in lines[0]
+
+
+def _disable(store: AccountStore, name: str, start: threading.Barrier,
+             outcomes: list[str]) -> None:
+    start.wait()
+    try:
+        store.disable(name)
+        outcomes.append("done")
+    except InputError:
+        outcomes.append("refused")
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one(pg_cluster: str, home: Path) -> None:
+    """Each process sees the other admin enabled; the lock makes the second one look again."""
+    url = fresh_database(pg_cluster)
+    setup = AccountStore(home, database=url)
+    for round_ in range(5):
+        first, second = f"a{round_}", f"b{round_}"
+        setup.add(first, "admin", "right-password")
+        setup.add(second, "admin", "right-password")
+        for name in setup.list():
+            if name.name not in (first, second) and not name.disabled:
+                setup.disable(name.name)
+        stores = [AccountStore(home, database=url) for _ in range(2)]
+        start = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        threads = [threading.Thread(target=_disable, args=(stores[0], second, start, outcomes)),
+                   threading.Thread(target=_disable, args=(stores[1], first, start, outcomes))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["done", "refused"]
+        assert [a.name for a in setup.list() if a.role == "admin" and not a.disabled] in (
+            [first], [second])
+        for store in stores:
+            store.close()
+    setup.close()

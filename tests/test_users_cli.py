@@ -228,3 +228,14 @@ def _accounts(home: Path) -> list[object]:
         return list(store.list())
     finally:
         store.close()
+
+
+def test_the_last_admin_is_kept(home: Path) -> None:
+    run("add", "root", "--role", "admin")
+    run("add", "sam", "--role", "stakeholder")
+    one_line_error(run("disable", "root"), "NAME", "not the last enabled admin", "root")
+    one_line_error(run("set-role", "root", "compliance"), "not the last enabled admin")
+    assert [(a.name, a.role, a.disabled) for a in _accounts(home)] == [  # type: ignore[attr-defined]
+        ("root", "admin", False), ("sam", "stakeholder", False)]
+    assert run("set-role", "sam", "admin").exit_code == 0
+    assert run("disable", "root").exit_code == 0

@@ -36,6 +36,7 @@ MAX_PASSWORD = 1024  # characters: argon2 hashes anything, but a megabyte form f
 SESSION_IDLE = 12 * 3600.0  # seconds without a request before a session ends
 SESSION_MAX = 7 * 24 * 3600.0  # seconds after login when a session ends whatever its use
 TOKEN_PREFIX = "mla_"  # recognisable in a script or a leaked file
+MANAGE = "manage-users"  # the action of the role table one enabled account must keep
 
 
 class AccountError(InputError):
@@ -184,6 +185,12 @@ class AccountStore:
     def close(self) -> None:
         self.db.close()
 
+    def form_secret(self) -> str:
+        """The key the web server signs its forms' CSRF tokens with, the same for every app
+        process of the team: a form one process rendered is posted to whichever the load
+        balancer picks next."""
+        return self.db.shared_value("web-form-secret", secrets.token_urlsafe(32))
+
     # -- accounts -------------------------------------------------------------------------
     def any(self) -> bool:
         return self.db.any_account()
@@ -222,15 +229,37 @@ class AccountStore:
         return [Account.from_row(row) for row in self.db.accounts()]
 
     def disable(self, name: str, disabled: bool = True) -> Account:
-        self.require(name)
-        self.db.set_disabled(name, disabled)
+        account = self.require(name)
+        if not self.db.set_disabled(name, disabled, self._keep(account, disabled, account.role)):
+            self._last_manager(name)
         return self.require(name)
 
     def set_role(self, name: str, role: str) -> Account:
         check_role(role)
-        self.require(name)
-        self.db.set_role(name, role)
+        account = self.require(name)
+        if not self.db.set_role(name, role, self._keep(account, account.disabled, role)):
+            self._last_manager(name)
         return self.require(name)
+
+    @staticmethod
+    def _keep(account: Account, disabled: bool, role: str) -> tuple[str, ...]:
+        """The roles of which another enabled account must remain when this change takes away
+        the account's right to manage accounts; () when it does not."""
+        from engine.team.roles import allowed, roles_allowed
+
+        managing = roles_allowed(MANAGE)
+        if account.disabled or not allowed(account.role, MANAGE):
+            return ()
+        return managing if disabled or role not in managing else ()
+
+    @staticmethod
+    def _last_manager(name: str) -> NoReturn:
+        """Refuse a change that would leave nobody able to manage accounts."""
+        from engine.team.roles import roles_allowed
+
+        who = " or ".join(roles_allowed(MANAGE))
+        raise AccountError("NAME", f"an account that is not the last enabled {who} (give "
+                                   "another account that role first)", name)
 
     # -- passwords ------------------------------------------------------------------------
     def verify_password(self, name: str, password: str) -> Account | None:

@@ -23,6 +23,7 @@ from engine.team.sqlite import SCHEMA_VERSION
 
 CONNECT_TIMEOUT = 10  # seconds before an unreachable server is reported
 SCHEMA_LOCK = 0x6D6C612D7465616D  # pg_advisory_xact_lock key ("mla-team"): one creator at once
+ROLES_LOCK = 0x6D6C612D726F6C65  # ("mla-role"): one guarded role or status change at once
 
 _TABLES = ("team_meta", "team_accounts", "team_tokens", "team_sessions")
 _SCHEMA = """
@@ -143,13 +144,23 @@ class PostgresTeamDB:
             return [tuple(r) for r in db.execute(sql, args).fetchall()]
 
     def _write(self, *statements: tuple[str, tuple[Any, ...]]) -> int:
-        """Run the statements in one transaction; the row count of the first."""
+        """Run the statements in one transaction; the row count of the first that is not a
+        lock (`SELECT pg_advisory_xact_lock`)."""
         with self._session() as db, db.transaction():
             first = -1
             for sql, args in statements:
                 count = db.execute(sql, args).rowcount
-                first = count if first < 0 else first
+                if not sql.startswith(_LOCK):
+                    first = count if first < 0 else first
         return first
+
+    def shared_value(self, key: str, first: str) -> str:
+        """The value kept under `key`, storing `first` when there is none yet: whichever
+        process asks first sets it, every later one reads the same."""
+        self._write(("INSERT INTO team_meta VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                     (key, first)))
+        row = self._one("SELECT value FROM team_meta WHERE key = %s", (key,))
+        return str(row[0]) if row else first
 
     # -- accounts -------------------------------------------------------------------------
     def insert_account(self, name: str, role: str, password_hash: str, must_change: bool,
@@ -174,16 +185,25 @@ class PostgresTeamDB:
         row = self._one("SELECT password_hash FROM team_accounts WHERE name = %s", (name,))
         return str(row[0]) if row else None
 
-    def set_role(self, name: str, role: str) -> bool:
-        return self._write(("UPDATE team_accounts SET role = %s WHERE name = %s",
-                            (role, name))) > 0
+    def set_role(self, name: str, role: str, keep_one_of: tuple[str, ...] = ()) -> bool:
+        """Change the role; with `keep_one_of`, only while another enabled account of those
+        roles remains (False otherwise, and nothing changes)."""
+        guard, args = _guard(keep_one_of, name)
+        return self._write(*_locked(keep_one_of), (
+            f"UPDATE team_accounts SET role = %s WHERE name = %s{guard}",
+            (role, name, *args))) > 0
 
-    def set_disabled(self, name: str, disabled: bool) -> bool:
-        """Disabling also ends the account's sessions (its token is refused while disabled)."""
+    def set_disabled(self, name: str, disabled: bool, keep_one_of: tuple[str, ...] = ()) -> bool:
+        """Disabling also ends the account's sessions (its token is refused while disabled);
+        `keep_one_of` as for `set_role`."""
+        guard, args = _guard(keep_one_of, name)
         statements: list[tuple[str, tuple[Any, ...]]] = [
-            ("UPDATE team_accounts SET disabled = %s WHERE name = %s", (disabled, name))]
+            *_locked(keep_one_of),
+            (f"UPDATE team_accounts SET disabled = %s WHERE name = %s{guard}",
+             (disabled, name, *args))]
         if disabled:
-            statements.append(("DELETE FROM team_sessions WHERE name = %s", (name,)))
+            statements.append(("DELETE FROM team_sessions WHERE name = %s AND EXISTS (SELECT 1 "
+                               "FROM team_accounts WHERE name = %s AND disabled)", (name, name)))
         return self._write(*statements) > 0
 
     def set_password(self, name: str, password_hash: str, must_change: bool,
@@ -233,6 +253,24 @@ class PostgresTeamDB:
                             (idle_since, started_since)))
 
 
+_LOCK = "SELECT pg_advisory_xact_lock"
+
+
+def _locked(keep_one_of: tuple[str, ...]) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """With a guard, the statement that serialises guarded changes across processes: under READ
+    COMMITTED two of them could each see the other's account still enabled, and both pass."""
+    return ((f"{_LOCK}(%s)", (ROLES_LOCK,)),) if keep_one_of else ()
+
+
+def _guard(keep_one_of: tuple[str, ...], name: str) -> tuple[str, tuple[Any, ...]]:
+    """The WHERE clause that lets a change through only while another enabled account has one
+    of the roles `keep_one_of`."""
+    if not keep_one_of:
+        return "", ()
+    return (" AND EXISTS (SELECT 1 FROM team_accounts WHERE role = ANY(%s) AND NOT disabled "
+            "AND name <> %s)", (list(keep_one_of), name))
+
+
 def _create_schema(db: Any) -> None:
     """Create the tables unless they exist. CREATE TABLE IF NOT EXISTS alone is not safe when
     two processes run it at once (one fails on the catalog's unique index), so creators take
@@ -242,7 +280,7 @@ def _create_schema(db: Any) -> None:
     if present and present[0] == len(_TABLES):
         return
     with db.transaction():
-        db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        db.execute(f"{_LOCK}(%s)", (SCHEMA_LOCK,))
         db.execute(_SCHEMA)
         db.execute("INSERT INTO team_meta VALUES ('schema', %s) ON CONFLICT DO NOTHING",
                    (SCHEMA_VERSION,))
