@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.pgdb import database, pg_cluster  # noqa: F401  (fixtures: the store under test)
+from tests.pgdb import database, module_database, pg_cluster  # noqa: F401  (the store tested)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -52,6 +52,15 @@ def database(request: pytest.FixtureRequest,
     yield url
 
 
+@pytest.fixture(scope="module", params=STORES)
+def module_database(request: pytest.FixtureRequest) -> str | None:
+    """`database` for a module's shared server: None for SQLite, else a fresh database's URL,
+    which the module passes on itself (MLADVISOR_DATABASE is per test)."""
+    if request.param == "sqlite":
+        return None
+    return fresh_database(request.getfixturevalue("pg_cluster"))
+
+
 def store_created(home: Path, url: str | None) -> bool:
     """Whether the account store exists (team.sqlite, or the tables in the database), checked
     directly, not through the code under test."""
@@ -60,5 +69,22 @@ def store_created(home: Path, url: str | None) -> bool:
     import psycopg
 
     with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT to_regclass('team_accounts') IS NOT NULL").fetchone()
+        row = conn.execute("SELECT to_regclass('mladvisor_team.accounts') IS NOT NULL").fetchone()
     return bool(row and row[0])
+
+
+def tamper_log(home: Path, url: str | None, sql: str, args: tuple[object, ...]) -> None:
+    """Change the log's rows as someone with write access would (triggers off, then back on):
+    in audit.sqlite, or in the database's `mladvisor_audit` tables; `sql` uses `?` marks."""
+    if url is None:
+        from tests.test_audit_tamper import tamper
+
+        tamper(home / "audit.sqlite", (sql, args))
+        return
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        conn.execute("SET LOCAL search_path TO mladvisor_audit")
+        conn.execute("ALTER TABLE records DISABLE TRIGGER USER")
+        conn.execute(sql.replace("?", "%s"), args)
+        conn.execute("ALTER TABLE records ENABLE TRIGGER USER")

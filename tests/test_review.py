@@ -268,6 +268,7 @@ def test_reviews_of_reads_back_in_order(clean: dict) -> None:
         assert [r.user for r in reviews_of(log, aid)] == ["R0", "R1", "R2"]
 
 
+@pytest.mark.usefixtures("database")  # first: the assessment goes to the store under test
 def test_with_accounts_only_an_active_reviewing_account_may_review(clean: dict,
                                                                    home: Path) -> None:
     from engine.team.accounts import AccountStore

@@ -14,7 +14,7 @@ import pytest
 
 from engine.errors import InputError
 from engine.team.accounts import AccountStore
-from engine.team.postgres import PostgresTeamDB, redacted
+from engine.team.postgres import PostgresTeamDB
 from tests.pgdb import fresh_database
 
 pytestmark = pytest.mark.slow
@@ -69,12 +69,6 @@ def _with_password(url: str, password: str, dbname: str | None = None) -> str:
     return urlunsplit(parts._replace(netloc=netloc, path=f"/{dbname}" if dbname else parts.path))
 
 
-def test_redacted_urls_never_show_the_password() -> None:
-    assert redacted("postgresql://ada:s3cret@db.example:5432/team") == (
-        "postgresql://ada:***@db.example:5432/team")
-    assert redacted("postgresql://ada@db/team") == "postgresql://ada@db/team"
-
-
 def test_a_missing_database_is_one_line_without_the_password(pg_cluster: str) -> None:
     url = _with_password(pg_cluster, "s3cret-pw", dbname="no_such_db")
     with pytest.raises(InputError) as error:
@@ -82,7 +76,7 @@ def test_a_missing_database_is_one_line_without_the_password(pg_cluster: str) ->
     message = str(error.value)
     assert error.value.exit_code == 2 and "\n" not in message
     assert "no_such_db" in message and "does not exist" in message
-    assert "s3cret-pw" not in message and "***" in message
+    assert "s3cret-pw" not in message and "mladvisor@" in message
 
 
 def test_cli_with_an_unreachable_server_says_so_in_one_line(tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ def _table(home: Path, database: str | None, table: str) -> list[tuple[object, .
     import psycopg
 
     with psycopg.connect(database) as conn:
-        return conn.execute(f"SELECT * FROM team_{table}").fetchall()
+        return conn.execute(f"SELECT * FROM mladvisor_team.{table}").fetchall()
 
 
 def test_passwords_are_stored_as_argon2id_hashes_only(home: Path, database: str | None) -> None:

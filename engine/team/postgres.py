@@ -1,10 +1,11 @@
 """Every SQL statement of the account store, for PostgreSQL (`serve --database postgresql://...`
 or MLADVISOR_DATABASE), so that several app processes share one team's accounts and sessions.
 
-The same methods as `SqliteTeamDB` (sqlite.py), taking and returning the same plain values.
-The tables carry a `team_` prefix: they share the database with the audit log, whose own tables
-auditors read and copy. psycopg (3) is imported only here, when a URL is given: the embedded
-SQLite store needs no PostgreSQL client.
+The same methods as `SqliteTeamDB` (sqlite.py), taking and returning the same plain values, on
+the same tables in a schema of their own (`mladvisor_team`): they share the database with the
+audit log (`mladvisor_audit`), which auditors read and copy, and which must not carry password
+hashes or live sessions with it. psycopg (3) is imported only here, when a URL is given: the
+embedded SQLite store needs no PostgreSQL client.
 
 One connection per store, serialised by a lock (statements take a millisecond; the web server
 calls them from its thread pool); a connection the server dropped is replaced on the next call.
@@ -16,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 from engine.errors import InputError
 from engine.team.sqlite import SCHEMA_VERSION
@@ -25,10 +26,12 @@ CONNECT_TIMEOUT = 10  # seconds before an unreachable server is reported
 SCHEMA_LOCK = 0x6D6C612D7465616D  # pg_advisory_xact_lock key ("mla-team"): one creator at once
 ROLES_LOCK = 0x6D6C612D726F6C65  # ("mla-role"): one guarded role or status change at once
 
-_TABLES = ("team_meta", "team_accounts", "team_tokens", "team_sessions")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS team_meta (key text PRIMARY KEY, value text NOT NULL);
-CREATE TABLE IF NOT EXISTS team_accounts (
+SCHEMA = "mladvisor_team"
+_TABLES = tuple(f"{SCHEMA}.{table}" for table in ("meta", "accounts", "tokens", "sessions"))
+_SCHEMA = f"""
+CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
     name text PRIMARY KEY,
     role text NOT NULL,
     password_hash text NOT NULL,
@@ -36,18 +39,18 @@ CREATE TABLE IF NOT EXISTS team_accounts (
     must_change_password boolean NOT NULL DEFAULT true,
     created text NOT NULL
 );
-CREATE TABLE IF NOT EXISTS team_tokens (
+CREATE TABLE IF NOT EXISTS tokens (
     token_hash text PRIMARY KEY,
-    name text NOT NULL UNIQUE REFERENCES team_accounts(name),
+    name text NOT NULL UNIQUE REFERENCES accounts(name),
     created text NOT NULL
 );
-CREATE TABLE IF NOT EXISTS team_sessions (
+CREATE TABLE IF NOT EXISTS sessions (
     session_hash text PRIMARY KEY,
-    name text NOT NULL REFERENCES team_accounts(name),
+    name text NOT NULL REFERENCES accounts(name),
     started double precision NOT NULL,
     last_seen double precision NOT NULL
 );
-CREATE INDEX IF NOT EXISTS team_sessions_by_name ON team_sessions(name);
+CREATE INDEX IF NOT EXISTS sessions_by_name ON sessions(name);
 """
 
 _ACCOUNT_COLUMNS = "a.name, a.role, a.disabled, a.must_change_password, a.created"
@@ -55,47 +58,43 @@ _ACCOUNT_COLUMNS = "a.name, a.role, a.disabled, a.must_change_password, a.create
 Row = tuple[Any, ...]
 
 
-def redacted(url: str) -> str:
-    """The URL without its password, for messages (a URL may carry one: never echo it)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-
-
 def unreachable(url: str, error: BaseException) -> InputError:
     """The one-line error (exit 2) for a server that refused or dropped the connection: libpq's
-    reason without its preamble (`connection to server on socket ... failed:`)."""
+    reason without its preamble (`connection to server on socket ... failed:`), naming the URL
+    without its password (engine.audit.postgres.redact, as the log's own messages do)."""
+    from engine.audit.postgres import redact
+
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     reason = lines[0] if lines else type(error).__name__
     reason = reason.rsplit(" failed: ", 1)[-1].removeprefix("FATAL:").strip()
-    password = urlsplit(url).password
-    if password:
-        reason = reason.replace(password, "***")
-    return InputError(redacted(url), "connection", "a PostgreSQL server that accepts it",
-                      reason)
+    parts = urlsplit(url)
+    for secret in [parts.password or "", *parse_qs(parts.query).get("password", [])]:
+        reason = reason.replace(secret, "***") if secret else reason
+    return InputError(redact(url), "connection", "a PostgreSQL server that accepts it", reason)
 
 
 def connect(url: str) -> Any:
-    """An autocommit psycopg connection, or the one-line error naming the (redacted) URL."""
+    """An autocommit psycopg connection whose tables are the team's, or the one-line error."""
     try:
         import psycopg
     except ImportError:
-        raise InputError(redacted(url), "", "the PostgreSQL client: pip install "
+        raise InputError(url.split("@")[-1], "", "the PostgreSQL client: pip install "
                          "'mladvisor[postgres]'") from None
+    timeout: dict[str, Any] = {} if "connect_timeout" in url else {
+        "connect_timeout": CONNECT_TIMEOUT}
     try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        conn = psycopg.connect(url, autocommit=True, **timeout)
+        conn.execute(f"SET search_path TO {SCHEMA}")
     except psycopg.Error as error:
         raise unreachable(url, error) from None
+    return conn
 
 
 def has_schema(url: str) -> bool:
     """Whether the team's tables exist in the database, without creating them."""
     conn = connect(url)
     try:
-        row = conn.execute("SELECT to_regclass('team_accounts') IS NOT NULL").fetchone()
+        row = conn.execute(f"SELECT to_regclass('{SCHEMA}.accounts') IS NOT NULL").fetchone()
         return bool(row and row[0])
     finally:
         conn.close()
@@ -157,32 +156,32 @@ class PostgresTeamDB:
     def shared_value(self, key: str, first: str) -> str:
         """The value kept under `key`, storing `first` when there is none yet: whichever
         process asks first sets it, every later one reads the same."""
-        self._write(("INSERT INTO team_meta VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        self._write(("INSERT INTO meta VALUES (%s, %s) ON CONFLICT DO NOTHING",
                      (key, first)))
-        row = self._one("SELECT value FROM team_meta WHERE key = %s", (key,))
+        row = self._one("SELECT value FROM meta WHERE key = %s", (key,))
         return str(row[0]) if row else first
 
     # -- accounts -------------------------------------------------------------------------
     def insert_account(self, name: str, role: str, password_hash: str, must_change: bool,
                        created: str) -> bool:
         """Add an account; False when the name is taken."""
-        return self._write(("INSERT INTO team_accounts (name, role, password_hash, disabled, "
+        return self._write(("INSERT INTO accounts (name, role, password_hash, disabled, "
                             "must_change_password, created) VALUES (%s, %s, %s, false, %s, %s) "
                             "ON CONFLICT (name) DO NOTHING",
                             (name, role, password_hash, must_change, created))) > 0
 
     def account(self, name: str) -> Row | None:
-        return self._one(f"SELECT {_ACCOUNT_COLUMNS} FROM team_accounts a WHERE a.name = %s",
+        return self._one(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts a WHERE a.name = %s",
                          (name,))
 
     def accounts(self) -> list[Row]:
-        return self._all(f"SELECT {_ACCOUNT_COLUMNS} FROM team_accounts a ORDER BY a.name")
+        return self._all(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts a ORDER BY a.name")
 
     def any_account(self) -> bool:
-        return self._one("SELECT 1 FROM team_accounts LIMIT 1") is not None
+        return self._one("SELECT 1 FROM accounts LIMIT 1") is not None
 
     def password_hash(self, name: str) -> str | None:
-        row = self._one("SELECT password_hash FROM team_accounts WHERE name = %s", (name,))
+        row = self._one("SELECT password_hash FROM accounts WHERE name = %s", (name,))
         return str(row[0]) if row else None
 
     def set_role(self, name: str, role: str, keep_one_of: tuple[str, ...] = ()) -> bool:
@@ -190,7 +189,7 @@ class PostgresTeamDB:
         roles remains (False otherwise, and nothing changes)."""
         guard, args = _guard(keep_one_of, name)
         return self._write(*_locked(keep_one_of), (
-            f"UPDATE team_accounts SET role = %s WHERE name = %s{guard}",
+            f"UPDATE accounts SET role = %s WHERE name = %s{guard}",
             (role, name, *args))) > 0
 
     def set_disabled(self, name: str, disabled: bool, keep_one_of: tuple[str, ...] = ()) -> bool:
@@ -199,57 +198,57 @@ class PostgresTeamDB:
         guard, args = _guard(keep_one_of, name)
         statements: list[tuple[str, tuple[Any, ...]]] = [
             *_locked(keep_one_of),
-            (f"UPDATE team_accounts SET disabled = %s WHERE name = %s{guard}",
+            (f"UPDATE accounts SET disabled = %s WHERE name = %s{guard}",
              (disabled, name, *args))]
         if disabled:
-            statements.append(("DELETE FROM team_sessions WHERE name = %s AND EXISTS (SELECT 1 "
-                               "FROM team_accounts WHERE name = %s AND disabled)", (name, name)))
+            statements.append(("DELETE FROM sessions WHERE name = %s AND EXISTS (SELECT 1 "
+                               "FROM accounts WHERE name = %s AND disabled)", (name, name)))
         return self._write(*statements) > 0
 
     def set_password(self, name: str, password_hash: str, must_change: bool,
                      keep_sessions: bool = False) -> bool:
         """A new password hash; unless `keep_sessions` (a rehash), every session ends."""
         statements: list[tuple[str, tuple[Any, ...]]] = [
-            ("UPDATE team_accounts SET password_hash = %s, must_change_password = %s "
+            ("UPDATE accounts SET password_hash = %s, must_change_password = %s "
              "WHERE name = %s", (password_hash, must_change, name))]
         if not keep_sessions:
-            statements.append(("DELETE FROM team_sessions WHERE name = %s", (name,)))
+            statements.append(("DELETE FROM sessions WHERE name = %s", (name,)))
         return self._write(*statements) > 0
 
     # -- API tokens -----------------------------------------------------------------------
     def replace_token(self, name: str, token_hash: str, created: str) -> None:
         """The account's one API token: a new one replaces (revokes) the old."""
-        self._write(("DELETE FROM team_tokens WHERE name = %s", (name,)),
-                    ("INSERT INTO team_tokens (token_hash, name, created) VALUES (%s, %s, %s)",
+        self._write(("DELETE FROM tokens WHERE name = %s", (name,)),
+                    ("INSERT INTO tokens (token_hash, name, created) VALUES (%s, %s, %s)",
                      (token_hash, name, created)))
 
     def token_account(self, token_hash: str) -> Row | None:
-        return self._one(f"SELECT {_ACCOUNT_COLUMNS} FROM team_tokens t JOIN team_accounts a "
+        return self._one(f"SELECT {_ACCOUNT_COLUMNS} FROM tokens t JOIN accounts a "
                          "ON a.name = t.name WHERE t.token_hash = %s", (token_hash,))
 
     # -- sessions -------------------------------------------------------------------------
     def insert_session(self, session_hash: str, name: str, now: float) -> None:
-        self._write(("INSERT INTO team_sessions (session_hash, name, started, last_seen) "
+        self._write(("INSERT INTO sessions (session_hash, name, started, last_seen) "
                      "VALUES (%s, %s, %s, %s)", (session_hash, name, now, now)))
 
     def session(self, session_hash: str) -> tuple[Row, float, float] | None:
         """(account row, started, last_seen) of a session."""
-        row = self._one(f"SELECT {_ACCOUNT_COLUMNS}, s.started, s.last_seen FROM team_sessions "
-                        "s JOIN team_accounts a ON a.name = s.name WHERE s.session_hash = %s",
+        row = self._one(f"SELECT {_ACCOUNT_COLUMNS}, s.started, s.last_seen FROM sessions "
+                        "s JOIN accounts a ON a.name = s.name WHERE s.session_hash = %s",
                         (session_hash,))
         if row is None:
             return None
         return row[:-2], float(row[-2]), float(row[-1])
 
     def touch_session(self, session_hash: str, now: float) -> None:
-        self._write(("UPDATE team_sessions SET last_seen = %s WHERE session_hash = %s",
+        self._write(("UPDATE sessions SET last_seen = %s WHERE session_hash = %s",
                      (now, session_hash)))
 
     def delete_session(self, session_hash: str) -> None:
-        self._write(("DELETE FROM team_sessions WHERE session_hash = %s", (session_hash,)))
+        self._write(("DELETE FROM sessions WHERE session_hash = %s", (session_hash,)))
 
     def delete_sessions_before(self, idle_since: float, started_since: float) -> int:
-        return self._write(("DELETE FROM team_sessions WHERE last_seen < %s OR started < %s",
+        return self._write(("DELETE FROM sessions WHERE last_seen < %s OR started < %s",
                             (idle_since, started_since)))
 
 
@@ -267,7 +266,7 @@ def _guard(keep_one_of: tuple[str, ...], name: str) -> tuple[str, tuple[Any, ...
     of the roles `keep_one_of`."""
     if not keep_one_of:
         return "", ()
-    return (" AND EXISTS (SELECT 1 FROM team_accounts WHERE role = ANY(%s) AND NOT disabled "
+    return (" AND EXISTS (SELECT 1 FROM accounts WHERE role = ANY(%s) AND NOT disabled "
             "AND name <> %s)", (list(keep_one_of), name))
 
 
@@ -282,5 +281,5 @@ def _create_schema(db: Any) -> None:
     with db.transaction():
         db.execute(f"{_LOCK}(%s)", (SCHEMA_LOCK,))
         db.execute(_SCHEMA)
-        db.execute("INSERT INTO team_meta VALUES ('schema', %s) ON CONFLICT DO NOTHING",
+        db.execute("INSERT INTO meta VALUES ('schema', %s) ON CONFLICT DO NOTHING",
                    (SCHEMA_VERSION,))
