@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+# PostgreSQL fixtures (pg_server, pg_url, backend) for the tests that run on both stores
+pytest_plugins = ["tests.pg_fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 # examples/expected.yaml holds the architect's expected decisions, not an answers file
@@ -22,6 +25,7 @@ def isolated_home(
     """Never touch the real ~/.mladvisor from a test."""
     home = tmp_path_factory.mktemp("mladvisor-home")
     monkeypatch.setenv("MLADVISOR_HOME", str(home))
+    monkeypatch.delenv("MLADVISOR_DATABASE", raising=False)  # SQLite unless a test says so
     return home
 
 

@@ -20,7 +20,7 @@ from engine.errors import AuditError, InputError
 from tests.audit_standin import StandInRuleBase, make_assessment
 
 
-def test_append_records_every_field_and_chains(home: Path) -> None:
+def test_append_records_every_field_and_chains(home: Path, backend: str) -> None:
     log = open_log()
     first = make_assessment(1)
     second = make_assessment(2, respondent="Sam Roe")
@@ -73,7 +73,7 @@ def test_unsafe_rule_base_path_is_refused(home: Path) -> None:
     assert open_log().count() == 0
 
 
-def test_duplicate_id_is_refused_and_nothing_written(home: Path) -> None:
+def test_duplicate_id_is_refused_and_nothing_written(home: Path, backend: str) -> None:
     log = open_log()
     a = make_assessment(1)
     log.append(a)
@@ -104,7 +104,7 @@ def test_database_refuses_update_and_delete(home: Path) -> None:
     log.verify()
 
 
-def test_report_events_join_the_chain(home: Path) -> None:
+def test_report_events_join_the_chain(home: Path, backend: str) -> None:
     log = open_log()
     rid = log.append(make_assessment(1))
     event = log.append_report(rid, "pdf", "b" * 64)
@@ -120,7 +120,7 @@ def test_report_events_join_the_chain(home: Path) -> None:
     assert log.verify()["records"] == 2
 
 
-def test_get_by_prefix_and_unknown_id(home: Path) -> None:
+def test_get_by_prefix_and_unknown_id(home: Path, backend: str) -> None:
     log = open_log()
     rid = log.append(make_assessment(1))
     assert log.get(rid[:8]).record_id == rid
@@ -129,7 +129,7 @@ def test_get_by_prefix_and_unknown_id(home: Path) -> None:
     assert info.value.path == "record_id" and info.value.exit_code == 2
 
 
-def test_list_filters(home: Path) -> None:
+def test_list_filters(home: Path, backend: str) -> None:
     log = open_log()
     ids = [log.append(make_assessment(n, respondent=f"Person {n % 2}")) for n in range(6)]
     log.append_report(ids[0], "html", "d" * 64)
@@ -149,7 +149,7 @@ def test_not_a_database_is_an_audit_error(home: Path) -> None:
     assert info.value.exit_code == 3
 
 
-def test_signing_with_generated_key(home: Path) -> None:
+def test_signing_with_generated_key(home: Path, backend: str) -> None:
     key_id, private, public = keygen(home)
     assert private.stat().st_mode & 0o777 == 0o600
     assert public.name == f"{key_id}.pub"
@@ -242,7 +242,7 @@ def test_join_object_equals_whole_canonicalisation() -> None:
     assert json.loads(join_object({"k": b"1"})) == {"k": 1}
 
 
-def test_key_rotation_keeps_old_records_verifiable(home: Path) -> None:
+def test_key_rotation_keeps_old_records_verifiable(home: Path, backend: str) -> None:
     first, _, _ = keygen(home)
     log = open_log()
     log.append(make_assessment(1))
@@ -258,7 +258,7 @@ def test_key_rotation_keeps_old_records_verifiable(home: Path) -> None:
         open_log().verify()
 
 
-def test_a_record_is_typed_and_keeps_its_hashed_body(home: Path) -> None:
+def test_a_record_is_typed_and_keeps_its_hashed_body(home: Path, backend: str) -> None:
     log = open_log()
     rid = log.append(make_assessment(1))
     event = log.append_report(rid, "html", "e" * 64)
