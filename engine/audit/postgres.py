@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -120,7 +120,9 @@ def redact(url: str) -> str:
         netloc = userinfo.split(":", 1)[0] + "@" + host
     query = "&".join(p for p in parts.query.split("&")
                      if p and not p.lower().startswith("password="))
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    # not urlunsplit: it drops the `//` of an empty host (postgresql:///db?host=/socket)
+    return (f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+            + (f"#{parts.fragment}" if parts.fragment else ""))
 
 
 def _secrets(url: str) -> list[str]:

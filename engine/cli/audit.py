@@ -43,7 +43,7 @@ def _log_or_input_error(what: str, got: str | None = None) -> Any:
         return _log()
     except MissingLogError as error:
         raise InputError(str(error.path), "", f"no audit log here, so no {what} (is"
-                         " MLADVISOR_HOME right?)", got) from None
+                         " MLADVISOR_HOME or MLADVISOR_DATABASE right?)", got) from None
 
 
 def _home() -> Path:
@@ -71,7 +71,8 @@ def _emit_text(text: str, out: Path | None) -> None:
 def audit() -> None:
     """The decision log: every recorded assessment, hash-chained and append-only.
 
-    The log is MLADVISOR_HOME/audit.sqlite (default ~/.mladvisor). Signing is on when
+    The log is MLADVISOR_HOME/audit.sqlite (default ~/.mladvisor), or the PostgreSQL database
+    MLADVISOR_DATABASE names (postgresql://user@host/db). Signing is on when
     MLADVISOR_AUDIT_KEY names an Ed25519 PEM key, or after `mladvisor audit keygen`
     (MLADVISOR_AUDIT_KEY=off turns it off).
 
