@@ -37,6 +37,7 @@ from engine.audit.storage import (
     LOG_SCHEMA,
     LogDatabaseError,
     MissingLogError,
+    in_batches,
     utc_now,
 )
 from engine.errors import AuditError
@@ -236,24 +237,28 @@ class PostgresStore:
             raise AuditError(f"{self.path}: cannot read the audit log"
                              f" ({self._line(error)})") from None
 
-    def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-        """Rows from one snapshot on a connection of their own, fetched a few at a time by a
-        server-side cursor; the caller may append while iterating."""
+    @contextmanager
+    def _reading(self) -> Iterator[psycopg.Connection[Any]]:
+        """A read-only connection of its own inside one REPEATABLE READ transaction (one
+        snapshot, while others may keep appending), closed on the way out."""
         conn = self.connect(read_only=True)
         try:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            cursor = conn.cursor(name="audit_stream")
-            cursor.execute(_sql(sql), params)
-            while True:
-                rows = cursor.fetchmany(32)  # a few records: bodies can be large
-                if not rows:
-                    break
-                yield from rows
+            yield conn
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        """Rows from one snapshot, fetched a few at a time by a server-side cursor."""
+        try:
+            with self._reading() as conn:
+                cursor = conn.cursor(name="audit_stream")
+                cursor.execute(_sql(sql), params)
+                yield from in_batches(cursor)
         except psycopg.Error as error:
             raise AuditError(f"{self.path}: cannot read the audit log"
                              f" ({self._line(error)})") from None
-        finally:
-            conn.close()
 
     # -- appending (the caller holds its lock from begin_append to commit or rollback) -----
     def begin_append(self) -> None:
@@ -318,15 +323,10 @@ class PostgresStore:
     # -- verification -----------------------------------------------------------------------
     @contextmanager
     def snapshot(self) -> Iterator[PostgresSnapshot]:
-        conn = self.connect(read_only=True)
-        try:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        with self._reading() as conn:
             if not self._exists(conn):
                 raise self._missing("verification failed: no audit log here")
             yield PostgresSnapshot(conn)
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
 
 
 class PostgresSnapshot:
