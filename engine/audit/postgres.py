@@ -149,6 +149,7 @@ class PostgresStore:
         self._conn: psycopg.Connection[Any] | None = None
         self._pid = -1
         self._issued = 0
+        self._head_name: str | None = None
         self._conn = self._open_main()
         self._pid = os.getpid()
 
@@ -315,10 +316,12 @@ class PostgresStore:
     def head_file(self, home: Path) -> Path:
         """One head file per database in MLADVISOR_HOME, named by where the database is
         (host, port, name), never by the password."""
-        info = psycopg.conninfo.conninfo_to_dict(self.url)
-        where = "\0".join(str(info.get(k) or "") for k in ("host", "port", "dbname"))
-        digest = hashlib.sha256(where.encode()).hexdigest()[:12]
-        return home / f"audit-postgresql-{digest}.head.json"
+        if self._head_name is None:
+            info = psycopg.conninfo.conninfo_to_dict(self.url)
+            where = "\0".join(str(info.get(k) or "") for k in ("host", "port", "dbname"))
+            digest = hashlib.sha256(where.encode()).hexdigest()[:12]
+            self._head_name = f"audit-postgresql-{digest}.head.json"
+        return home / self._head_name
 
     # -- verification -----------------------------------------------------------------------
     @contextmanager
