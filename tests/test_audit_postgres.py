@@ -169,6 +169,22 @@ def test_the_head_file_lives_in_home_and_catches_a_rewritten_tail(
     assert "the tail was truncated" in failure(pg_url, home)
 
 
+def test_a_dropped_connection_is_reopened_once(pg_url: str, home: Path) -> None:
+    """A server restart or an idle connection cut between two appends costs nothing."""
+    log = open_log(home, database=pg_url)
+    log.append(make_assessment(1))
+    with admin(pg_url) as conn:
+        ended = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                             " WHERE pid <> pg_backend_pid() AND datname = current_database()"
+                             ).fetchall()
+    assert ended[0][0] >= 1
+    log.append(make_assessment(2))
+    with admin(pg_url) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                     " WHERE pid <> pg_backend_pid() AND datname = current_database()")
+    assert log.count() == 2 and log.verify()["records"] == 2
+
+
 def test_reading_never_creates_the_schema(pg_url: str, home: Path) -> None:
     with pytest.raises(MissingLogError, match="no audit log here"):
         open_log(home, create=False, database=pg_url)

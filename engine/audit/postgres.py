@@ -231,12 +231,26 @@ class PostgresStore:
         self._conn = None
 
     # -- reading ----------------------------------------------------------------------------
+    def _lost(self, error: psycopg.Error) -> bool:
+        """Whether `error` was the connection going away (a server restart, an idle
+        connection cut): then it is dropped, and the statement may be tried once more on a
+        new one."""
+        if isinstance(error, psycopg.OperationalError) and (
+                self._conn is None or self._conn.closed):
+            self._conn = None
+            return True
+        return False
+
     def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        try:
-            return self.conn.execute(_sql(sql), params).fetchall()
-        except psycopg.Error as error:
-            raise AuditError(f"{self.path}: cannot read the audit log"
-                             f" ({self._line(error)})") from None
+        for attempt in (1, 2):
+            try:
+                return self.conn.execute(_sql(sql), params).fetchall()
+            except psycopg.Error as error:
+                if attempt == 1 and self._lost(error):
+                    continue
+                raise AuditError(f"{self.path}: cannot read the audit log"
+                                 f" ({self._line(error)})") from None
+        raise AssertionError("unreachable")
 
     @contextmanager
     def _reading(self) -> Iterator[psycopg.Connection[Any]]:
@@ -263,14 +277,18 @@ class PostgresStore:
 
     # -- appending (the caller holds its lock from begin_append to commit or rollback) -----
     def begin_append(self) -> None:
-        conn = self.conn
-        try:
-            conn.execute("BEGIN")
-            row = conn.execute("SELECT seq FROM chain_head FOR UPDATE").fetchone()
-        except psycopg.Error as error:
-            self.rollback()
-            raise AuditError(f"{self.path}: cannot lock the audit log"
-                             f" ({self._line(error)})") from None
+        """BEGIN, then lock the head row: concurrent appenders wait here, one at a time."""
+        for attempt in (1, 2):
+            try:
+                self.conn.execute("BEGIN")
+                row = self.conn.execute("SELECT seq FROM chain_head FOR UPDATE").fetchone()
+                break
+            except psycopg.Error as error:
+                self.rollback()
+                if attempt == 1 and self._lost(error):
+                    continue
+                raise AuditError(f"{self.path}: cannot lock the audit log"
+                                 f" ({self._line(error)})") from None
         if row is None:
             self.rollback()
             raise AuditError(f"{self.path}: cannot lock the audit log (its chain_head row is"
