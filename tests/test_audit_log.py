@@ -295,3 +295,26 @@ def test_the_audit_package_does_not_import_the_rule_engine() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_pages_search_and_reads_are_the_same_on_either_store(home: Path, backend: str) -> None:
+    log = open_log()
+    ids = [log.append(make_assessment(n)) for n in range(12)]
+    report = log.append_report(ids[3], "html", "ab" * 32)
+    first = log.page(limit=5)
+    assert [r.record_id for r in first] == ids[::-1][:5]
+    older = log.page(limit=5, before=first[-1].seq)
+    assert [r.record_id for r in older] == ids[::-1][5:10]
+    assert log.page(limit=5, after=older[0].seq) == first
+    assert [r.record_id for r in log.page(limit=20, search="project 11")] == [ids[11]]
+    assert {r.record_id for r in log.page(limit=20, search="Project 1")} == {
+        ids[1], ids[10], ids[11]}
+    assert len(log.page(limit=3, search="hosted custom comprehend")) == 3
+    assert log.page(limit=20, search="no such project") == []
+    assert [r.record_id for r in log.reports_for(ids[3])] == [report]
+    assert [r.record_id for r in log.iter_records(kind="assessment")] == ids
+    assert [r.kind for r in log.list(kind=None)][-1] == "report"
+    stored = log.rulebase_files(log.get(ids[0]).rulebase.files_sha256)
+    assert stored == StandInRuleBase().files
+    assert log.meta()["schema"] == "mladvisor.audit/1" and log.head() == (13, log.get(
+        report).entry_hash)
