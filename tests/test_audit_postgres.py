@@ -198,6 +198,7 @@ def test_cli_works_on_postgresql_through_the_environment(
     runner = CliRunner()
     empty = runner.invoke(cli, ["audit", "verify"])
     assert empty.exit_code == 3 and "no audit log here" in empty.stderr
+    assert "MLADVISOR_DATABASE points elsewhere" in empty.stderr
     assert empty.stderr.count("\n") == 1 and "Traceback" not in empty.stderr
     ids = build(pg_url, home, 3)
     verified = runner.invoke(cli, ["audit", "verify"])

@@ -292,8 +292,9 @@ def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...]
     try:
         log = _log()
     except MissingLogError as error:  # a log that vanished is a failed verification: exit 3
+        where = "MLADVISOR_DATABASE" if isinstance(error.path, str) else "MLADVISOR_HOME"
         raise MissingLogError(error.path, "verification failed: no audit log here (deleted,"
-                              " or MLADVISOR_HOME points elsewhere)") from None
+                              f" or {where} points elsewhere)") from None
     try:
         summary = log.verify(checkpoints=list(checkpoints), trusted=trusted, saved=saved,
                                 require_signatures=require_signatures,
