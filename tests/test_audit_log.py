@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -206,6 +208,11 @@ json_values = st.recursive(
 @settings(max_examples=1500, deadline=None)
 @given(json_values)
 def test_fast_canonical_json_equals_rfc8785(value: object) -> None:
+    _agrees_with_rfc8785(value)
+
+
+def _agrees_with_rfc8785(value: object) -> None:
+    """The same bytes as the reference, or a ValueError where the reference has no form."""
     try:
         expected = rfc8785.dumps(value)
     except Exception:
@@ -224,6 +231,25 @@ def test_fast_canonical_json_equals_rfc8785(value: object) -> None:
                                    ["x\\\"y", 1.0, "\\", 2.0], "2.0", 7.0])
 def test_canonical_edge_cases(value: object) -> None:
     assert canonical_json(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize("value", [
+    float("nan"), [1, float("inf")], {"a": {"b": -float("inf")}},  # orjson would write null
+    datetime(2026, 1, 1, tzinfo=UTC), uuid.UUID(int=1), {"k": {1, 2}},  # orjson would write them
+    "\ud800", 2**70, [[[[0]]]] * 2])
+def test_canonical_refuses_what_rfc8785_refuses(value: object) -> None:
+    """The orjson path is taken only where its bytes are RFC 8785's: values it would write
+    differently from the reference (or at all, where the reference has no form) go the old way
+    and keep its answer."""
+    _agrees_with_rfc8785(value)
+
+
+def test_canonical_of_deep_nesting_matches_json_path() -> None:
+    """Deeper than orjson goes (255 levels) but within what `json` writes: same bytes."""
+    value: object = 1.0
+    for _ in range(300):
+        value = [value]
+    assert canonical_json(value) == b"[" * 300 + b"1" + b"]" * 300
 
 
 @settings(max_examples=500, deadline=None)
