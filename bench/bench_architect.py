@@ -29,16 +29,21 @@ CASES = Path(__file__).resolve().parent / "architect"
 
 
 def _signed(decision: dict[str, Any], expected: dict[str, Any]) -> tuple[bool, str]:
+    """(signed, what differs or what was signed): a verdict and a strategy that both differ
+    are both named, so that fixing one does not hide the other."""
     strategy = decision.get("strategy") or {}
     got = (decision["verdict"], strategy.get("rung"), strategy.get("service"))
-    if decision["verdict"] != expected["verdict"]:
-        return False, f"verdict {got[0]}, expected {expected['verdict']}"
     allowed = [(expected.get("rung"), expected.get("service"))]
     allowed += [(a.get("rung"), a.get("service"))
                 for a in expected.get("acceptable_alternatives") or []]
+    problems = []
+    if decision["verdict"] != expected["verdict"]:
+        problems.append(f"verdict {got[0]}, expected {expected['verdict']}")
     if (got[1], got[2]) not in allowed:
-        return False, (f"strategy {got[1]}/{got[2]}, expected "
-                       + " or ".join(f"{r}/{s}" for r, s in allowed))
+        problems.append(f"strategy {got[1]}/{got[2]}, expected "
+                        + " or ".join(f"{r}/{s}" for r, s in allowed))
+    if problems:
+        return False, "; ".join(problems)
     return True, f"{got[0]} {got[1]}/{got[2]}"
 
 

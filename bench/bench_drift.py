@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from targets import target  # bench/targets.py, beside this script
 
 HERE = Path(__file__).resolve().parent
 EVIDENTLY_VENV = HERE / ".venv-evidently"
@@ -274,6 +275,13 @@ def _compare(args: argparse.Namespace, rows: int) -> int:
               f"{ours_peak / arrow_bytes:.2f} (target <= {TARGET_MEMORY_RATIO:.1f}: "
               f"{'met' if ours_peak < TARGET_MEMORY_RATIO * arrow_bytes else 'NOT met'})")
         print(f"per-column verdicts agree: {agree} of {len(ours['features'])}")
+        if rows >= 1_000_000:  # the targets are for a million rows (--quick shows less)
+            equal = agree == len(ours["features"])
+            target("drift speed vs Evidently, 1M rows", speedup, ">=", TARGET_SPEEDUP, "x",
+                   note=f"per-column verdicts equal: {agree} of {len(ours['features'])}"
+                   + ("" if equal else " (NOT all equal)"))
+            target("drift peak memory / data, 1M rows", ours_peak / arrow_bytes, "<=",
+                   TARGET_MEMORY_RATIO, "x")
     return 0
 
 

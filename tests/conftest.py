@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.pgdb import database, module_database, pg_cluster  # noqa: F401  (the store tested)
+# PostgreSQL fixtures for the tests that run on both stores: pg_server, pg_url, backend (the
+# log's tests), database and module_database (the team's, giving the URL)
+pytest_plugins = ["tests.pg_fixtures", "tests.pgdb"]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -24,7 +26,7 @@ def isolated_home(
     """Never touch the real ~/.mladvisor (nor a team's database) from a test."""
     home = tmp_path_factory.mktemp("mladvisor-home")
     monkeypatch.setenv("MLADVISOR_HOME", str(home))
-    monkeypatch.delenv("MLADVISOR_DATABASE", raising=False)
+    monkeypatch.delenv("MLADVISOR_DATABASE", raising=False)  # SQLite unless a test says so
     return home
 
 

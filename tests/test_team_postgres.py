@@ -15,13 +15,13 @@ import pytest
 from engine.errors import InputError
 from engine.team.accounts import AccountStore
 from engine.team.postgres import PostgresTeamDB
-from tests.pgdb import fresh_database
+from tests.pg_fixtures import fresh_database
 
 pytestmark = pytest.mark.slow
 
 
-def test_many_stores_creating_the_schema_at_once_all_succeed(pg_cluster: str) -> None:
-    url = fresh_database(pg_cluster)
+def test_many_stores_creating_the_schema_at_once_all_succeed(pg_server: str) -> None:
+    url = fresh_database(pg_server)
     start = threading.Barrier(8)
     failures: list[BaseException] = []
     opened: list[PostgresTeamDB] = []
@@ -45,10 +45,10 @@ def test_many_stores_creating_the_schema_at_once_all_succeed(pg_cluster: str) ->
         db.close()
 
 
-def test_a_session_made_by_one_process_is_valid_in_another(pg_cluster: str,
+def test_a_session_made_by_one_process_is_valid_in_another(pg_server: str,
                                                           home: Path) -> None:
     """Behind a load balancer, a login on one app process is used on the next one."""
-    url = fresh_database(pg_cluster)
+    url = fresh_database(pg_server)
     first = AccountStore(home, database=url)
     first.add("ada", "admin", "right-password")
     session = first.start_session("ada")
@@ -69,8 +69,8 @@ def _with_password(url: str, password: str, dbname: str | None = None) -> str:
     return urlunsplit(parts._replace(netloc=netloc, path=f"/{dbname}" if dbname else parts.path))
 
 
-def test_a_missing_database_is_one_line_without_the_password(pg_cluster: str) -> None:
-    url = _with_password(pg_cluster, "s3cret-pw", dbname="no_such_db")
+def test_a_missing_database_is_one_line_without_the_password(pg_server: str) -> None:
+    url = _with_password(pg_server, "s3cret-pw", dbname="no_such_db")
     with pytest.raises(InputError) as error:
         AccountStore(database=url)
     message = str(error.value)
@@ -101,9 +101,9 @@ def _disable(store: AccountStore, name: str, start: threading.Barrier,
         outcomes.append("refused")
 
 
-def test_two_admins_disabling_each_other_at_once_leave_one(pg_cluster: str, home: Path) -> None:
+def test_two_admins_disabling_each_other_at_once_leave_one(pg_server: str, home: Path) -> None:
     """Each process sees the other admin enabled; the lock makes the second one look again."""
-    url = fresh_database(pg_cluster)
+    url = fresh_database(pg_server)
     setup = AccountStore(home, database=url)
     for round_ in range(5):
         first, second = f"a{round_}", f"b{round_}"

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.pgdb import fresh_database
+from tests.pg_fixtures import fresh_database
 from tests.serve_process import serving
 from tests.test_web import VALID
 from tests.test_web_team import LOGIN_COOKIE
@@ -42,8 +42,8 @@ def csrf(client: httpx.Client, path: str) -> str:
 
 
 @pytest.fixture()
-def two_servers(pg_cluster: str, tmp_path: Path) -> Any:
-    url = fresh_database(pg_cluster)
+def two_servers(pg_server: str, tmp_path: Path) -> Any:
+    url = fresh_database(pg_server)
     home = tmp_path / "home"
     for name, role in (("sam", "stakeholder"), ("carla", "compliance")):
         done = mladvisor(home, url, "users", "add", name, "--role", role, "--password-stdin",

@@ -8,14 +8,23 @@ integral floats as integers ("2.0" is "2"), and exponents in ECMAScript's range 
 the float's repr exactly as `rfc8785` converts it. What the fast path leaves to `rfc8785`:
 integers beyond 2**53 (an error there) and keys outside the BMP (RFC 8785 sorts them by UTF-16
 code units). A property test checks the two agree.
+
+orjson writes the same sorted, unspaced UTF-8 about fifteen times faster than `json` (0.02 ms
+against 0.36 ms for a decision; the audit log's largest cost per append), with exponents
+unpadded ("1e-7"), which the rewrite reads alike. It is used only for values made of the JSON
+types and finite floats, checked by one walk first: orjson would write NaN as null and accept
+datetimes, UUIDs and dataclasses, where RFC 8785 has no form and `json` refuses.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from typing import Any
+
+import orjson
 
 _SAFE_INT = 2**53 - 1
 _STRING = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")')  # JSON strings, kept by split()
@@ -24,6 +33,8 @@ _STRING = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")')  # JSON strings, kept by spl
 _SUSPECT = re.compile(r"\.0(?!\d)|\de|\d{16}")
 _NUMBER_CHARS = frozenset("0123456789.-+e")
 _OUTSIDE_BMP = re.compile("[\U00010000-\U0010FFFF]")
+_FOUR_BYTE_LEAD = re.compile(rb"[\xf0-\xf4]")  # UTF-8 of a character outside the BMP
+_SCALARS = (str, int, bool, type(None))
 
 
 class _NeedsReference(Exception):
@@ -170,6 +181,10 @@ def canonical_json(value: Any) -> bytes:
     try:
         if type(value) is str:  # no number to rewrite, no key to sort: a record's small parts
             return json.dumps(value, ensure_ascii=False).encode("utf-8")
+        data = _orjson_bytes(value)
+        if data is not None and b"\\\\" not in data and (
+                data.isascii() or not _FOUR_BYTE_LEAD.search(data)):
+            return _rewrite_outside_strings(data)
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                           allow_nan=False)
         if not text.isascii() and _OUTSIDE_BMP.search(text):  # keys sort by UTF-16 units
@@ -189,6 +204,36 @@ def canonical_json(value: Any) -> bytes:
             return rfc8785.dumps(value)
         except (rfc8785.CanonicalizationError, TypeError, UnicodeEncodeError) as error:
             raise ValueError(f"not representable as canonical JSON: {error}") from None
+
+
+def _orjson_bytes(value: Any) -> bytes | None:
+    """orjson's sorted bytes of a value made only of JSON types and finite floats, else None
+    (the `json` path then decides, as it did before orjson was used)."""
+    try:
+        if not _plain(value):
+            return None
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, RecursionError, orjson.JSONEncodeError):
+        return None  # a lone surrogate, an integer beyond 64 bits, nesting too deep
+
+
+def _plain(value: Any) -> bool:
+    """Only dicts, lists, tuples, str, int, bool, None and finite floats (orjson itself refuses
+    keys that are not str). A loop, not recursion: a decision is walked in about 0.05 ms."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is float:
+            if not math.isfinite(item):
+                return False
+        elif kind not in _SCALARS:
+            return False
+    return True
 
 
 def join_object(parts: dict[str, bytes]) -> bytes:

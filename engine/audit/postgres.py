@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -37,6 +37,7 @@ from engine.audit.storage import (
     LOG_SCHEMA,
     LogDatabaseError,
     MissingLogError,
+    in_batches,
     utc_now,
 )
 from engine.errors import AuditError
@@ -120,7 +121,9 @@ def redact(url: str) -> str:
         netloc = userinfo.split(":", 1)[0] + "@" + host
     query = "&".join(p for p in parts.query.split("&")
                      if p and not p.lower().startswith("password="))
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    # not urlunsplit: it drops the `//` of an empty host (postgresql:///db?host=/socket)
+    return (f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+            + (f"#{parts.fragment}" if parts.fragment else ""))
 
 
 def _secrets(url: str) -> list[str]:
@@ -146,6 +149,7 @@ class PostgresStore:
         self._conn: psycopg.Connection[Any] | None = None
         self._pid = -1
         self._issued = 0
+        self._head_name: str | None = None
         self._conn = self._open_main()
         self._pid = os.getpid()
 
@@ -227,42 +231,64 @@ class PostgresStore:
         self._conn = None
 
     # -- reading ----------------------------------------------------------------------------
-    def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        try:
-            return self.conn.execute(_sql(sql), params).fetchall()
-        except psycopg.Error as error:
-            raise AuditError(f"{self.path}: cannot read the audit log"
-                             f" ({self._line(error)})") from None
+    def _lost(self, error: psycopg.Error) -> bool:
+        """Whether `error` was the connection going away (a server restart, an idle
+        connection cut): then it is dropped, and the statement may be tried once more on a
+        new one."""
+        if isinstance(error, psycopg.OperationalError) and (
+                self._conn is None or self._conn.closed):
+            self._conn = None
+            return True
+        return False
 
-    def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-        """Rows from one snapshot on a connection of their own, fetched a few at a time by a
-        server-side cursor; the caller may append while iterating."""
+    def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        for attempt in (1, 2):
+            try:
+                return self.conn.execute(_sql(sql), params).fetchall()
+            except psycopg.Error as error:
+                if attempt == 1 and self._lost(error):
+                    continue
+                raise AuditError(f"{self.path}: cannot read the audit log"
+                                 f" ({self._line(error)})") from None
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def _reading(self) -> Iterator[psycopg.Connection[Any]]:
+        """A read-only connection of its own inside one REPEATABLE READ transaction (one
+        snapshot, while others may keep appending), closed on the way out."""
         conn = self.connect(read_only=True)
         try:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            cursor = conn.cursor(name="audit_stream")
-            cursor.execute(_sql(sql), params)
-            while True:
-                rows = cursor.fetchmany(32)  # a few records: bodies can be large
-                if not rows:
-                    break
-                yield from rows
-        except psycopg.Error as error:
-            raise AuditError(f"{self.path}: cannot read the audit log"
-                             f" ({self._line(error)})") from None
+            yield conn
+            conn.execute("COMMIT")
         finally:
             conn.close()
 
+    def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        """Rows from one snapshot, fetched a few at a time by a server-side cursor."""
+        try:
+            with self._reading() as conn:
+                cursor = conn.cursor(name="audit_stream")
+                cursor.execute(_sql(sql), params)
+                yield from in_batches(cursor)
+        except psycopg.Error as error:
+            raise AuditError(f"{self.path}: cannot read the audit log"
+                             f" ({self._line(error)})") from None
+
     # -- appending (the caller holds its lock from begin_append to commit or rollback) -----
     def begin_append(self) -> None:
-        conn = self.conn
-        try:
-            conn.execute("BEGIN")
-            row = conn.execute("SELECT seq FROM chain_head FOR UPDATE").fetchone()
-        except psycopg.Error as error:
-            self.rollback()
-            raise AuditError(f"{self.path}: cannot lock the audit log"
-                             f" ({self._line(error)})") from None
+        """BEGIN, then lock the head row: concurrent appenders wait here, one at a time."""
+        for attempt in (1, 2):
+            try:
+                self.conn.execute("BEGIN")
+                row = self.conn.execute("SELECT seq FROM chain_head FOR UPDATE").fetchone()
+                break
+            except psycopg.Error as error:
+                self.rollback()
+                if attempt == 1 and self._lost(error):
+                    continue
+                raise AuditError(f"{self.path}: cannot lock the audit log"
+                                 f" ({self._line(error)})") from None
         if row is None:
             self.rollback()
             raise AuditError(f"{self.path}: cannot lock the audit log (its chain_head row is"
@@ -308,23 +334,20 @@ class PostgresStore:
     def head_file(self, home: Path) -> Path:
         """One head file per database in MLADVISOR_HOME, named by where the database is
         (host, port, name), never by the password."""
-        info = psycopg.conninfo.conninfo_to_dict(self.url)
-        where = "\0".join(str(info.get(k) or "") for k in ("host", "port", "dbname"))
-        digest = hashlib.sha256(where.encode()).hexdigest()[:12]
-        return home / f"audit-postgresql-{digest}.head.json"
+        if self._head_name is None:
+            info = psycopg.conninfo.conninfo_to_dict(self.url)
+            where = "\0".join(str(info.get(k) or "") for k in ("host", "port", "dbname"))
+            digest = hashlib.sha256(where.encode()).hexdigest()[:12]
+            self._head_name = f"audit-postgresql-{digest}.head.json"
+        return home / self._head_name
 
     # -- verification -----------------------------------------------------------------------
     @contextmanager
     def snapshot(self) -> Iterator[PostgresSnapshot]:
-        conn = self.connect(read_only=True)
-        try:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        with self._reading() as conn:
             if not self._exists(conn):
                 raise self._missing("verification failed: no audit log here")
             yield PostgresSnapshot(conn)
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
 
 
 class PostgresSnapshot:

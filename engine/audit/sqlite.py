@@ -22,6 +22,7 @@ from engine.audit.storage import (
     LOG_SCHEMA,
     LogLocationError,
     MissingLogError,
+    in_batches,
     utc_now,
 )
 from engine.errors import AuditError
@@ -222,27 +223,32 @@ class SqliteStore:
         except sqlite3.DatabaseError as error:
             raise AuditError(f"{self.path}: cannot read the audit log ({error})") from None
 
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection of its own inside one read transaction (one snapshot,
+        while others may keep appending), closed on the way out."""
+        try:
+            conn = sqlite3.connect(ro_uri(self.path), uri=True, timeout=120,
+                                   isolation_level=None)
+        except sqlite3.DatabaseError as error:
+            raise AuditError(f"{self.path}: cannot open the audit log ({error})") from None
+        try:
+            conn.execute("PRAGMA busy_timeout=120000")
+            conn.execute("BEGIN")
+            yield conn
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
     def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
         """Rows from one snapshot on a connection of their own: large logs are not held in
         memory, and the caller may append while iterating."""
         try:
-            reader = sqlite3.connect(ro_uri(self.path), uri=True, timeout=120,
-                                     isolation_level=None)
+            with self._reading() as reader:
+                cursor = reader.execute(sql, params)
+                yield from in_batches(cursor)
         except sqlite3.DatabaseError as error:
             raise AuditError(f"{self.path}: cannot read the audit log ({error})") from None
-        try:
-            reader.execute("PRAGMA busy_timeout=120000")
-            reader.execute("BEGIN")
-            cursor = reader.execute(sql, params)
-            while True:
-                rows = cursor.fetchmany(32)  # a few records: bodies can be large
-                if not rows:
-                    break
-                yield from rows
-        except sqlite3.DatabaseError as error:
-            raise AuditError(f"{self.path}: cannot read the audit log ({error})") from None
-        finally:
-            reader.close()
 
     # -- appending (the caller holds its lock from begin_append to commit or rollback) -----
     def begin_append(self) -> None:
@@ -286,18 +292,8 @@ class SqliteStore:
         if not self.path.is_file():  # never let sqlite create an empty log and call it verified
             raise MissingLogError(self.path, "verification failed: no audit log here (deleted,"
                                   " or MLADVISOR_HOME points elsewhere)")
-        try:
-            conn = sqlite3.connect(ro_uri(self.path), uri=True, timeout=120,
-                                   isolation_level=None)
-        except sqlite3.DatabaseError as error:
-            raise AuditError(f"{self.path}: cannot open the audit log: {error}") from None
-        try:
-            conn.execute("PRAGMA busy_timeout=120000")
-            conn.execute("BEGIN")  # one snapshot, while others may keep appending
+        with self._reading() as conn:
             yield SqliteSnapshot(conn, self.path)
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
 
 
 class SqliteSnapshot:

@@ -27,6 +27,15 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def in_batches(cursor: Any, size: int = 32) -> Iterator[tuple[Any, ...]]:
+    """A cursor's rows, fetched a few at a time: bodies can be large."""
+    while True:
+        rows = cursor.fetchmany(size)
+        if not rows:
+            return
+        yield from rows
+
+
 class MissingLogError(AuditError):
     """There is no log where one was looked for; reading never creates one (exit 3 for
     verify; commands that only look things up turn it into "not found" or "no records").

@@ -602,5 +602,10 @@ def open_log(home: Path | None = None, *, create: bool = True,
         from engine.audit.postgres import PostgresStore
 
         store = PostgresStore(url, create=create)
+        if create:  # for the head file, best effort like its writes
+            try:
+                base.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass
         return AuditLog(store.path, base, create=create, store=store)
     return AuditLog(base / LOG_FILE, base, create=create)

@@ -6,7 +6,7 @@ import io
 import json
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -14,6 +14,7 @@ from typing import IO, Any
 import click
 
 from engine.audit.record import AuditRecord, RecordSummary
+from engine.audit.replaytext import replay_text
 from engine.audit.review import Review, all_reviews, reviews_of, state_label, state_of
 from engine.audit.store import MissingLogError
 from engine.cli._common import (
@@ -43,7 +44,7 @@ def _log_or_input_error(what: str, got: str | None = None) -> Any:
         return _log()
     except MissingLogError as error:
         raise InputError(str(error.path), "", f"no audit log here, so no {what} (is"
-                         " MLADVISOR_HOME right?)", got) from None
+                         " MLADVISOR_HOME or MLADVISOR_DATABASE right?)", got) from None
 
 
 def _home() -> Path:
@@ -71,7 +72,8 @@ def _emit_text(text: str, out: Path | None) -> None:
 def audit() -> None:
     """The decision log: every recorded assessment, hash-chained and append-only.
 
-    The log is MLADVISOR_HOME/audit.sqlite (default ~/.mladvisor). Signing is on when
+    The log is MLADVISOR_HOME/audit.sqlite (default ~/.mladvisor), or the PostgreSQL database
+    MLADVISOR_DATABASE names (postgresql://user@host/db). Signing is on when
     MLADVISOR_AUDIT_KEY names an Ed25519 PEM key, or after `mladvisor audit keygen`
     (MLADVISOR_AUDIT_KEY=off turns it off).
 
@@ -291,8 +293,9 @@ def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...]
     try:
         log = _log()
     except MissingLogError as error:  # a log that vanished is a failed verification: exit 3
+        where = "MLADVISOR_DATABASE" if isinstance(error.path, str) else "MLADVISOR_HOME"
         raise MissingLogError(error.path, "verification failed: no audit log here (deleted,"
-                              " or MLADVISOR_HOME points elsewhere)") from None
+                              f" or {where} points elsewhere)") from None
     try:
         summary = log.verify(checkpoints=list(checkpoints), trusted=trusted, saved=saved,
                                 require_signatures=require_signatures,
@@ -344,89 +347,13 @@ def replay(record_ids: tuple[str, ...], replay_all: bool, recorded_only: bool, f
     if fmt == "json":
         emit(_dump(results), out)
     else:
-        _emit_text(_replay_text(results), out)
+        _emit_text(replay_text(results), out)
     failed = [r for r in results if not r["reproduced"]]
     if failed:
         first = failed[0]
         what = first.get("error") or "differs in " + ", ".join(first["differences"])
         raise AuditError(f"replay: {len(failed)} of {len(results)} decisions not reproduced;"
                          f" first: record {first['seq']} ({first['record_id']}): {what}")
-
-
-def _strategy_name(strategy: Any) -> str:
-    return strategy_text(strategy, "/{}", none="none")
-
-
-def _replay_text(results: list[dict[str, Any]]) -> str:
-    lines = []
-    changed = 0
-    for r in results:
-        head = _replay_head(r)
-        current = r.get("current")
-        if current is None:
-            lines.append(head)
-        elif "error" in current:
-            name = f"current rule base {current['rulebase']}" if current["rulebase"] else ""
-            lines.append(head + f"; {name + ': ' if name else ''}{current['error']}")
-        elif current["unchanged"]:
-            lines.append(head + f"; current rule base {current['rulebase']}: no change")
-        else:
-            changed += 1
-            lines.append(head + f"; current rule base {current['rulebase']} would change:")
-            lines.extend(_change_lines(current["changes"]))
-    lines.append(f"{len(results)} replayed, "
-                 f"{sum(1 for r in results if r['reproduced'])} reproduced, "
-                 f"{changed} would change under the current rule base")
-    return "\n".join(lines) + "\n"
-
-
-def _replay_head(r: dict[str, Any]) -> str:
-    """One record's first line: reproduced or not, and which engines recorded and replayed it."""
-    status = "reproduced" if r["reproduced"] else "NOT REPRODUCED"
-    head = f"{r['record_id']}  rule base {r['rulebase']}: {status}"
-    if not r["reproduced"]:
-        head += f" ({r.get('error') or 'differs in ' + ', '.join(r['differences'])})"
-    engine = r.get("engine") or {}
-    if engine.get("recorded") != engine.get("replayed"):
-        head += f" (recorded by engine {engine.get('recorded')}, replayed by" \
-            f" {engine.get('replayed')})"
-    return head
-
-
-def _change_lines(changes: list[dict[str, Any]]) -> list[str]:
-    """What the current rule base would change, each with up to six reasons."""
-    lines = []
-    for change in changes:
-        lines.append(f"    {_change_text(change)}")
-        for why in change.get("why", [])[:6]:
-            lines.append(f"        because {why}")
-    return lines
-
-
-def _level_change(change: dict[str, Any]) -> str:
-    what = change["what"]
-    if "rule" in change:
-        return f"{what} of {change['rule']}: {change['from']} -> {change['to']}"
-    return f"{what} {change['from']} -> {change['to']}"
-
-
-# How each kind of change reads; a finding added or removed is the default.
-_CHANGE_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
-    "verdict": _level_change,
-    "finding severity": _level_change,
-    "strategy": lambda c: (f"strategy {_strategy_name(c['from'])} -> "
-                           f"{_strategy_name(c['to'])}"),
-    "option": lambda c: f"option {strategy_text(c, '/{}')}: {c['from']} -> {c['to']}",
-    "finding changed": lambda c: f"finding {c['rule']} changed: {', '.join(c['fields'])}",
-    "other": lambda c: f"also changed: {', '.join(c['fields'])}",
-}
-
-
-def _change_text(change: dict[str, Any]) -> str:
-    render = _CHANGE_TEXT.get(change["what"])
-    if render is not None:
-        return render(change)
-    return f"{change['what']}: {change['rule']} ({change['severity']}) {change['title']}"
 
 
 @audit.command(context_settings=CONTEXT)

@@ -469,6 +469,11 @@ class WebApp:
 
         return await export_file(self, request)
 
+    async def replay_decision(self, request: Any) -> Any:
+        from engine.web.logpages import replay_page
+
+        return await replay_page(self, request)
+
     async def favicon(self, request: Any) -> Any:
         """Browsers ask for /favicon.ico whatever the page links: the same SVG icon."""
         from starlette.responses import FileResponse
@@ -677,6 +682,7 @@ PAGES: tuple[Page, ...] = (
     Page("GET", "/assessments/{record_id}/answers.yaml", "answers_file", "view"),
     Page("GET", "/audit/verify", "verify_log", "verify-log"),
     Page("GET", "/audit/export.jsonl", "export_log", "export-log"),
+    Page("GET", "/assessments/{record_id}/replay", "replay_decision", "replay"),
     Page("POST", "/assessments/{record_id}/reviews", "pages.review", "review"),
     Page("GET", "/projects/{project_id}", "pages.project", "view"),
     Page("GET", "/portfolio", "pages.portfolio", "view"),

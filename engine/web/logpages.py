@@ -1,8 +1,11 @@
-"""The audit log for compliance in the browser: verify it, and download its export.
+"""The audit log for compliance in the browser: verify it, download its export, replay a
+decision.
 
 The same checks and the same export as `mladvisor audit verify` and `audit export --format
 jsonl` (default trust: the keys in MLADVISOR_HOME/keys, the head file and saved checkpoints),
-on a read-only connection of its own, so that checking the log never writes to it.
+on a read-only connection of its own, so that checking the log never writes to it. A replay
+(`mladvisor audit replay ID`) runs in the assessment worker process, where a crash of the rule
+engine on an edited record costs that page only.
 """
 
 from __future__ import annotations
@@ -91,3 +94,36 @@ async def export_file(web: WebApp, request: Any) -> Any:
     name = "mladvisor-audit-masked.jsonl" if mask else "mladvisor-audit.jsonl"
     return StreamingResponse(_chunks(spool), media_type="application/x-ndjson",
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def replay_view(result: dict[str, Any]) -> dict[str, Any]:
+    """What the replay page shows of engine.audit.replay's result, in the CLI's words."""
+    from engine.audit.replaytext import MAX_REASONS, change_text
+
+    current = result.get("current") or {}
+    changes = [{"text": change_text(c), "why": list(c.get("why") or [])[:MAX_REASONS],
+                "more": max(0, len(c.get("why") or []) - MAX_REASONS)}
+               for c in current.get("changes") or []]
+    engine = result.get("engine") or {}
+    return {"result": result, "current": current, "changes": changes,
+            "engines_differ": engine.get("recorded") != engine.get("replayed"),
+            "engine": engine}
+
+
+async def replay_page(web: WebApp, request: Any) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    from engine.errors import MladvisorError
+
+    record_id = request.path_params["record_id"]
+    record = await run_in_threadpool(web.record, request, record_id)
+    if record is None:
+        return web.error(request, 404, "Assessment not found",
+                         f"No recorded assessment has the id {record_id}.")
+    try:
+        result = await run_in_threadpool(web.assessor.replay, record.record_id)
+    except MladvisorError as error:
+        return web.error(request, 500, "The decision could not be replayed", str(error))
+    return web.page(request, "replay.html", nav="past", title="Replay of a recorded decision",
+                    rid=record.record_id, project=record.summary().project,
+                    recorded_at=record.time, **replay_view(result))

@@ -63,6 +63,23 @@ def assess_and_record(doc: dict[str, Any], home: str | None, evidence: Evidence 
         return ("error", f"{error.filename or 'the audit log'}: {error.strerror or error}")
 
 
+def replay_recorded(record_id: str, home: str | None,
+                    database: str | None = None) -> tuple[Any, ...]:
+    """In the worker: re-run a recorded assessment with its recorded rule base and with the
+    current one (engine.audit.replay); the result is a plain dict, as the CLI's JSON has it."""
+    from engine.audit import open_log
+    from engine.audit.replay import replay_record
+
+    try:
+        with open_log(Path(home) if home is not None else None, create=False,
+                      database=database) as log:
+            return ("ok", replay_record(log, log.get(record_id), current=True))
+    except InputError as error:
+        return ("input", error.file, error.path, error.expected, None)
+    except MladvisorError as error:
+        return ("error", str(error))
+
+
 def _watch_parent() -> None:
     """In the worker: exit when the server process is gone, whichever way it went."""
     import os
@@ -89,6 +106,19 @@ class Assessor:
     def run(self, doc: dict[str, Any], evidence: Evidence | None = None) -> str:
         """The record id of the new assessment; InputError for bad answers, EngineStopped or
         another MladvisorError when it could not be assessed or recorded."""
+        return str(self._call(assess_and_record, doc, self.home, evidence, self.database,
+                              stopped="assessing these answers; nothing was recorded"))
+
+    def replay(self, record_id: str) -> dict[str, Any]:
+        """engine.audit.replay's result for one recorded assessment, run in the worker like an
+        assessment (an edited record may reach any code path of the engine)."""
+        result = self._call(replay_recorded, record_id, self.home, self.database,
+                            stopped="replaying this decision")
+        return dict(result)
+
+    def _call(self, function: Any, *args: Any, stopped: str) -> Any:
+        """`function(*args)` in the worker, its ("ok", value) | ("input", ...) | ("error", text)
+        answer turned back into the value or the error."""
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
@@ -99,18 +129,15 @@ class Assessor:
                     max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                     initializer=_watch_parent)
             try:
-                result = self._pool.submit(assess_and_record, doc, self.home, evidence,
-                                           self.database).result(
-                    timeout=ASSESS_TIMEOUT)
+                result = self._pool.submit(function, *args).result(timeout=ASSESS_TIMEOUT)
             except (BrokenProcessPool, TimeoutError):  # died, or hung (a "double free" can)
                 self._discard()
-                raise EngineStopped("the rule engine stopped while assessing these answers; "
-                                    "nothing was recorded") from None
+                raise EngineStopped(f"the rule engine stopped while {stopped}") from None
         if result[0] == "input":
             raise InputError(*result[1:])
         if result[0] == "error":
             raise MladvisorError(result[1])
-        return str(result[1])
+        return result[1]
 
     def _discard(self) -> None:
         """Kill the worker (dead or hung) and forget the pool; the next run starts afresh."""
