@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 
+# PostgreSQL fixtures for the tests that run on both stores: pg_server, pg_url, backend (the
+# log's tests), database and module_database (the team's, giving the URL)
+pytest_plugins = ["tests.pg_fixtures", "tests.pgdb"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 # examples/expected.yaml holds the architect's expected decisions, not an answers file
@@ -19,9 +23,10 @@ EXAMPLE_ANSWERS = sorted(p for p in EXAMPLES.glob("*.yaml") if p.name != "expect
 def isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Never touch the real ~/.mladvisor from a test."""
+    """Never touch the real ~/.mladvisor (nor a team's database) from a test."""
     home = tmp_path_factory.mktemp("mladvisor-home")
     monkeypatch.setenv("MLADVISOR_HOME", str(home))
+    monkeypatch.delenv("MLADVISOR_DATABASE", raising=False)  # SQLite unless a test says so
     return home
 
 

@@ -29,7 +29,7 @@ def fill(n: int = 3) -> list[str]:
     return ids
 
 
-def test_list_text_and_json(home: Path) -> None:
+def test_list_text_and_json(home: Path, backend: str) -> None:
     ids = fill()
     result = run("list")
     assert result.exit_code == 0
@@ -39,7 +39,7 @@ def test_list_text_and_json(home: Path) -> None:
     assert [r["record_id"] for r in rows] == [ids[2]]
 
 
-def test_show_json_and_text(home: Path) -> None:
+def test_show_json_and_text(home: Path, backend: str) -> None:
     ids = fill()
     record = json.loads(run("show", ids[1][:10]).stdout)
     assert record["record_id"] == ids[1] and record["decision"]["assessment_id"] == ids[1]
@@ -48,7 +48,7 @@ def test_show_json_and_text(home: Path) -> None:
     assert "verdict     proceed-with-conditions" in text and "Person 1" in text
 
 
-def test_show_unknown_id_exits_2_with_one_line(home: Path) -> None:
+def test_show_unknown_id_exits_2_with_one_line(home: Path, backend: str) -> None:
     fill(1)
     result = run("show", "does-not-exist")
     assert result.exit_code == 2
@@ -93,7 +93,7 @@ def test_checkpoint_then_truncation_is_caught_by_default(home: Path) -> None:
     assert result.exit_code == 3 and "truncated" in result.stderr
 
 
-def test_checkpoint_file_option(home: Path, tmp_path: Path) -> None:
+def test_checkpoint_file_option(home: Path, tmp_path: Path, backend: str) -> None:
     fill(2)
     head = tmp_path / "head.json"
     assert run("checkpoint", "--no-save", "--out", str(head)).exit_code == 0
@@ -114,7 +114,8 @@ def test_bad_checkpoint_file_fails_verification_exit_3(home: Path, tmp_path: Pat
     assert result.exit_code == 3 and "schema" in result.stderr
 
 
-def test_keygen_signs_later_records_and_verify_uses_the_trusted_key(home: Path) -> None:
+def test_keygen_signs_later_records_and_verify_uses_the_trusted_key(
+        home: Path, backend: str) -> None:
     fill(1)
     result = run("keygen")
     assert result.exit_code == 0 and result.stdout.startswith("key ")
@@ -125,7 +126,8 @@ def test_keygen_signs_later_records_and_verify_uses_the_trusted_key(home: Path) 
     assert run("verify", "--require-signatures").exit_code == 3
 
 
-def test_export_jsonl_is_verifiable_and_masking_hides_the_respondent(home: Path) -> None:
+def test_export_jsonl_is_verifiable_and_masking_hides_the_respondent(
+        home: Path, backend: str) -> None:
     fill(3)
     lines = [json.loads(x) for x in run("export").stdout.splitlines()]
     assert len(lines) == 3
@@ -141,7 +143,7 @@ def test_export_jsonl_is_verifiable_and_masking_hides_the_respondent(home: Path)
         "name"] == "Project 1"
 
 
-def test_export_csv(home: Path, tmp_path: Path) -> None:
+def test_export_csv(home: Path, tmp_path: Path, backend: str) -> None:
     ids = fill(2)
     out = tmp_path / "log.csv"
     assert run("export", "--format", "csv", "--mask", "--out", str(out)).exit_code == 0
@@ -188,7 +190,7 @@ def test_help_has_examples() -> None:
         assert result.exit_code == 0 and "Example:" in result.stdout, command
 
 
-def test_verify_an_export_on_its_own(home: Path, tmp_path: Path) -> None:
+def test_verify_an_export_on_its_own(home: Path, tmp_path: Path, backend: str) -> None:
     run("keygen")
     fill(4)
     export = tmp_path / "log.jsonl"

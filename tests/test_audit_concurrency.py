@@ -38,7 +38,7 @@ LOOPER = textwrap.dedent("""
     home, mode = Path(sys.argv[1]), sys.argv[2]
     log = open_log(home)
     if mode == "pause":
-        real = log.conn
+        real = log._db.conn
         class Pausing:
             calls = 0
             def execute(self, sql, *args):
@@ -50,7 +50,7 @@ LOOPER = textwrap.dedent("""
                 return real.execute(sql, *args)
             def __getattr__(self, name):
                 return getattr(real, name)
-        log._conn = Pausing()
+        log._db._conn = Pausing()
     n = 0
     while True:
         log.append(make_assessment(n, findings=60))

@@ -22,7 +22,7 @@ from engine.errors import AuditError, InputError
 from tests.audit_standin import StandInRuleBase, make_assessment
 
 
-def test_append_records_every_field_and_chains(home: Path) -> None:
+def test_append_records_every_field_and_chains(home: Path, backend: str) -> None:
     log = open_log()
     first = make_assessment(1)
     second = make_assessment(2, respondent="Sam Roe")
@@ -75,7 +75,7 @@ def test_unsafe_rule_base_path_is_refused(home: Path) -> None:
     assert open_log().count() == 0
 
 
-def test_duplicate_id_is_refused_and_nothing_written(home: Path) -> None:
+def test_duplicate_id_is_refused_and_nothing_written(home: Path, backend: str) -> None:
     log = open_log()
     a = make_assessment(1)
     log.append(a)
@@ -106,7 +106,7 @@ def test_database_refuses_update_and_delete(home: Path) -> None:
     log.verify()
 
 
-def test_report_events_join_the_chain(home: Path) -> None:
+def test_report_events_join_the_chain(home: Path, backend: str) -> None:
     log = open_log()
     rid = log.append(make_assessment(1))
     event = log.append_report(rid, "pdf", "b" * 64)
@@ -122,7 +122,7 @@ def test_report_events_join_the_chain(home: Path) -> None:
     assert log.verify()["records"] == 2
 
 
-def test_get_by_prefix_and_unknown_id(home: Path) -> None:
+def test_get_by_prefix_and_unknown_id(home: Path, backend: str) -> None:
     log = open_log()
     rid = log.append(make_assessment(1))
     assert log.get(rid[:8]).record_id == rid
@@ -131,7 +131,7 @@ def test_get_by_prefix_and_unknown_id(home: Path) -> None:
     assert info.value.path == "record_id" and info.value.exit_code == 2
 
 
-def test_list_filters(home: Path) -> None:
+def test_list_filters(home: Path, backend: str) -> None:
     log = open_log()
     ids = [log.append(make_assessment(n, respondent=f"Person {n % 2}")) for n in range(6)]
     log.append_report(ids[0], "html", "d" * 64)
@@ -151,7 +151,7 @@ def test_not_a_database_is_an_audit_error(home: Path) -> None:
     assert info.value.exit_code == 3
 
 
-def test_signing_with_generated_key(home: Path) -> None:
+def test_signing_with_generated_key(home: Path, backend: str) -> None:
     key_id, private, public = keygen(home)
     assert private.stat().st_mode & 0o777 == 0o600
     assert public.name == f"{key_id}.pub"
@@ -268,7 +268,7 @@ def test_join_object_equals_whole_canonicalisation() -> None:
     assert json.loads(join_object({"k": b"1"})) == {"k": 1}
 
 
-def test_key_rotation_keeps_old_records_verifiable(home: Path) -> None:
+def test_key_rotation_keeps_old_records_verifiable(home: Path, backend: str) -> None:
     first, _, _ = keygen(home)
     log = open_log()
     log.append(make_assessment(1))
@@ -284,7 +284,7 @@ def test_key_rotation_keeps_old_records_verifiable(home: Path) -> None:
         open_log().verify()
 
 
-def test_a_record_is_typed_and_keeps_its_hashed_body(home: Path) -> None:
+def test_a_record_is_typed_and_keeps_its_hashed_body(home: Path, backend: str) -> None:
     log = open_log()
     rid = log.append(make_assessment(1))
     event = log.append_report(rid, "html", "e" * 64)
@@ -321,3 +321,26 @@ def test_the_audit_package_does_not_import_the_rule_engine() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_pages_search_and_reads_are_the_same_on_either_store(home: Path, backend: str) -> None:
+    log = open_log()
+    ids = [log.append(make_assessment(n)) for n in range(12)]
+    report = log.append_report(ids[3], "html", "ab" * 32)
+    first = log.page(limit=5)
+    assert [r.record_id for r in first] == ids[::-1][:5]
+    older = log.page(limit=5, before=first[-1].seq)
+    assert [r.record_id for r in older] == ids[::-1][5:10]
+    assert log.page(limit=5, after=older[0].seq) == first
+    assert [r.record_id for r in log.page(limit=20, search="project 11")] == [ids[11]]
+    assert {r.record_id for r in log.page(limit=20, search="Project 1")} == {
+        ids[1], ids[10], ids[11]}
+    assert len(log.page(limit=3, search="hosted custom comprehend")) == 3
+    assert log.page(limit=20, search="no such project") == []
+    assert [r.record_id for r in log.reports_for(ids[3])] == [report]
+    assert [r.record_id for r in log.iter_records(kind="assessment")] == ids
+    assert [r.kind for r in log.list(kind=None)][-1] == "report"
+    stored = log.rulebase_files(log.get(ids[0]).rulebase.files_sha256)
+    assert stored == StandInRuleBase().files
+    assert log.meta()["schema"] == "mladvisor.audit/1" and log.head() == (13, log.get(
+        report).entry_hash)

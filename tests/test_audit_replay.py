@@ -93,7 +93,7 @@ def changed_rulebase(tmp_path: Path) -> Path:
     return target
 
 
-def test_recorded_rule_base_reproduces_every_decision(home: Path) -> None:
+def test_recorded_rule_base_reproduces_every_decision(home: Path, backend: str) -> None:
     ids = record_all()
     results = replay(open_log())
     assert [r["record_id"] for r in results] == ids
@@ -126,7 +126,7 @@ def test_replay_after_a_rule_change(home: Path, tmp_path: Path,
 
 
 def test_cli_replay_all_text_and_json(home: Path, tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+                                      monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
     ids = record_all()
     runner = CliRunner()
     result = runner.invoke(cli, ["audit", "replay", "--all"], catch_exceptions=False)
@@ -168,7 +168,8 @@ def test_the_stored_rule_base_is_complete(home: Path) -> None:
     assert record.input_sha256 == record.decision["input_sha256"]
 
 
-def test_assess_records_and_audit_report_appends_an_event(home: Path, tmp_path: Path) -> None:
+def test_assess_records_and_audit_report_appends_an_event(
+        home: Path, tmp_path: Path, backend: str) -> None:
     import hashlib
 
     answers = tmp_path / "answers.yaml"

@@ -1,5 +1,6 @@
 """Logins in headless Chromium: the SameSite=Strict cookie, the forced password change, the role
-refusals and logout, as a person meets them, on a real uvicorn server."""
+refusals and logout, as a person meets them, on a real uvicorn server, with the accounts and the
+log in MLADVISOR_HOME and in PostgreSQL (`module_database`)."""
 
 from __future__ import annotations
 
@@ -17,16 +18,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def team(tmp_path_factory: pytest.TempPathFactory,
+         module_database: str | None) -> Iterator[dict[str, Any]]:
     from engine.web import Settings
 
     home = tmp_path_factory.mktemp("team-home")
-    store = AccountStore(home)
+    store = AccountStore(home, database=module_database)
     _, one_time = store.add("sam", "stakeholder")
     store.add("carla", "compliance", "carla-password")
     store.close()
-    record_one(home)
-    srv, thread, url = start_server(Settings(home=home))
+    record_one(home, module_database)
+    srv, thread, url = start_server(Settings(home=home, database=module_database))
     yield {"url": url, "one_time": one_time, "home": home}
     srv.should_exit = True
     thread.join(10)

@@ -1,8 +1,10 @@
-"""Issue 16's done-when, in headless Chromium on a real uvicorn server with a real SQLite
-accounts store and audit log: an admin creates three accounts; the stakeholder assesses with a
-benchmark file; the architect requests changes; the stakeholder assesses again; the architect
-approves (with the justification the blockers need); compliance verifies the log and downloads
-the PDF, whose sign-off section names the reviews; each role is refused what it may not do."""
+"""Issue 16's done-when, in headless Chromium, run twice: on a real uvicorn server with the SQLite
+accounts store and audit log in MLADVISOR_HOME, and on `mladvisor serve --database URL` (its own
+process) with both in a throwaway PostgreSQL database. An admin creates three accounts; the
+stakeholder assesses with a benchmark file; the architect requests changes; the stakeholder
+assesses again; the architect approves (with the justification the blockers need); compliance
+verifies the log and downloads the PDF, whose sign-off section names the reviews; each role is
+refused what it may not do."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from engine.audit import open_log
 from engine.audit.review import reviews_of
 from engine.evidence.files import load_benchmarks
 from engine.team.accounts import AccountStore
+from tests.serve_process import serving
 from tests.test_browser_team import log_in
 from tests.test_browser_web import fill_required, start_server
 
@@ -29,15 +32,20 @@ PEOPLE = {"sam": "stakeholder", "ada": "architect", "carla": "compliance"}
 
 
 @pytest.fixture(scope="module")
-def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def team(tmp_path_factory: pytest.TempPathFactory,
+         module_database: str | None) -> Iterator[dict[str, Any]]:
     from engine.web import Settings
 
     home = tmp_path_factory.mktemp("flow-home")
-    store = AccountStore(home)
+    store = AccountStore(home, database=module_database)
     store.add("root", "admin", "root-password")  # the first account: `mladvisor users add`
     store.close()
+    if module_database is not None:
+        with serving(home, "--database", module_database) as url:
+            yield {"url": url, "home": home, "database": module_database}
+        return
     srv, thread, url = start_server(Settings(home=home))
-    yield {"url": url, "home": home}
+    yield {"url": url, "home": home, "database": None}
     srv.should_exit = True
     thread.join(10)
 
@@ -68,7 +76,7 @@ def review(page: Any, action: str, comment: str, justification: str = "") -> Non
 
 
 def test_the_whole_team_flow(browser: Any, team: dict[str, Any], shots: Path) -> None:
-    url, home = team["url"], team["home"]
+    url, home, database = team["url"], team["home"], team["database"]
     pages = {}
 
     # the admin creates three accounts and sees each one-time password once
@@ -96,7 +104,7 @@ def test_the_whole_team_flow(browser: Any, team: dict[str, Any], shots: Path) ->
     sam.get_by_role("button", name="Assess the project").first.click()
     assert re.search(r"/assessments/[0-9a-f-]+$", sam.url), sam.url
     first = sam.url.rsplit("/", 1)[1]
-    with open_log(home) as log:
+    with open_log(home, database=database) as log:
         assert (log.get(first).input or {})["benchmarks"] == load_benchmarks(BENCHMARKS)
     assert "Record the review" not in sam.content()
 
@@ -132,7 +140,7 @@ def test_the_whole_team_flow(browser: Any, team: dict[str, Any], shots: Path) ->
     review(ada, "Approve", "Go ahead", "The sponsor accepts the data risk until March")
     assert "approved" in ada.locator("#review-state").inner_text()
     ada.screenshot(path=str(shots / "flow-approved.png"), full_page=True)
-    with open_log(home) as log:
+    with open_log(home, database=database) as log:
         assert [r.action for r in reviews_of(log, first)] == ["request-changes"]
         assert [(r.action, r.user, r.role) for r in reviews_of(log, second)] == [
             ("approve", "ada", "architect")]
@@ -171,7 +179,7 @@ def test_the_whole_team_flow(browser: Any, team: dict[str, Any], shots: Path) ->
         response = page.request.post(f"{url}/assessments/{second}/reviews", form={
             "csrf_token": token or "", "action": "approve", "comment": "me too"})
         assert response.status == 403, who
-    with open_log(home) as log:
+    with open_log(home, database=database) as log:
         assert len(reviews_of(log, second)) == 1
     for page in pages.values():
         page.context.close()

@@ -47,7 +47,8 @@ def test_project_id_is_optional_and_validated(tmp_path: Path, home: Path) -> Non
     assert "id" in json.dumps(schema["$defs"]["Project"]["properties"])
 
 
-def test_history_ties_assessments_and_tracks_review_state(tmp_path: Path, home: Path) -> None:
+def test_history_ties_assessments_and_tracks_review_state(
+        tmp_path: Path, home: Path, backend: str) -> None:
     first = assess(tmp_path, answers("churn-idea.yaml"), "a.yaml")
     other = assess(tmp_path, answers("support-ticket-routing.yaml"), "b.yaml")
     run("review", first["assessment_id"], "request-changes", "--as", "Ada",
@@ -84,7 +85,7 @@ def test_history_ties_assessments_and_tracks_review_state(tmp_path: Path, home: 
     assert data["assessments"][1]["reviews"][0]["override"]["justification"]
 
 
-def test_portfolio_sorts_blockers_and_stale_first(tmp_path: Path, home: Path) -> None:
+def test_portfolio_sorts_blockers_and_stale_first(tmp_path: Path, home: Path, backend: str) -> None:
     routing = assess(tmp_path, answers("support-ticket-routing.yaml"), "r.yaml")
     churn = assess(tmp_path, answers("churn-idea.yaml"), "c.yaml")
     fraud = assess(tmp_path, answers("fraud-deployed.yaml"), "f.yaml")
@@ -125,7 +126,7 @@ def test_portfolio_sorts_blockers_and_stale_first(tmp_path: Path, home: Path) ->
                       "support-ticket-routing": "approved"}
 
 
-def test_portfolio_without_a_log_says_so(home: Path) -> None:
+def test_portfolio_without_a_log_says_so(home: Path, backend: str) -> None:
     result = run("portfolio")
     assert result.exit_code == 0 and result.stdout.startswith("no projects")
     assert json.loads(run("portfolio", "--format", "json").stdout)["projects"] == []

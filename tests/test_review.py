@@ -16,6 +16,7 @@ import pytest
 
 from engine.audit import open_log
 from engine.audit.review import Review, build_review, reviews_of, state_of
+from engine.audit.store import MissingLogError
 from engine.errors import InputError
 from tests.audit_rows import canonical_body, make_plain, stored_like
 from tests.review_flow import answers, assess, blockers, run
@@ -51,7 +52,7 @@ def one_line_error(result: object, *words: str) -> None:
         assert word in err, err
 
 
-def test_review_is_recorded_in_the_chain_and_shown(clean: dict, home: Path) -> None:
+def test_review_is_recorded_in_the_chain_and_shown(backend: str, clean: dict, home: Path) -> None:
     aid = clean["assessment_id"]
     result = review(aid[:12], "comment", "--as", "Ada Park", "--comment", "Check the labels")
     assert result.exit_code == 0, result.stderr
@@ -83,7 +84,7 @@ def test_review_is_recorded_in_the_chain_and_shown(clean: dict, home: Path) -> N
 
 
 def test_approving_blockers_needs_a_justification_recorded_as_override(
-        not_ready: dict, home: Path) -> None:
+        backend: str, not_ready: dict, home: Path) -> None:
     aid = not_ready["assessment_id"]
     before = open_log(create=False).count()
     one_line_error(review(aid, "approve", "--as", "Ada", "--comment", "fine"),
@@ -129,10 +130,12 @@ def test_bad_review_input_is_one_line_exit_2(clean: dict, home: Path) -> None:
                    "recorded assessment")
 
 
-def test_review_without_a_log_is_refused_and_creates_none(home: Path) -> None:
+def test_review_without_a_log_is_refused_and_creates_none(home: Path, backend: str) -> None:
     one_line_error(review("0192f7a0", "comment", "--as", "Ada", "--comment", "x"),
                    "no audit log")
     assert not (home / "audit.sqlite").exists()
+    with pytest.raises(MissingLogError):  # nor tables in PostgreSQL
+        open_log(create=False)
 
 
 def test_verify_catches_an_edited_review(clean: dict, home: Path) -> None:
@@ -198,7 +201,7 @@ def test_signed_reviews_verify_and_a_forged_one_fails(clean: dict, home: Path) -
     assert result.exit_code == 3 and "signature does not match" in result.stderr
 
 
-def test_export_includes_reviews(not_ready: dict, home: Path) -> None:
+def test_export_includes_reviews(backend: str, not_ready: dict, home: Path) -> None:
     aid = not_ready["assessment_id"]
     review(aid, "approve", "--as", "Ada Park", "--comment", "Pilot, says Ada Park",
            "--justification", "accepted risk")
@@ -268,6 +271,7 @@ def test_reviews_of_reads_back_in_order(clean: dict) -> None:
         assert [r.user for r in reviews_of(log, aid)] == ["R0", "R1", "R2"]
 
 
+@pytest.mark.usefixtures("database")  # first: the assessment goes to the store under test
 def test_with_accounts_only_an_active_reviewing_account_may_review(clean: dict,
                                                                    home: Path) -> None:
     from engine.team.accounts import AccountStore
@@ -291,7 +295,7 @@ def test_with_accounts_only_an_active_reviewing_account_may_review(clean: dict,
     assert "| ada | architect |" in report  # an account's review: no "(no account)" note
 
 
-def test_show_and_list_a_review_event_itself(clean: dict) -> None:
+def test_show_and_list_a_review_event_itself(backend: str, clean: dict) -> None:
     aid = clean["assessment_id"]
     done = json.loads(review(aid, "comment", "--as", "Ada", "--comment", "Looks fine",
                              "--format", "json").stdout)

@@ -1,4 +1,5 @@
-"""The account store itself: passwords, sessions and their expiry, on a real team.sqlite."""
+"""The account store itself: passwords, sessions and their expiry, on a real team.sqlite and on
+a real PostgreSQL database (each test runs on both: the `database` fixture)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from engine.team.accounts import AccountError, AccountStore, has_accounts
+from tests.pgdb import store_created
+
+pytestmark = pytest.mark.usefixtures("database")
 
 
 class Clock:
@@ -29,9 +33,10 @@ def store(home: Path, clock: Clock) -> AccountStore:
     s.close()
 
 
-def test_has_accounts_never_creates_the_store(home: Path) -> None:
-    assert not has_accounts(home) and not (home / "team.sqlite").exists()
+def test_has_accounts_never_creates_the_store(home: Path, database: str | None) -> None:
+    assert not has_accounts(home) and not store_created(home, database)
     store = AccountStore(home)
+    assert store_created(home, database)
     assert not has_accounts(home)
     store.add("ada", "admin")
     assert has_accounts(home)
@@ -106,12 +111,12 @@ def test_a_weaker_hash_is_upgraded_at_login(home: Path) -> None:
     store.close()
 
 
-def test_acting_account_for_commands_in_a_persons_name(home: Path) -> None:
+def test_acting_account_for_commands_in_a_persons_name(home: Path, database: str | None) -> None:
     from engine.team.accounts import acting_account
 
     with pytest.raises(AccountError, match="existing account") as missing:
         acting_account("ann", "review", home)
-    assert missing.value.exit_code == 2 and not (home / "team.sqlite").exists()
+    assert missing.value.exit_code == 2 and not store_created(home, database)
     store = AccountStore(home)
     store.add("ann", "architect")
     store.add("sam", "stakeholder")
@@ -128,3 +133,29 @@ def test_acting_account_for_commands_in_a_persons_name(home: Path) -> None:
         acting_account("old", "review", home)
     with pytest.raises(AccountError, match=r"existing account .*, got nobody"):
         acting_account("nobody", "review", home)
+
+
+def test_the_last_enabled_admin_is_neither_disabled_nor_demoted(store: AccountStore) -> None:
+    store.add("root", "admin", "right-password")
+    store.add("sam", "stakeholder", "right-password")
+    session = store.start_session("root")
+    for change in (lambda: store.disable("root"), lambda: store.set_role("root", "architect")):
+        with pytest.raises(AccountError) as refused:
+            change()
+        assert str(refused.value) == ("accounts: NAME: an account that is not the last "
+                                      "enabled admin (give another account that role first), "
+                                      "got root")
+        assert refused.value.exit_code == 2
+    root = store.require("root")
+    assert root.role == "admin" and not root.disabled
+    assert store.session(session) is not None  # the refused disabling ended nothing
+    assert store.disable("sam").disabled and store.set_role("sam", "admin").role == "admin"
+    with pytest.raises(AccountError):  # a disabled admin does not count
+        store.disable("root")
+    store.disable("sam", disabled=False)
+    assert store.set_role("root", "architect").role == "architect"  # sam remains
+    with pytest.raises(AccountError):
+        store.disable("sam")
+    assert store.set_role("root", "admin").role == "admin"
+    assert store.disable("root").disabled  # sam still manages
+    store.disable("root", disabled=False)

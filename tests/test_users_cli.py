@@ -1,4 +1,5 @@
-"""`mladvisor users ...` through the real CLI, against a real team.sqlite in a temporary home."""
+"""`mladvisor users ...` through the real CLI, against a real team.sqlite in a temporary home and
+against a real PostgreSQL database named by MLADVISOR_DATABASE (each test runs on both)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ import pytest
 from engine.cli import main
 from engine.team.accounts import AccountStore
 from engine.team.roles import ROLES
+from tests.pgdb import store_created
+
+pytestmark = pytest.mark.usefixtures("database")
 
 _CAPFD: pytest.CaptureFixture[str]
 _MONKEYPATCH: pytest.MonkeyPatch
@@ -81,15 +85,28 @@ def test_add_without_password_prints_a_one_time_password(home: Path) -> None:
     store.close()
 
 
-def test_passwords_are_stored_as_argon2id_hashes_only(home: Path) -> None:
+def _table(home: Path, database: str | None, table: str) -> list[tuple[object, ...]]:
+    """Every row of one of the store's tables, read directly."""
+    if database is None:
+        db = sqlite3.connect(home / "team.sqlite")
+        rows = db.execute(f"SELECT * FROM {table}").fetchall()
+        db.close()
+        return rows
+    import psycopg
+
+    with psycopg.connect(database) as conn:
+        return conn.execute(f"SELECT * FROM mladvisor_team.{table}").fetchall()
+
+
+def test_passwords_are_stored_as_argon2id_hashes_only(home: Path, database: str | None) -> None:
     run("add", "ada", "--role", "admin", "--password-stdin", input="s3cret-words\n")
-    path = home / "team.sqlite"
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    db = sqlite3.connect(path)
-    (stored,) = db.execute("SELECT password_hash FROM accounts WHERE name='ada'").fetchone()
-    db.close()
-    assert stored.startswith("$argon2id$") and "s3cret-words" not in stored
-    assert b"s3cret-words" not in path.read_bytes()
+    [row] = _table(home, database, "accounts")
+    stored = str(row[2])
+    assert stored.startswith("$argon2id$") and "s3cret-words" not in repr(row)
+    if database is None:
+        path = home / "team.sqlite"
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert b"s3cret-words" not in path.read_bytes()
 
 
 def test_list_text_and_json(home: Path) -> None:
@@ -139,13 +156,16 @@ def test_set_role(home: Path) -> None:
     store.close()
 
 
-def test_token_is_shown_once_stored_hashed_and_replaced(home: Path) -> None:
+def test_token_is_shown_once_stored_hashed_and_replaced(home: Path,
+                                                       database: str | None) -> None:
     run("add", "bot", "--role", "compliance")
     first = run("token", "bot")
     assert first.exit_code == 0 and "shown once" in first.stderr
     token = first.stdout.strip()
     assert token.startswith("mla_") and len(token) > 40
-    assert token.encode() not in (home / "team.sqlite").read_bytes()
+    assert token not in repr(_table(home, database, "tokens"))
+    if database is None:
+        assert token.encode() not in (home / "team.sqlite").read_bytes()
     store = AccountStore(home)
     account = store.check_token(token)
     assert account is not None and account.name == "bot"
@@ -167,10 +187,10 @@ def test_token_is_shown_once_stored_hashed_and_replaced(home: Path) -> None:
     (("set-role", "nobody", "admin"), ["NAME", "nobody"]),
     (("token", "nobody"), ["NAME", "nobody"]),
 ])
-def test_bad_input_is_one_line_exit_2(home: Path, args: tuple[str, ...],
+def test_bad_input_is_one_line_exit_2(home: Path, database: str | None, args: tuple[str, ...],
                                       words: list[str]) -> None:
     one_line_error(run(*args), *words)
-    assert not (home / "team.sqlite").exists()  # nothing half-written
+    assert not store_created(home, database)  # nothing half-written
     run("add", "ada", "--role", "admin")
     one_line_error(run(*args), *words)
     assert [a.name for a in _accounts(home)] == ["ada"]
@@ -189,11 +209,11 @@ def test_existing_name_is_refused_and_nothing_changes(home: Path) -> None:
     ("\n", ["password", "empty"]),
     ("short\n", ["password", "8 to"]),
 ])
-def test_bad_password_is_refused_and_no_account_made(home: Path, given: str,
-                                                     words: list[str]) -> None:
+def test_bad_password_is_refused_and_no_account_made(home: Path, database: str | None,
+                                                     given: str, words: list[str]) -> None:
     one_line_error(run("add", "ada", "--role", "admin", "--password-stdin", input=given),
                    *words)
-    assert not (home / "team.sqlite").exists()
+    assert not store_created(home, database)
 
 
 def test_every_role_can_be_given(home: Path) -> None:
@@ -208,3 +228,14 @@ def _accounts(home: Path) -> list[object]:
         return list(store.list())
     finally:
         store.close()
+
+
+def test_the_last_admin_is_kept(home: Path) -> None:
+    run("add", "root", "--role", "admin")
+    run("add", "sam", "--role", "stakeholder")
+    one_line_error(run("disable", "root"), "NAME", "not the last enabled admin", "root")
+    one_line_error(run("set-role", "root", "compliance"), "not the last enabled admin")
+    assert [(a.name, a.role, a.disabled) for a in _accounts(home)] == [  # type: ignore[attr-defined]
+        ("root", "admin", False), ("sam", "stakeholder", False)]
+    assert run("set-role", "sam", "admin").exit_code == 0
+    assert run("disable", "root").exit_code == 0

@@ -1,6 +1,7 @@
 """The team's web pages: reviews on the result page, a project's history, the portfolio, evidence
 uploads in the questionnaire and accounts made by an admin - each checked against the library
-function the command line uses (real audit log, real accounts store, the real app)."""
+function the command line uses (real audit log, real accounts store, the real app), on the
+SQLite files and on PostgreSQL (MLADVISOR_DATABASE, the `database` fixture)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ DRIFT = ROOT / "examples" / "evidence" / "fraud-drift.json"
 
 
 @pytest.fixture()
-def server(home: Path) -> Iterator[dict[str, Any]]:
+def server(database: str | None, home: Path) -> Iterator[dict[str, Any]]:
     make_accounts(home, "stakeholder", "architect", "compliance", "admin")
     record_id = record_one(home)
     app = create_app(Settings(home=home))

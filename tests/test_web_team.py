@@ -1,7 +1,7 @@
 """The web server with accounts: login, sessions, API tokens, and every role against every page.
 
-Real argon2id hashes in a real team.sqlite, a real audit log with a recorded assessment, the
-real app through Starlette's TestClient.
+Real argon2id hashes in a real team.sqlite or a real PostgreSQL database (every test runs on
+both), a real audit log with a recorded assessment, the real app through Starlette's TestClient.
 """
 
 from __future__ import annotations
@@ -46,18 +46,19 @@ class Clock:
         return self.now
 
 
-def record_one(home: Path) -> str:
+def record_one(home: Path, database: str | None = None) -> str:
     answers = {"schema": "mladvisor.answers/1",
                "project": {"name": "Team project", "respondent": "Tester"},
                "business": {"problem_statement": "Route tickets"}}
     done = assess({"answers": answers, "benchmarks": None, "drift": None},
                   sources=Sources(answers="test"))
-    with open_log(home) as log:
+    with open_log(home, database=database) as log:
         return str(log.append(done, None))
 
 
-def make_accounts(home: Path, *roles: str, must_change: bool = False) -> None:
-    store = AccountStore(home)
+def make_accounts(home: Path, *roles: str, must_change: bool = False,
+                  database: str | None = None) -> None:
+    store = AccountStore(home, database=database)
     for role in roles:
         store.add(role, role, None if must_change else PASSWORD)
     store.close()
@@ -83,12 +84,13 @@ def client_for(app: Any, **kw: Any) -> TestClient:
 
 
 @pytest.fixture(scope="module")
-def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def team(tmp_path_factory: pytest.TempPathFactory,
+         module_database: str | None) -> Iterator[dict[str, Any]]:
     """One server with an account of each role, each logged in, and one recorded assessment."""
     home = tmp_path_factory.mktemp("team-home")
-    make_accounts(home, *ROLES)
-    record_id = record_one(home)
-    app = create_app(Settings(home=home))
+    make_accounts(home, *ROLES, database=module_database)
+    record_id = record_one(home, module_database)
+    app = create_app(Settings(home=home, database=module_database))
     clients = {}
     for role in ROLES:
         client = client_for(app)
@@ -155,7 +157,7 @@ def test_users_page_lists_accounts_for_the_admin(team: dict[str, Any]) -> None:
 
 
 @pytest.fixture()
-def server(home: Path) -> Iterator[dict[str, Any]]:
+def server(home: Path, database: str | None) -> Iterator[dict[str, Any]]:
     """A fresh server with a stakeholder and an admin, and a clock it can be moved with."""
     make_accounts(home, "stakeholder", "admin")
     clock = Clock()
@@ -201,6 +203,7 @@ def test_login_sets_a_strict_httponly_cookie(server: dict[str, Any]) -> None:
     assert client_for(server["app"], cookies={LOGIN_COOKIE: first}).get("/").status_code == 303
 
 
+@pytest.mark.usefixtures("database")
 def test_off_loopback_the_cookie_is_secure_and_no_token_is_needed(home: Path) -> None:
     make_accounts(home, "compliance")
     app = create_app(Settings(host="0.0.0.0", home=home))
@@ -294,6 +297,7 @@ def test_api_token_for_scripts(server: dict[str, Any]) -> None:
     assert script.get("/assessments", headers=bearer).status_code == 429  # 3 wrong: wait
 
 
+@pytest.mark.usefixtures("database")
 def test_forced_password_change_at_first_login(home: Path) -> None:
     store = AccountStore(home)
     _, one_time = store.add("sam", "stakeholder")
@@ -338,6 +342,7 @@ def test_disabling_or_re_roling_applies_to_the_next_request(server: dict[str, An
     assert client.get("/assessments").status_code == 303
 
 
+@pytest.mark.usefixtures("database")
 def test_without_accounts_the_local_mode_is_unchanged(home: Path) -> None:
     app = create_app(Settings(home=home))
     client = client_for(app)
@@ -354,8 +359,9 @@ def test_without_accounts_the_local_mode_is_unchanged(home: Path) -> None:
     app.state.web.assessor.close()
 
 
-def test_compliance_verifies_and_exports_the_log(server: dict[str, Any]) -> None:
-    from tests.test_audit_tamper import tamper
+def test_compliance_verifies_and_exports_the_log(server: dict[str, Any],
+                                                 database: str | None) -> None:
+    from tests.pgdb import tamper_log
 
     home = server["home"]
     make_accounts(home, "compliance")
@@ -375,13 +381,14 @@ def test_compliance_verifies_and_exports_the_log(server: dict[str, Any]) -> None
     lines = export.text.splitlines()
     assert [json.loads(line)["record"]["record_id"] for line in lines] == ids
     assert all("entry_hash" in json.loads(line) for line in lines)
-    tamper(home / "audit.sqlite", ("UPDATE records SET time = ? WHERE seq = 2",
-                                   ("2020-01-01T00:00:00.000000Z",)))
+    tamper_log(home, database, "UPDATE records SET time = ? WHERE seq = 2",
+               ("2020-01-01T00:00:00.000000Z",))
     bad = client.get("/audit/verify")
     assert bad.status_code == 200 and "The log does not verify" in bad.text
     assert "record 2" in bad.text or "seq 2" in bad.text or ids[1] in bad.text
 
 
+@pytest.mark.usefixtures("database")
 def test_password_checks_run_two_at_a_time(home: Path) -> None:
     """A burst of logins queues for the argon2id slots (64 MiB each) instead of running all
     at once in the thread pool."""

@@ -17,6 +17,12 @@ Files in MLADVISOR_HOME (default ~/.mladvisor):
 - `audit.head.json` - a checkpoint of the head rewritten after every append (in place, padded
   to a fixed size: `headfile.py`); `verify` checks it by default, so a re-hashed last record or
   a log rebuilt shorter is caught.
+- With MLADVISOR_DATABASE (or `serve --database`) naming a PostgreSQL database, the same
+  tables live there instead, in the schema `mladvisor_audit` (`postgres.py`), with
+  `chain_head` (the highest sequence number issued, locked by each append) and trigger
+  functions refusing UPDATE, DELETE and TRUNCATE; the head file is then
+  `audit-postgresql-<id>.head.json`, one per database. `storage.py` is the seam between the
+  chain (`store.py`) and the two backends (`sqlite.py`, `postgres.py`).
 - `checkpoints/` - copies of `mladvisor audit checkpoint` output, also checked by default.
   Keep a copy elsewhere too: only a checkpoint out of the log writer's reach proves nothing
   was cut off the end.

@@ -1,9 +1,10 @@
 """Finding recorded assessments by project name, verdict or strategy (the web's filter box).
 
 SQLite pulls just those few fields out of each plain body (json_extract, in C); a compressed
-body (engine.audit.codec) is inflated and read in Python. Python matches them, so non-ASCII
-names compare case-insensitively too; rows are read newest first and only
-until a page is full, so a filter that matches recent records reads little of a long log.
+body (engine.audit.codec), and every body in PostgreSQL, is inflated and read in Python.
+Python matches them, so non-ASCII names compare case-insensitively too; rows are read newest
+first and only until a page is full, so a filter that matches recent records reads little of
+a long log.
 A body that is not JSON (an edited copy) matches nothing here: `audit verify` reports it.
 """
 
@@ -81,8 +82,9 @@ def _extract(body: Any, codec: str, log: AuditLog) -> list[Any] | None:
 
 
 def _searchable(log: AuditLog, extracted: Any, stored: Any, codec: Any) -> str:
-    """A row's searchable text: from SQLite's extraction, or from the inflated body."""
-    if codec is not None:
+    """A row's searchable text: from SQLite's extraction, or from the body itself (compressed,
+    or any body of a database that does not extract JSON)."""
+    if stored is not None:
         return haystack(_extract(stored, codec, log))
     try:
         return haystack(json.loads(extracted)) if extracted else ""
@@ -94,16 +96,20 @@ def _scan(log: AuditLog, wanted: list[str], kind: str | None, before: int | None
           after: int | None, limit: int, checked: bool) -> list[int]:
     from engine.audit.store import range_filter
 
-    fields = f"json_extract(b, {_FIELDS})"
-    if checked:
-        fields = f"CASE WHEN json_valid(b) THEN {fields} END"
-    codec = log._codec_column
-    sql = (f"SELECT seq, CASE WHEN c IS NULL THEN {fields} END,"
-           " CASE WHEN c IS NOT NULL THEN body END, c FROM (SELECT seq, body, "
-           f"CASE WHEN {codec} IS NULL THEN CAST(body AS TEXT) END AS b, {codec} AS c"
-           " FROM records WHERE 1=1")
+    if log._db.extracts_json:
+        fields = f"json_extract(b, {_FIELDS})"
+        if checked:
+            fields = f"CASE WHEN json_valid(b) THEN {fields} END"
+        codec = log._columns.rsplit(",", 1)[1].strip()  # codec, or NULL in an old log
+        sql = (f"SELECT seq, CASE WHEN c IS NULL THEN {fields} END,"
+               " CASE WHEN c IS NOT NULL THEN body END, c FROM (SELECT seq, body, "
+               f"CASE WHEN {codec} IS NULL THEN CAST(body AS TEXT) END AS b, {codec} AS c"
+               " FROM records WHERE 1=1")
+    else:
+        sql = ("SELECT seq, NULL, body, codec FROM (SELECT seq, body, codec FROM records"
+               " WHERE 1=1")
     where, params = range_filter(kind, before, after)
-    sql += where + ") ORDER BY seq " + ("ASC" if after is not None else "DESC")
+    sql += where + ") AS r ORDER BY seq " + ("ASC" if after is not None else "DESC")
     found: list[int] = []
     if limit <= 0:
         return found

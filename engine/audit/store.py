@@ -1,26 +1,28 @@
-"""The decision log: an append-only, hash-chained SQLite file (`MLADVISOR_HOME/audit.sqlite`).
+"""The decision log: an append-only, hash-chained log of decisions, in a SQLite file
+(`MLADVISOR_HOME/audit.sqlite`, engine.audit.sqlite) or in PostgreSQL (engine.audit.postgres,
+when MLADVISOR_DATABASE or `serve --database` names one).
 
 Each record is one row whose `body` is the RFC 8785 canonical JSON of the record and whose
 `entry_hash` is sha256(prev_hash ‖ body), prev_hash being the ASCII hex of the previous entry's
 hash (64 zeros for the first). Editing, deleting, inserting or reordering rows breaks a hash or a
 link; triggers make UPDATE and DELETE fail in the database itself; a truncated tail is caught by
-the AUTOINCREMENT high-water mark and, against a determined editor, by a checkpoint kept outside.
+the high-water mark of sequence numbers and, against a determined editor, by a checkpoint kept
+outside.
 
 The rule base and knowledge files a decision used are stored once per distinct content
 (`blobs`, keyed by sha256) under a manifest (`rulebases`, keyed by the sha256 of the canonical
 {path: sha256} map) that the record names, so an old decision can be re-run with its own rules.
+
+This module is the chain (canonical bytes, hashing, signing, compression, manifests, reading
+records back); the SQL that differs between the two databases is in their backends
+(engine.audit.storage describes the seam).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import sqlite3
 import threading
-import urllib.parse
-import uuid
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,57 +31,34 @@ from engine.audit import codec as codecs
 from engine.audit.canonical import canonical_json, join_object
 from engine.audit.record import AuditRecord, RecordedAssessment, RecordedRuleBase, RecordSummary
 from engine.audit.signing import Signer, load_signer
+from engine.audit.sqlite import (  # noqa: F401 - where callers and tests have found them
+    _SCHEMA,
+    LOG_FILE,
+    PAGE_BYTES,
+    TRIGGERS,
+    SqliteStore,
+    _split_sql,
+    check_home,
+    has_codec_column,
+    ro_uri,
+)
+from engine.audit.storage import (  # noqa: F401 - where callers and tests have found them
+    APPEND_ONLY_TABLES,
+    GENESIS,
+    LOG_SCHEMA,
+    LogDatabaseError,
+    LogLocationError,
+    MissingLogError,
+    Storage,
+    utc_now,
+)
 from engine.errors import AuditError, InputError, MladvisorError
 from engine.util import dotted
 from engine.util.canonical import sha256_hex
 from engine.util.load import loads_stored
 
-LOG_FILE = "audit.sqlite"
 RECORD_SCHEMA = "mladvisor.audit-record/1"
-LOG_SCHEMA = "mladvisor.audit/1"
 ZSTD_DICTIONARY_KEY = "zstd_dictionary"  # meta: the sha256 of the log's zstd dictionary blob
-GENESIS = "0" * 64
-# Page size of a new log (an existing one keeps its own). A compressed record takes 2-4 KB, so
-# 4 KB pages held one each with the rest of the page empty; 8 KB pages pack two or three.
-PAGE_BYTES = 8192
-APPEND_ONLY_TABLES = ("records", "blobs", "rulebases", "keys", "meta")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS records (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    record_id TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    time TEXT NOT NULL,
-    body BLOB NOT NULL,
-    prev_hash TEXT NOT NULL UNIQUE,
-    entry_hash TEXT NOT NULL UNIQUE,
-    signature TEXT,
-    key_id TEXT,
-    codec TEXT
-);
-CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, content BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS rulebases (files_sha256 TEXT PRIMARY KEY, manifest BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS keys (key_id TEXT PRIMARY KEY, public_key TEXT NOT NULL,
-                                 added TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-""" + "".join(
-    f"""
-CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE refused'); END;
-CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE refused'); END;
-""" for table in APPEND_ONLY_TABLES)
-
-TRIGGERS = tuple(f"{t}_no_{op}" for t in APPEND_ONLY_TABLES for op in ("update", "delete"))
-
-
-_HEAD_SQL = "SELECT entry_hash FROM records ORDER BY seq DESC LIMIT 1"
-_INSERT_SQL = ("INSERT INTO records (record_id, kind, time, body, prev_hash, entry_hash, signature,"
-               " key_id, codec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _json(data: bytes | str) -> Any:
@@ -109,89 +88,21 @@ def rulebase_manifest(files: Mapping[str, bytes | str]) -> tuple[dict[str, str],
     return manifest, blobs
 
 
-class MissingLogError(AuditError):
-    """There is no log where one was looked for; reading never creates one (exit 3 for
-    verify; commands that only look things up turn it into "not found" or "no records")."""
-
-    def __init__(self, path: Path, message: str) -> None:
-        self.path = Path(path)
-        super().__init__(f"{path}: {message}")
-
-
-class LogLocationError(MladvisorError):
-    """MLADVISOR_HOME cannot hold the log: a setup problem, exit 2 like bad input, but not an
-    InputError - nothing the user typed into the answers is wrong (the web says so apart)."""
-
-    exit_code = 2
-
-    def __init__(self, path: Path, problem: str, detail: str | None = None) -> None:
-        self.path = Path(path)
-        text = f"{path}: MLADVISOR_HOME: {problem}" + (f" ({detail})" if detail else "")
-        super().__init__(" ".join(text.split()))
-
-
-def ro_uri(path: Path) -> str:
-    """A read-only SQLite URI for a path: opening it never creates a file, and a home holding
-    `?`, `#` or `%` still names the right one.
-
-    A reader of a WAL database must write its shared-memory file (-shm) beside it; an auditor
-    with read-only access to the folder cannot, and SQLite then says "attempt to write a
-    readonly database". Such a reader opens the file as immutable: it takes no locks and
-    reads the file as it is, which is what a read-only auditor can vouch for anyway."""
-    path = Path(path).absolute()
-    uri = "file:" + urllib.parse.quote(str(path)) + "?mode=ro"
-    shm = path.with_name(path.name + "-shm")
-    can_share = os.access(path.parent, os.W_OK | os.X_OK) and (
-        not shm.exists() or os.access(shm, os.R_OK | os.W_OK))
-    return uri if can_share else uri + "&immutable=1"
-
-
-def check_home(home: Path, log_path: Path, create: bool) -> None:
-    """One clear line (exit 2) when MLADVISOR_HOME cannot hold the log, instead of a traceback
-    from deep inside sqlite or mkdir: a file where a folder should be, or no permission."""
-    try:
-        _check_home(home, log_path, create)
-    except OSError as error:  # a name too long, a folder we may not look into, ...
-        raise LogLocationError(home, "cannot use this folder for the audit log",
-                               error.strerror or type(error).__name__) from None
-
-
-def _check_home(home: Path, log_path: Path, create: bool) -> None:
-    for folder in (home, *home.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                what = "is a file" if folder == home else f"is under {folder}, a file"
-                raise LogLocationError(home, f"expected a folder for the audit log, but this"
-                                       f" path {what}")
-            break
-    if create:
-        try:
-            home.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise LogLocationError(home, "cannot create the folder for the audit log",
-                                   error.strerror or type(error).__name__) from None
-    if log_path.exists() and not log_path.is_file():
-        raise LogLocationError(log_path, "expected the audit log file, but a folder is in its"
-                               " place")
-    if not create and not log_path.exists():
-        raise MissingLogError(log_path, "no audit log here (nothing recorded yet, or"
-                              " MLADVISOR_HOME points elsewhere)")
-
-
 class AuditLog:
-    """One open log file. Safe to share between threads; reopen after fork (done automatically).
+    """One open log. Safe to share between threads; reopen after fork (done automatically).
 
     With `create=False` the log is opened read-only and must exist (MissingLogError): reading,
-    verifying or exporting never creates a log where there was none.
+    verifying or exporting never creates a log where there was none. `store` is where its
+    rows live (default: the SQLite file at `path`); `path` is what messages name.
     """
 
-    def __init__(self, path: Path, home: Path, create: bool = True) -> None:
-        self.path = Path(path)
+    def __init__(self, path: Path | str, home: Path, create: bool = True,
+                 store: Storage | None = None) -> None:
+        self._db: Storage = SqliteStore(Path(path), create) if store is None else store
+        self.path = self._db.path
         self.home = Path(home)
         self.create = create
         self._lock = threading.RLock()
-        self._pid = -1
-        self._conn: sqlite3.Connection | None = None
         self._signer: Signer | None = None
         self._signer_loaded = False
         self._known_rulebases: set[str] = set()
@@ -200,84 +111,17 @@ class AuditLog:
         self._dictionary: codecs.ZstdDictionary | None = None
         self._dictionary_loaded = False
         self._dictionaries: dict[str, bytes] = {}
-        self._has_codec = False
         self._log_id: str | None = None
         self._manifests: dict[tuple[Any, ...],
                               tuple[RecordedRuleBase, tuple[str, bytes, dict[str, bytes]]]] = {}
-        self._connect()
-
-    # -- connection -------------------------------------------------------------------------
-    def _connect(self) -> None:
-        check_home(self.path.parent, self.path, self.create)
-        if not self.create:
-            self._connect_read_only()
-            return
-        try:
-            conn = sqlite3.connect(str(self.path), timeout=120, isolation_level=None,
-                                   check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout=120000")
-            conn.execute(f"PRAGMA page_size={PAGE_BYTES}")  # a new log only: see PAGE_BYTES
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            conn.execute("PRAGMA synchronous=FULL")
-            if str(mode).lower() != "wal":
-                raise AuditError(f"{self.path}: cannot switch the log to WAL mode (got {mode})")
-            exists = conn.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='records'"
-            ).fetchone()[0]
-            if not exists:
-                conn.execute("BEGIN IMMEDIATE")
-                for statement in _split_sql(_SCHEMA):
-                    conn.execute(statement)
-                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (LOG_SCHEMA,))
-                conn.execute("INSERT OR IGNORE INTO meta VALUES ('log_id', ?)",
-                             (str(uuid.uuid4()),))
-                conn.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (utc_now(),))
-                conn.execute("COMMIT")
-            _add_codec_column(conn)
-        except sqlite3.OperationalError as error:
-            if "unable to open" in str(error) or "readonly" in str(error):
-                raise LogLocationError(self.path, "cannot open the audit log for writing",
-                                       str(error)) from None
-            raise AuditError(f"{self.path}: the log file is corrupt or not an audit log"
-                             f" ({error})") from None
-        except sqlite3.DatabaseError as error:
-            raise AuditError(f"{self.path}: the log file is corrupt or not an audit log"
-                             f" ({error})") from None
-        self._conn = conn
-        self._pid = os.getpid()
-        self._has_codec = True
-
-    def _connect_read_only(self) -> None:
-        try:
-            conn = sqlite3.connect(ro_uri(self.path), uri=True, timeout=120,
-                                   isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout=120000")
-            exists = conn.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='records'"
-            ).fetchone()[0]
-        except sqlite3.DatabaseError as error:
-            raise AuditError(f"{self.path}: the log file is corrupt or not an audit log"
-                             f" ({error})") from None
-        if not exists:
-            conn.close()
-            size = self.path.stat().st_size
-            raise AuditError(f"{self.path}: not an audit log (no records table"
-                             f"{'; the file is empty: wiped?' if size == 0 else ''})")
-        self._conn = conn
-        self._pid = os.getpid()
 
     @property
-    def conn(self) -> sqlite3.Connection:
-        if self._conn is None or self._pid != os.getpid():
-            self._conn = None
-            self._connect()
-        assert self._conn is not None
-        return self._conn
+    def conn(self) -> Any:
+        """The SQLite connection of a log in a file (for tools that tune or inspect it)."""
+        return getattr(self._db, "conn")  # noqa: B009 - only SqliteStore has one
 
     def close(self) -> None:
-        if self._conn is not None and self._pid == os.getpid():
-            self._conn.close()
-        self._conn = None
+        self._db.close()
 
     def __enter__(self) -> AuditLog:
         return self
@@ -297,10 +141,7 @@ class AuditLog:
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         with self._lock:
-            try:
-                return self.conn.execute(sql, params).fetchall()
-            except sqlite3.DatabaseError as error:
-                raise AuditError(f"{self.path}: cannot read the audit log ({error})") from None
+            return self._db.read(sql, params)
 
     # -- appending --------------------------------------------------------------------------
     def append(self, assessment: RecordedAssessment, reports: dict[str, str] | None = None) -> str:
@@ -405,16 +246,12 @@ class AuditLog:
         # canonical bytes up to the time, which sorts last: its member is added under the lock
         prefix = join_object(parts)[:-1]
         dictionary = self._pick_dictionary(kind, prefix)
+        db = self._db
         with self._lock:
-            conn = self.conn
+            db.begin_append()
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.DatabaseError as error:
-                raise AuditError(f"{self.path}: cannot lock the audit log ({error})") from None
-            try:
-                self._store_side_rows(conn, rulebase_rows, dictionary, signer)
-                row = conn.execute(_HEAD_SQL).fetchone()
-                prev_hash = row[0] if row else GENESIS
+                self._store_side_rows(rulebase_rows, dictionary, signer)
+                prev_hash = db.last_hash()
                 now = utc_now()
                 canonical = prefix + b',"time":' + canonical_json(now) + b"}"
                 digest = hashlib.sha256(prev_hash.encode("ascii"))
@@ -422,17 +259,13 @@ class AuditLog:
                 entry_hash = digest.hexdigest()
                 stored = dictionary.compress(canonical)
                 signature = signer.sign(entry_hash.encode("ascii")) if signer else None
-                cursor = conn.execute(_INSERT_SQL, (
-                    record_id, kind, now, stored, prev_hash, entry_hash, signature,
-                    signer.key_id if signer else None, dictionary.codec))
-                seq = int(cursor.lastrowid or 0)
-                conn.execute("COMMIT")
+                seq = db.insert_record((record_id, kind, now, stored, prev_hash, entry_hash,
+                                        signature, signer.key_id if signer else None,
+                                        dictionary.codec))
+                db.commit()
             except BaseException as error:
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-                if isinstance(error, sqlite3.DatabaseError):
+                db.rollback()
+                if isinstance(error, db.Error):
                     raise self._append_error(error, record_id) from None
                 raise
             if rulebase_rows is not None:
@@ -442,27 +275,23 @@ class AuditLog:
             self._stored_dictionaries.add(dictionary.sha256)
             self._write_head(seq, entry_hash, now)
 
-    def _store_side_rows(self, conn: sqlite3.Connection,
-                         rulebase_rows: tuple[str, bytes, dict[str, bytes]] | None,
+    def _store_side_rows(self, rulebase_rows: tuple[str, bytes, dict[str, bytes]] | None,
                          dictionary: codecs.ZstdDictionary, signer: Signer | None) -> None:
         """What a record needs beside it, each written once per process at most."""
         if rulebase_rows is not None:
-            self._store_rulebase(conn, *rulebase_rows)
+            self._store_rulebase(*rulebase_rows)
+        db = self._db
         if dictionary.sha256 not in self._stored_dictionaries:
-            conn.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?)",
-                         (dictionary.sha256, dictionary.content))
+            db.insert_ignore("blobs", [(dictionary.sha256, dictionary.content)])
             if dictionary is self._dictionary:
-                conn.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)",
-                             (ZSTD_DICTIONARY_KEY, dictionary.sha256))
+                db.insert_ignore("meta", [(ZSTD_DICTIONARY_KEY, dictionary.sha256)])
         if signer is not None and signer.key_id not in self._stored_keys:
-            conn.execute("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)",
-                         (signer.key_id, signer.public_b64, utc_now()))
+            db.insert_ignore("keys", [(signer.key_id, signer.public_b64, utc_now())])
 
-    def _append_error(self, error: sqlite3.DatabaseError, record_id: str) -> MladvisorError:
-        if isinstance(error, sqlite3.IntegrityError) and "records.record_id" in str(error):
-            # the UNIQUE column, checked by the INSERT itself
+    def _append_error(self, error: Exception, record_id: str) -> MladvisorError:
+        if self._db.duplicate_id(error):  # the UNIQUE column, checked by the INSERT itself
             return InputError(str(self.path), "record_id", "an id not yet recorded", record_id)
-        return AuditError(f"{self.path}: append failed ({error})")
+        return AuditError(f"{self.path}: append failed ({' '.join(str(error).split())})")
 
     def _pick_dictionary(self, kind: str, canonical: bytes) -> codecs.ZstdDictionary:
         """The log's own zstd dictionary (codec.log_dictionary), made at the first assessment
@@ -492,22 +321,19 @@ class AuditLog:
             cached = self._dictionaries[sha256] = _as_bytes(rows[0][0])
         return cached
 
-    def _store_rulebase(self, conn: sqlite3.Connection, files_sha256: str,
-                        manifest_bytes: bytes, blobs: dict[str, bytes]) -> None:
+    def _store_rulebase(self, files_sha256: str, manifest_bytes: bytes,
+                        blobs: dict[str, bytes]) -> None:
         """Store a rule base's files and manifest, once per distinct content (in the caller's
         transaction)."""
-        if files_sha256 in self._known_rulebases:
+        if files_sha256 in self._known_rulebases or self._db.has_rulebase(files_sha256):
             return
-        if conn.execute("SELECT 1 FROM rulebases WHERE files_sha256=?",
-                        (files_sha256,)).fetchone():
-            return
-        conn.executemany("INSERT OR IGNORE INTO blobs VALUES (?, ?)", list(blobs.items()))
-        conn.execute("INSERT INTO rulebases VALUES (?, ?)", (files_sha256, manifest_bytes))
+        self._db.insert_ignore("blobs", list(blobs.items()))
+        self._db.insert_ignore("rulebases", [(files_sha256, manifest_bytes)])
 
     @property
     def head_path(self) -> Path:
         """The head file: a checkpoint rewritten after every append, outside the database."""
-        return self.path.with_suffix(".head.json")
+        return self._db.head_file(self.home)
 
     def _write_head(self, seq: int, entry_hash: str, now: str) -> None:
         """Best effort, after the commit: a record whose head file write is lost still counts.
@@ -547,17 +373,10 @@ class AuditLog:
 
     @property
     def _columns(self) -> str:
-        """The columns a record is read from (see _codec_column)."""
-        return _RECORD_COLUMNS + ", " + self._codec_column
-
-    @property
-    def _codec_column(self) -> str:
-        """`codec`, or NULL for a log not yet upgraded (its bodies are all plain; one opened
-        read-only is never upgraded by this process). Looked up until it is found."""
-        if not self._has_codec:
-            with self._lock:
-                self._has_codec = has_codec_column(self.conn)
-        return "codec" if self._has_codec else "NULL"
+        """The columns a record is read from: seq ... codec (NULL in a log not yet upgraded,
+        whose bodies are all plain)."""
+        with self._lock:
+            return self._db.record_columns
 
     def get(self, record_id: str) -> AuditRecord:
         """The record (with `decision` and `input` for an assessment); a unique prefix will do.
@@ -607,24 +426,7 @@ class AuditLog:
     def _stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
         """Rows from one snapshot on a connection of their own: large logs are not held in
         memory, and the caller may append while iterating."""
-        try:
-            reader = sqlite3.connect(ro_uri(self.path), uri=True, timeout=120,
-                                     isolation_level=None)
-        except sqlite3.DatabaseError as error:
-            raise AuditError(f"{self.path}: cannot read the audit log ({error})") from None
-        try:
-            reader.execute("PRAGMA busy_timeout=120000")
-            reader.execute("BEGIN")
-            cursor = reader.execute(sql, params)
-            while True:
-                rows = cursor.fetchmany(32)  # a few records: bodies can be large
-                if not rows:
-                    break
-                yield from rows
-        except sqlite3.DatabaseError as error:
-            raise AuditError(f"{self.path}: cannot read the audit log ({error})") from None
-        finally:
-            reader.close()
+        return self._db.stream(sql, params)
 
     def count(self) -> int:
         return int(self._read("SELECT count(*) FROM records")[0][0])
@@ -770,11 +572,6 @@ class AuditLog:
         return out
 
 
-# the body as bytes whatever an editor stored (a TEXT of invalid UTF-8 must not stop a read)
-_RECORD_COLUMNS = ("seq, record_id, kind, time, CAST(body AS BLOB), prev_hash, entry_hash,"
-                   " signature, key_id")
-
-
 def range_filter(kind: str | None, before: int | None,
                  after: int | None) -> tuple[str, list[Any]]:
     """The ` AND ...` clauses and parameters of a page of records: of one kind, below
@@ -788,50 +585,27 @@ def range_filter(kind: str | None, before: int | None,
     return sql, params
 
 
-def has_codec_column(conn: sqlite3.Connection) -> bool:
-    return any(row[1] == "codec" for row in conn.execute("PRAGMA table_info(records)"))
-
-
-def _add_codec_column(conn: sqlite3.Connection) -> None:
-    """Upgrade a log written before compression, in place and at once: one ALTER TABLE adds
-    the `codec` column (NULL, i.e. plain, for every existing row; nothing is rewritten). Done
-    under the write lock and checked again there, so concurrent openers upgrade it once."""
-    if has_codec_column(conn):
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if not has_codec_column(conn):
-            conn.execute("ALTER TABLE records ADD COLUMN codec TEXT")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-
-
-def _split_sql(script: str) -> list[str]:
-    """Statements of the schema script (triggers contain ';' inside BEGIN ... END)."""
-    statements, current = [], []
-    for line in script.strip().splitlines():
-        if not line.strip():
-            continue
-        current.append(line)
-        text = "\n".join(current)
-        if text.rstrip().endswith(";") and (
-                "CREATE TRIGGER" not in text or text.rstrip().endswith("END;")):
-            statements.append(text)
-            current = []
-    if current:
-        statements.append("\n".join(current))
-    return statements
-
-
-def open_log(home: Path | None = None, *, create: bool = True) -> AuditLog:
-    """The log in `home` (default MLADVISOR_HOME), created with its schema on first use.
+def open_log(home: Path | None = None, *, create: bool = True,
+             database: str | None = None) -> AuditLog:
+    """The log in `home` (default MLADVISOR_HOME), created with its schema on first use; in
+    PostgreSQL instead when `database` (`serve --database`), else MLADVISOR_DATABASE, names
+    one (engine.paths.database_url). The head file and checkpoints stay in `home` either way.
 
     `create=False` opens an existing log read-only (MissingLogError when there is none): for
     every command that only reads, so that a mistyped home is reported, never papered over.
     """
-    from engine.paths import home_dir
+    from engine.paths import database_url, home_dir
 
     base = Path(home) if home is not None else home_dir()
+    url = database_url(database)
+    if url is not None:
+        from engine.audit.postgres import PostgresStore
+
+        store = PostgresStore(url, create=create)
+        if create:  # for the head file, best effort like its writes
+            try:
+                base.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass
+        return AuditLog(store.path, base, create=create, store=store)
     return AuditLog(base / LOG_FILE, base, create=create)

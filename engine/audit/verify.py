@@ -8,7 +8,6 @@ signature that does not match, a stored rule base file altered, a trigger droppe
 from __future__ import annotations
 
 import base64
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,14 +17,8 @@ from engine.audit.canonical import canonical_json
 from engine.audit.checkpoint import load_checkpoint, signed_bytes, validate_checkpoint
 from engine.audit.headfile import read_stable
 from engine.audit.signing import SignatureChecker, key_id_of
-from engine.audit.store import (
-    _RECORD_COLUMNS,
-    GENESIS,
-    RECORD_SCHEMA,
-    TRIGGERS,
-    AuditLog,
-    has_codec_column,
-)
+from engine.audit.storage import GENESIS, Snapshot
+from engine.audit.store import RECORD_SCHEMA, AuditLog
 from engine.errors import AuditError, MladvisorError
 from engine.model.vocab import REVIEW_ACTIONS
 from engine.util.canonical import sha256_hex
@@ -54,37 +47,39 @@ def verify_log(log: AuditLog, checkpoints: list[Any] | None = None,
     Ed25519 public key kept outside the database (when empty, the keys the log stores are used,
     which proves integrity against accidents but not against whoever rewrote the whole file).
     """
-    from engine.audit.store import MissingLogError, ro_uri
-
     path = log.path
-    if not path.is_file():  # never let sqlite create an empty log and call it verified
-        raise MissingLogError(path, "verification failed: no audit log here (deleted, or"
-                              " MLADVISOR_HOME points elsewhere)")
-    try:
-        conn = sqlite3.connect(ro_uri(path), uri=True, timeout=120, isolation_level=None)
-    except sqlite3.DatabaseError as error:
-        raise AuditError(f"{path}: cannot open the audit log: {error}") from None
-    verifier = ChainVerifier(conn, path, trusted or {}, require_signatures=require_signatures,
-                             allow_unsigned=allow_unsigned)
     # read before the snapshot: the head is written after its commit, so it never names a
     # record the snapshot cannot see
-    head = verifier.read_head(head_path)
-    try:
-        conn.execute("PRAGMA busy_timeout=120000")
-        conn.execute("BEGIN")  # one snapshot, while others may keep appending
-        verifier.run(checkpoints or [], head_path, head)
-        conn.execute("COMMIT")
-    except sqlite3.DatabaseError as error:
-        verifier.problems.add(f"the database file is corrupt or unreadable ({error})")
-    finally:
-        conn.close()
+    head = read_head(head_path)
+    with log._db.snapshot() as snapshot:  # MissingLogError: never verify an empty stand-in
+        verifier = ChainVerifier(snapshot, path, trusted or {},
+                                 require_signatures=require_signatures,
+                                 allow_unsigned=allow_unsigned)
+        if isinstance(head, str):
+            verifier.problems.add(head)
+            head = None
+        try:
+            verifier.run(checkpoints or [], head_path, head)
+        except snapshot.Error as error:
+            verifier.problems.add(f"the {snapshot.what} is corrupt or unreadable"
+                                  f" ({' '.join(str(error).split())})")
     verifier.summary["warnings"] = verifier.warnings
     _raise_problems(path, verifier.problems, one_line=True)
     verifier.summary["ok"] = True
     return verifier.summary
 
 
-def _raise_problems(path: Path, problems: Problems, one_line: bool = False) -> None:
+def read_head(head_path: Path | None) -> dict[str, Any] | str | None:
+    """The head file's checkpoint, None when there is none, or what is wrong with it."""
+    if head_path is None or not head_path.exists():
+        return None
+    try:  # an append may be overwriting it in place right now
+        return read_stable(head_path, load_checkpoint, (MladvisorError,))
+    except MladvisorError as error:
+        return f"the head file {head_path.name} is unreadable ({error})"
+
+
+def _raise_problems(path: Path | str, problems: Problems, one_line: bool = False) -> None:
     """An AuditError naming the first problem (and how many more) and carrying them all."""
     if not problems.items:
         return
@@ -126,7 +121,7 @@ class ChainVerifier:
     the stored rule bases, the checkpoints and head file, and last the triggers.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, trusted: dict[str, str], *,
+    def __init__(self, conn: Snapshot, path: Path | str, trusted: dict[str, str], *,
                  require_signatures: bool = False, allow_unsigned: bool = False) -> None:
         self.conn = conn
         self.path = path
@@ -150,15 +145,6 @@ class ChainVerifier:
         self.signing_started = False
         self.dictionaries: dict[str, bytes | None] = {}
 
-    def read_head(self, head_path: Path | None) -> dict[str, Any] | None:
-        if head_path is None or not head_path.exists():
-            return None
-        try:  # an append may be overwriting it in place right now
-            return read_stable(head_path, load_checkpoint, (MladvisorError,))
-        except MladvisorError as error:
-            self.problems.add(f"the head file {head_path.name} is unreadable ({error})")
-            return None
-
     def run(self, checkpoints: list[Any], head_path: Path | None,
             head: dict[str, Any] | None) -> None:
         self.check_database()
@@ -178,13 +164,8 @@ class ChainVerifier:
 
     # -- the file and its keys -------------------------------------------------------------
     def check_database(self) -> None:
-        try:
-            result = [r[0] for r in self.conn.execute("PRAGMA quick_check").fetchall()]
-        except sqlite3.DatabaseError as error:
-            raise AuditError(f"{self.path}: the database file is corrupt ({error})") from None
-        if result != ["ok"]:
-            detail = "; ".join(" ".join(str(r).split()) for r in result[:3])
-            self.problems.add(f"the database file is corrupt: {detail}")
+        for problem in self.conn.integrity_problems():
+            self.problems.add(problem)
 
     def check_stored_keys(self) -> None:
         """Each stored public key must match its id; without trusted keys, they are used."""
@@ -201,19 +182,15 @@ class ChainVerifier:
         self.summary["keys"] = "trusted" if self.trusted else "stored in the log"
 
     def check_triggers(self) -> None:
-        present = {r[0] for r in self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='trigger'")}
-        for name in TRIGGERS:
-            if name not in present:
-                self.problems.add(f"the append-only trigger {name} was removed")
+        for problem in self.conn.missing_triggers():
+            self.problems.add(problem)
 
     # -- the records, in sequence ----------------------------------------------------------
     def walk(self) -> None:
         self.hash_to_seq = {str(h): int(s) for s, h in self.conn.execute(
             "SELECT seq, entry_hash FROM records")}
-        codec = "codec" if has_codec_column(self.conn) else "NULL"
-        cursor = self.conn.execute(f"SELECT {_RECORD_COLUMNS}, {codec} FROM records"
-                                   " ORDER BY seq")
+        cursor = self.conn.stream(f"SELECT {self.conn.record_columns} FROM records"
+                                  " ORDER BY seq")
         for values, decoded in readback.decoded(cursor, body=4, codec=9, link=5,
                                                 dictionary=self.dictionary):
             self.check_record(_Row(*values), decoded)
@@ -372,12 +349,10 @@ class ChainVerifier:
                 self.warnings.append(message)
 
     def check_tail(self) -> None:
-        """AUTOINCREMENT remembers the highest number ever issued: records cut off the end
-        leave it above the last one."""
+        """The database remembers the highest number ever issued (AUTOINCREMENT, chain_head):
+        records cut off the end leave it above the last one."""
         last = self.prev_seq
-        row = self.conn.execute(
-            "SELECT seq FROM sqlite_sequence WHERE name='records'").fetchone()
-        issued = int(row[0]) if row else 0
+        issued = self.conn.issued_seq()
         if issued > last:
             gone = f"record {issued}" if issued == last + 1 else f"records {last + 1}-{issued}"
             self.problems.add(f"{gone} after record {last} missing: the tail was truncated")
@@ -403,7 +378,7 @@ class ChainVerifier:
         """(every stored file's sha256, those whose content no longer matches it)."""
         present: set[str] = set()
         bad: set[str] = set()
-        for digest, content in self.conn.execute("SELECT sha256, content FROM blobs"):
+        for digest, content in self.conn.stream("SELECT sha256, content FROM blobs"):
             present.add(digest)
             if not isinstance(content, bytes) or sha256_hex(content) != digest:
                 bad.add(digest)

@@ -44,7 +44,7 @@ def _log_or_input_error(what: str, got: str | None = None) -> Any:
         return _log()
     except MissingLogError as error:
         raise InputError(str(error.path), "", f"no audit log here, so no {what} (is"
-                         " MLADVISOR_HOME right?)", got) from None
+                         " MLADVISOR_HOME or MLADVISOR_DATABASE right?)", got) from None
 
 
 def _home() -> Path:
@@ -72,7 +72,8 @@ def _emit_text(text: str, out: Path | None) -> None:
 def audit() -> None:
     """The decision log: every recorded assessment, hash-chained and append-only.
 
-    The log is MLADVISOR_HOME/audit.sqlite (default ~/.mladvisor). Signing is on when
+    The log is MLADVISOR_HOME/audit.sqlite (default ~/.mladvisor), or the PostgreSQL database
+    MLADVISOR_DATABASE names (postgresql://user@host/db). Signing is on when
     MLADVISOR_AUDIT_KEY names an Ed25519 PEM key, or after `mladvisor audit keygen`
     (MLADVISOR_AUDIT_KEY=off turns it off).
 
@@ -292,8 +293,9 @@ def verify(checkpoints: tuple[Path, ...], saved: bool, pubkeys: tuple[Path, ...]
     try:
         log = _log()
     except MissingLogError as error:  # a log that vanished is a failed verification: exit 3
+        where = "MLADVISOR_DATABASE" if isinstance(error.path, str) else "MLADVISOR_HOME"
         raise MissingLogError(error.path, "verification failed: no audit log here (deleted,"
-                              " or MLADVISOR_HOME points elsewhere)") from None
+                              f" or {where} points elsewhere)") from None
     try:
         summary = log.verify(checkpoints=list(checkpoints), trusted=trusted, saved=saved,
                                 require_signatures=require_signatures,

@@ -41,16 +41,17 @@ def find_decision(source: str, fmt: str = "html") -> tuple[Decision, str | None]
     if path.suffix.lower() in (".json", ".yaml", ".yml") or "/" in source or "\\" in source:
         raise InputError(source, "", "an existing decision JSON file or a recorded assessment id")
     try:
-        from engine.audit import LOG_FILE, open_log
+        from engine.audit import open_log
+        from engine.audit.store import MissingLogError
     except ImportError:
         raise InputError(source, "", "an existing decision JSON file (no audit log in this "
                          "installation to look ids up in)") from None
-    from engine.paths import home_dir
-
-    if not (home_dir() / LOG_FILE).is_file():  # looking an id up never creates a log
+    try:  # looking an id up never creates a log (in MLADVISOR_HOME or MLADVISOR_DATABASE)
+        log = open_log(create=False)
+    except MissingLogError as missing:
         raise InputError(source, "", "an existing decision JSON file or the id of a recorded "
-                         f"assessment (no audit log at {home_dir() / LOG_FILE})")
-    with open_log() as log:
+                         f"assessment (no audit log at {missing.path})") from None
+    with log:
         record = log.get(source)
     decision = record.decision
     if decision is None:

@@ -30,8 +30,13 @@ MAX_TOKEN_FILE = 4096  # bytes: a token file is one short line
                    "/proc/PID/cmdline): prefer $MLADVISOR_TOKEN or --token-file.")
 @click.option("--max-body", default=64 * 1024, show_default=True, type=click.IntRange(1024),
               help="Largest request body accepted, in bytes; larger ones get 413.")
+@click.option("--database", default=None, metavar="URL", envvar="MLADVISOR_DATABASE",
+              show_envvar=True,
+              help="Keep accounts, sessions, projects and the audit log in this PostgreSQL "
+                   "database (postgresql://user@host/db), shared by every app process behind "
+                   "a load balancer. Default: the SQLite files in MLADVISOR_HOME.")
 def serve(host: str, port: int, token_file: Path | None, token: str | None,
-          max_body: int) -> None:
+          max_body: int, database: str | None) -> None:
     """Serve the questionnaire as a web form, with results, PDF reports and past assessments.
 
     Assessments are recorded in the audit log (MLADVISOR_HOME). The server listens on
@@ -43,11 +48,16 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
     and each role may do what the README's role table says; the access token is then not
     used. Off loopback the login cookie is Secure: serve it behind HTTPS.
 
+    With --database (or MLADVISOR_DATABASE) several app processes, on one machine or many,
+    serve one team: a login on one is valid on the others, and their assessments join one
+    hash chain. The signing keys and checkpoints stay in each MLADVISOR_HOME.
+
     \b
     Example:
         mladvisor serve
         MLADVISOR_TOKEN=$(openssl rand -hex 16) mladvisor serve --host 0.0.0.0 --port 8080
         mladvisor serve --host 0.0.0.0 --token-file ~/.mladvisor/token
+        mladvisor serve --host 0.0.0.0 --database postgresql://mladvisor@db.internal/team
     """
     from engine.team.accounts import has_accounts
     from engine.web.security import is_loopback
@@ -61,9 +71,10 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
     if token is not None and len(token) < MIN_TOKEN:
         raise click.BadParameter(f"use an access token of at least {MIN_TOKEN} characters",
                                  param_hint="--token")
-    from engine.paths import home_dir
+    from engine.paths import database_url, home_dir
 
-    team = has_accounts(home_dir())
+    url = database_url(database)
+    team = has_accounts(home_dir(), url)
     if team and token:
         click.echo("mladvisor: warning: accounts exist, so everyone logs in and the access "
                    "token is not used", err=True)
@@ -74,7 +85,7 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
     from engine.web import Settings, create_app
     from engine.web.server import bind, server
 
-    app = create_app(Settings(host=host, token=token, max_body=max_body))
+    app = create_app(Settings(host=host, token=token, max_body=max_body, database=url))
     sock = bind(host, port)  # a busy port is an error before anything is announced
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}/"
@@ -85,6 +96,11 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
     link = url + (f"?token={quote(token, safe='')}" if token and not team else "")
     click.echo(f"mladvisor: serving the questionnaire on {for_terminal(link)}"
                + (" (log in with an account)" if team else ""), err=True)
+    if url is not None:
+        from engine.audit.postgres import redact
+
+        click.echo(f"mladvisor: accounts and the audit log are in {for_terminal(redact(url))}",
+                   err=True)
     try:
         server(app).run(sockets=[sock])
     finally:

@@ -1,4 +1,5 @@
-"""`mladvisor users`: the team's accounts (MLADVISOR_HOME/team.sqlite).
+"""`mladvisor users`: the team's accounts (MLADVISOR_HOME/team.sqlite, or the PostgreSQL
+database MLADVISOR_DATABASE names).
 
 Whoever can run this command on the server's machine manages the accounts: it is how the first
 admin is made. Secrets go to standard output alone (one line, for a script to capture); what
@@ -25,14 +26,12 @@ MAX_STDIN_PASSWORD = 4096  # bytes read from standard input for --password-stdin
 @contextmanager
 def _store(create: bool = False) -> Iterator[Any]:
     """The account store; only `add` creates it (a mistyped name must not leave a file)."""
-    from engine.paths import home_dir
-    from engine.team.accounts import AccountStore
-    from engine.team.sqlite import team_path
+    from engine.team.accounts import AccountStore, open_store
 
-    if not create and not team_path(home_dir()).exists():
+    store = AccountStore() if create else open_store()
+    if store is None:
         yield None
         return
-    store = AccountStore()
     try:
         yield store
     finally:

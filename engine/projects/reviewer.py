@@ -28,17 +28,18 @@ class Reviewer:
     account: bool  # an account of the store vouched for the name
 
 
-def reviewer(name: str, home: Path | None = None) -> Reviewer:
-    """The reviewer NAME stands for, or an InputError (exit 2) naming why NAME may not review."""
-    from engine.paths import home_dir
-    from engine.team.accounts import AccountStore, has_accounts
+def reviewer(name: str, home: Path | None = None, database: str | None = None) -> Reviewer:
+    """The reviewer NAME stands for, or an InputError (exit 2) naming why NAME may not review.
+    The accounts are those of `database` (else MLADVISOR_DATABASE, else MLADVISOR_HOME)."""
+    from engine.team.accounts import open_store
     from engine.team.roles import allowed, refusal
 
-    base = Path(home) if home is not None else home_dir()
-    if not has_accounts(base):
+    store = open_store(home, database)
+    if store is None:
         return Reviewer(name=name, role=LOCAL_REVIEWER_ROLE, account=False)
-    store = AccountStore(base)
     try:
+        if not store.any():
+            return Reviewer(name=name, role=LOCAL_REVIEWER_ROLE, account=False)
         account = store.get(name.strip())
     finally:
         store.close()

@@ -5,7 +5,8 @@ low-memory profile), API tokens and session ids as the sha256 of 32 random bytes
 secret needs no slow hash). A token or a one-time password is shown once, when it is made.
 Accounts are never deleted, only disabled, so a name in the audit log always names one
 person; a disabled account cannot log in, and its sessions and token stop working at once.
-The SQL lives in `sqlite.py`; this module is the logic any backend shares.
+The SQL lives in `sqlite.py` (MLADVISOR_HOME/team.sqlite) and `postgres.py` (a PostgreSQL URL:
+`serve --database`, else MLADVISOR_DATABASE); this module is the logic both share.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from engine.errors import InputError
 from engine.team.roles import ROLES
 from engine.team.sqlite import SqliteTeamDB, team_path
+
+if TYPE_CHECKING:
+    from engine.team.postgres import PostgresTeamDB
 
 NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 NAME_RULE = ("1 to 64 characters: lower-case letters, digits, '.', '_', '-' or '@', starting "
@@ -32,6 +36,7 @@ MAX_PASSWORD = 1024  # characters: argon2 hashes anything, but a megabyte form f
 SESSION_IDLE = 12 * 3600.0  # seconds without a request before a session ends
 SESSION_MAX = 7 * 24 * 3600.0  # seconds after login when a session ends whatever its use
 TOKEN_PREFIX = "mla_"  # recognisable in a script or a leaked file
+MANAGE = "manage-users"  # the action of the role table one enabled account must keep
 
 
 class AccountError(InputError):
@@ -91,13 +96,33 @@ def check_password(password: str, field: str = "password") -> str:
     return password
 
 
-def has_accounts(home: Path) -> bool:
+def store_exists(home: Path | None = None, database: str | None = None) -> bool:
+    """Whether the account store was ever created (the file, or the tables in PostgreSQL),
+    without creating it: commands that only read must not leave an empty store behind."""
+    from engine.paths import database_url, home_dir
+
+    url = database_url(database)
+    if url is not None:
+        from engine.team.postgres import has_schema
+
+        return has_schema(url)
+    return team_path(Path(home) if home is not None else home_dir()).exists()
+
+
+def open_store(home: Path | None = None, database: str | None = None,
+               **options: Any) -> AccountStore | None:
+    """The account store when it exists, else None (never creates it)."""
+    if not store_exists(home, database):
+        return None
+    return AccountStore(home, database=database, **options)
+
+
+def has_accounts(home: Path | None = None, database: str | None = None) -> bool:
     """Whether any account exists, without creating the store: no accounts means the server
     runs in the single-user local mode."""
-    path = team_path(home)
-    if not path.exists():
+    store = open_store(home, database)
+    if store is None:
         return False
-    store = AccountStore(home)
     try:
         return store.any()
     finally:
@@ -105,17 +130,15 @@ def has_accounts(home: Path) -> bool:
 
 
 def acting_account(name: str, action: str, home: Path | None = None,
-                   field: str = "--as") -> Account:
+                   field: str = "--as", database: str | None = None) -> Account:
     """The enabled account `name` when its role may do `action`, for a command that acts in a
     person's name (`review --as NAME`); otherwise the one-line error saying why (exit 2).
     Never creates the store."""
-    from engine.paths import home_dir
     from engine.team.roles import ACTIONS_TEXT, allowed, roles_allowed
 
-    base = Path(home) if home is not None else home_dir()
     account = None
-    if team_path(base).exists():
-        store = AccountStore(base)
+    store = open_store(home, database)
+    if store is not None:
         try:
             account = store.get(name)
         finally:
@@ -134,16 +157,25 @@ def acting_account(name: str, action: str, home: Path | None = None,
 
 
 class AccountStore:
-    """Accounts, tokens and sessions in MLADVISOR_HOME (created when first opened)."""
+    """Accounts, tokens and sessions (created when first opened): in PostgreSQL when a URL is
+    given or MLADVISOR_DATABASE is set, else in MLADVISOR_HOME/team.sqlite."""
 
     def __init__(self, home: Path | None = None, clock: Callable[[], float] | None = None,
-                 session_idle: float = SESSION_IDLE, session_max: float = SESSION_MAX) -> None:
+                 session_idle: float = SESSION_IDLE, session_max: float = SESSION_MAX,
+                 database: str | None = None) -> None:
         from argon2 import PasswordHasher
 
-        from engine.paths import home_dir
+        from engine.paths import database_url, home_dir
 
         self.home = Path(home) if home is not None else home_dir()
-        self.db = SqliteTeamDB(team_path(self.home))
+        url = database_url(database)
+        self.db: SqliteTeamDB | PostgresTeamDB
+        if url is not None:
+            from engine.team.postgres import PostgresTeamDB
+
+            self.db = PostgresTeamDB(url)
+        else:
+            self.db = SqliteTeamDB(team_path(self.home))
         self.clock = clock or time.time
         self.session_idle = session_idle
         self.session_max = session_max
@@ -152,6 +184,12 @@ class AccountStore:
 
     def close(self) -> None:
         self.db.close()
+
+    def form_secret(self) -> str:
+        """The key the web server signs its forms' CSRF tokens with, the same for every app
+        process of the team: a form one process rendered is posted to whichever the load
+        balancer picks next."""
+        return self.db.shared_value("web-form-secret", secrets.token_urlsafe(32))
 
     # -- accounts -------------------------------------------------------------------------
     def any(self) -> bool:
@@ -191,15 +229,37 @@ class AccountStore:
         return [Account.from_row(row) for row in self.db.accounts()]
 
     def disable(self, name: str, disabled: bool = True) -> Account:
-        self.require(name)
-        self.db.set_disabled(name, disabled)
+        account = self.require(name)
+        if not self.db.set_disabled(name, disabled, self._keep(account, disabled, account.role)):
+            self._last_manager(name)
         return self.require(name)
 
     def set_role(self, name: str, role: str) -> Account:
         check_role(role)
-        self.require(name)
-        self.db.set_role(name, role)
+        account = self.require(name)
+        if not self.db.set_role(name, role, self._keep(account, account.disabled, role)):
+            self._last_manager(name)
         return self.require(name)
+
+    @staticmethod
+    def _keep(account: Account, disabled: bool, role: str) -> tuple[str, ...]:
+        """The roles of which another enabled account must remain when this change takes away
+        the account's right to manage accounts; () when it does not."""
+        from engine.team.roles import allowed, roles_allowed
+
+        managing = roles_allowed(MANAGE)
+        if account.disabled or not allowed(account.role, MANAGE):
+            return ()
+        return managing if disabled or role not in managing else ()
+
+    @staticmethod
+    def _last_manager(name: str) -> NoReturn:
+        """Refuse a change that would leave nobody able to manage accounts."""
+        from engine.team.roles import roles_allowed
+
+        who = " or ".join(roles_allowed(MANAGE))
+        raise AccountError("NAME", f"an account that is not the last enabled {who} (give "
+                                   "another account that role first)", name)
 
     # -- passwords ------------------------------------------------------------------------
     def verify_password(self, name: str, password: str) -> Account | None:

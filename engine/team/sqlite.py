@@ -101,6 +101,13 @@ class SqliteTeamDB:
                 raise
         return first
 
+    def shared_value(self, key: str, first: str) -> str:
+        """The value kept under `key`, storing `first` when there is none yet: whichever
+        process asks first sets it, every later one reads the same."""
+        self._write(("INSERT OR IGNORE INTO meta VALUES (?, ?)", (key, first)))
+        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(row[0]) if row else first
+
     # -- accounts -------------------------------------------------------------------------
     def insert_account(self, name: str, role: str, password_hash: str, must_change: bool,
                        created: str) -> bool:
@@ -126,15 +133,23 @@ class SqliteTeamDB:
         row = self._one("SELECT password_hash FROM accounts WHERE name = ?", (name,))
         return str(row[0]) if row else None
 
-    def set_role(self, name: str, role: str) -> bool:
-        return self._write(("UPDATE accounts SET role = ? WHERE name = ?", (role, name))) > 0
+    def set_role(self, name: str, role: str, keep_one_of: tuple[str, ...] = ()) -> bool:
+        """Change the role; with `keep_one_of`, only while another enabled account of those
+        roles remains (False otherwise, and nothing changes)."""
+        guard, args = _guard(keep_one_of, name)
+        return self._write((f"UPDATE accounts SET role = ? WHERE name = ?{guard}",
+                            (role, name, *args))) > 0
 
-    def set_disabled(self, name: str, disabled: bool) -> bool:
-        """Disabling also ends the account's sessions (its token is refused while disabled)."""
+    def set_disabled(self, name: str, disabled: bool, keep_one_of: tuple[str, ...] = ()) -> bool:
+        """Disabling also ends the account's sessions (its token is refused while disabled);
+        `keep_one_of` as for `set_role`."""
+        guard, args = _guard(keep_one_of, name)
         statements: list[tuple[str, tuple[Any, ...]]] = [
-            ("UPDATE accounts SET disabled = ? WHERE name = ?", (int(disabled), name))]
+            (f"UPDATE accounts SET disabled = ? WHERE name = ?{guard}",
+             (int(disabled), name, *args))]
         if disabled:
-            statements.append(("DELETE FROM sessions WHERE name = ?", (name,)))
+            statements.append(("DELETE FROM sessions WHERE name = ? AND EXISTS (SELECT 1 FROM "
+                               "accounts WHERE name = ? AND disabled = 1)", (name, name)))
         return self._write(*statements) > 0
 
     def set_password(self, name: str, password_hash: str, must_change: bool,
@@ -182,6 +197,16 @@ class SqliteTeamDB:
     def delete_sessions_before(self, idle_since: float, started_since: float) -> int:
         return self._write(("DELETE FROM sessions WHERE last_seen < ? OR started < ?",
                             (idle_since, started_since)))
+
+
+def _guard(keep_one_of: tuple[str, ...], name: str) -> tuple[str, tuple[Any, ...]]:
+    """The WHERE clause that lets a change through only while another enabled account has one
+    of the roles `keep_one_of` (all statements of a write run in one IMMEDIATE transaction)."""
+    if not keep_one_of:
+        return "", ()
+    marks = ", ".join("?" * len(keep_one_of))
+    return (f" AND EXISTS (SELECT 1 FROM accounts WHERE role IN ({marks}) AND disabled = 0 "
+            "AND name <> ?)", (*keep_one_of, name))
 
 
 def _prefixed(alias: str) -> str:

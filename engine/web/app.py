@@ -46,6 +46,7 @@ class Settings:
     host: str = "127.0.0.1"
     token: str | None = None
     home: Path | None = None
+    database: str | None = None  # PostgreSQL URL for accounts and the log; None: MLADVISOR_HOME
     max_body: int = 64 * 1024
     max_upload: int = 2 * 1024 * 1024  # the questionnaire form only: it may carry evidence
     secret: str | None = None
@@ -114,7 +115,8 @@ class WebApp:
         import jinja2
 
         self.settings = settings
-        self.signer = security.Signer(settings.secret)
+        self.team = Team(self)
+        self.signer = security.Signer(settings.secret or self.team.shared_secret())
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(HERE / "templates")),
             autoescape=True, trim_blocks=True, lstrip_blocks=True,
@@ -126,12 +128,11 @@ class WebApp:
         self._log_lock = threading.Lock()
         from engine.web.worker import Assessor
 
-        self.assessor = Assessor(settings.home)
+        self.assessor = Assessor(settings.home, settings.database)
         self._pdf_cache: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._pdf_lock = threading.Lock()
         self._pdf_slots: Any = None
         self.throttle = security.LoginThrottle(settings.login_failures, settings.login_window)
-        self.team = Team(self)
         from engine.web.teampages import TeamPages
 
         self.pages = TeamPages(self)
@@ -143,7 +144,7 @@ class WebApp:
             if self._log is None:
                 from engine.audit import open_log
 
-                self._log = open_log(self.settings.home)
+                self._log = open_log(self.settings.home, database=self.settings.database)
             return self._log
 
     def page(self, request: Any, template: str, status: int = 200, **context: Any) -> Any:

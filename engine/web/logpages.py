@@ -28,7 +28,7 @@ def _verify(web: WebApp) -> dict[str, Any]:
     from engine.errors import AuditError
 
     try:
-        log = open_log(web.settings.home, create=False)
+        log = open_log(web.settings.home, create=False, database=web.settings.database)
     except MissingLogError:
         return {"ok": False, "missing": True, "problems": []}
     try:
@@ -57,7 +57,7 @@ def _export(web: WebApp, mask: bool) -> IO[bytes] | None:
     from engine.audit.store import MissingLogError
 
     try:
-        log = open_log(web.settings.home, create=False)
+        log = open_log(web.settings.home, create=False, database=web.settings.database)
     except MissingLogError:
         return None
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # closed by _chunks

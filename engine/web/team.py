@@ -92,17 +92,26 @@ class Team:
 
                 settings = self.web.settings
                 self._store = AccountStore(settings.home, clock=settings.clock,
-                                           session_idle=settings.session_idle)
+                                           session_idle=settings.session_idle,
+                                           database=settings.database)
             return self._store
+
+    def shared_secret(self) -> str | None:
+        """With PostgreSQL, the form-signing key every app process of the team shares (else
+        None: one process, its own random key)."""
+        from engine.paths import database_url
+
+        if database_url(self.web.settings.database) is None:
+            return None
+        return self.store.form_secret()
 
     def active(self) -> bool:
         """Whether accounts exist (then for good: accounts are never deleted)."""
         if not self._active:
-            from engine.paths import home_dir
-            from engine.team.sqlite import team_path
+            from engine.team.accounts import store_exists
 
-            home = self.web.settings.home or home_dir()
-            self._active = team_path(home).exists() and self.store.any()
+            settings = self.web.settings
+            self._active = store_exists(settings.home, settings.database) and self.store.any()
         return self._active
 
     def close(self) -> None:

@@ -90,7 +90,7 @@ class TeamPages:
         # With accounts the person logged in reviews; in the local mode the CLI's rule: the
         # name given, recorded with the local reviewer role and `account: false`.
         who = reviewer(account.name if account is not None else values["name"],
-                       self.web.settings.home)
+                       self.web.settings.home, self.web.settings.database)
         record_review(self.web.log, record_id, values["action"], who.name, who.role,
                       values["comment"], values["justification"] or None, account=who.account)
 

@@ -3,8 +3,9 @@ not the server.
 
 durable_rules is a C extension that has died (SIGSEGV, "double free") on some inputs; inside the
 web server that would take every open page down with it. One worker process assesses and
-records the answers (the audit log is SQLite, safe across processes); when it dies, the person
-gets an error page, nothing is recorded, and the next request starts a fresh worker.
+records the answers (the audit log, SQLite or PostgreSQL, is safe across processes); when it
+dies, the person gets an error page, nothing is recorded, and the next request starts a fresh
+worker.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class EngineStopped(MladvisorError):
     """The worker process died while assessing (a crash in the rule engine)."""
 
 
-_logs: dict[str, Any] = {}  # per worker process: the open audit log of each home
+_logs: dict[tuple[str, str | None], Any] = {}  # per worker process: the open log of each store
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ class Evidence:
     drift_file: str = "<drift>"
 
 
-def assess_and_record(doc: dict[str, Any], home: str | None,
-                      evidence: Evidence | None = None) -> tuple[Any, ...]:
+def assess_and_record(doc: dict[str, Any], home: str | None, evidence: Evidence | None = None,
+                      database: str | None = None) -> tuple[Any, ...]:
     """In the worker: assess `doc`, append it to the log; errors come back as plain tuples
     (exceptions with their own constructors do not survive pickling)."""
     from engine.api import Sources, assess
@@ -49,9 +50,9 @@ def assess_and_record(doc: dict[str, Any], home: str | None,
         assessment = assess({"answers": doc, "benchmarks": ev.benchmarks, "drift": ev.drift},
                             sources=Sources(answers="form", benchmarks=ev.benchmarks_file,
                                             drift=ev.drift_file))
-        key = str(home)
+        key = (str(home), database)
         if key not in _logs:
-            _logs[key] = open_log(Path(home) if home is not None else None)
+            _logs[key] = open_log(Path(home) if home is not None else None, database=database)
         return ("ok", _logs[key].append(assessment, None))
     except InputError as error:
         got = error.got if isinstance(error.got, str | int | float | bool | None) else None
@@ -62,14 +63,16 @@ def assess_and_record(doc: dict[str, Any], home: str | None,
         return ("error", f"{error.filename or 'the audit log'}: {error.strerror or error}")
 
 
-def replay_recorded(record_id: str, home: str | None) -> tuple[Any, ...]:
+def replay_recorded(record_id: str, home: str | None,
+                    database: str | None = None) -> tuple[Any, ...]:
     """In the worker: re-run a recorded assessment with its recorded rule base and with the
     current one (engine.audit.replay); the result is a plain dict, as the CLI's JSON has it."""
     from engine.audit import open_log
     from engine.audit.replay import replay_record
 
     try:
-        with open_log(Path(home) if home is not None else None, create=False) as log:
+        with open_log(Path(home) if home is not None else None, create=False,
+                      database=database) as log:
             return ("ok", replay_record(log, log.get(record_id), current=True))
     except InputError as error:
         return ("input", error.file, error.path, error.expected, None)
@@ -94,21 +97,22 @@ def _watch_parent() -> None:
 class Assessor:
     """One worker process, started on first use and replaced when it dies."""
 
-    def __init__(self, home: Path | None) -> None:
+    def __init__(self, home: Path | None, database: str | None = None) -> None:
         self.home = None if home is None else str(home)
+        self.database = database
         self._pool: Any = None
         self._lock = threading.Lock()  # one assessment at a time, as with one engine
 
     def run(self, doc: dict[str, Any], evidence: Evidence | None = None) -> str:
         """The record id of the new assessment; InputError for bad answers, EngineStopped or
         another MladvisorError when it could not be assessed or recorded."""
-        return str(self._call(assess_and_record, doc, self.home, evidence,
+        return str(self._call(assess_and_record, doc, self.home, evidence, self.database,
                               stopped="assessing these answers; nothing was recorded"))
 
     def replay(self, record_id: str) -> dict[str, Any]:
         """engine.audit.replay's result for one recorded assessment, run in the worker like an
         assessment (an edited record may reach any code path of the engine)."""
-        result = self._call(replay_recorded, record_id, self.home,
+        result = self._call(replay_recorded, record_id, self.home, self.database,
                             stopped="replaying this decision")
         return dict(result)
 
