@@ -175,7 +175,8 @@ def test_masking_reads_personal_marks_from_the_questionnaire(tmp_path: Path) -> 
     assert masked["decision"]["note"] == "[masked]"
     assert masked["input"]["answers"]["project"]["name"] == "P"
     assert record["input"]["answers"]["team"]["lead"] == "Bo Smith"  # a copy
-    assert personal_paths(tmp_path / "nowhere") == ["project.respondent", "account.name", "review.user"]
+    assert personal_paths(tmp_path / "nowhere") == ["project.respondent", "account.name",
+                                                    "review.user"]
 
 
 def test_replay_needs_ids_or_all(home: Path) -> None:
