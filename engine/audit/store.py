@@ -422,14 +422,29 @@ class AuditLog:
         """Report events appended later for an assessment, oldest first."""
         return [r for r in self.iter_records(kind="report") if r.of == record_id]
 
-    def iter_records(self, kind: str | None = None) -> Iterator[AuditRecord]:
-        sql = f"SELECT {self._columns} FROM records"
-        params: tuple[Any, ...] = ()
+    def iter_records(self, kind: str | None = None, after: int = 0) -> Iterator[AuditRecord]:
+        """Every record (of one kind) in order; with `after`, only those appended after the
+        record numbered `after` (what a reader that has seen the log up to there lacks)."""
+        sql = f"SELECT {self._columns} FROM records WHERE seq > ?"
+        params: tuple[Any, ...] = (after,)
         if kind:
-            sql += " WHERE kind=?"
-            params = (kind,)
+            sql += " AND kind=?"
+            params = (after, kind)
         yield from (self._row_to_record(row) for row in self._stream(sql + " ORDER BY seq",
                                                                       params))
+
+    def records(self, seqs: list[int]) -> list[AuditRecord]:
+        """The records numbered `seqs`, in order: a project's assessments once an index
+        (engine.projects.index) has said which they are, without reading the others."""
+        out: list[AuditRecord] = []
+        wanted = sorted(set(seqs))
+        for start in range(0, len(wanted), 500):  # bound the statement's parameters
+            batch = tuple(wanted[start:start + 500])
+            marks = ",".join("?" * len(batch))
+            rows = self._read(f"SELECT {self._columns} FROM records WHERE seq IN ({marks})"
+                              " ORDER BY seq", batch)
+            out += [self._row_to_record(row) for row in rows]
+        return out
 
     def _stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
         """Rows from one snapshot on a connection of their own: large logs are not held in

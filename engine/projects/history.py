@@ -5,7 +5,7 @@ where the project's review stands now.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ EXPECTED_VALUE = "business.expected_value_usd_per_month"
 if TYPE_CHECKING:
     from engine.audit.record import AuditRecord
     from engine.audit.store import AuditLog
+    from engine.projects.index import ProjectIndex
 
 
 @dataclass
@@ -117,14 +118,20 @@ def selected_cost(decision: Mapping[str, Any]) -> tuple[float | None, float | No
     return None, None, "no selected option"
 
 
-def projects(log: AuditLog, only: str | None = None,
-             decisions: bool = False) -> dict[str, tuple[str, list[Milestone]]]:
+def projects(log: AuditLog, only: str | None = None, decisions: bool = False,
+             index: ProjectIndex | None = None) -> dict[str, tuple[str, list[Milestone]]]:
     """Every project in the log (or `only` that one): {project id: (its latest name, its
     assessments oldest first)}, in the order projects were first assessed. One pass over the
     assessments; each milestone keeps its full decision only with `decisions` (what a
-    history's diffs need), so that the portfolio of a large log is not held in memory."""
+    history's diffs need), so that the portfolio of a large log is not held in memory. With
+    an `index` (a long-lived process's), `only`'s assessments are read and no others."""
     out: dict[str, tuple[str, list[Milestone]]] = {}
-    for record in log.iter_records(kind="assessment"):
+    records: Iterable[AuditRecord]
+    if index is not None and only is not None:
+        records = log.records(index.seqs(log, only))
+    else:
+        records = log.iter_records(kind="assessment")
+    for record in records:
         pid, name = project_of_record(record.body)
         if only is not None and pid != only:
             continue
@@ -155,13 +162,14 @@ def build_history(project_id: str, name: str, milestones: list[Milestone],
     return ProjectHistory(project_id, name, milestones, state, review)
 
 
-def history(log: AuditLog, project: str) -> ProjectHistory:
+def history(log: AuditLog, project: str, index: ProjectIndex | None = None) -> ProjectHistory:
     """The history of one project, named by its id or by the id (or unique prefix) of one of
-    its assessments."""
-    found = projects(log, only=project, decisions=True)
+    its assessments (`index`: see `projects`)."""
+    found = projects(log, only=project, decisions=True, index=index)
     if project not in found:
         pid = _project_of_assessment(log, project)
-        found = projects(log, only=pid, decisions=True) if pid is not None else {}
+        found = (projects(log, only=pid, decisions=True, index=index) if pid is not None
+                 else {})
         if pid is None or pid not in found:
             known = ", ".join(sorted(projects(log))[:10]) or "none recorded"
             raise InputError(str(log.path), "project", f"a project id or an assessment id"

@@ -133,9 +133,11 @@ class WebApp:
         self._pdf_lock = threading.Lock()
         self._pdf_slots: Any = None
         self.throttle = security.LoginThrottle(settings.login_failures, settings.login_window)
+        from engine.projects.index import ProjectIndex
         from engine.web.teampages import TeamPages
 
         self.pages = TeamPages(self)
+        self.project_index = ProjectIndex()  # which assessments each project has, kept current
 
     # -- helpers ------------------------------------------------------------------------
     @property

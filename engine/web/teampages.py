@@ -31,7 +31,7 @@ def project_state(web: WebApp, record: AuditRecord) -> dict[str, Any]:
     log = web.log
     pid, _ = project_of_record(record.body)
     reviews = all_reviews(log)
-    name, milestones = projects(log, only=pid).get(pid, ("", []))
+    name, milestones = projects(log, only=pid, index=web.project_index).get(pid, ("", []))
     history = build_history(pid, name, milestones, reviews, changes=False)
     latest = history.latest.record_id if milestones else record.record_id
     return {"project_id": pid, "state": history.state, "state_label": state_label(history.state),
@@ -107,7 +107,7 @@ class TeamPages:
         if not PROJECT_REF.fullmatch(ref):
             return web.error(request, 404, "Project not found", "No project has that id.")
         try:
-            found = await run_in_threadpool(history, web.log, ref)
+            found = await run_in_threadpool(history, web.log, ref, web.project_index)
         except InputError:
             return web.error(request, 404, "Project not found",
                              "No project or assessment has that id.")
