@@ -231,6 +231,9 @@ class PostgresStore:
         self._conn = None
 
     # -- reading ----------------------------------------------------------------------------
+    def _unreadable(self, error: psycopg.Error) -> AuditError:
+        return AuditError(f"{self.path}: cannot read the audit log ({self._line(error)})")
+
     def _lost(self, error: psycopg.Error) -> bool:
         """Whether `error` was the connection going away (a server restart, an idle
         connection cut): then it is dropped, and the statement may be tried once more on a
@@ -248,8 +251,7 @@ class PostgresStore:
             except psycopg.Error as error:
                 if attempt == 1 and self._lost(error):
                     continue
-                raise AuditError(f"{self.path}: cannot read the audit log"
-                                 f" ({self._line(error)})") from None
+                raise self._unreadable(error) from None
         raise AssertionError("unreachable")
 
     @contextmanager
@@ -258,9 +260,11 @@ class PostgresStore:
         snapshot, while others may keep appending), closed on the way out."""
         conn = self.connect(read_only=True)
         try:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            yield conn
-            conn.execute("COMMIT")
+            try:
+                conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            except psycopg.Error as error:
+                raise self._unreadable(error) from None
+            yield conn  # closing ends the read transaction (and a broken one raises nothing)
         finally:
             conn.close()
 
@@ -272,8 +276,7 @@ class PostgresStore:
                 cursor.execute(_sql(sql), params)
                 yield from in_batches(cursor)
         except psycopg.Error as error:
-            raise AuditError(f"{self.path}: cannot read the audit log"
-                             f" ({self._line(error)})") from None
+            raise self._unreadable(error) from None
 
     # -- appending (the caller holds its lock from begin_append to commit or rollback) -----
     def begin_append(self) -> None:
@@ -345,7 +348,11 @@ class PostgresStore:
     @contextmanager
     def snapshot(self) -> Iterator[PostgresSnapshot]:
         with self._reading() as conn:
-            if not self._exists(conn):
+            try:
+                exists = self._exists(conn)
+            except psycopg.Error as error:
+                raise self._unreadable(error) from None
+            if not exists:
                 raise self._missing("verification failed: no audit log here")
             yield PostgresSnapshot(conn)
 

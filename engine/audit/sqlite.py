@@ -235,8 +235,7 @@ class SqliteStore:
         try:
             conn.execute("PRAGMA busy_timeout=120000")
             conn.execute("BEGIN")
-            yield conn
-            conn.execute("COMMIT")
+            yield conn  # closing ends the read transaction: nothing to commit
         finally:
             conn.close()
 
