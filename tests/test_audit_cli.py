@@ -164,7 +164,7 @@ def test_masking_reads_personal_marks_from_the_questionnaire(tmp_path: Path) -> 
         "sections:\n  - questions:\n      - path: team.lead\n        personal: true\n"
         "      - path: project.name\n")
     paths = personal_paths(knowledge)
-    assert paths == ["project.respondent", "review.user", "team.lead"]
+    assert paths == ["project.respondent", "account.name", "review.user", "team.lead"]
     record = {"respondent": "Ann", "input": {"answers": {"team": {"lead": "Bo Smith"},
                                                          "project": {"name": "P"}}},
               "decision": {"findings": [{"facts": {"team.lead": "Bo Smith"}}],
@@ -175,7 +175,8 @@ def test_masking_reads_personal_marks_from_the_questionnaire(tmp_path: Path) -> 
     assert masked["decision"]["note"] == "[masked]"
     assert masked["input"]["answers"]["project"]["name"] == "P"
     assert record["input"]["answers"]["team"]["lead"] == "Bo Smith"  # a copy
-    assert personal_paths(tmp_path / "nowhere") == ["project.respondent", "review.user"]
+    assert personal_paths(tmp_path / "nowhere") == ["project.respondent", "account.name",
+                                                    "review.user"]
 
 
 def test_replay_needs_ids_or_all(home: Path) -> None:

@@ -52,8 +52,10 @@ Trust model (what `verify` proves, against whom):
 A record (`body`, once decoded) is the RFC 8785 canonical JSON of
 `{schema: "mladvisor.audit-record/1", kind: "assessment", record_id, time (UTC), respondent,
 input, input_sha256, rulebase: {version, sha256, files_sha256}, engine_version, decision,
-reports: {format: sha256}}`, or for a later rendering `{schema, kind: "report", record_id, time,
-of, format, sha256, engine_version}`, or for an architect's review of an assessment
+reports: {format: sha256}, account?: {name, role}}` (`account`: the team account that
+submitted it on the web service, absent without accounts), or for a later rendering
+`{schema, kind: "report", record_id, time, of, format, sha256, engine_version}`, or for an
+architect's review of an assessment
 `{schema, kind: "review", record_id, time, of, review: {action, user, role, comment, account,
 override?: {justification, blockers}}, engine_version}` (`review.py`).
 `entry_hash = sha256(prev_hash ‖ body)` where prev_hash is the previous entry hash as 64

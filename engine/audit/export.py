@@ -21,15 +21,16 @@ if TYPE_CHECKING:
     from engine.audit.store import AuditLog
 
 MASK = "[masked]"
-# the respondent of an assessment and the reviewer of a review name people
-ALWAYS_PERSONAL = ("project.respondent", "review.user")
+# the respondent of an assessment, the account that submitted it and the reviewer of a review
+# name people
+ALWAYS_PERSONAL = ("project.respondent", "account.name", "review.user")
 # a review event's members (engine.audit.review) come last: earlier columns keep their places
 REVIEW_COLUMNS = ["action", "user", "role", "comment", "override"]
 CSV_COLUMNS = ["seq", "record_id", "kind", "time", "respondent", "project", "verdict", "rung",
                "service", "rulebase_version", "rulebase_sha256", "engine_version",
                "input_sha256", "reports", "of", "format", "sha256", "findings", "masked",
                "prev_hash", "entry_hash", "key_id", "signature", "input", "decision",
-               *(f"review_{c}" for c in REVIEW_COLUMNS)]
+               *(f"review_{c}" for c in REVIEW_COLUMNS), "account_name", "account_role"]
 
 
 def personal_paths(knowledge_dir: Path | None = None) -> list[str]:
@@ -226,6 +227,9 @@ def _csv_row(record: AuditRecord, mask: bool) -> dict[str, Any]:
         "input": _cell(record.body.get("input")),
         "decision": _cell(record.body.get("decision")),
         **_review_cells(record.body.get("review")),
+        # the team account that submitted an assessment (engine.audit.store.append)
+        "account_name": (record.account or {}).get("name"),
+        "account_role": (record.account or {}).get("role"),
     }
 
 

@@ -131,6 +131,12 @@ class AuditRecord:
         return self.body.get("respondent")
 
     @property
+    def account(self) -> dict[str, Any] | None:
+        """The team account ({name, role}) that submitted an assessment; None when it was
+        recorded without accounts (the command line, the local single-user page)."""
+        return _object(self.body.get("account"))
+
+    @property
     def engine_version(self) -> str | None:
         return _str(self.body.get("engine_version"))
 

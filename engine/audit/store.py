@@ -144,8 +144,13 @@ class AuditLog:
             return self._db.read(sql, params)
 
     # -- appending --------------------------------------------------------------------------
-    def append(self, assessment: RecordedAssessment, reports: dict[str, str] | None = None) -> str:
-        """Record one assessment (decision, full input, rule base); returns its record id."""
+    def append(self, assessment: RecordedAssessment, reports: dict[str, str] | None = None,
+               account: Mapping[str, str] | None = None) -> str:
+        """Record one assessment (decision, full input, rule base); returns its record id.
+
+        `account` ({name, role}) is the logged-in person who submitted it on the team service:
+        the respondent is what the answers say, the account who sent them. Recorded only when
+        known, so that records made without accounts keep their exact members."""
         decision = assessment.decision
         if not isinstance(decision, dict) or not decision.get("assessment_id"):
             raise InputError("decision", "assessment_id", "a decision with an assessment id",
@@ -173,6 +178,9 @@ class AuditLog:
             "decision": canonical_json(decision),
             "reports": canonical_json(dict(reports or {})),
         }
+        if account is not None:
+            parts["account"] = canonical_json({"name": str(account["name"]),
+                                               "role": str(account["role"])})
         rulebase_rows = (files_sha256, manifest_bytes, blobs)
         self._append(record_id, "assessment", parts, rulebase_rows)
         return record_id

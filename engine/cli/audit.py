@@ -221,8 +221,11 @@ def _assessment_lines(record: AuditRecord, later: list[AuditRecord]) -> list[str
     strategy = decision.get("strategy")
     stored = record.body.get("rulebase")  # as stored: an edited one is shown, not hidden
     rulebase = stored if isinstance(stored, dict) else {}
+    account = record.account
     lines = [
         f"respondent  {record.respondent}",
+        *([f"submitted   by account {account.get('name')} ({account.get('role')})"]
+          if account else []),
         f"project     {(decision.get('project') or {}).get('name')}",
         f"verdict     {decision.get('verdict')}",
         f"strategy    {strategy_text(strategy, ' {}', none='-')}",

@@ -35,8 +35,13 @@ MAX_TOKEN_FILE = 4096  # bytes: a token file is one short line
               help="Keep accounts, sessions, projects and the audit log in this PostgreSQL "
                    "database (postgresql://user@host/db), shared by every app process behind "
                    "a load balancer. Default: the SQLite files in MLADVISOR_HOME.")
+@click.option("--trusted-proxy", "proxies", multiple=True, metavar="ADDRESS",
+              help="A reverse proxy or load balancer in front of the app (an address or a "
+                   "network such as 10.0.0.0/8; repeatable). Only requests from it may name "
+                   "the client's address (X-Forwarded-For, which the login and token limits "
+                   "count by) and the scheme (X-Forwarded-Proto); nobody else can.")
 def serve(host: str, port: int, token_file: Path | None, token: str | None,
-          max_body: int, database: str | None) -> None:
+          max_body: int, database: str | None, proxies: tuple[str, ...]) -> None:
     """Serve the questionnaire as a web form, with results, PDF reports and past assessments.
 
     Assessments are recorded in the audit log (MLADVISOR_HOME). The server listens on
@@ -103,10 +108,24 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
         click.echo("mladvisor: accounts and the audit log are in "
                    + for_terminal(redact(store_url)), err=True)
     try:
-        server(app).run(sockets=[sock])
+        server(app, proxies=trusted_proxies(proxies)).run(sockets=[sock])
     finally:
         app.state.web.assessor.close()
         app.state.web.team.close()
+
+
+def trusted_proxies(given: tuple[str, ...]) -> list[str]:
+    """The proxies' addresses or networks, checked (one line naming the bad one, exit 2)."""
+    import ipaddress
+
+    out = []
+    for value in given:
+        try:
+            out.append(str(ipaddress.ip_network(value.strip(), strict=False)))
+        except ValueError:
+            raise InputError("--trusted-proxy", "", "an IP address or network (such as "
+                             "10.0.0.5 or 10.0.0.0/8)", value) from None
+    return out
 
 
 def read_token_file(path: Path) -> str:

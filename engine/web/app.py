@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.model.vocab import AUDIENCES, DEFAULT_AUDIENCE
-from engine.team.accounts import SESSION_IDLE
+from engine.team.accounts import SESSION_IDLE, Account
 from engine.team.roles import Action
 from engine.web import security
 from engine.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
@@ -263,7 +263,8 @@ class WebApp:
         from engine.web.worker import EngineStopped
 
         try:
-            record_id = await run_in_threadpool(self._assess, sub.doc, evidence)
+            record_id = await run_in_threadpool(self._assess, sub.doc, evidence,
+                                                account_of(request))
         except InputError as error:
             from engine.web.forms import field_path, reason
 
@@ -296,9 +297,12 @@ class WebApp:
             return True  # privacy modes, non-browser clients: the CSRF token decides
         return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
 
-    def _assess(self, doc: dict[str, Any], evidence: Any = None) -> str:
-        """Assess and record in the worker process (see engine.web.worker for why)."""
-        return str(self.assessor.run(doc, evidence))
+    def _assess(self, doc: dict[str, Any], evidence: Any = None,
+                account: Account | None = None) -> str:
+        """Assess and record in the worker process (see engine.web.worker for why), as
+        submitted by the logged-in account."""
+        who = None if account is None else {"name": account.name, "role": account.role}
+        return str(self.assessor.run(doc, evidence, who))
 
     async def past(self, request: Any) -> Any:
         """Past assessments, newest first, a page at a time (keyset paging on the log's

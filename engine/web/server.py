@@ -88,13 +88,19 @@ def protocol(head_timeout: float, max_open: int) -> type[Any]:
     return HeadDeadline
 
 
-def server(app: Any, limits: Limits = Limits()) -> Any:
-    """A uvicorn Server for `app` with `limits`; run it with `.run(sockets=[bind(...)])`."""
+def server(app: Any, limits: Limits = Limits(), proxies: list[str] | None = None) -> Any:
+    """A uvicorn Server for `app` with `limits`; run it with `.run(sockets=[bind(...)])`.
+
+    `proxies` are the addresses or networks of reverse proxies whose X-Forwarded-For and
+    X-Forwarded-Proto are believed (uvicorn's proxy headers, the right-most untrusted address);
+    without any, those headers are ignored, so nobody can claim another address."""
     import uvicorn
 
     config = uvicorn.Config(
         app, http=protocol(limits.head_timeout, limits.max_open), log_level="warning",
-        server_header=False, proxy_headers=False, access_log=False, lifespan="off",
+        server_header=False, proxy_headers=bool(proxies),
+        forwarded_allow_ips=list(proxies) if proxies else None,
+        access_log=False, lifespan="off",
         timeout_keep_alive=limits.keep_alive, limit_concurrency=limits.max_connections,
         backlog=limits.backlog, h11_max_incomplete_event_size=limits.max_head_bytes)
     return uvicorn.Server(config)

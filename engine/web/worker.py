@@ -39,9 +39,11 @@ class Evidence:
 
 
 def assess_and_record(doc: dict[str, Any], home: str | None, evidence: Evidence | None = None,
-                      database: str | None = None) -> tuple[Any, ...]:
-    """In the worker: assess `doc`, append it to the log; errors come back as plain tuples
-    (exceptions with their own constructors do not survive pickling)."""
+                      database: str | None = None,
+                      account: dict[str, str] | None = None) -> tuple[Any, ...]:
+    """In the worker: assess `doc`, append it to the log (with the submitting `account`, when
+    there are accounts); errors come back as plain tuples (exceptions with their own
+    constructors do not survive pickling)."""
     from engine.api import Sources, assess
     from engine.audit import open_log
 
@@ -53,7 +55,7 @@ def assess_and_record(doc: dict[str, Any], home: str | None, evidence: Evidence 
         key = (str(home), database)
         if key not in _logs:
             _logs[key] = open_log(Path(home) if home is not None else None, database=database)
-        return ("ok", _logs[key].append(assessment, None))
+        return ("ok", _logs[key].append(assessment, None, account=account))
     except InputError as error:
         got = error.got if isinstance(error.got, str | int | float | bool | None) else None
         return ("input", error.file, error.path, error.expected, got)
@@ -103,11 +105,13 @@ class Assessor:
         self._pool: Any = None
         self._lock = threading.Lock()  # one assessment at a time, as with one engine
 
-    def run(self, doc: dict[str, Any], evidence: Evidence | None = None) -> str:
-        """The record id of the new assessment; InputError for bad answers, EngineStopped or
-        another MladvisorError when it could not be assessed or recorded."""
+    def run(self, doc: dict[str, Any], evidence: Evidence | None = None,
+            account: dict[str, str] | None = None) -> str:
+        """The record id of the new assessment, recorded as submitted by `account` ({name,
+        role}) when given; InputError for bad answers, EngineStopped or another
+        MladvisorError when it could not be assessed or recorded."""
         return str(self._call(assess_and_record, doc, self.home, evidence, self.database,
-                              stopped="assessing these answers; nothing was recorded"))
+                              account, stopped="assessing these answers; nothing was recorded"))
 
     def replay(self, record_id: str) -> dict[str, Any]:
         """engine.audit.replay's result for one recorded assessment, run in the worker like an
