@@ -111,3 +111,26 @@ def test_assessments_through_both_servers_at_once_form_one_verified_chain(
     listed = mladvisor(home, url, "audit", "list", "--format", "json")
     assert listed.returncode == 0, listed.stderr
     assert sorted(r["record_id"] for r in json.loads(listed.stdout)) == sorted(ids)
+
+
+def test_off_loopback_the_database_needs_accounts_and_never_shows_its_password(
+        pg_server: str, tmp_path: Path) -> None:
+    """Without accounts the local mode's rule holds (no public address without a token); with
+    them, `serve --host 0.0.0.0 --database URL` is what each process behind a balancer runs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(fresh_database(pg_server))
+    url = urlunsplit(parts._replace(netloc=f"{parts.username}:s3cret-pw@"))  # trust: ignored
+    home = tmp_path / "home"
+    refused = mladvisor(home, url, "serve", "--host", "0.0.0.0", "--port", "1")
+    assert refused.returncode == 2
+    assert "refusing to serve on 0.0.0.0 without an access token" in refused.stderr
+    added = mladvisor(home, url, "users", "add", "root", "--role", "admin", "--password-stdin",
+                      stdin="root-password\n")
+    assert added.returncode == 0, added.stderr
+    log = tmp_path / "serve.log"
+    with serving(home, "--host", "0.0.0.0", "--database", url, log=log) as base:
+        assert httpx.get(base + "/").headers["location"] == "/login"
+    said = log.read_text()
+    assert "(log in with an account)" in said and "s3cret-pw" not in said
+    assert f"accounts and the audit log are in {parts.scheme}://{parts.username}@" in said

@@ -78,8 +78,8 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
                                  param_hint="--token")
     from engine.paths import database_url, home_dir
 
-    url = database_url(database)
-    team = has_accounts(home_dir(), url)
+    store_url = database_url(database)
+    team = has_accounts(home_dir(), store_url)
     if team and token:
         click.echo("mladvisor: warning: accounts exist, so everyone logs in and the access "
                    "token is not used", err=True)
@@ -90,7 +90,8 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
     from engine.web import Settings, create_app
     from engine.web.server import bind, server
 
-    app = create_app(Settings(host=host, token=token, max_body=max_body, database=url))
+    app = create_app(Settings(host=host, token=token, max_body=max_body,
+                              database=store_url))
     sock = bind(host, port)  # a busy port is an error before anything is announced
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}/"
@@ -101,11 +102,11 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
     link = url + (f"?token={quote(token, safe='')}" if token and not team else "")
     click.echo(f"mladvisor: serving the questionnaire on {for_terminal(link)}"
                + (" (log in with an account)" if team else ""), err=True)
-    if url is not None:
+    if store_url is not None:
         from engine.audit.postgres import redact
 
-        click.echo(f"mladvisor: accounts and the audit log are in {for_terminal(redact(url))}",
-                   err=True)
+        click.echo("mladvisor: accounts and the audit log are in "
+                   + for_terminal(redact(store_url)), err=True)
     try:
         server(app, proxies=trusted_proxies(proxies)).run(sockets=[sock])
     finally:

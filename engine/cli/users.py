@@ -58,7 +58,9 @@ def users() -> None:
     """Manage the team's accounts: who may log in to `mladvisor serve`, and with which role.
 
     Once one account exists, `mladvisor serve` asks everyone to log in; each role may do what
-    the README's role table says (stakeholder, architect, compliance, admin).
+    the README's role table says (stakeholder, architect, compliance, admin). The accounts are
+    in MLADVISOR_HOME, or in the PostgreSQL database MLADVISOR_DATABASE names (the one given
+    to `serve --database`).
 
     \b
     Example:

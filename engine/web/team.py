@@ -111,7 +111,9 @@ class Team:
             from engine.team.accounts import store_exists
 
             settings = self.web.settings
-            self._active = store_exists(settings.home, settings.database) and self.store.any()
+            opened = self._store is not None  # then it exists: no connection to look
+            self._active = ((opened or store_exists(settings.home, settings.database))
+                            and self.store.any())
         return self._active
 
     def close(self) -> None:
