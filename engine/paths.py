@@ -42,20 +42,49 @@ def home_dir() -> Path:
 
 DATABASE_ENV = "MLADVISOR_DATABASE"
 DATABASE_SCHEMES = ("postgresql://", "postgres://")
+SQLITE_SCHEME = "sqlite:///"
+
+
+def _database(given: str | None) -> tuple[str | None, str]:
+    """The URL asked for (`--database`, else MLADVISOR_DATABASE) and where it came from."""
+    if given is not None:
+        return given or None, "--database"
+    return os.environ.get(DATABASE_ENV) or None, DATABASE_ENV
 
 
 def database_url(given: str | None = None) -> str | None:
     """The PostgreSQL URL that keeps accounts, projects and the audit log (`serve --database`,
-    else MLADVISOR_DATABASE), or None for the embedded SQLite files in MLADVISOR_HOME.
+    else MLADVISOR_DATABASE), or None for the embedded SQLite files (in MLADVISOR_HOME, or in
+    the folder a `sqlite:///PATH` URL names: see `sqlite_home`).
 
     Checked here, once, so every command refuses a mistyped URL with the same one line."""
     from engine.errors import InputError
 
-    url = given if given is not None else os.environ.get(DATABASE_ENV)
-    if not url:
+    url, source = _database(given)
+    if not url or url.startswith(SQLITE_SCHEME):
         return None
     if not url.startswith(DATABASE_SCHEMES):
-        source = "--database" if given is not None else DATABASE_ENV
         shown = url.split("@")[-1] if "@" in url else url  # never echo a password
-        raise InputError(source, "url", "a PostgreSQL URL (postgresql://user@host/db)", shown)
+        raise InputError(source, "url", "a PostgreSQL URL (postgresql://user@host/db) or "
+                         "sqlite:///PATH (a folder for the SQLite files)", shown)
     return url
+
+
+def sqlite_home(given: str | None = None, home: Path | None = None) -> Path:
+    """The folder of the SQLite files (audit.sqlite with its head file and checkpoints,
+    team.sqlite): PATH of a `sqlite:///PATH` URL (`--database`, else MLADVISOR_DATABASE;
+    `sqlite:////abs/path` or `sqlite:///relative/path`, as SQLAlchemy writes them), else
+    `home`, else MLADVISOR_HOME. A URL naming a file is refused: the stores are two files."""
+    from engine.errors import InputError
+
+    url, source = _database(given)
+    if url and url.startswith(SQLITE_SCHEME):
+        folder = url[len(SQLITE_SCHEME):]
+        if not folder:
+            return Path(home) if home is not None else home_dir()
+        path = Path(folder)
+        if path.suffix in (".sqlite", ".db", ".sqlite3") or path.is_file():
+            raise InputError(source, "url", "sqlite:///PATH naming a folder (the audit log and "
+                             "the accounts are two files in it)", url)
+        return path
+    return Path(home) if home is not None else home_dir()

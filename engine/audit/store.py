@@ -617,9 +617,9 @@ def open_log(home: Path | None = None, *, create: bool = True,
     `create=False` opens an existing log read-only (MissingLogError when there is none): for
     every command that only reads, so that a mistyped home is reported, never papered over.
     """
-    from engine.paths import database_url, home_dir
+    from engine.paths import database_url, sqlite_home
 
-    base = Path(home) if home is not None else home_dir()
+    base = sqlite_home(database, home)
     url = database_url(database)
     if url is not None:
         from engine.audit.postgres import PostgresStore

@@ -34,7 +34,8 @@ MAX_TOKEN_FILE = 4096  # bytes: a token file is one short line
               show_envvar=True,
               help="Keep accounts, sessions, projects and the audit log in this PostgreSQL "
                    "database (postgresql://user@host/db), shared by every app process behind "
-                   "a load balancer. Default: the SQLite files in MLADVISOR_HOME.")
+                   "a load balancer, or in the SQLite files of the folder sqlite:///PATH "
+                   "names. Default: the SQLite files in MLADVISOR_HOME.")
 @click.option("--trusted-proxy", "proxies", multiple=True, metavar="ADDRESS",
               help="A reverse proxy or load balancer in front of the app (an address or a "
                    "network such as 10.0.0.0/8; repeatable). Only requests from it may name "
@@ -76,10 +77,11 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
     if token is not None and len(token) < MIN_TOKEN:
         raise click.BadParameter(f"use an access token of at least {MIN_TOKEN} characters",
                                  param_hint="--token")
-    from engine.paths import database_url, home_dir
+    from engine.paths import database_url, sqlite_home
 
     store_url = database_url(database)
-    team = has_accounts(home_dir(), store_url)
+    home = sqlite_home(database)  # sqlite:///PATH: the SQLite files there, else MLADVISOR_HOME
+    team = has_accounts(home, store_url)
     if team and token:
         click.echo("mladvisor: warning: accounts exist, so everyone logs in and the access "
                    "token is not used", err=True)
@@ -90,7 +92,7 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
     from engine.web import Settings, create_app
     from engine.web.server import bind, server
 
-    app = create_app(Settings(host=host, token=token, max_body=max_body,
+    app = create_app(Settings(host=host, token=token, max_body=max_body, home=home,
                               database=store_url))
     sock = bind(host, port)  # a busy port is an error before anything is announced
     shown = f"[{host}]" if ":" in host else host
@@ -107,6 +109,9 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
 
         click.echo("mladvisor: accounts and the audit log are in "
                    + for_terminal(redact(store_url)), err=True)
+    elif database:
+        click.echo(f"mladvisor: accounts and the audit log are in {for_terminal(str(home))}",
+                   err=True)
     try:
         server(app, proxies=trusted_proxies(proxies)).run(sockets=[sock])
     finally:

@@ -99,14 +99,14 @@ def check_password(password: str, field: str = "password") -> str:
 def store_exists(home: Path | None = None, database: str | None = None) -> bool:
     """Whether the account store was ever created (the file, or the tables in PostgreSQL),
     without creating it: commands that only read must not leave an empty store behind."""
-    from engine.paths import database_url, home_dir
+    from engine.paths import database_url, sqlite_home
 
     url = database_url(database)
     if url is not None:
         from engine.team.postgres import has_schema
 
         return has_schema(url)
-    return team_path(Path(home) if home is not None else home_dir()).exists()
+    return team_path(sqlite_home(database, home)).exists()
 
 
 def open_store(home: Path | None = None, database: str | None = None,
@@ -165,9 +165,9 @@ class AccountStore:
                  database: str | None = None) -> None:
         from argon2 import PasswordHasher
 
-        from engine.paths import database_url, home_dir
+        from engine.paths import database_url, sqlite_home
 
-        self.home = Path(home) if home is not None else home_dir()
+        self.home = sqlite_home(database, home)
         url = database_url(database)
         self.db: SqliteTeamDB | PostgresTeamDB
         if url is not None:
