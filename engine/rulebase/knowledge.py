@@ -276,7 +276,12 @@ class Catalog(Model):
         return self
 
     def get(self, service_id: str | None) -> Service | None:
-        return next((s for s in self.services if s.id == service_id), None)
+        return None if service_id is None else self.services_by_id.get(service_id)
+
+    @functools.cached_property
+    def services_by_id(self) -> dict[str, Service]:
+        """Services by id (asked for options of every case); ids are unique (_unique)."""
+        return {s.id: s for s in self.services}
 
     @functools.cached_property
     def offer_ids(self) -> frozenset[str]:
