@@ -289,7 +289,12 @@ class Catalog(Model):
         return frozenset(o.id for s in self.services for o in s.offers)
 
     def offer(self, offer_id: str) -> Offer:
-        return next(o for s in self.services for o in s.offers if o.id == offer_id)
+        return self.offers_by_id[offer_id]
+
+    @functools.cached_property
+    def offers_by_id(self) -> dict[str, Offer]:
+        """Offers by id (asked for every offer of every case); ids are unique (_unique_offers)."""
+        return {o.id: o for s in self.services for o in s.offers}
 
 
 # ------------------------------------------------------------------ ladder

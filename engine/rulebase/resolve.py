@@ -78,7 +78,7 @@ def _targets(spec: dict[str, Any], options: dict[Key, OptionState]) -> list[Opti
     return direct + peers
 
 
-_NOT_ATTRIBUTES = ("rung", "service", "offer", "rule", "reason")
+_NOT_ATTRIBUTES = frozenset(("rung", "service", "offer", "rule", "reason"))
 
 
 def _propose(derived: dict[str, list[dict[str, Any]]]) -> dict[Key, OptionState]:
