@@ -3,9 +3,8 @@ same conditions, and the wall time of `mladvisor --version` and of one `assess`.
 
 Targets (issues 2 and 15): at least 1,000 cases/s per process, and within 2x of the floor (the
 cases per CPU-second durable_rules itself allows at that many firings per case, with empty
-actions); --version under 0.3 s. Figures are ratios against baselines measured in the same run
-(the floor in rounds alternating with inference's, so that both see the same load); nothing here
-asserts. The engine's shortcuts in driving durable_rules (facts no rule can bind
+actions); --version under 0.3 s. Figures are ratios against baselines measured in the same run;
+nothing here asserts. The engine's shortcuts in driving durable_rules (facts no rule can bind
 are not sent, sessions are emptied and reused) are checked against its plain use: the same
 decision for every generated case.
 """
@@ -85,13 +84,9 @@ def decisions(docs: list[dict[str, Any]]) -> tuple[list[str], float]:
     return made, took
 
 
-def engine_rate(docs: list[dict[str, Any]], floor: Floor, rounds: int = 10
-                ) -> tuple[float, float, float, float, list[str]]:
+def engine_rate(docs: list[dict[str, Any]]) -> tuple[float, float, float, list[str]]:
     """Cases per second: inference only (assert, fire, resolve; by wall and by CPU time, which a
-    busy machine disturbs less), the floor's cases per CPU-second, measured in rounds that
-    alternate with inference's so that both see the same load (measured minutes apart, their
-    ratio followed the machine's load), and the whole assessment, whose decisions are
-    returned."""
+    busy machine disturbs less) and the whole assessment, whose decisions are returned."""
     from engine.rulebase.inference import infer_case
     from engine.rulebase.loading import default_rulebase
 
@@ -103,17 +98,12 @@ def engine_rate(docs: list[dict[str, Any]], floor: Floor, rounds: int = 10
             infer_case(rb, case, facts)
 
     infer(prepared[:200])  # warm caches (offers per task, compiled patterns) outside the timing
-    took = cpu = floor_cpu = 0.0
-    size = -(-len(prepared) // rounds)
-    for start in range(0, len(prepared), size):
-        floor_cpu += floor.run(floor.cases // rounds)
-        began, began_cpu = time.perf_counter(), time.process_time()
-        infer(prepared[start:start + size])
-        took += time.perf_counter() - began
-        cpu += time.process_time() - began_cpu
-    made, whole = decisions(docs)
-    return (len(docs) / took, len(docs) / cpu, floor.cases // rounds * rounds / floor_cpu,
-            len(docs) / whole, made)
+    start, cpu = time.perf_counter(), time.process_time()
+    infer(prepared)
+    inference = len(docs) / (time.perf_counter() - start)
+    inference_cpu = len(docs) / (time.process_time() - cpu)
+    made, took = decisions(docs)
+    return inference, inference_cpu, len(docs) / took, made
 
 
 def plain_driver_agrees(docs: list[dict[str, Any]], made: list[str]) -> int:
@@ -146,48 +136,37 @@ def python_rate(docs: list[dict[str, Any]]) -> float:
     return len(docs) / (time.perf_counter() - start)
 
 
-class Floor:
-    """durable_rules alone: `firings` one-fact rules with empty actions per case, each case in
-    a new session deleted afterwards. No engine built on durable_rules beats it at that many
-    firings per case."""
+def durable_floor(firings: int, cases: int = 2000) -> float:
+    """Cases per CPU-second of durable_rules alone: `firings` one-fact rules with empty actions
+    per case. No engine built on durable_rules beats it at that many firings per case."""
+    import copy
 
-    def __init__(self, firings: int, cases: int = 2000) -> None:
-        from durable.engine import Host
+    from durable.engine import Host
 
-        class Quiet(Host):
-            def _run(self) -> None:
-                return None
+    class Quiet(Host):
+        def _run(self) -> None:
+            return None
 
-            def get_action(self, action_name: str):  # type: ignore[no-untyped-def]
-                return lambda c: None
+        def get_action(self, action_name: str):  # type: ignore[no-untyped-def]
+            return lambda c: None
 
-        self.firings, self.cases, self.sid = firings, cases, 0
-        self.host = Quiet()
-        rules = {f"r{i}": {"all": [{"m": {"$and": [{"t": "case"}, {"k": i}]}}], "run": "a"}
-                 for i in range(firings)}
-        self.host.register_rulesets({"floor": copy.deepcopy(rules)})
-
-    def run(self, cases: int) -> float:
-        """CPU seconds for that many cases."""
-        start = time.process_time()
-        for _ in range(cases):
-            sid = str(self.sid)
-            self.sid += 1
-            self.host.assert_facts("floor", [{"sid": sid, "t": "case", "k": i, "n": i}
-                                             for i in range(self.firings)])
-            self.host.delete_state("floor", sid)
-        return time.process_time() - start
+    host = Quiet()
+    rules = {f"r{i}": {"all": [{"m": {"$and": [{"t": "case"}, {"k": i}]}}], "run": "a"}
+             for i in range(firings)}
+    host.register_rulesets({"floor": copy.deepcopy(rules)})
+    start = time.process_time()
+    for sid in range(cases):
+        host.assert_facts("floor", [{"sid": str(sid), "t": "case", "k": i, "n": i}
+                                    for i in range(firings)])
+        host.delete_state("floor", str(sid))
+    return cases / (time.process_time() - start)
 
 
 def mean_firings(docs: list[dict[str, Any]]) -> float:
-    """Rules fired per case over a sample, on a rule base of its own: the timed one's caches
-    (fitted offers) stay as cold as the timing expects."""
     from engine.api import assess
-    from engine.rulebase.loading import load_rulebase
 
-    rb = load_rulebase()
     sample = docs[:500]
-    return sum(len(assess({"answers": d}, rb, assessment_id="bench").run.firings)
+    return sum(len(assess({"answers": d}, assessment_id="bench").run.firings)
                for d in sample) / len(sample)
 
 
@@ -210,10 +189,11 @@ def main(argv: list[str] | None = None) -> None:
     from engine.rulebase.loading import default_rulebase
 
     assess({"answers": docs[0]}, default_rulebase())  # compile once, outside the timing
-    firings = mean_firings(docs)
-    inference, inference_cpu, floor, whole, made = engine_rate(docs, Floor(round(firings)))
+    inference, inference_cpu, whole, made = engine_rate(docs)
     agree = plain_driver_agrees(docs, made)
     plain = python_rate(docs)
+    firings = mean_firings(docs)
+    floor = durable_floor(round(firings))
     exe = str(ROOT / ".venv" / "bin" / "mladvisor")
     exe = exe if Path(exe).exists() else "mladvisor"
     runs = 3 if args.quick else 7
@@ -229,8 +209,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  rules fired per case      {firings:9.1f}")
     print(f"  durable_rules floor       {floor:9.0f} cases/CPU-s  (that many firings, empty "
           f"actions: the ceiling for any engine on durable_rules)")
-    print(f"  floor / inference         {floor / inference_cpu:9.2f} x  (per CPU-second, in "
-          f"alternating rounds; target <= 2)")
+    print(f"  floor / inference         {floor / inference_cpu:9.2f} x  (per CPU-second; "
+          f"target <= 2)")
     print(f"  ratio python/durable      {plain / inference:9.2f} x")
     print(f"  decisions as plain driver {agree:9d} / {count}  (every fact sent, a new session "
           f"per case: must be all)")
