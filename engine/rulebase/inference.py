@@ -49,7 +49,7 @@ FED_BACK = ("option", "finding", "selection", "outcome")
 THEN = ("option", "reject", "demote", "meets", "monitor")  # templated facts, in assertion order
 
 
-@dataclass
+@dataclass(slots=True)
 class Firing:
     order: int
     rule: Rule
@@ -58,8 +58,16 @@ class Firing:
 
 
 Consequence = tuple[str, dict[str, Any], str]  # kind, fact, how the trace describes it
-# and, for a rule's finding or verdict, the fact it copies (the same on every firing)
-Asserted = tuple[str, dict[str, Any], str, dict[str, Any] | None]
+
+
+class Plan(NamedTuple):
+    """What a firing of one durable rule does, worked out once: the rule, its finding and
+    verdict (the same on every firing) and its templated facts in assertion order."""
+
+    rule: Rule
+    finding: Consequence | None
+    templates: list[tuple[str, Template]]
+    verdict: Consequence | None
 
 
 class Wire(NamedTuple):
@@ -80,7 +88,7 @@ class Run:
     firings: list[Firing] = field(default_factory=list)
     derived: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     errors: list[BaseException] = field(default_factory=list)
-    seen: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
+    seen: set[tuple[str, ...]] = field(default_factory=set)  # rule id and matched fact ids
     facts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)  # fid -> dotted fields
     case: dict[str, Any] = field(default_factory=dict)  # the answers, for every rule's text
@@ -123,8 +131,12 @@ class Compiled:
             rule.id: [(kind, compile_template(getattr(rule.then, kind))) for kind in THEN
                       if getattr(rule.then, kind) is not None]
             for rule in self.rules.values()}
-        self.fixed = {rule.id: self._fixed(rule) for rule in self.rules.values()}
         self.definition = self._definition()
+        # what a firing of each durable rule needs: its rule, finding, templates and verdict
+        fixed = {rule.id: self._fixed(rule) for rule in self.rules.values()}
+        self.plans: dict[str, Plan] = {
+            name: Plan(rule, fixed[rule.id][0], self.templates[rule.id], fixed[rule.id][1])
+            for name, rule in self.rule_of.items()}
         # durable_rules copies matched facts into every action's message as JSON: give it only
         # the fields some condition tests; actions read the full fact from Run.bodies.
         # The fields keep the body's order: the core's order of activations depends on it
@@ -136,8 +148,9 @@ class Compiled:
                 self.wire_names.setdefault(alias, {})[key] = conditions.field_name(key)
                 # a body may already name a field as the core does (a fact read back)
                 self.wire_names[alias][conditions.field_name(key)] = conditions.field_name(key)
-        self._offer_wires: dict[int, tuple[list[dict[str, Any]], list[Wire]]] = {}
-        self._fixed_wires: dict[int, tuple[dict[str, Any], Wire]] = {}  # see Compiled.wires
+        self._offer_wires: dict[int, tuple[list[dict[str, Any]], list[tuple[Wire, bool]]]] = {}
+        # a rule's finding or verdict: its wire form and whether some rule can bind it
+        self._fixed_wires: dict[int, tuple[dict[str, Any], Wire, bool]] = {}
         self._tails: dict[Any, str] = {}
         self._takes: dict[str, bool] = {}  # a fact's text after its ids -> some rule can bind it
         host = _host()
@@ -188,41 +201,44 @@ class Compiled:
 
     def fire(self, name: str, fids: dict[str, str], state: Run) -> None:
         """One activation of durable_rules rule `name` (a rule id, `#n` for its later branches):
-        the rule fires once per distinct set of matched facts, whichever branch matched."""
-        rule = self.rule_of[name]
-        key = (rule.id, tuple(sorted(fids.values())) if len(fids) > 1 else tuple(fids.values()))
+        the rule fires once per distinct set of matched facts, whichever branch matched. Its
+        facts are derived in order: the finding, the templated facts, the verdict."""
+        rule, finding, templates, verdict = self.plans[name]
+        key = (rule.id, *sorted(fids.values())) if len(fids) > 1 else (rule.id, *fids.values())
         if key in state.seen:
             return
         state.seen.add(key)
-        bindings = {alias: state.bodies[fid] for alias, fid in fids.items()}
+        bodies = state.bodies
+        bindings = {alias: bodies[fid] for alias, fid in fids.items()}
         if conditions.CASE not in bindings:
             bindings[conditions.CASE] = state.case  # text may name any answer
-        firing = Firing(len(state.firings) + 1, rule, bindings)
-        state.firings.append(firing)
-        for kind, fact, text, fixed in self._consequences(firing):
-            state.derived.setdefault(kind, []).append(fact)
-            firing.asserted.append(text)
-            if kind in FED_BACK:
-                state.pending.append((kind, fact, fixed))
-
-    def _consequences(self, firing: Firing) -> list[Asserted]:
-        """What a firing asserts: (kind, fact, how the trace describes it, the fact it copies
-        if it is the same on every firing), in order."""
-        rule = firing.rule
-        finding, verdict = self.fixed[rule.id]
-        out: list[Asserted] = [] if finding is None else [
-            (finding[0], dict(finding[1]), finding[2], finding[1])]
-        for kind, template in self.templates[rule.id]:
-            body = template(firing.bindings)
-            if not isinstance(body, dict):
+        asserted: list[str] = []
+        state.firings.append(Firing(len(state.firings) + 1, rule, bindings, asserted))
+        derived, pending = state.derived, state.pending
+        if finding is not None:
+            kind, body, text = finding
+            fact = dict(body)
+            derived.setdefault(kind, []).append(fact)
+            asserted.append(text)
+            pending.append((kind, fact, body))
+        for kind, template in templates:
+            fact = template(bindings)
+            if not isinstance(fact, dict):
                 raise TypeError(f"{rule.id}: then.{kind} must give a mapping")
-            body["rule"] = rule.id
+            fact["rule"] = rule.id
             if kind == "option" and rule.summary:  # formatted only once selected
-                body["summary"] = rule.summary
-            out.append((kind, body, describe(kind, body), None))
+                fact["summary"] = rule.summary
+            derived.setdefault(kind, []).append(fact)
+            asserted.append(describe(kind, fact))
+            if kind in FED_BACK:
+                pending.append((kind, fact, None))
         if verdict is not None:
-            out.append((verdict[0], dict(verdict[1]), verdict[2], verdict[1]))
-        return out
+            kind, body, text = verdict
+            fact = dict(body)
+            derived.setdefault(kind, []).append(fact)
+            asserted.append(text)
+            if kind in FED_BACK:
+                pending.append((kind, fact, body))
 
     def _fixed(self, rule: Rule) -> tuple[Consequence | None, Consequence | None]:
         """A rule's finding and verdict facts: the same on every firing."""
@@ -240,7 +256,8 @@ class Compiled:
         names = self.wire_names.get(kind, {})
         fact = {names[k]: v for k, v in body.items() if k in names and v is not None}
         fact[TYPE_FIELD] = kind
-        tail = self._tail(fact)
+        # the case never recurs: its text is not kept
+        tail = '", ' + wire_json(fact)[1:] if kind == conditions.CASE else self._tail(fact)
         fact[ID_FIELD] = fid
         # the id first, so that activations name their facts without a JSON parse (matched)
         return Wire(fact, {k: v for k, v in body.items() if v is not None},
@@ -275,12 +292,14 @@ class Compiled:
         an uninitialised pointer deleting a fresh session that never had an activation.
         Most derived facts recur from case to case (a rule's finding); the case fact never
         does and is always sent."""
-        if kind == conditions.CASE or self.plain:
-            return True
-        known = self._takes.get(wire.tail)
+        return kind == conditions.CASE or self.plain or self._bindable(kind, wire.tail)
+
+    def _bindable(self, kind: str, tail: str) -> bool:
+        """The core's answer for Compiled.takes, asked once per fact content."""
+        known = self._takes.get(tail)
         if known is None:
             core = _core()
-            text = f'[{{"{ID_FIELD}": "{kind}0", "sid": "{_PROBE}{wire.tail}]'
+            text = f'[{{"{ID_FIELD}": "{kind}0", "sid": "{_PROBE}{tail}]'
             code, _ = core.assert_facts(self.handle, text)
             if code == _OBSERVED:
                 raise RuntimeError(f"durable_rules saw a probe twice: {text[:200]}")
@@ -289,40 +308,57 @@ class Compiled:
             known = code != _NOT_HANDLED
             if len(self._takes) > 65536:
                 self._takes.clear()
-            self._takes[wire.tail] = known
+            self._takes[tail] = known
         return known
 
-    def wires(self, kind: str, bodies: list[dict[str, Any]], run: Run,
-              fixed: dict[str, Any] | None = None) -> list[Wire]:
+    def wires(self, kind: str, bodies: list[dict[str, Any]], run: Run
+              ) -> list[tuple[Wire, bool]]:
         """The facts of one kind to assert, numbered after those of that kind already in the
-        session. The catalog offers a case admits are shared lists (RuleBase.offers_for), always
-        asserted first: their wire form is built once per list. A rule's finding is the same
-        on every firing (`fixed`, which the one body copies): its wire form is built once."""
+        session, each with whether the core takes it (Compiled.takes). The catalog offers a
+        case admits are shared lists (RuleBase.offers_for), always asserted first: their wire
+        form is built and probed once per list, and each session gets its own copy."""
         first = len(run.facts.get(kind, ()))
-        if fixed is not None:
-            return [self._fixed_wire(kind, fixed, f"{kind}{first + 1}")]
         if kind != "offer" or first:
-            return [self._wire(kind, body, f"{kind}{first + n}") for n, body in
-                    enumerate(bodies, start=1)]
+            wires = [self._wire(kind, body, f"{kind}{first + n}") for n, body in
+                     enumerate(bodies, start=1)]
+            return [(wire, self.takes(kind, wire)) for wire in wires]
         cached = self._offer_wires.get(id(bodies))
         if cached is None or cached[0] is not bodies:
             if len(self._offer_wires) > 4096:
                 self._offer_wires.clear()
-            cached = (bodies, [self._wire(kind, b, f"{kind}{n}") for n, b in
-                               enumerate(bodies, start=1)])
+            wires = [self._wire(kind, b, f"{kind}{n}") for n, b in enumerate(bodies, start=1)]
+            cached = (bodies, [(w, self._bindable(kind, w.tail)) for w in wires])
             self._offer_wires[id(bodies)] = cached
-        # the session may change what it holds: its own copy of each fact
-        return [Wire(dict(w.fact), dict(w.body), w.head, w.tail) for w in cached[1]]
+        plain = self.plain
+        return [(Wire(dict(w.fact), dict(w.body), w.head, w.tail), plain or taken)
+                for w, taken in cached[1]]
 
-    def _fixed_wire(self, kind: str, fixed: dict[str, Any], fid: str) -> Wire:
+    def derived_text(self, kind: str, body: dict[str, Any], fixed: dict[str, Any] | None,
+                     run: Run, sid: str) -> str | None:
+        """Hold one fact a firing derived, numbered after those of its kind in the session, and
+        give its text for the core if some rule can bind it. A rule's finding is the same on
+        every firing (`fixed`, which `body` copies): its wire form and whether the core takes
+        it are worked out once."""
+        held = run.facts.setdefault(kind, [])
+        fid = f"{kind}{len(held) + 1}"
+        if fixed is None:
+            wire = self._wire(kind, body, fid)
+            held.append(wire.fact)
+            run.bodies[fid] = wire.body
+            return wire.head + sid + wire.tail if self.takes(kind, wire) else None
         cached = self._fixed_wires.get(id(fixed))
         if cached is None or cached[0] is not fixed:
-            cached = (fixed, self._wire(kind, fixed, ""))
+            wire = self._wire(kind, fixed, "")
+            cached = (fixed, wire, self._bindable(kind, wire.tail))
             self._fixed_wires[id(fixed)] = cached
-        wire = cached[1]
+        _, wire, taken = cached
         fact = dict(wire.fact)
         fact[ID_FIELD] = fid
-        return Wire(fact, dict(wire.body), f'{{"{ID_FIELD}": "{fid}", "sid": "', wire.tail)
+        held.append(fact)
+        run.bodies[fid] = dict(wire.body)
+        if taken or self.plain:
+            return f'{{"{ID_FIELD}": "{fid}", "sid": "{sid}{wire.tail}'
+        return None
 
     def start(self) -> Session:
         """A session for one case: one emptied by an earlier case if any, else a new one."""
@@ -383,25 +419,23 @@ class Session:
         """Assert a batch, then the facts its activations derived, round by round, until quiet.
 
         One call into durable_rules per round, however many facts it holds."""
-        compiled, run = self.compiled, self.run
-        batch: list[tuple[str, list[dict[str, Any]], dict[str, Any] | None]] = [
-            (kind, bodies, None) for kind, bodies in facts_by_kind.items()]
-        while batch:
-            texts = []
-            for kind, bodies, fixed in batch:
-                held = run.facts.setdefault(kind, [])
-                for wire in compiled.wires(kind, bodies, run, fixed):
-                    held.append(wire.fact)
-                    run.bodies[wire.fact[ID_FIELD]] = wire.body
-                    if compiled.takes(kind, wire):
-                        texts.append(wire.head + self.sid + wire.tail)
-                if kind == conditions.CASE and held:
-                    run.case = run.bodies[held[-1][ID_FIELD]]
+        compiled, run, sid = self.compiled, self.run, self.sid
+        texts = []
+        for kind, bodies in facts_by_kind.items():
+            held = run.facts.setdefault(kind, [])
+            for wire, taken in compiled.wires(kind, bodies, run):
+                held.append(wire.fact)
+                run.bodies[wire.fact[ID_FIELD]] = wire.body
+                if taken:
+                    texts.append(wire.head + sid + wire.tail)
+            if kind == conditions.CASE and held:
+                run.case = run.bodies[held[-1][ID_FIELD]]
+        while texts:
             self.sent.extend(texts)
-            if texts:
-                self._round("[" + ",".join(texts) + "]")
-            batch = [(kind, [body], fixed) for kind, body, fixed in run.pending]
-            run.pending = []
+            self._round("[" + ",".join(texts) + "]")
+            pending, run.pending = run.pending, []
+            texts = [text for kind, body, fixed in pending
+                     if (text := compiled.derived_text(kind, body, fixed, run, sid)) is not None]
 
     def _round(self, text: str) -> None:
         """Assert one JSON array and run every activation it leads to, in the core's order."""
@@ -414,9 +448,10 @@ class Session:
             raise RuntimeError(f"durable_rules saw a fact twice: {text[:200]}")
         result = core.start_action_for_state(handle, state)
         messages = None if result is None else result[1]
+        fire, matched, run = self.compiled.fire, self.compiled.matched, self.run
         while messages is not None:
             try:
-                self.compiled.fire(*self.compiled.matched(messages), self.run)
+                fire(*matched(messages), run)
             except BaseException:
                 core.abandon_action(handle, state)
                 raise
@@ -430,8 +465,12 @@ def describe(kind: str, fact: dict[str, Any]) -> str:
         return f"{TRACE_VERDICT}{fact['verdict']}"
     if kind == "monitor":
         return f"monitor {fact.get('signal', '')}"
-    target = "/".join(str(fact.get(k)) for k in ("rung", "service") if fact.get(k))
-    return f"{kind} {target}".strip()
+    rung, service = fact.get("rung"), fact.get("service")
+    if rung and service:
+        return f"{kind} {rung!s}/{service!s}".rstrip()
+    if rung or service:
+        return f"{kind} {rung or service!s}".rstrip()
+    return kind
 
 
 # ---------------------------------------------------------------- what crosses into the C core

@@ -276,7 +276,12 @@ class Catalog(Model):
         return self
 
     def get(self, service_id: str | None) -> Service | None:
-        return next((s for s in self.services if s.id == service_id), None)
+        return None if service_id is None else self.services_by_id.get(service_id)
+
+    @functools.cached_property
+    def services_by_id(self) -> dict[str, Service]:
+        """Services by id (asked for options of every case); ids are unique (_unique)."""
+        return {s.id: s for s in self.services}
 
     @functools.cached_property
     def offer_ids(self) -> frozenset[str]:
@@ -284,7 +289,12 @@ class Catalog(Model):
         return frozenset(o.id for s in self.services for o in s.offers)
 
     def offer(self, offer_id: str) -> Offer:
-        return next(o for s in self.services for o in s.offers if o.id == offer_id)
+        return self.offers_by_id[offer_id]
+
+    @functools.cached_property
+    def offers_by_id(self) -> dict[str, Offer]:
+        """Offers by id (asked for every offer of every case); ids are unique (_unique_offers)."""
+        return {o.id: o for s in self.services for o in s.offers}
 
 
 # ------------------------------------------------------------------ ladder

@@ -14,6 +14,7 @@ for work that can wait.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -125,6 +126,8 @@ class OfferPrice(_Model):
 
 
 class RequestSize(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True)  # shared (request_size keeps them)
+
     input_chars: int = Field(0, ge=0)
     output_chars: int = Field(0, ge=0)
     pages: float = Field(0, ge=0, allow_inf_nan=False)
@@ -155,7 +158,17 @@ class Pricing(_Model):
         return self
 
     def price(self, offer: str) -> OfferPrice | None:
-        return next((p for p in self.offers if p.offer == offer), None)
+        return self.prices_by_offer.get(offer)
+
+    @functools.cached_property
+    def prices_by_offer(self) -> dict[str, OfferPrice]:
+        """Prices by offer id (asked for every offer of every case); each is priced once."""
+        return {p.offer: p for p in self.offers}
+
+    @functools.cached_property
+    def request_sizes(self) -> dict[tuple[Any, ...], tuple[RequestSize, tuple[str, ...]]]:
+        """request_size's answers by the values it reads (asked for every offer of a case)."""
+        return {}
 
 
 @dataclass
@@ -187,7 +200,23 @@ def _span(rng: tuple[float, float], money: bool = False) -> str:
 
 
 def request_size(pricing: Pricing, case: Mapping[str, Any]) -> tuple[RequestSize, list[str]]:
-    """The size of one request: the answers where given, else the task's default (listed)."""
+    """The size of one request: the answers where given, else the task's default (listed).
+    Kept per the values read (types included), since every offer of a case asks."""
+    given = tuple(case.get(f"problem.{name}_per_request") for name in SIZE_FIELDS)
+    key = (case.get("problem.task"), given, tuple(map(type, given)))
+    try:
+        known = pricing.request_sizes.get(key)
+    except TypeError:  # an unhashable answer: not kept
+        return _request_size(pricing, case)
+    if known is None:
+        size, assumed = _request_size(pricing, case)
+        if len(pricing.request_sizes) >= 4096:  # a server sees endless answers
+            pricing.request_sizes.clear()
+        known = pricing.request_sizes[key] = (size, tuple(assumed))
+    return known[0], list(known[1])
+
+
+def _request_size(pricing: Pricing, case: Mapping[str, Any]) -> tuple[RequestSize, list[str]]:
     task = case.get("problem.task")
     default = pricing.request_defaults.get(task) or NO_SIZE  # type: ignore[arg-type]
     values: dict[str, Any] = {}

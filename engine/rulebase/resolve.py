@@ -85,8 +85,13 @@ def _propose(derived: dict[str, list[dict[str, Any]]]) -> dict[Key, OptionState]
     options: dict[Key, OptionState] = {}
     for fact in derived.get("option", []):
         key = (fact["rung"], fact.get("service"), fact.get("offer"))
-        state = options.setdefault(key, OptionState(*key))
-        state.attrs.update({k: v for k, v in fact.items() if k not in _NOT_ATTRIBUTES})
+        state = options.get(key)
+        if state is None:
+            state = options[key] = OptionState(*key)
+        # the fact's fields but those naming the option, in its order (attrs never hold those)
+        state.attrs.update(fact)
+        for name in _NOT_ATTRIBUTES:
+            state.attrs.pop(name, None)
         if fact.get("reason"):
             state.support.append(fact["reason"])
     return options

@@ -33,14 +33,25 @@ def fill(template: Any, bindings: Bindings) -> Any:
 def compile_template(template: Any) -> Template:
     """A template (a mapping, list, string or plain value) as a function of the bindings."""
     if isinstance(template, dict):
-        items = [(key, compile_template(value)) for key, value in template.items()]
-        return lambda b: {key: part(b) for key, part in items}
+        # a part without placeholders is kept as is, not called (the keys keep their order)
+        items = [(key, *_part(value)) for key, value in template.items()]
+        return lambda b: {key: part(b) if call else part for key, part, call in items}
     if isinstance(template, list):
         parts = [compile_template(value) for value in template]
         return lambda b: [part(b) for part in parts]
     if isinstance(template, str):
         return _compile_text(template)
     return lambda b: template
+
+
+def _part(template: Any) -> tuple[Any, bool]:
+    """A template inside a mapping: (its constant value, False) when it is a string without
+    placeholders, a number, a boolean or null; else (its compiled form, True)."""
+    if template is None or isinstance(template, bool | int | float):
+        return template, False
+    if isinstance(template, str) and not PLACEHOLDER.search(template):
+        return template, False
+    return compile_template(template), True
 
 
 @functools.lru_cache(maxsize=8192)
