@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any, get_args
 
+from targets import target  # bench/targets.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -217,6 +219,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  mladvisor --version       {version:9.3f} s  (target < 0.3; bare python "
           f"{python_start:.3f} s)")
     print(f"  mladvisor assess (1 case) {one:9.3f} s")
+    if count >= 10000:  # the targets are for the full run (--quick shows less)
+        target("engine inference, generated cases", inference, ">=", 1000, "/s",
+               note=f"decisions as plain driver {agree}/{count}")
+        target("engine floor / inference, per CPU-second", floor / inference_cpu, "<=", 2, "x")
+        target("mladvisor --version", version, "<", 0.3, " s")
 
 
 if __name__ == "__main__":
