@@ -374,11 +374,12 @@ def test_renders_with_ids_only_without_knowledge(sample: dict, tmp_path: Path,
     assert '<td>amazon-bedrock</td>' in html  # the id stands in for the name
 
 
-def test_cycle_collector_pauses_during_layout_only() -> None:
-    """The collector is off while WeasyPrint lays the page out, back on afterwards, even when
-    the render fails, and left off when the caller had turned it off."""
+def test_cycle_collector_pauses_during_a_render_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The collector is off while the page is built and laid out, back on afterwards, even
+    when the render fails, and left off when the caller had turned it off."""
     import gc
 
+    import engine.report.html as html_module
     from engine.report.fetcher import SafeFetcher
     from engine.report.html import templates_dir
     from engine.report.pdf import html_to_pdf
@@ -407,3 +408,12 @@ def test_cycle_collector_pauses_during_layout_only() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+    building = html_module.render_document
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return building(*args, **kwargs)
+
+    monkeypatch.setattr(html_module, "render_document", watched)
+    render_pdf(MINIMAL)
+    assert seen == [False, False] and gc.isenabled()
