@@ -372,3 +372,48 @@ def test_renders_with_ids_only_without_knowledge(sample: dict, tmp_path: Path,
     html = render_html(sample).decode("utf-8")
     assert 'class="legend"' not in html
     assert '<td>amazon-bedrock</td>' in html  # the id stands in for the name
+
+
+def test_cycle_collector_pauses_during_a_render_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The collector is off while the page is built and laid out, back on afterwards, even
+    when the render fails, and left off when the caller had turned it off."""
+    import gc
+
+    import engine.report.html as html_module
+    from engine.report.fetcher import SafeFetcher
+    from engine.report.html import templates_dir
+    from engine.report.pdf import html_to_pdf
+
+    seen: list[bool] = []
+
+    class Watching(SafeFetcher):
+        def fetch(self, url: str, headers: object = None):  # type: ignore[no-untyped-def]
+            seen.append(gc.isenabled())
+            return super().fetch(url, headers)
+
+    pixel = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' "
+             "height='1'/%3E")
+    page = f'<p>x</p><img src="{pixel}">'
+    metadata = {"title": "t", "subject": "s", "keywords": []}
+    assert gc.isenabled()
+    html_to_pdf(page, metadata=metadata, attachment=b"{}\n",
+                fetcher=Watching(templates_dir() / "assets"))
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(KeyError):
+        html_to_pdf(page, metadata={}, attachment=b"{}\n")  # no title: fails after layout
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        html_to_pdf(page, metadata=metadata, attachment=b"{}\n")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    building = html_module.render_document
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return building(*args, **kwargs)
+
+    monkeypatch.setattr(html_module, "render_document", watched)
+    render_pdf(MINIMAL)
+    assert seen == [False, False] and gc.isenabled()

@@ -180,3 +180,18 @@ def test_control_bidi_and_surrogate_characters_are_shown_as_replacement() -> Non
     (attached,) = reader.attachments["decision.json"]
     # the attachment keeps every character JSON can carry; only lone surrogates are replaced
     assert json.loads(attached)["project"]["name"] == "Bad \x00nul \x1b[31mesc \ufffd \u202eevil"
+
+
+def test_fetcher_trusts_no_certificate_and_loads_no_ca_store() -> None:
+    """The HTTPS handler urllib gives every fetcher holds a context with no CA at all: the
+    system's store is not read for each report, and any HTTPS use would fail verification."""
+    import ssl
+    from urllib.request import HTTPSHandler
+
+    fetcher = SafeFetcher(templates_dir() / "assets")
+    contexts = [handler._context for handler in fetcher.handlers  # type: ignore[attr-defined]
+                if isinstance(handler, HTTPSHandler)]
+    assert len(contexts) == 1
+    context = contexts[0]
+    assert context.cert_store_stats() == {"crl": 0, "x509_ca": 0, "x509": 0}
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname

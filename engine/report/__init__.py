@@ -34,12 +34,13 @@ def render_pdf(decision: Decision | Mapping[str, Any],
     """An A4 PDF/A-3u of the same report, tagged, with the decision JSON attached (the same
     attachment whoever the report is written for, so any of them can be verified)."""
     from engine.report.html import render_document
-    from engine.report.pdf import canonical_json, html_to_pdf
+    from engine.report.pdf import canonical_json, collector_paused, html_to_pdf
 
-    decision = load_decision("decision", decision, partial=True)
-    html, context = render_document(decision, for_pdf=True, audience=audience,
-                                    reviews=reviews)
-    return html_to_pdf(html, metadata=context, attachment=canonical_json(decision))
+    with collector_paused():  # the view model and template too, not only the layout
+        decision = load_decision("decision", decision, partial=True)
+        html, context = render_document(decision, for_pdf=True, audience=audience,
+                                        reviews=reviews)
+        return html_to_pdf(html, metadata=context, attachment=canonical_json(decision))
 
 
 def render_markdown(decision: Decision | Mapping[str, Any],

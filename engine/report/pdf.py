@@ -7,6 +7,7 @@ assets and data: URLs, and the only attachment is the canonical decision JSON.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from collections.abc import Iterator, Mapping
@@ -55,6 +56,22 @@ def _source_date(moment: datetime) -> Iterator[None]:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused for one render: WeasyPrint builds tens of thousands of
+    boxes and style dicts, which set off collections that walk every object of the process
+    (2 % of a first render's instructions, more in a process that has rendered before). The
+    render's cycles go in the first collection after it. Only the pause that turned the
+    collector off turns it back on: nested pauses, and a caller's own `gc.disable()`, hold."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def html_to_pdf(html: str, *, metadata: Mapping[str, Any], attachment: bytes,
                 fetcher: Any = None) -> bytes:
     """Lay out `html` and write a tagged PDF/A-3u carrying `attachment` as decision.json."""
@@ -68,7 +85,7 @@ def html_to_pdf(html: str, *, metadata: Mapping[str, Any], attachment: bytes,
     known = metadata.get("moment")
     moment = known or EPOCH_FALLBACK
     naive = moment.astimezone(UTC).replace(tzinfo=None)
-    with _RENDER_LOCK, _source_date(moment):
+    with _RENDER_LOCK, collector_paused(), _source_date(moment):
         document = HTML(string=html, base_url=(root / "assets").as_uri() + "/",
                         url_fetcher=fetcher).render(pdf_variant="pdf/a-3u", pdf_tags=True)
         meta = document.metadata
