@@ -26,6 +26,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from targets import target  # bench/targets.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "report"
 TARGET_SECONDS = 1.2   # issue 15: render, process wall and peak memory of a typical PDF
@@ -204,6 +206,9 @@ def main(argv: list[str] | None = None) -> None:
           f"{typical['imports']:.2f} s, process wall {typical['wall']:.2f} s, peak "
           f"{typical['peak_mb']:.0f} MB -> {verdict} target ({TARGET_SECONDS} s render, "
           f"{TARGET_WALL} s process wall, {TARGET_MB:.0f} MB)")
+    target("typical PDF render, cold process", typical["times"][0], "<", TARGET_SECONDS, " s")
+    target("typical PDF process wall", typical["wall"], "<", TARGET_WALL, " s")
+    target("typical PDF peak memory", typical["peak_mb"], "<", TARGET_MB, " MB")
     hostile_report(("pdf",) if args.quick else ("html", "pdf"))
 
     wall, results = batch(sample, count, args.workers)
