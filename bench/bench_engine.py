@@ -140,7 +140,11 @@ def python_rate(docs: list[dict[str, Any]]) -> float:
 
 def durable_floor(firings: int, cases: int = 2000) -> float:
     """Cases per CPU-second of durable_rules alone: `firings` one-fact rules with empty actions
-    per case. No engine built on durable_rules beats it at that many firings per case."""
+    per case. No engine built on durable_rules beats it at that many firings per case.
+
+    Each case's facts are asserted into one session and retracted after, as the engine does
+    (it reuses its sessions): a floor that made and deleted a session per case measured below
+    the engine itself (about 1,000 against 1,590 cases/CPU-s here), so it was no ceiling."""
     import copy
 
     from durable.engine import Host
@@ -157,10 +161,10 @@ def durable_floor(firings: int, cases: int = 2000) -> float:
              for i in range(firings)}
     host.register_rulesets({"floor": copy.deepcopy(rules)})
     start = time.process_time()
-    for sid in range(cases):
-        host.assert_facts("floor", [{"sid": str(sid), "t": "case", "k": i, "n": i}
-                                    for i in range(firings)])
-        host.delete_state("floor", str(sid))
+    for _ in range(cases):
+        facts = [{"sid": "0", "t": "case", "k": i, "n": i} for i in range(firings)]
+        host.assert_facts("floor", facts)
+        host.retract_facts("floor", facts)
     return cases / (time.process_time() - start)
 
 
