@@ -64,10 +64,40 @@ def database_url(given: str | None = None) -> str | None:
     if not url or url.startswith(SQLITE_SCHEME):
         return None
     if not url.startswith(DATABASE_SCHEMES):
-        shown = url.split("@")[-1] if "@" in url else url  # never echo a password
         raise InputError(source, "url", "a PostgreSQL URL (postgresql://user@host/db) or "
-                         "sqlite:///PATH (a folder for the SQLite files)", shown)
+                         "sqlite:///PATH (a folder for the SQLite files)", redact_url(url))
     return url
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password (in the user part or a `password=` parameter), for every
+    message, file name and line printed about a database."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        netloc = userinfo.split(":", 1)[0] + "@" + host
+    query = "&".join(p for p in parts.query.split("&")
+                     if p and not p.lower().startswith("password="))
+    # not urlunsplit: it drops the `//` of an empty host (postgresql:///db?host=/socket)
+    return (f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+            + (f"#{parts.fragment}" if parts.fragment else ""))
+
+
+def without_secrets(text: str, url: str) -> str:
+    """A driver's message with the URL's password replaced, wherever the driver repeated it."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    secrets = [parts.password] if parts.password else []
+    secrets += [unquote(p.split("=", 1)[1]) for p in parts.query.split("&")
+                if p.lower().startswith("password=") and "=" in p]
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 def sqlite_home(given: str | None = None, home: Path | None = None) -> Path:

@@ -26,7 +26,6 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -41,6 +40,7 @@ from engine.audit.storage import (
     utc_now,
 )
 from engine.errors import AuditError
+from engine.paths import redact_url, without_secrets
 
 SCHEMA = "mladvisor_audit"
 # pg_advisory_xact_lock key of the schema's creation: the first 8 bytes of sha256(SCHEMA)
@@ -112,26 +112,7 @@ def _sql(text: str) -> str:
     return text.replace("%", "%%").replace("?", "%s")
 
 
-def redact(url: str) -> str:
-    """The URL without its password, for every message and file name."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        netloc = userinfo.split(":", 1)[0] + "@" + host
-    query = "&".join(p for p in parts.query.split("&")
-                     if p and not p.lower().startswith("password="))
-    # not urlunsplit: it drops the `//` of an empty host (postgresql:///db?host=/socket)
-    return (f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
-            + (f"#{parts.fragment}" if parts.fragment else ""))
-
-
-def _secrets(url: str) -> list[str]:
-    parts = urlsplit(url)
-    found = [parts.password] if parts.password else []
-    found += [unquote(p.split("=", 1)[1]) for p in parts.query.split("&")
-              if p.lower().startswith("password=") and "=" in p]
-    return [s for s in found if s]
+redact = redact_url  # the name callers and tests know
 
 
 class PostgresStore:
@@ -145,7 +126,7 @@ class PostgresStore:
         self.path = redact(url)
         self.create = create
         self.Error = psycopg.Error
-        self._secrets = _secrets(url)
+        self._url = url
         self._conn: psycopg.Connection[Any] | None = None
         self._pid = -1
         self._issued = 0
@@ -156,10 +137,7 @@ class PostgresStore:
     # -- connections ------------------------------------------------------------------------
     def _line(self, error: BaseException) -> str:
         """A driver's message on one line, never holding the password."""
-        text = " ".join(str(error).split())
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return without_secrets(" ".join(str(error).split()), self._url)
 
     def connect(self, read_only: bool = False) -> psycopg.Connection[Any]:
         """A new autocommit connection whose tables are the log's; LogDatabaseError (exit 2,

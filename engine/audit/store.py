@@ -39,13 +39,9 @@ from engine.audit.sqlite import (  # noqa: F401 - where callers and tests have f
     SqliteStore,
     _split_sql,
     check_home,
-    has_codec_column,
-    ro_uri,
 )
 from engine.audit.storage import (  # noqa: F401 - where callers and tests have found them
-    APPEND_ONLY_TABLES,
     GENESIS,
-    LOG_SCHEMA,
     LogDatabaseError,
     LogLocationError,
     MissingLogError,

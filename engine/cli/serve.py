@@ -105,10 +105,10 @@ def serve(host: str, port: int, token_file: Path | None, token: str | None,
     click.echo(f"mladvisor: serving the questionnaire on {for_terminal(link)}"
                + (" (log in with an account)" if team else ""), err=True)
     if store_url is not None:
-        from engine.audit.postgres import redact
+        from engine.paths import redact_url
 
         click.echo("mladvisor: accounts and the audit log are in "
-                   + for_terminal(redact(store_url)), err=True)
+                   + for_terminal(redact_url(store_url)), err=True)
     elif database:
         click.echo(f"mladvisor: accounts and the audit log are in {for_terminal(str(home))}",
                    err=True)

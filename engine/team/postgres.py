@@ -17,9 +17,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from engine.errors import InputError
+from engine.paths import redact_url, without_secrets
 from engine.team.sqlite import SCHEMA_VERSION
 
 CONNECT_TIMEOUT = 10  # seconds before an unreachable server is reported
@@ -61,16 +61,12 @@ Row = tuple[Any, ...]
 def unreachable(url: str, error: BaseException) -> InputError:
     """The one-line error (exit 2) for a server that refused or dropped the connection: libpq's
     reason without its preamble (`connection to server on socket ... failed:`), naming the URL
-    without its password (engine.audit.postgres.redact, as the log's own messages do)."""
-    from engine.audit.postgres import redact
-
+    without its password, as the log's own messages do."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     reason = lines[0] if lines else type(error).__name__
     reason = reason.rsplit(" failed: ", 1)[-1].removeprefix("FATAL:").strip()
-    parts = urlsplit(url)
-    for secret in [parts.password or "", *parse_qs(parts.query).get("password", [])]:
-        reason = reason.replace(secret, "***") if secret else reason
-    return InputError(redact(url), "connection", "a PostgreSQL server that accepts it", reason)
+    return InputError(redact_url(url), "connection", "a PostgreSQL server that accepts it",
+                      without_secrets(reason, url))
 
 
 def connect(url: str) -> Any:
@@ -78,7 +74,7 @@ def connect(url: str) -> Any:
     try:
         import psycopg
     except ImportError:
-        raise InputError(url.split("@")[-1], "", "the PostgreSQL client: pip install "
+        raise InputError(redact_url(url), "", "the PostgreSQL client: pip install "
                          "'mladvisor[postgres]'") from None
     timeout: dict[str, Any] = {} if "connect_timeout" in url else {
         "connect_timeout": CONNECT_TIMEOUT}
