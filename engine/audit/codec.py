@@ -46,7 +46,7 @@ from engine.util.canonical import sha256_hex
 ZLIB = "zlib"
 DICT_PREFIX = "zlib:"
 ZSTD_PREFIX = "zstd:"
-ZSTD_LEVEL = 3  # higher levels shrink records by a few percent at several times the CPU
+ZSTD_LEVEL = 2  # level 3 shrinks records by 6% more at twice the CPU (0.07 against 0.034 ms)
 ZSTD_DICTIONARY_FILE = Path(__file__).with_name("records.zdict")
 LOG_RECORD_BYTES = 64 * 1024  # of the first record, added to a log's dictionary
 LEVEL = 6  # zlib's, as earlier versions wrote it
