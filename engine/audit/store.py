@@ -29,6 +29,8 @@ from typing import IO, Any
 from engine import __version__
 from engine.audit import codec as codecs
 from engine.audit.canonical import canonical_json, join_object
+from engine.audit.checkpoint import CHECKPOINT_SCHEMA, dump_checkpoint, signed_bytes
+from engine.audit.headfile import write_head
 from engine.audit.record import AuditRecord, RecordedAssessment, RecordedRuleBase, RecordSummary
 from engine.audit.signing import Signer, load_signer
 from engine.audit.sqlite import (  # noqa: F401 - where callers and tests have found them
@@ -108,6 +110,7 @@ class AuditLog:
         self._dictionary_loaded = False
         self._dictionaries: dict[str, bytes] = {}
         self._log_id: str | None = None
+        self._head_path: Path | None = None
         self._manifests: dict[tuple[Any, ...],
                               tuple[RecordedRuleBase, tuple[str, bytes, dict[str, bytes]]]] = {}
 
@@ -337,7 +340,9 @@ class AuditLog:
     @property
     def head_path(self) -> Path:
         """The head file: a checkpoint rewritten after every append, outside the database."""
-        return self._db.head_file(self.home)
+        if self._head_path is None:  # asked after every append: worked out once
+            self._head_path = self._db.head_file(self.home)
+        return self._head_path
 
     def _write_head(self, seq: int, entry_hash: str, now: str) -> None:
         """Best effort, after the commit: a record whose head file write is lost still counts.
@@ -345,9 +350,6 @@ class AuditLog:
         Concurrent writers may leave an older head behind; an older head is still a true
         statement about a prefix of the log, so it never makes a healthy log fail.
         """
-        from engine.audit.checkpoint import CHECKPOINT_SCHEMA, dump_checkpoint, signed_bytes
-        from engine.audit.headfile import write_head
-
         if self._log_id is None:
             self._log_id = self.meta().get("log_id")
         head: dict[str, Any] = {"schema": CHECKPOINT_SCHEMA, "log_id": self._log_id,
