@@ -1,0 +1,114 @@
+"""WeasyPrint's import without its two avoidable cold-process costs (issue 15).
+
+1. Library lookup. weasyprint.text.ffi tries several names per library ("libgobject-2.0-0",
+   "gobject-2.0-0", "gobject-2.0", then "libgobject-2.0.so.0"); cffi hands every name that
+   dlopen cannot load to ctypes.util.find_library, which on Linux runs ldconfig, gcc and ld
+   for it: about 50 child processes, most of a second of wall time on a busy machine, before
+   the name WeasyPrint lists for Linux loads directly. While WeasyPrint is imported, the lookup
+   answers "not found" at once, so dlopen reaches those names; should the import fail for it
+   (a system whose libraries only the search finds), it runs again with the stock lookup.
+2. Certificate store. Importing weasyprint.html parses the user-agent stylesheets, each with a
+   default URLFetcher whose HTTPS handler loads the system's CA store (three times, 7 % of a
+   cold render's instructions). Those stylesheets fetch nothing; while WeasyPrint is imported,
+   a handler made without a context gets one trusting no certificate, as SafeFetcher does.
+
+Both patches hold only for the duration of `import weasyprint` (under the import lock; a thread
+calling find_library meanwhile would get no answer) and are undone after it. install() puts
+the finder first on sys.meta_path, where it stays until WeasyPrint is imported.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import io
+import ssl
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+PACKAGE = "weasyprint"
+
+
+@cache
+def untrusting_context() -> ssl.SSLContext:
+    """A TLS context trusting no certificate, for HTTPS handlers that are made but never used
+    (urllib's default loads the system's CA store, 0.05 s each time). Were one ever used, every
+    HTTPS connection would fail verification."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+def _not_found(name: str) -> None:
+    """ctypes.util.find_library while WeasyPrint loads: no child processes, no answer."""
+    return None
+
+
+@contextmanager
+def _quick_imports(stock_lookup: bool = False) -> Iterator[None]:
+    """The two patches of the module docstring, undone on the way out."""
+    import ctypes.util
+    import http.client
+
+    find_library = ctypes.util.find_library
+    # Python 3.12 and later build the context when the handler is made (3.11 per connection)
+    https_context = getattr(http.client, "_create_https_context", None)
+
+    def no_ca_store(http_version: Any) -> ssl.SSLContext:
+        return untrusting_context()
+
+    if not stock_lookup:
+        ctypes.util.find_library = _not_found
+    if https_context is not None:
+        http.client._create_https_context = no_ca_store  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = find_library
+        if https_context is not None:
+            http.client._create_https_context = https_context  # type: ignore[attr-defined]
+
+
+class _Loader(importlib.abc.Loader):
+    """WeasyPrint's own loader, run inside _quick_imports."""
+
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _Finder)]
+        try:
+            # WeasyPrint prints an installation hint before a failed dlopen: not ours to show
+            with _quick_imports(), redirect_stdout(io.StringIO()):
+                self.loader.exec_module(module)
+        except OSError:
+            for name in [name for name in sys.modules if name.startswith(PACKAGE + ".")]:
+                del sys.modules[name]
+            with _quick_imports(stock_lookup=True):
+                self.loader.exec_module(module)
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    """Finds `weasyprint` as the path finder would and wraps its loader; nothing else."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != PACKAGE:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _Loader(spec.loader)
+        return spec
+
+
+def install() -> None:
+    """Make the next `import weasyprint` the quick one (idempotent, cheap)."""
+    if PACKAGE in sys.modules or any(isinstance(f, _Finder) for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _Finder())
