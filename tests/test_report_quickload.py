@@ -68,3 +68,26 @@ def test_importing_weasyprint_first_is_still_the_stock_import() -> None:
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["spawn"] > 0  # what quickload saves
     assert seen["ca"] > 0 or sys.version_info < (3, 12)  # 3.11 builds contexts per connection
+
+
+def test_type_names_built_from_the_model_are_the_types_cffi_parses() -> None:
+    code = r"""
+import json, engine.report, weasyprint
+from weasyprint.text.ffi import ffi
+from engine.report.quickload import _QuickTypes
+names = ["PangoFcFontMap *", "PangoLogAttr[]", "PangoRectangle *", "char[4]", "char[]",
+         "hb_codepoint_t[5039]", "hb_tag_t[100]", "unsigned int *", "void *", "const char *",
+         "int", "PangoRectangle", "unsigned  int*", "int(*)(int)"]
+same = {}
+for name in names:
+    quick = ffi.typeof(name)
+    with ffi._lock:
+        parsed = ffi._get_cached_btype(ffi._parser.parse_type(name))
+    same[name] = quick is parsed
+print(json.dumps({"quick": isinstance(ffi._parsed_types, _QuickTypes), "same": same}))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=ROOT, timeout=300)
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["quick"]
+    assert all(seen["same"].values()), seen["same"]
