@@ -1,4 +1,4 @@
-"""WeasyPrint's import without its two avoidable cold-process costs (issue 15).
+"""WeasyPrint in a fresh process without three avoidable costs (issue 15).
 
 1. Library lookup. weasyprint.text.ffi tries several names per library ("libgobject-2.0-0",
    "gobject-2.0-0", "gobject-2.0", then "libgobject-2.0.so.0"); cffi hands every name that
@@ -11,7 +11,6 @@
    default URLFetcher whose HTTPS handler loads the system's CA store (three times, 7 % of a
    cold render's instructions). Those stylesheets fetch nothing; while WeasyPrint is imported,
    a handler made without a context gets one trusting no certificate, as SafeFetcher does.
-
 3. C type names. WeasyPrint names C types as strings (`ffi.new("hb_codepoint_t[5039]")`), and
    cffi parses each new one with pycparser after declaring every typedef of WeasyPrint's
    cdef again: 18 parses in a typical report, 3 to 4 % of its render. A pointer to, or an
@@ -19,7 +18,8 @@
    same type object cffi's parser gives); anything else still goes to the parser.
 
 The first two patches hold only for the duration of `import weasyprint` (under the import
-lock; a thread calling find_library meanwhile would get no answer) and are undone after it.
+lock; a thread calling find_library, or printing, meanwhile would get no answer, or be
+silenced) and are undone after it.
 install() puts the finder first on sys.meta_path, where it stays until WeasyPrint is imported.
 """
 
