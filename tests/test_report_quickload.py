@@ -91,3 +91,14 @@ print(json.dumps({"quick": isinstance(ffi._parsed_types, _QuickTypes), "same": s
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["quick"]
     assert all(seen["same"].values()), seen["same"]
+
+
+def test_the_package_still_answers_as_the_path_loader_would() -> None:
+    code = ("import json, engine.report, weasyprint; from importlib.resources import files; "
+            "loader = weasyprint.__spec__.loader; "
+            "print(json.dumps([loader.is_package('weasyprint'), "
+            "(files(weasyprint) / '__init__.py').is_file(), "
+            "'quickload' in type(loader).__module__]))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=ROOT, timeout=300)
+    assert json.loads(result.stdout) == [True, True, True]

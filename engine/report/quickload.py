@@ -126,6 +126,10 @@ class _Loader(importlib.abc.Loader):
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return self.loader.create_module(spec)
 
+    def __getattr__(self, name: str) -> Any:
+        """The rest (get_resource_reader, is_package, get_source...) is the path loader's."""
+        return getattr(self.loader, name)
+
     def exec_module(self, module: ModuleType) -> None:
         sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _Finder)]
         try:
