@@ -107,8 +107,10 @@ def test_labels_over_the_pdf_picture_sit_where_the_svg_puts_them() -> None:
                                                    xlabel="axis")])
     styles = {label.text: label.style() for label in drawing.labels}
     row = next(label for label in drawing.labels if label.text == "row one")
-    right, top = re.fullmatch(r"right:([\d.]+)pt;top:([\d.]+)pt", styles["row one"]).groups()
+    right, width, top = re.fullmatch(r"right:([\d.]+)pt;width:([\d.]+)pt;text-align:right;"
+                                     r"top:([\d.]+)pt", styles["row one"]).groups()
     assert float(right) == pytest.approx(504 - row.x, abs=0.01)
+    assert float(width) > text_width("row one")  # a width: no shrink-to-fit layout
     assert float(top) == pytest.approx(row.y - 0.85 * 9, abs=0.01)
     assert "text-align:center" in styles["axis"] and styles["axis"].startswith("left:")
     assert styles["A metric with a long long name"].startswith("left:")

@@ -1,7 +1,8 @@
 """HTML, PDF and Markdown recommendation reports rendered from a decision document, each for
 one of three readers (engine.model.vocab.AUDIENCES): executive, architect (the default), audit.
 
-Imports stay light: Jinja2 and WeasyPrint load only when a report is rendered.
+Imports stay light: Jinja2 and WeasyPrint load only when a report is rendered, WeasyPrint
+through engine.report.quickload.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from typing import Any
 
 from engine.model.decision import Decision, load_decision
 from engine.model.vocab import DEFAULT_AUDIENCE
+from engine.report import quickload
+
+quickload.install()  # whoever imports WeasyPrint next (we, or a caller first) gets it quicker
 
 __all__ = ["render_html", "render_markdown", "render_pdf"]
 

@@ -9,24 +9,16 @@ so tests (and the curious) can see that nothing else was touched.
 from __future__ import annotations
 
 import base64
-import ssl
-from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from engine.report.quickload import untrusting_context
+
 
 class BlockedURL(ValueError):
     """A URL outside the bundled assets: refused, never fetched."""
-
-
-@cache
-def _no_trust() -> ssl.SSLContext:
-    """A TLS context trusting no certificate, for the HTTPS handler URLFetcher builds and this
-    fetcher never uses: without one, urllib loads the system's CA store for every report
-    (0.05 s each time). Were it ever used, every HTTPS connection would fail verification."""
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class SafeFetcher(URLFetcher):
@@ -34,7 +26,7 @@ class SafeFetcher(URLFetcher):
 
     def __init__(self, asset_root: Path | None) -> None:
         super().__init__(allowed_protocols={"data", "file"}, allow_redirects=False,
-                         fail_on_errors=False, ssl_context=_no_trust())
+                         fail_on_errors=False, ssl_context=untrusting_context())
         self.asset_root = asset_root.resolve() if asset_root else None
         self.requested: list[str] = []
         self.refused: list[str] = []

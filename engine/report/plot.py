@@ -190,15 +190,17 @@ class Label:
 
     def style(self) -> str:
         """CSS placing the same text over the chart's picture, in points from its top left
-        (line-height 1: DejaVu's baseline sits 0.85 em below the line's top)."""
+        (line-height 1: DejaVu's baseline sits 0.85 em below the line's top). Every label
+        gets a width, ample for its text (which never wraps), aligned to its anchor: without
+        one, WeasyPrint lays each label out twice more to find its shrink-to-fit width."""
         top = f"top:{_n(self.y - 0.85 * self.size)}pt"
+        room = text_width(self.text, self.size) * 1.5 + 20
         if self.anchor == "end":
-            place = f"right:{_n(WIDTH - self.x)}pt"
+            place = f"right:{_n(WIDTH - self.x)}pt;width:{_n(room)}pt;text-align:right"
         elif self.anchor == "middle":
-            room = text_width(self.text, self.size) * 1.5 + 20
             place = f"left:{_n(self.x - room / 2)}pt;width:{_n(room)}pt;text-align:center"
         else:
-            place = f"left:{_n(self.x)}pt"
+            place = f"left:{_n(self.x)}pt;width:{_n(room)}pt"
         extra = (f";font-size:{_n(self.size)}pt" if self.size != FONT else "") + (
             f";color:{self.colour}" if self.colour else "")
         return f"{place};{top}{extra}"
