@@ -92,7 +92,7 @@ def test_facts_not_sent_are_still_held_for_the_trace_and_the_python_evaluator() 
     run, _ = infer_case(rb, _case(), {})
     compiled = compiled_for(rb)
     kept = [f for f in run.facts.get("finding", [])
-            if not compiled.takes("finding", compiled._wire("finding", f, f["fid"]))]
+            if not compiled.takes("finding", compiled._wire("finding", f, f[inference.ID_FIELD]))]
     assert kept, "the baseline case has findings no rule binds"
 
 
@@ -128,11 +128,11 @@ def test_activations_name_their_facts_with_or_without_a_parse() -> None:
     account for (here: facts whose id is not first) falls back to the parse."""
     compiled = compiled_for(default_rulebase())
     name = next(n for n, aliases in compiled.aliases.items() if aliases == {"case", "offer"})
-    fast = ('{"' + name + '":{"case":{"fid": "case1", "sid": "1", "x": "{\\"fid\\": '
-            '\\"offer9\\"}"},"offer":{"fid": "offer3", "sid": "1", "t": "offer"}}}')
+    fast = ('{"' + name + '":{"case":{"id": "case1", "sid": "1", "x": "{\\"id\\": '
+            '\\"offer9\\"}"},"offer":{"id": "offer3", "sid": "1", "t": "offer"}}}')
     assert compiled.matched(fast) == (name, {"case": "case1", "offer": "offer3"})
-    slow = json.dumps({name: {"case": {"t": "case", "fid": "case1"},
-                              "offer": {"t": "offer", "fid": "offer3"}}})
+    slow = json.dumps({name: {"case": {"t": "case", "id": "case1"},
+                              "offer": {"t": "offer", "id": "offer3"}}})
     assert compiled.matched(slow) == (name, {"case": "case1", "offer": "offer3"})
 
 

@@ -43,7 +43,9 @@ from engine.rulebase.resolve import (
 from engine.rulebase.templates import Template, compile_template
 
 TYPE_FIELD = "t"
-ID_FIELD = "fid"
+# The core takes a fact's "id" as its identity: it need not hash every field for one, and a fact
+# is retracted by its id and session alone (Compiled.release), not by its whole text reparsed.
+ID_FIELD = "id"
 # Derived facts rules can match are asserted back into the session; the rest are only collected.
 FED_BACK = ("option", "finding", "selection", "outcome")
 THEN = ("option", "reject", "demote", "meets", "monitor")  # templated facts, in assertion order
@@ -97,7 +99,7 @@ class Run:
         default_factory=list)
 
 
-# An activation as the core writes it: {"rule id#n":{"offer":{"fid": "offer3", ...}, ...}}. A fact
+# An activation as the core writes it: {"rule id#n":{"offer":{"id": "offer3", ...}, ...}}. A fact
 # starts with its id, which starts with its type, the alias a rule binds it to.
 _RULE = re.compile(r'\{"([^"\\]+)":\{')
 _FACT_KEY: dict[str, str] = {}
@@ -179,7 +181,7 @@ class Compiled:
 
         The core writes an activation as {"rule": {"alias": <fact as asserted>, ...}}, and every
         fact we assert starts with its id, so each alias's fact id is found by a search for
-        "alias":{"fid": " (inside a fact the sequence cannot occur: quotes in its strings are
+        "alias":{"id": " (inside a fact the sequence cannot occur: quotes in its strings are
         escaped and its values are no objects) without parsing the facts. Should the text ever
         differ from the rule's aliases, it is parsed as JSON instead."""
         found = _RULE.match(messages)
@@ -374,7 +376,9 @@ class Compiled:
         try:
             if not failed and not self.plain:
                 if session.sent:
-                    core.retract_facts(self.handle, "[" + ",".join(session.sent) + "]")
+                    sid = session.sid
+                    core.retract_facts(self.handle, "[" + ",".join(
+                        f'{{"{ID_FIELD}": "{fid}", "sid": "{sid}"}}' for fid in session.sent) + "]")
                 self._idle.append(session.sid)
                 return
         except BaseException:
@@ -403,7 +407,7 @@ class Session:
         self.compiled = compiled
         self.sid = sid
         self.run = Run()
-        self.sent: list[str] = []  # the text of every fact the core holds, to retract them
+        self.sent: list[str] = []  # the id of every fact the core holds, to retract them
 
     def __enter__(self) -> Session:
         _LOCK.acquire()
@@ -431,7 +435,8 @@ class Session:
             if kind == conditions.CASE and held:
                 run.case = run.bodies[held[-1][ID_FIELD]]
         while texts:
-            self.sent.extend(texts)
+            # each text starts {"id": "<id>", so its id ends at the first quote after that
+            self.sent.extend(text[_ID_AT:text.index('"', _ID_AT)] for text in texts)
             self._round("[" + ",".join(texts) + "]")
             pending, run.pending = run.pending, []
             texts = [text for kind, body, fixed in pending
@@ -539,6 +544,7 @@ _HOST: Any = None
 _LOCK = threading.RLock()
 # durable_rules_engine.assert_facts result codes (durable.engine.Ruleset._handle_result)
 _NOT_HANDLED, _OBSERVED = 1, 2
+_ID_AT = len(f'{{"{ID_FIELD}": "')  # where a fact's text gives its id
 _PROBE = "probe"  # the session id of Compiled.takes' probes (cases' sessions are numbered)
 _UNUSED = "unused"  # every rule's action: activations are handled by Session, never by durable
 
