@@ -204,3 +204,37 @@ def test_the_fitted_offer_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -
         rb.offers_for({**case, "problem.requests_per_month": 2000 + n})
         assert len(rb._offer_cache) <= 5
     assert rb.offers_for({**case, "problem.requests_per_month": 1000}) == first
+
+
+def test_fitted_offers_are_shared_and_priced_as_the_arithmetic_prices_them() -> None:
+    """Equal fits of a catalog offer are one object (the engine keeps each one's wire form by
+    identity), and the cost figures kept per the answers they read are the ones the arithmetic
+    gives afresh, whatever the volume, response time and labels at hand."""
+    from engine.rulebase import knowledge, loading, pricing
+
+    rb = loading.load_rulebase()
+    base = {"problem.task": "text-classification", "problem.deployment_target": "cloud",
+            "business.expected_value_usd_per_month": 100}
+    priced = 0
+    for requests in (None, 1000, 1000.0, 50000):
+        for latency in (None, 50, 10**7):
+            for labeled in (0, 150, 5000):
+                case = {**base, "problem.requests_per_month": requests,
+                        "latency.p95_ms": latency, "data.labeled_examples": labeled}
+                offers = rb.offers_for(case)
+                # an answer the fit does not read: the same objects
+                other = rb.offers_for({**case, "business.expected_value_usd_per_month": 900})
+                assert offers and all(a is b for a, b in zip(offers, other, strict=True))
+                for fitted in offers:
+                    running = knowledge._placement(rb.knowledge, fitted["runs"])
+                    fresh = pricing._priced(rb.knowledge.pricing, fitted["offer"], case,
+                                            fitted["labels_needed"],
+                                            running is None or running.cloud_billed, None)
+                    assert fitted["cost_priced"] is not isinstance(fresh, str)
+                    if not isinstance(fresh, str):
+                        priced += 1
+                        assert (fitted["cost_low"], fitted["cost_high"], fitted["build_low"],
+                                fitted["build_high"], fitted["cost_assumed"]) == (
+                            fresh[0].low, fresh[0].high, fresh[0].build_low,
+                            fresh[0].build_high, fresh[0].assumed)
+    assert priced

@@ -150,7 +150,9 @@ class Compiled:
                 self.wire_names.setdefault(alias, {})[key] = conditions.field_name(key)
                 # a body may already name a field as the core does (a fact read back)
                 self.wire_names[alias][conditions.field_name(key)] = conditions.field_name(key)
-        self._offer_wires: dict[int, tuple[list[dict[str, Any]], list[tuple[Wire, bool]]]] = {}
+        # a fitted catalog offer's wire form and whether the core takes it, by the offer's
+        # identity (RuleBase.offers_for shares equal fits)
+        self._offer_wires: dict[int, tuple[dict[str, Any], Wire, bool]] = {}
         # a rule's finding or verdict: its wire form and whether some rule can bind it
         self._fixed_wires: dict[int, tuple[dict[str, Any], Wire, bool]] = {}
         self._tails: dict[Any, str] = {}
@@ -317,23 +319,29 @@ class Compiled:
               ) -> list[tuple[Wire, bool]]:
         """The facts of one kind to assert, numbered after those of that kind already in the
         session, each with whether the core takes it (Compiled.takes). The catalog offers a
-        case admits are shared lists (RuleBase.offers_for), always asserted first: their wire
-        form is built and probed once per list, and each session gets its own copy."""
+        case admits are shared objects (RuleBase.offers_for: equal fits are one object),
+        always asserted first: each one's wire form is built and probed once, and each session
+        gets its own copy."""
         first = len(run.facts.get(kind, ()))
         if kind != "offer" or first:
             wires = [self._wire(kind, body, f"{kind}{first + n}") for n, body in
                      enumerate(bodies, start=1)]
             return [(wire, self.takes(kind, wire)) for wire in wires]
-        cached = self._offer_wires.get(id(bodies))
-        if cached is None or cached[0] is not bodies:
-            if len(self._offer_wires) > 4096:
-                self._offer_wires.clear()
-            wires = [self._wire(kind, b, f"{kind}{n}") for n, b in enumerate(bodies, start=1)]
-            cached = (bodies, [(w, self._bindable(kind, w.tail)) for w in wires])
-            self._offer_wires[id(bodies)] = cached
-        plain = self.plain
-        return [(Wire(dict(w.fact), dict(w.body), w.head, w.tail), plain or taken)
-                for w, taken in cached[1]]
+        known, plain, out = self._offer_wires, self.plain, []
+        for n, body in enumerate(bodies, start=1):
+            fid = f"{kind}{n}"
+            cached = known.get(id(body))
+            if cached is None or cached[0] is not body:
+                if len(known) > 8192:
+                    known.clear()
+                wire = self._wire(kind, body, fid)
+                cached = known[id(body)] = (body, wire, self._bindable(kind, wire.tail))
+            _, wire, taken = cached
+            fact = dict(wire.fact)
+            fact[ID_FIELD] = fid  # (the id is already the fact's last field)
+            out.append((Wire(fact, dict(wire.body), f'{{"{ID_FIELD}": "{fid}", "sid": "',
+                             wire.tail), plain or taken))
+        return out
 
     def derived_text(self, kind: str, body: dict[str, Any], fixed: dict[str, Any] | None,
                      run: Run, sid: str) -> str | None:
