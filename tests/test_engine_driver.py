@@ -124,16 +124,21 @@ def test_an_action_error_is_raised_and_the_next_case_still_runs(monkeypatch:
 
 
 def test_activations_name_their_facts_with_or_without_a_parse() -> None:
-    """The pattern over the core's text and the JSON parse agree; text the pattern does not
-    account for (here: facts whose id is not first) falls back to the parse."""
+    """Stepping over each fact's text (its length as sent) and the JSON parse agree; text that
+    steps do not account for (facts whose id is not first, or a length that does not fit) falls
+    back to the parse."""
     compiled = compiled_for(default_rulebase())
     name = next(n for n, aliases in compiled.aliases.items() if aliases == {"case", "offer"})
-    fast = ('{"' + name + '":{"case":{"id": "case1", "sid": "1", "x": "{\\"id\\": '
-            '\\"offer9\\"}"},"offer":{"id": "offer3", "sid": "1", "t": "offer"}}}')
-    assert compiled.matched(fast) == (name, {"case": "case1", "offer": "offer3"})
+    case = '{"id": "case1", "sid": "1", "x": "{\\"id\\": \\"offer9\\"}"}'
+    offer = '{"id": "offer3", "sid": "1", "t": "offer"}'
+    fast = '{"' + name + '":{"case":' + case + ',"offer":' + offer + '}}'
+    sizes = {"case1": len(case), "offer3": len(offer)}
+    assert compiled.matched(fast, sizes) == (name, {"case": "case1", "offer": "offer3"})
+    assert compiled.matched(fast, {**sizes, "case1": len(case) - 1}) == (
+        name, {"case": "case1", "offer": "offer3"})
     slow = json.dumps({name: {"case": {"t": "case", "id": "case1"},
                               "offer": {"t": "offer", "id": "offer3"}}})
-    assert compiled.matched(slow) == (name, {"case": "case1", "offer": "offer3"})
+    assert compiled.matched(slow, sizes) == (name, {"case": "case1", "offer": "offer3"})
 
 
 @pytest.mark.parametrize("value", [2**60, -(2**70), [[1e-9]], {"a": (3e17,)}, 1e-300])

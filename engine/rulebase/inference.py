@@ -24,7 +24,6 @@ import decimal
 import itertools
 import json
 import math
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,16 +98,10 @@ class Run:
         default_factory=list)
 
 
-# An activation as the core writes it: {"rule id#n":{"offer":{"id": "offer3", ...}, ...}}. A fact
-# starts with its id, which starts with its type, the alias a rule binds it to.
-_RULE = re.compile(r'\{"([^"\\]+)":\{')
-_FACT_KEY: dict[str, str] = {}
-
-
-def _fact_key(alias: str) -> str:
-    """How an activation's text starts the fact bound to `alias`: its id comes first."""
-    _FACT_KEY[alias] = f'"{alias}":{{"{ID_FIELD}": "'
-    return _FACT_KEY[alias]
+# An activation as the core writes it: {"rule id#n":{"offer":{"id": "offer3", ...},"case":...}},
+# each fact's text exactly as it was asserted. A fact starts with its id, which starts with its
+# type, the alias a rule binds it to.
+_FACT_AT = f'":{{"{ID_FIELD}": "'  # between an alias and its fact's id
 
 
 def plain(fact: dict[str, Any]) -> dict[str, Any]:
@@ -178,28 +171,38 @@ class Compiled:
                 self.rule_of[name] = rule
         return ruleset
 
-    def matched(self, messages: str) -> tuple[str, dict[str, str]]:
+    def matched(self, messages: str, sizes: dict[str, int]) -> tuple[str, dict[str, str]]:
         """The durable rule an activation is for, and the id of each fact it matched by alias.
 
-        The core writes an activation as {"rule": {"alias": <fact as asserted>, ...}}, and every
-        fact we assert starts with its id, so each alias's fact id is found by a search for
-        "alias":{"id": " (inside a fact the sequence cannot occur: quotes in its strings are
-        escaped and its values are no objects) without parsing the facts. Should the text ever
-        differ from the rule's aliases, it is parsed as JSON instead."""
-        found = _RULE.match(messages)
-        if found is not None:
-            name = found.group(1)
-            places = []
-            for alias in self.aliases.get(name, ()):
-                key = _FACT_KEY[alias] if alias in _FACT_KEY else _fact_key(alias)
-                at = messages.find(key, found.end())
-                end = messages.find('"', at + len(key)) if at >= 0 else -1
-                if end < 0:
+        The core writes an activation as {"rule":{"alias":<fact as asserted>,...}}: the facts'
+        texts as they were sent, without spaces between them. Every fact we assert starts with
+        its id, and `sizes` gives the length of each one's text, so the facts are read in turn
+        by stepping over each one's text, not by a search through it (a case's text is long and
+        comes first). Should the text ever differ from that, it is parsed as JSON instead."""
+        end = messages.find('":{', 2)
+        name = messages[2:end]
+        aliases = self.aliases.get(name)
+        if aliases is not None and messages.startswith('{"'):
+            fids, at = {}, end + 3
+            while messages.startswith('"', at):
+                quote = messages.find('"', at + 1)
+                if not messages.startswith(_FACT_AT, quote):
                     break
-                places.append((at, alias, messages[at + len(key):end]))
-            else:
-                if places:
-                    return name, {alias: fid for _, alias, fid in sorted(places)}
+                start = quote + len(_FACT_AT)
+                stop = messages.find('"', start)
+                fid = messages[start:stop]
+                size = sizes.get(fid)
+                if size is None:
+                    break
+                fids[messages[at + 1:quote]] = fid
+                at = quote + 2 + size  # the fact's text starts after '":'
+                if messages.startswith(",", at):
+                    at += 1
+                elif messages.startswith("}}", at) and len(messages) == at + 2 \
+                        and fids.keys() == aliases:
+                    return name, fids
+                else:
+                    break
         ((name, facts),) = json.loads(messages).items()
         return name, {alias: fact[ID_FIELD] for alias, fact in facts.items()}
 
@@ -415,7 +418,9 @@ class Session:
         self.compiled = compiled
         self.sid = sid
         self.run = Run()
-        self.sent: list[str] = []  # the id of every fact the core holds, to retract them
+        # the id of every fact the core holds, to retract them, and the length of its text, to
+        # step over it in an activation (Compiled.matched)
+        self.sent: dict[str, int] = {}
 
     def __enter__(self) -> Session:
         _LOCK.acquire()
@@ -443,8 +448,9 @@ class Session:
             if kind == conditions.CASE and held:
                 run.case = run.bodies[held[-1][ID_FIELD]]
         while texts:
-            # each text starts {"id": "<id>", so its id ends at the first quote after that
-            self.sent.extend(text[_ID_AT:text.index('"', _ID_AT)] for text in texts)
+            sent = self.sent
+            for text in texts:  # each starts {"id": "<id>": its id ends at the next quote
+                sent[text[_ID_AT:text.index('"', _ID_AT)]] = len(text)
             self._round("[" + ",".join(texts) + "]")
             pending, run.pending = run.pending, []
             texts = [text for kind, body, fixed in pending
@@ -461,10 +467,10 @@ class Session:
             raise RuntimeError(f"durable_rules saw a fact twice: {text[:200]}")
         result = core.start_action_for_state(handle, state)
         messages = None if result is None else result[1]
-        fire, matched, run = self.compiled.fire, self.compiled.matched, self.run
+        fire, matched, run, sent = self.compiled.fire, self.compiled.matched, self.run, self.sent
         while messages is not None:
             try:
-                fire(*matched(messages), run)
+                fire(*matched(messages, sent), run)
             except BaseException:
                 core.abandon_action(handle, state)
                 raise
