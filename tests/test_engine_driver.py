@@ -243,3 +243,18 @@ def test_fitted_offers_are_shared_and_priced_as_the_arithmetic_prices_them() -> 
                             fresh[0].low, fresh[0].high, fresh[0].build_low,
                             fresh[0].build_high, fresh[0].assumed)
     assert priced
+
+
+def test_a_cases_text_is_the_json_of_its_tested_fields() -> None:
+    """The case's text, joined from each field's kept text, is what json.dumps writes, numbers
+    the core misreads rewritten; a list value is written but not kept."""
+    compiled = compiled_for(default_rulebase())
+    case = _case()
+    for changed in ({}, {"problem.requests_per_month": 10**17}, {"data.labeled_examples": 0.0},
+                    {"problem.classes": [1, 2]}):
+        body = {**case, **changed}
+        wire = compiled._wire("case", body, "case1")
+        fact = {k: v for k, v in wire.fact.items() if k != inference.ID_FIELD}
+        assert json.loads("{" + wire.tail[3:]) == json.loads(wire_json(fact))
+        assert "e+17" not in wire.tail  # written positionally
+        assert list(json.loads("{" + wire.tail[3:])) == list(fact)  # the fields' order kept

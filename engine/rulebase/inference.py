@@ -149,6 +149,7 @@ class Compiled:
         # a rule's finding or verdict: its wire form and whether some rule can bind it
         self._fixed_wires: dict[int, tuple[dict[str, Any], Wire, bool]] = {}
         self._tails: dict[Any, str] = {}
+        self._pieces: dict[Any, str] = {}  # a case field's name and value -> its JSON text
         self._takes: dict[str, bool] = {}  # a fact's text after its ids -> some rule can bind it
         host = _host()
         host.register_rulesets(copy.deepcopy({self.name: self.definition}))
@@ -263,12 +264,31 @@ class Compiled:
         names = self.wire_names.get(kind, {})
         fact = {names[k]: v for k, v in body.items() if k in names and v is not None}
         fact[TYPE_FIELD] = kind
-        # the case never recurs: its text is not kept
-        tail = '", ' + wire_json(fact)[1:] if kind == conditions.CASE else self._tail(fact)
+        tail = self._case_tail(fact) if kind == conditions.CASE else self._tail(fact)
         fact[ID_FIELD] = fid
         # the id first, so that activations name their facts without a JSON parse (matched)
         return Wire(fact, {k: v for k, v in body.items() if v is not None},
                     f'{{"{ID_FIELD}": "{fid}", "sid": "', tail)
+
+    def _case_tail(self, fact: dict[str, Any]) -> str:
+        """A case's JSON after its id and session id. The case never recurs, but each field's
+        value does (most answers are choices): the text of each field is kept by content,
+        types included, and the case's text is joined from them, as json.dumps writes it."""
+        pieces, out = self._pieces, []
+        for name, value in fact.items():
+            try:
+                key: Any = (name, value, type(value))
+                piece = pieces.get(key)
+            except TypeError:  # a list value: not kept
+                key, piece = None, None
+            if piece is None:
+                piece = f"{wire_json(name)}: {wire_json(value)}"
+                if key is not None:
+                    if len(pieces) > 65536:
+                        pieces.clear()
+                    pieces[key] = piece
+            out.append(piece)
+        return '", ' + ", ".join(out) + "}"
 
     def _tail(self, fact: dict[str, Any]) -> str:
         """A fact's JSON after its id and session id. Most derived facts recur from case to case
