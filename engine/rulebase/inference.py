@@ -166,6 +166,8 @@ class Compiled:
         self._offer_wires: dict[int, tuple[dict[str, Any], Wire, bool]] = {}
         # a rule's finding or verdict: its wire form and whether some rule can bind it
         self._fixed_wires: dict[int, tuple[dict[str, Any], Wire, bool]] = {}
+        # any other derived fact's wire form and whether the core takes it, by content
+        self._derived_wires: dict[Any, tuple[Wire, bool]] = {}
         self._tails: dict[Any, str] = {}
         self._pieces: dict[Any, str] = {}  # a case field's name and value -> its JSON text
         self._takes: dict[str, bool] = {}  # a fact's text after its ids -> some rule can bind it
@@ -388,27 +390,38 @@ class Compiled:
     def derived_text(self, kind: str, body: dict[str, Any], fixed: dict[str, Any] | None,
                      run: Run, sid: str) -> str | None:
         """Hold one fact a firing derived, numbered after those of its kind in the session, and
-        give its text for the core if some rule can bind it. A rule's finding is the same on
-        every firing (`fixed`, which `body` copies): its wire form and whether the core takes
-        it are worked out once."""
+        give its text for the core if some rule can bind it. Its wire form and whether the core
+        takes it are worked out once: for a rule's finding, the same on every firing (`fixed`,
+        which `body` copies), by identity; for the rest by content (types included), since
+        most recur from case to case (an offer proposed as an option, an outcome)."""
         held = run.facts.setdefault(kind, [])
         fid = f"{kind}{len(held) + 1}"
-        if fixed is None:
-            wire = self._wire(kind, body, fid)
-            held.append(wire.fact)
-            run.bodies[fid] = wire.body
-            return wire.head + sid + wire.tail if self.takes(kind, wire) else None
-        cached = self._fixed_wires.get(id(fixed))
-        if cached is None or cached[0] is not fixed:
-            wire = self._wire(kind, fixed, "")
-            cached = (fixed, wire, self._bindable(kind, wire.tail))
-            self._fixed_wires[id(fixed)] = cached
-        _, wire, taken = cached
+        if fixed is not None:
+            cached = self._fixed_wires.get(id(fixed))
+            if cached is None or cached[0] is not fixed:
+                wire = self._wire(kind, fixed, "")
+                cached = (fixed, wire, self._bindable(kind, wire.tail))
+                self._fixed_wires[id(fixed)] = cached
+            _, wire, taken = cached
+        else:
+            try:
+                key: Any = (kind, tuple(body.items()), tuple(map(type, body.values())))
+                known = self._derived_wires.get(key)
+            except TypeError:  # a list value: not kept
+                key, known = None, None
+            if known is None:
+                wire = self._wire(kind, body, "")
+                known = (wire, self._bindable(kind, wire.tail))
+                if key is not None:
+                    if len(self._derived_wires) > 65536:
+                        self._derived_wires.clear()
+                    self._derived_wires[key] = known
+            wire, taken = known
         fact = dict(wire.fact)
         fact[ID_FIELD] = fid
         held.append(fact)
-        run.bodies[fid] = dict(wire.body)
-        if taken or self.plain:
+        if taken or self.plain:  # actions read bodies only of facts the core holds
+            run.bodies[fid] = dict(wire.body)
             return f'{{"{ID_FIELD}": "{fid}", "sid": "{sid}{wire.tail}'
         return None
 
