@@ -505,8 +505,8 @@ class Session:
                 sent[text[_ID_AT:text.index('"', _ID_AT)]] = len(text)
             self._round("[" + ",".join(texts) + "]")
             pending, run.pending = run.pending, []
-            texts = [text for kind, body, fixed in pending
-                     if (text := compiled.derived_text(kind, body, fixed, run, sid)) is not None]
+            texts = [made for kind, body, fixed in pending
+                     if (made := compiled.derived_text(kind, body, fixed, run, sid)) is not None]
 
     def _round(self, text: str) -> None:
         """Assert one JSON array and run every activation it leads to, in the core's order."""

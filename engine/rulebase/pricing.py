@@ -433,20 +433,21 @@ def figures(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_needed
     # response time (batch_allowed), the request size and the labels at hand. Every offer of
     # every case asks, and generated cases repeat these far more often than whole answers.
     requests, labeled = case.get("problem.requests_per_month"), case.get("data.labeled_examples")
-    key = (offer, labels_needed, running, requests, type(requests), labeled, type(labeled),
-           batch_allowed(pricing, case), _size_key(case))
+    key: Any = (offer, labels_needed, running, requests, type(requests), labeled, type(labeled),
+                batch_allowed(pricing, case), _size_key(case))
+    known = pricing.figures_known
     try:
-        known = pricing.figures_known.get(key, pricing)
+        if key in known:
+            return known[key]
     except TypeError:  # an unhashable answer: not kept
-        key, known = None, pricing
-    if known is pricing:
-        priced = _priced(pricing, offer, case, labels_needed, running, None)
-        known = None if isinstance(priced, str) else priced[0]
-        if key is not None:
-            if len(pricing.figures_known) >= 8192:  # a server sees endless answers
-                pricing.figures_known.clear()
-            pricing.figures_known[key] = known
-    return known
+        key = None
+    priced = _priced(pricing, offer, case, labels_needed, running, None)
+    numbers = None if isinstance(priced, str) else priced[0]
+    if key is not None:
+        if len(known) >= 8192:  # a server sees endless answers
+            known.clear()
+        known[key] = numbers
+    return numbers
 
 
 def estimate(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_needed: int = 0,
