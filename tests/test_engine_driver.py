@@ -258,3 +258,19 @@ def test_a_cases_text_is_the_json_of_its_tested_fields() -> None:
         assert json.loads("{" + wire.tail[3:]) == json.loads(wire_json(fact))
         assert "e+17" not in wire.tail  # written positionally
         assert list(json.loads("{" + wire.tail[3:])) == list(fact)  # the fields' order kept
+
+
+def test_derived_facts_kept_by_content_are_each_sessions_own() -> None:
+    """Options and findings recur from case to case and their wire forms are kept; each
+    session still holds its own copies, numbered in its own order."""
+    rb = default_rulebase()
+    case = _case()
+    one, _ = infer_case(rb, dict(case), {})
+    two, _ = infer_case(rb, dict(case), {})
+    for kind in ("option", "finding"):
+        assert one.facts[kind] and one.facts[kind] == two.facts[kind]
+        assert all(a is not b for a, b in zip(one.facts[kind], two.facts[kind], strict=True))
+        assert [f[inference.ID_FIELD] for f in one.facts[kind]] == [
+            f"{kind}{n}" for n in range(1, len(one.facts[kind]) + 1)]
+    sent = [fid for fid in one.bodies if fid.startswith("option")]
+    assert sent and all(one.bodies[fid] is not two.bodies[fid] for fid in sent)
