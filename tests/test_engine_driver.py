@@ -92,7 +92,7 @@ def test_facts_not_sent_are_still_held_for_the_trace_and_the_python_evaluator() 
     run, _ = infer_case(rb, _case(), {})
     compiled = compiled_for(rb)
     kept = [f for f in run.facts.get("finding", [])
-            if not compiled.takes("finding", compiled._wire("finding", f, f["fid"]))]
+            if not compiled.takes("finding", compiled._wire("finding", f, f[inference.ID_FIELD]))]
     assert kept, "the baseline case has findings no rule binds"
 
 
@@ -124,16 +124,21 @@ def test_an_action_error_is_raised_and_the_next_case_still_runs(monkeypatch:
 
 
 def test_activations_name_their_facts_with_or_without_a_parse() -> None:
-    """The pattern over the core's text and the JSON parse agree; text the pattern does not
-    account for (here: facts whose id is not first) falls back to the parse."""
+    """Stepping over each fact's text (its length as sent) and the JSON parse agree; text that
+    steps do not account for (facts whose id is not first, or a length that does not fit) falls
+    back to the parse."""
     compiled = compiled_for(default_rulebase())
     name = next(n for n, aliases in compiled.aliases.items() if aliases == {"case", "offer"})
-    fast = ('{"' + name + '":{"case":{"fid": "case1", "sid": "1", "x": "{\\"fid\\": '
-            '\\"offer9\\"}"},"offer":{"fid": "offer3", "sid": "1", "t": "offer"}}}')
-    assert compiled.matched(fast) == (name, {"case": "case1", "offer": "offer3"})
-    slow = json.dumps({name: {"case": {"t": "case", "fid": "case1"},
-                              "offer": {"t": "offer", "fid": "offer3"}}})
-    assert compiled.matched(slow) == (name, {"case": "case1", "offer": "offer3"})
+    case = '{"id": "case1", "sid": "1", "x": "{\\"id\\": \\"offer9\\"}"}'
+    offer = '{"id": "offer3", "sid": "1", "t": "offer"}'
+    fast = '{"' + name + '":{"case":' + case + ',"offer":' + offer + '}}'
+    sizes = {"case1": len(case), "offer3": len(offer)}
+    assert compiled.matched(fast, sizes) == (name, {"case": "case1", "offer": "offer3"})
+    assert compiled.matched(fast, {**sizes, "case1": len(case) - 1}) == (
+        name, {"case": "case1", "offer": "offer3"})
+    slow = json.dumps({name: {"case": {"t": "case", "id": "case1"},
+                              "offer": {"t": "offer", "id": "offer3"}}})
+    assert compiled.matched(slow, sizes) == (name, {"case": "case1", "offer": "offer3"})
 
 
 @pytest.mark.parametrize("value", [2**60, -(2**70), [[1e-9]], {"a": (3e17,)}, 1e-300])
@@ -204,3 +209,68 @@ def test_the_fitted_offer_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -
         rb.offers_for({**case, "problem.requests_per_month": 2000 + n})
         assert len(rb._offer_cache) <= 5
     assert rb.offers_for({**case, "problem.requests_per_month": 1000}) == first
+
+
+def test_fitted_offers_are_shared_and_priced_as_the_arithmetic_prices_them() -> None:
+    """Equal fits of a catalog offer are one object (the engine keeps each one's wire form by
+    identity), and the cost figures kept per the answers they read are the ones the arithmetic
+    gives afresh, whatever the volume, response time and labels at hand."""
+    from engine.rulebase import knowledge, loading, pricing
+
+    rb = loading.load_rulebase()
+    base = {"problem.task": "text-classification", "problem.deployment_target": "cloud",
+            "business.expected_value_usd_per_month": 100}
+    priced = 0
+    for requests in (None, 1000, 1000.0, 50000):
+        for latency in (None, 50, 10**7):
+            for labeled in (0, 150, 5000):
+                case = {**base, "problem.requests_per_month": requests,
+                        "latency.p95_ms": latency, "data.labeled_examples": labeled}
+                offers = rb.offers_for(case)
+                # an answer the fit does not read: the same objects
+                other = rb.offers_for({**case, "business.expected_value_usd_per_month": 900})
+                assert offers and all(a is b for a, b in zip(offers, other, strict=True))
+                for fitted in offers:
+                    running = knowledge._placement(rb.knowledge, fitted["runs"])
+                    fresh = pricing._priced(rb.knowledge.pricing, fitted["offer"], case,
+                                            fitted["labels_needed"],
+                                            running is None or running.cloud_billed, None)
+                    assert fitted["cost_priced"] is not isinstance(fresh, str)
+                    if not isinstance(fresh, str):
+                        priced += 1
+                        assert (fitted["cost_low"], fitted["cost_high"], fitted["build_low"],
+                                fitted["build_high"], fitted["cost_assumed"]) == (
+                            fresh[0].low, fresh[0].high, fresh[0].build_low,
+                            fresh[0].build_high, fresh[0].assumed)
+    assert priced
+
+
+def test_a_cases_text_is_the_json_of_its_tested_fields() -> None:
+    """The case's text, joined from each field's kept text, is what json.dumps writes, numbers
+    the core misreads rewritten; a list value is written but not kept."""
+    compiled = compiled_for(default_rulebase())
+    case = _case()
+    for changed in ({}, {"problem.requests_per_month": 10**17}, {"data.labeled_examples": 0.0},
+                    {"problem.classes": [1, 2]}):
+        body = {**case, **changed}
+        wire = compiled._wire("case", body, "case1")
+        fact = {k: v for k, v in wire.fact.items() if k != inference.ID_FIELD}
+        assert json.loads("{" + wire.tail[3:]) == json.loads(wire_json(fact))
+        assert "e+17" not in wire.tail  # written positionally
+        assert list(json.loads("{" + wire.tail[3:])) == list(fact)  # the fields' order kept
+
+
+def test_derived_facts_kept_by_content_are_each_sessions_own() -> None:
+    """Options and findings recur from case to case and their wire forms are kept; each
+    session still holds its own copies, numbered in its own order."""
+    rb = default_rulebase()
+    case = _case()
+    one, _ = infer_case(rb, dict(case), {})
+    two, _ = infer_case(rb, dict(case), {})
+    for kind in ("option", "finding"):
+        assert one.facts[kind] and one.facts[kind] == two.facts[kind]
+        assert all(a is not b for a, b in zip(one.facts[kind], two.facts[kind], strict=True))
+        assert [f[inference.ID_FIELD] for f in one.facts[kind]] == [
+            f"{kind}{n}" for n in range(1, len(one.facts[kind]) + 1)]
+    sent = [fid for fid in one.bodies if fid.startswith("option")]
+    assert sent and all(one.bodies[fid] is not two.bodies[fid] for fid in sent)

@@ -253,14 +253,15 @@ def field_name(key: str) -> str:
     return key.replace(".", "__")
 
 
-def _durable_leaf(leaf: Leaf, derived: tuple[str, ...]) -> dict[str, Any]:
+def _durable_leaf(leaf: Leaf, derived: tuple[str, ...],
+                  named: Callable[[str], str] = field_name) -> dict[str, Any]:
     alias, key = split_path(leaf.path, derived)
-    name = field_name(key)
+    name = named(key)
     value: Any = leaf.value
     if isinstance(value, Ref):
         ref_alias, ref_key = split_path(value.path, derived)
         # a field of the same fact is "$m"; another fact's field is named by its alias
-        value = {"$m" if ref_alias == alias else ref_alias: field_name(ref_key)}
+        value = {"$m" if ref_alias == alias else ref_alias: named(ref_key)}
     if leaf.op == "exists":
         return {"$ex" if leaf.value else "$nex": {name: 1}}
     if leaf.op == "eq":
@@ -272,10 +273,11 @@ def _durable_leaf(leaf: Leaf, derived: tuple[str, ...]) -> dict[str, Any]:
     return {DURABLE_OPS[leaf.op]: {name: value}}
 
 
-def _durable(node: Node, derived: tuple[str, ...]) -> dict[str, Any]:
+def _durable(node: Node, derived: tuple[str, ...],
+             named: Callable[[str], str] = field_name) -> dict[str, Any]:
     if isinstance(node, Leaf):
-        return _durable_leaf(node, derived)
-    parts = [_durable(item, derived) for item in node.items]
+        return _durable_leaf(node, derived, named)
+    parts = [_durable(item, derived, named) for item in node.items]
     if len(parts) == 1:
         return parts[0]
     return {"$and" if node.kind == "all" else "$or": parts}
@@ -313,8 +315,10 @@ def _branches(node: Node, derived: tuple[str, ...]) -> list[list[Node]]:
     return combos
 
 
-def compile_durable(node: Node, derived: Iterable[str], type_field: str = "t") -> list[list[dict]]:
-    """durable_rules `all` lists, one per branch: a pattern per bound fact type in each."""
+def compile_durable(node: Node, derived: Iterable[str], type_field: str = "t",
+                    named: Callable[[str], str] = field_name) -> list[list[dict]]:
+    """durable_rules `all` lists, one per branch: a pattern per bound fact type in each, each
+    field named by `named` (the engine gives short names: see inference.wire_name)."""
     derived = tuple(derived)
     order = aliases(node, derived)
     out = []
@@ -326,7 +330,7 @@ def compile_durable(node: Node, derived: Iterable[str], type_field: str = "t") -
             if target is not None:
                 # durable_rules' C core crashes comparing with another fact's missing field;
                 # a comparison with a missing value is false, so require the field to exist.
-                per_alias.setdefault(target[0], []).append({"$ex": {field_name(target[1]): 1}})
+                per_alias.setdefault(target[0], []).append({"$ex": {named(target[1]): 1}})
             for leaf in leaves(item):
                 if isinstance(leaf.value, Ref):
                     ref_alias, _ = split_path(leaf.value.path, derived)
@@ -336,6 +340,6 @@ def compile_durable(node: Node, derived: Iterable[str], type_field: str = "t") -
                             f"{leaf.path} refers to {leaf.value.path}: a reference must "
                             f"name a fact type bound earlier ({' -> '.join(order)})",
                         )
-            per_alias[owner].append(_durable(item, derived))
+            per_alias[owner].append(_durable(item, derived, named))
         out.append([{alias: {"$and": [{type_field: alias}, *per_alias[alias]]}} for alias in order])
     return out

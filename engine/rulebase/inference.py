@@ -24,7 +24,6 @@ import decimal
 import itertools
 import json
 import math
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,7 +42,9 @@ from engine.rulebase.resolve import (
 from engine.rulebase.templates import Template, compile_template
 
 TYPE_FIELD = "t"
-ID_FIELD = "fid"
+# The core takes a fact's "id" as its identity: it need not hash every field for one, and a fact
+# is retracted by its id and session alone (Compiled.release), not by its whole text reparsed.
+ID_FIELD = "id"
 # Derived facts rules can match are asserted back into the session; the rest are only collected.
 FED_BACK = ("option", "finding", "selection", "outcome")
 THEN = ("option", "reject", "demote", "meets", "monitor")  # templated facts, in assertion order
@@ -97,22 +98,34 @@ class Run:
         default_factory=list)
 
 
-# An activation as the core writes it: {"rule id#n":{"offer":{"fid": "offer3", ...}, ...}}. A fact
-# starts with its id, which starts with its type, the alias a rule binds it to.
-_RULE = re.compile(r'\{"([^"\\]+)":\{')
-_FACT_KEY: dict[str, str] = {}
-
-
-def _fact_key(alias: str) -> str:
-    """How an activation's text starts the fact bound to `alias`: its id comes first."""
-    _FACT_KEY[alias] = f'"{alias}":{{"{ID_FIELD}": "'
-    return _FACT_KEY[alias]
+# An activation as the core writes it: {"rule id#n":{"offer":{"id": "offer3", ...},"case":...}},
+# each fact's text exactly as it was asserted. A fact starts with its id, which starts with its
+# type, the alias a rule binds it to.
+_FACT_AT = f'":{{"{ID_FIELD}": "'  # between an alias and its fact's id
 
 
 def plain(fact: dict[str, Any]) -> dict[str, Any]:
-    """A fact as rules and reports name its fields (dots restored, bookkeeping dropped)."""
-    return {k.replace("__", "."): v for k, v in fact.items()
+    """A fact as rules and reports name its fields (wire names undone, bookkeeping dropped)."""
+    keys = _WIRE_KEYS
+    return {keys.get(k) or k.replace("__", "."): v for k, v in fact.items()
             if k not in (TYPE_FIELD, ID_FIELD, "sid")}
+
+
+_WIRE_NAMES: dict[str, str] = {}  # a tested field's key -> its name in the core (wire_name)
+_WIRE_KEYS: dict[str, str] = {}  # and back
+
+
+def wire_name(key: str) -> str:
+    """The name the core knows a tested field by: short ("f12"), since the core parses each
+    fact's text and hashes each name on every assertion, and every activation carries the
+    case's text back (some forty names like business__expected_value_usd_per_month): short
+    names cut a case's instructions by 3 % (callgrind). One name per key for the process,
+    whichever rule base compiled it first; names are made under the lock compiled_for holds."""
+    name = _WIRE_NAMES.get(key)
+    if name is None:
+        name = _WIRE_NAMES[key] = f"f{len(_WIRE_NAMES)}"
+        _WIRE_KEYS[name] = key
+    return name
 
 
 class Compiled:
@@ -145,13 +158,18 @@ class Compiled:
         for rule in self.rules.values():
             for path in conditions.paths(rule.condition):
                 alias, key = conditions.split_path(path, DERIVED_TYPES)
-                self.wire_names.setdefault(alias, {})[key] = conditions.field_name(key)
-                # a body may already name a field as the core does (a fact read back)
-                self.wire_names[alias][conditions.field_name(key)] = conditions.field_name(key)
-        self._offer_wires: dict[int, tuple[list[dict[str, Any]], list[tuple[Wire, bool]]]] = {}
+                self.wire_names.setdefault(alias, {})[key] = wire_name(key)
+                # a body may name a field without dots (a.b as a__b: a fact read back)
+                self.wire_names[alias][conditions.field_name(key)] = wire_name(key)
+        # a fitted catalog offer's wire form and whether the core takes it, by the offer's
+        # identity (RuleBase.offers_for shares equal fits)
+        self._offer_wires: dict[int, tuple[dict[str, Any], Wire, bool]] = {}
         # a rule's finding or verdict: its wire form and whether some rule can bind it
         self._fixed_wires: dict[int, tuple[dict[str, Any], Wire, bool]] = {}
+        # any other derived fact's wire form and whether the core takes it, by content
+        self._derived_wires: dict[Any, tuple[Wire, bool]] = {}
         self._tails: dict[Any, str] = {}
+        self._pieces: dict[Any, str] = {}  # a case field's name and value -> its JSON text
         self._takes: dict[str, bool] = {}  # a fact's text after its ids -> some rule can bind it
         host = _host()
         host.register_rulesets(copy.deepcopy({self.name: self.definition}))
@@ -166,7 +184,8 @@ class Compiled:
     def _definition(self) -> dict[str, Any]:
         ruleset: dict[str, Any] = {}
         for rule in self.rules.values():
-            branches = conditions.compile_durable(rule.condition, DERIVED_TYPES, TYPE_FIELD)
+            branches = conditions.compile_durable(rule.condition, DERIVED_TYPES, TYPE_FIELD,
+                                                  wire_name)
             for index, patterns in enumerate(branches):
                 name = rule.id if index == 0 else f"{rule.id}#{index + 1}"
                 ruleset[name] = {"all": patterns, "run": _UNUSED}
@@ -174,28 +193,38 @@ class Compiled:
                 self.rule_of[name] = rule
         return ruleset
 
-    def matched(self, messages: str) -> tuple[str, dict[str, str]]:
+    def matched(self, messages: str, sizes: dict[str, int]) -> tuple[str, dict[str, str]]:
         """The durable rule an activation is for, and the id of each fact it matched by alias.
 
-        The core writes an activation as {"rule": {"alias": <fact as asserted>, ...}}, and every
-        fact we assert starts with its id, so each alias's fact id is found by a search for
-        "alias":{"fid": " (inside a fact the sequence cannot occur: quotes in its strings are
-        escaped and its values are no objects) without parsing the facts. Should the text ever
-        differ from the rule's aliases, it is parsed as JSON instead."""
-        found = _RULE.match(messages)
-        if found is not None:
-            name = found.group(1)
-            places = []
-            for alias in self.aliases.get(name, ()):
-                key = _FACT_KEY[alias] if alias in _FACT_KEY else _fact_key(alias)
-                at = messages.find(key, found.end())
-                end = messages.find('"', at + len(key)) if at >= 0 else -1
-                if end < 0:
+        The core writes an activation as {"rule":{"alias":<fact as asserted>,...}}: the facts'
+        texts as they were sent, without spaces between them. Every fact we assert starts with
+        its id, and `sizes` gives the length of each one's text, so the facts are read in turn
+        by stepping over each one's text, not by a search through it (a case's text is long and
+        comes first). Should the text ever differ from that, it is parsed as JSON instead."""
+        end = messages.find('":{', 2)
+        name = messages[2:end]
+        aliases = self.aliases.get(name)
+        if aliases is not None and messages.startswith('{"'):
+            fids, at = {}, end + 3
+            while messages.startswith('"', at):
+                quote = messages.find('"', at + 1)
+                if not messages.startswith(_FACT_AT, quote):
                     break
-                places.append((at, alias, messages[at + len(key):end]))
-            else:
-                if places:
-                    return name, {alias: fid for _, alias, fid in sorted(places)}
+                start = quote + len(_FACT_AT)
+                stop = messages.find('"', start)
+                fid = messages[start:stop]
+                size = sizes.get(fid)
+                if size is None:
+                    break
+                fids[messages[at + 1:quote]] = fid
+                at = quote + 2 + size  # the fact's text starts after '":'
+                if messages.startswith(",", at):
+                    at += 1
+                elif messages.startswith("}}", at) and len(messages) == at + 2 \
+                        and fids.keys() == aliases:
+                    return name, fids
+                else:
+                    break
         ((name, facts),) = json.loads(messages).items()
         return name, {alias: fact[ID_FIELD] for alias, fact in facts.items()}
 
@@ -256,12 +285,31 @@ class Compiled:
         names = self.wire_names.get(kind, {})
         fact = {names[k]: v for k, v in body.items() if k in names and v is not None}
         fact[TYPE_FIELD] = kind
-        # the case never recurs: its text is not kept
-        tail = '", ' + wire_json(fact)[1:] if kind == conditions.CASE else self._tail(fact)
+        tail = self._case_tail(fact) if kind == conditions.CASE else self._tail(fact)
         fact[ID_FIELD] = fid
         # the id first, so that activations name their facts without a JSON parse (matched)
         return Wire(fact, {k: v for k, v in body.items() if v is not None},
                     f'{{"{ID_FIELD}": "{fid}", "sid": "', tail)
+
+    def _case_tail(self, fact: dict[str, Any]) -> str:
+        """A case's JSON after its id and session id. The case never recurs, but each field's
+        value does (most answers are choices): the text of each field is kept by content,
+        types included, and the case's text is joined from them, as json.dumps writes it."""
+        pieces, out = self._pieces, []
+        for name, value in fact.items():
+            try:
+                key: Any = (name, value, type(value))
+                piece = pieces.get(key)
+            except TypeError:  # a list value: not kept
+                key, piece = None, None
+            if piece is None:
+                piece = f"{wire_json(name)}: {wire_json(value)}"
+                if key is not None:
+                    if len(pieces) > 65536:
+                        pieces.clear()
+                    pieces[key] = piece
+            out.append(piece)
+        return '", ' + ", ".join(out) + "}"
 
     def _tail(self, fact: dict[str, Any]) -> str:
         """A fact's JSON after its id and session id. Most derived facts recur from case to case
@@ -315,48 +363,65 @@ class Compiled:
               ) -> list[tuple[Wire, bool]]:
         """The facts of one kind to assert, numbered after those of that kind already in the
         session, each with whether the core takes it (Compiled.takes). The catalog offers a
-        case admits are shared lists (RuleBase.offers_for), always asserted first: their wire
-        form is built and probed once per list, and each session gets its own copy."""
+        case admits are shared objects (RuleBase.offers_for: equal fits are one object),
+        always asserted first: each one's wire form is built and probed once, and each session
+        gets its own copy."""
         first = len(run.facts.get(kind, ()))
         if kind != "offer" or first:
             wires = [self._wire(kind, body, f"{kind}{first + n}") for n, body in
                      enumerate(bodies, start=1)]
             return [(wire, self.takes(kind, wire)) for wire in wires]
-        cached = self._offer_wires.get(id(bodies))
-        if cached is None or cached[0] is not bodies:
-            if len(self._offer_wires) > 4096:
-                self._offer_wires.clear()
-            wires = [self._wire(kind, b, f"{kind}{n}") for n, b in enumerate(bodies, start=1)]
-            cached = (bodies, [(w, self._bindable(kind, w.tail)) for w in wires])
-            self._offer_wires[id(bodies)] = cached
-        plain = self.plain
-        return [(Wire(dict(w.fact), dict(w.body), w.head, w.tail), plain or taken)
-                for w, taken in cached[1]]
+        known, plain, out = self._offer_wires, self.plain, []
+        for n, body in enumerate(bodies, start=1):
+            fid = f"{kind}{n}"
+            cached = known.get(id(body))
+            if cached is None or cached[0] is not body:
+                if len(known) > 8192:
+                    known.clear()
+                wire = self._wire(kind, body, fid)
+                cached = known[id(body)] = (body, wire, self._bindable(kind, wire.tail))
+            _, wire, taken = cached
+            fact = dict(wire.fact)
+            fact[ID_FIELD] = fid  # (the id is already the fact's last field)
+            out.append((Wire(fact, dict(wire.body), f'{{"{ID_FIELD}": "{fid}", "sid": "',
+                             wire.tail), plain or taken))
+        return out
 
     def derived_text(self, kind: str, body: dict[str, Any], fixed: dict[str, Any] | None,
                      run: Run, sid: str) -> str | None:
         """Hold one fact a firing derived, numbered after those of its kind in the session, and
-        give its text for the core if some rule can bind it. A rule's finding is the same on
-        every firing (`fixed`, which `body` copies): its wire form and whether the core takes
-        it are worked out once."""
+        give its text for the core if some rule can bind it. Its wire form and whether the core
+        takes it are worked out once: for a rule's finding, the same on every firing (`fixed`,
+        which `body` copies), by identity; for the rest by content (types included), since
+        most recur from case to case (an offer proposed as an option, an outcome)."""
         held = run.facts.setdefault(kind, [])
         fid = f"{kind}{len(held) + 1}"
-        if fixed is None:
-            wire = self._wire(kind, body, fid)
-            held.append(wire.fact)
-            run.bodies[fid] = wire.body
-            return wire.head + sid + wire.tail if self.takes(kind, wire) else None
-        cached = self._fixed_wires.get(id(fixed))
-        if cached is None or cached[0] is not fixed:
-            wire = self._wire(kind, fixed, "")
-            cached = (fixed, wire, self._bindable(kind, wire.tail))
-            self._fixed_wires[id(fixed)] = cached
-        _, wire, taken = cached
+        if fixed is not None:
+            cached = self._fixed_wires.get(id(fixed))
+            if cached is None or cached[0] is not fixed:
+                wire = self._wire(kind, fixed, "")
+                cached = (fixed, wire, self._bindable(kind, wire.tail))
+                self._fixed_wires[id(fixed)] = cached
+            _, wire, taken = cached
+        else:
+            try:
+                key: Any = (kind, tuple(body.items()), tuple(map(type, body.values())))
+                known = self._derived_wires.get(key)
+            except TypeError:  # a list value: not kept
+                key, known = None, None
+            if known is None:
+                wire = self._wire(kind, body, "")
+                known = (wire, self._bindable(kind, wire.tail))
+                if key is not None:
+                    if len(self._derived_wires) > 65536:
+                        self._derived_wires.clear()
+                    self._derived_wires[key] = known
+            wire, taken = known
         fact = dict(wire.fact)
         fact[ID_FIELD] = fid
         held.append(fact)
-        run.bodies[fid] = dict(wire.body)
-        if taken or self.plain:
+        if taken or self.plain:  # actions read bodies only of facts the core holds
+            run.bodies[fid] = dict(wire.body)
             return f'{{"{ID_FIELD}": "{fid}", "sid": "{sid}{wire.tail}'
         return None
 
@@ -374,7 +439,9 @@ class Compiled:
         try:
             if not failed and not self.plain:
                 if session.sent:
-                    core.retract_facts(self.handle, "[" + ",".join(session.sent) + "]")
+                    sid = session.sid
+                    core.retract_facts(self.handle, "[" + ",".join(
+                        f'{{"{ID_FIELD}": "{fid}", "sid": "{sid}"}}' for fid in session.sent) + "]")
                 self._idle.append(session.sid)
                 return
         except BaseException:
@@ -403,7 +470,9 @@ class Session:
         self.compiled = compiled
         self.sid = sid
         self.run = Run()
-        self.sent: list[str] = []  # the text of every fact the core holds, to retract them
+        # the id of every fact the core holds, to retract them, and the length of its text, to
+        # step over it in an activation (Compiled.matched)
+        self.sent: dict[str, int] = {}
 
     def __enter__(self) -> Session:
         _LOCK.acquire()
@@ -431,11 +500,13 @@ class Session:
             if kind == conditions.CASE and held:
                 run.case = run.bodies[held[-1][ID_FIELD]]
         while texts:
-            self.sent.extend(texts)
+            sent = self.sent
+            for text in texts:  # each starts {"id": "<id>": its id ends at the next quote
+                sent[text[_ID_AT:text.index('"', _ID_AT)]] = len(text)
             self._round("[" + ",".join(texts) + "]")
             pending, run.pending = run.pending, []
-            texts = [text for kind, body, fixed in pending
-                     if (text := compiled.derived_text(kind, body, fixed, run, sid)) is not None]
+            texts = [made for kind, body, fixed in pending
+                     if (made := compiled.derived_text(kind, body, fixed, run, sid)) is not None]
 
     def _round(self, text: str) -> None:
         """Assert one JSON array and run every activation it leads to, in the core's order."""
@@ -448,10 +519,10 @@ class Session:
             raise RuntimeError(f"durable_rules saw a fact twice: {text[:200]}")
         result = core.start_action_for_state(handle, state)
         messages = None if result is None else result[1]
-        fire, matched, run = self.compiled.fire, self.compiled.matched, self.run
+        fire, matched, run, sent = self.compiled.fire, self.compiled.matched, self.run, self.sent
         while messages is not None:
             try:
-                fire(*matched(messages), run)
+                fire(*matched(messages, sent), run)
             except BaseException:
                 core.abandon_action(handle, state)
                 raise
@@ -539,6 +610,7 @@ _HOST: Any = None
 _LOCK = threading.RLock()
 # durable_rules_engine.assert_facts result codes (durable.engine.Ruleset._handle_result)
 _NOT_HANDLED, _OBSERVED = 1, 2
+_ID_AT = len(f'{{"{ID_FIELD}": "')  # where a fact's text gives its id
 _PROBE = "probe"  # the session id of Compiled.takes' probes (cases' sessions are numbered)
 _UNUSED = "unused"  # every rule's action: activations are handled by Session, never by durable
 

@@ -718,28 +718,41 @@ FIT_PATHS = ("problem.deployment_target", "problem.classes", "problem.multi_labe
              "latency.p95_ms")  # priced as batch jobs or an endpoint (pricing.batch_allowed)
 
 
-def fit_offer(fact: dict[str, Any], knowledge: Knowledge, case: Mapping[str, Any]
+def fit_offer(fact: dict[str, Any], knowledge: Knowledge, case: Mapping[str, Any],
+              fitted: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] | None = None
               ) -> dict[str, Any]:
     """An offer fact for one case: where it would run for the deployment target (and whether
     it can run there), how many labels it needs for the project's classes, and whether it is
-    purpose-built for the project's sector, for every sector or for other sectors."""
+    purpose-built for the project's sector, for every sector or for other sectors.
+
+    Given `fitted`, equal fits of one catalog fact are one object, kept there: cases that
+    differ in answers the fit does not read share them, and so does what the engine derives
+    from each (its wire form, kept by identity)."""
     offer = knowledge.catalog.offer(fact["offer"])
-    ladder = knowledge.ladder
-    runs, fits = ladder.placement(case.get("problem.deployment_target"), list(offer.runs))
+    runs, fits = knowledge.ladder.placement(case.get("problem.deployment_target"),
+                                            list(offer.runs))
     needed = offer.labels.needed(case.get("problem.classes"), case.get("problem.multi_label"))
-    fitted = {**fact, "runs": runs, "runs_fit": fits, "labels_needed": needed,
-              "sector_fit": offer.sector_fit(case.get("problem.sector"))}
+    sector_fit = offer.sector_fit(case.get("problem.sector"))
     # the numbers alone: the report writes out the arithmetic of the options it shows
     info = _placement(knowledge, runs)
     cost = figures(knowledge.pricing, offer.id, case, needed,
                    running=info is None or info.cloud_billed)
-    fitted["cost_priced"] = cost is not None
+    key = (id(fact), runs, fits, needed, type(needed), sector_fit, cost)
+    known = fitted.get(key) if fitted is not None else None
+    if known is not None and known[0] is fact:  # (the id of a fact no longer held may recur)
+        return known[1]
+    made = {**fact, "runs": runs, "runs_fit": fits, "labels_needed": needed,
+            "sector_fit": sector_fit, "cost_priced": cost is not None}
     if cost is not None:
-        fitted.update(cost_low=cost.low, cost_high=cost.high,
-                      build_low=cost.build_low, build_high=cost.build_high,
-                      # rests on a request size the answers did not give (the task's default)
-                      cost_assumed=cost.assumed)
-    return fitted
+        made.update(cost_low=cost.low, cost_high=cost.high,
+                    build_low=cost.build_low, build_high=cost.build_high,
+                    # rests on a request size the answers did not give (the task's default)
+                    cost_assumed=cost.assumed)
+    if fitted is not None:
+        if len(fitted) >= 8192:  # a server sees endless answers
+            fitted.clear()
+        fitted[key] = (fact, made)
+    return made
 
 
 def option_estimate(knowledge: Knowledge, offer: str, runs: str | None,

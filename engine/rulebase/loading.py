@@ -224,6 +224,9 @@ class RuleBase:
     _admitted: dict[tuple[str, ...], list[dict[str, Any]]] = field(
         default_factory=dict, repr=False
     )
+    _fitted: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] = field(
+        default_factory=dict, repr=False
+    )  # knowledge.fit_offer's: one object for equal fits of a catalog offer
     _filter_paths: list[str] = field(default_factory=list, repr=False)
     _fit_paths: list[str] = field(default_factory=list, repr=False)
     sources: dict[str, str] = field(default_factory=dict)  # rule id -> file
@@ -263,7 +266,7 @@ class RuleBase:
                         self.offer_filter, {"case": case, "offer": o}, DERIVED_TYPES)]
             if len(self._offer_cache) >= OFFER_CACHE_SIZE:  # a server sees endless answers
                 self._offer_cache.clear()
-            self._offer_cache[key] = [fit_offer(o, self.knowledge, case)
+            self._offer_cache[key] = [fit_offer(o, self.knowledge, case, self._fitted)
                                       for o in self._admitted[admit]]
         return self._offer_cache[key]
 

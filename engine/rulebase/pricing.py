@@ -166,6 +166,11 @@ class Pricing(_Model):
         return {p.offer: p for p in self.offers}
 
     @functools.cached_property
+    def figures_known(self) -> dict[tuple[Any, ...], Figures | None]:
+        """figures' answers by the values it reads (asked for every offer of every case)."""
+        return {}
+
+    @functools.cached_property
     def request_sizes(self) -> dict[tuple[Any, ...], tuple[RequestSize, tuple[str, ...]]]:
         """request_size's answers by the values it reads (asked for every offer of a case)."""
         return {}
@@ -202,8 +207,7 @@ def _span(rng: tuple[float, float], money: bool = False) -> str:
 def request_size(pricing: Pricing, case: Mapping[str, Any]) -> tuple[RequestSize, list[str]]:
     """The size of one request: the answers where given, else the task's default (listed).
     Kept per the values read (types included), since every offer of a case asks."""
-    given = tuple(case.get(f"problem.{name}_per_request") for name in SIZE_FIELDS)
-    key = (case.get("problem.task"), given, tuple(map(type, given)))
+    key = _size_key(case)
     try:
         known = pricing.request_sizes.get(key)
     except TypeError:  # an unhashable answer: not kept
@@ -214,6 +218,12 @@ def request_size(pricing: Pricing, case: Mapping[str, Any]) -> tuple[RequestSize
             pricing.request_sizes.clear()
         known = pricing.request_sizes[key] = (size, tuple(assumed))
     return known[0], list(known[1])
+
+
+def _size_key(case: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What request_size reads of the answers, types included."""
+    given = tuple(case.get(f"problem.{name}_per_request") for name in SIZE_FIELDS)
+    return case.get("problem.task"), given, tuple(map(type, given))
 
 
 def _request_size(pricing: Pricing, case: Mapping[str, Any]) -> tuple[RequestSize, list[str]]:
@@ -419,8 +429,25 @@ def figures(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_needed
             running: bool = True) -> Figures | None:
     """An estimate's numbers without its arithmetic written out: what each offer fact carries
     for a case (knowledge.fit_offer); the report's option writes out the rest (`estimate`)."""
+    # kept per what _priced reads of the answers (types included): the volume, the tightest
+    # response time (batch_allowed), the request size and the labels at hand. Every offer of
+    # every case asks, and generated cases repeat these far more often than whole answers.
+    requests, labeled = case.get("problem.requests_per_month"), case.get("data.labeled_examples")
+    key: Any = (offer, labels_needed, running, requests, type(requests), labeled, type(labeled),
+                batch_allowed(pricing, case), _size_key(case))
+    known = pricing.figures_known
+    try:
+        if key in known:
+            return known[key]
+    except TypeError:  # an unhashable answer: not kept
+        key = None
     priced = _priced(pricing, offer, case, labels_needed, running, None)
-    return None if isinstance(priced, str) else priced[0]
+    numbers = None if isinstance(priced, str) else priced[0]
+    if key is not None:
+        if len(known) >= 8192:  # a server sees endless answers
+            known.clear()
+        known[key] = numbers
+    return numbers
 
 
 def estimate(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_needed: int = 0,

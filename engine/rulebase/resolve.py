@@ -14,6 +14,7 @@ giving it the row's `candidate`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,7 +112,10 @@ def _reject(facts: list[dict[str, Any]], options: dict[Key, OptionState]) -> Non
         if not targets:  # a rung rejected before any option was proposed still shows why
             key = (fact["rung"], fact.get("service") or None, fact.get("offer") or None)
             targets = [options.setdefault(key, OptionState(*key))]
-        direct = _targets({**fact, "candidate": None}, options)
+            direct = _targets({**fact, "candidate": None}, options)
+        else:  # without a candidate, the targets are the direct ones
+            direct = _targets({**fact, "candidate": None}, options) if fact.get(
+                "candidate") else targets
         reason = fact.get("reason", fact["rule"])
         for state in targets:
             text = _shared(reason, state, state in direct or not direct)
@@ -261,8 +265,10 @@ def outcome_fact(resolution: Resolution, causes: tuple[str, ...]) -> dict[str, A
     """Whether anything was selected, and how many options each cause alone ruled out (an
     option rejected for several causes counts for none: no single fix would revive it)."""
     fact: dict[str, Any] = {"selected": resolution.selected is not None}
+    alone = Counter(cause for o in resolution.options if len(o.causes) == 1
+                    for cause in o.causes)
     for cause in causes:
-        fact[f"rejected_by_{cause}"] = sum(o.causes == {cause} for o in resolution.options)
+        fact[f"rejected_by_{cause}"] = alone[cause]
     return fact
 
 
