@@ -37,6 +37,7 @@ from engine.model.vocab import (
     Verdict,
 )
 from engine.rulebase.pricing import Estimate, Pricing, estimate, figures
+from engine.util.memo import keep
 
 
 class Model(BaseModel):
@@ -749,9 +750,7 @@ def fit_offer(fact: dict[str, Any], knowledge: Knowledge, case: Mapping[str, Any
                     # rests on a request size the answers did not give (the task's default)
                     cost_assumed=cost.assumed)
     if fitted is not None:
-        if len(fitted) >= 8192:  # a server sees endless answers
-            fitted.clear()
-        fitted[key] = (fact, made)
+        keep(fitted, key, (fact, made), 8192)
     return made
 
 

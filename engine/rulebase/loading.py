@@ -31,6 +31,7 @@ from engine.rulebase.knowledge import (
     read_file,
     validate,
 )
+from engine.util.memo import keep
 
 # Derived fact types a rule may bind, and the fields each carries. `*` allows any field (the
 # metrics of a benchmark row are named by the project's success criteria).
@@ -264,10 +265,8 @@ class RuleBase:
                     o for o in self._offers
                     if self.offer_filter is None or conditions.evaluate(
                         self.offer_filter, {"case": case, "offer": o}, DERIVED_TYPES)]
-            if len(self._offer_cache) >= OFFER_CACHE_SIZE:  # a server sees endless answers
-                self._offer_cache.clear()
-            self._offer_cache[key] = [fit_offer(o, self.knowledge, case, self._fitted)
-                                      for o in self._admitted[admit]]
+            keep(self._offer_cache, key, [fit_offer(o, self.knowledge, case, self._fitted)
+                                          for o in self._admitted[admit]], OFFER_CACHE_SIZE)
         return self._offer_cache[key]
 
 

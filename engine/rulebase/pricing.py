@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine.model.vocab import Task
+from engine.util.memo import keep
 
 # Quantities of a month that follow from the volume and the size of one request.
 PER_REQUEST = ("requests", "input_chars", "output_chars", "input_tokens", "output_tokens",
@@ -214,9 +215,7 @@ def request_size(pricing: Pricing, case: Mapping[str, Any]) -> tuple[RequestSize
         return _request_size(pricing, case)
     if known is None:
         size, assumed = _request_size(pricing, case)
-        if len(pricing.request_sizes) >= 4096:  # a server sees endless answers
-            pricing.request_sizes.clear()
-        known = pricing.request_sizes[key] = (size, tuple(assumed))
+        known = keep(pricing.request_sizes, key, (size, tuple(assumed)), 4096)
     return known[0], list(known[1])
 
 
@@ -444,9 +443,7 @@ def figures(pricing: Pricing, offer: str, case: Mapping[str, Any], labels_needed
     priced = _priced(pricing, offer, case, labels_needed, running, None)
     numbers = None if isinstance(priced, str) else priced[0]
     if key is not None:
-        if len(known) >= 8192:  # a server sees endless answers
-            known.clear()
-        known[key] = numbers
+        keep(known, key, numbers, 8192)
     return numbers
 
 
