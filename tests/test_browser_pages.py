@@ -119,6 +119,13 @@ def test_every_page_fits_the_screen(browser: Any, site: tuple[str, list[str]], d
     context.close()
 
 
+def follow(page: Any, target: Any) -> None:
+    """Click a link or button that loads another page, and wait for that page: reading the
+    table right after the click could read the old page as it unloads (seen as [] in CI)."""
+    with page.expect_navigation():
+        target.click()
+
+
 @pytest.mark.parametrize("device", sorted(WIDTHS))
 def test_filter_and_paging_without_javascript(browser: Any, site: tuple[str, list[str]],
                                               device: str, shots: Path) -> None:
@@ -130,12 +137,12 @@ def test_filter_and_paging_without_javascript(browser: Any, site: tuple[str, lis
     projects = page.locator("table.past td.project a:not(.history-link)")
     assert projects.all_inner_texts() == list(reversed(NAMES))[:3]
     # paging: older, older, then newer again; each page fits and keeps its dates on one line
-    page.get_by_role("link", name="Older").click()
+    follow(page, page.get_by_role("link", name="Older"))
     assert projects.all_inner_texts() == list(reversed(NAMES))[3:6]
-    page.get_by_role("link", name="Older").click()
+    follow(page, page.get_by_role("link", name="Older"))
     assert projects.all_inner_texts()[:2] == list(reversed(NAMES))[6:]
     check_fits(page, width, "third page")
-    page.get_by_role("link", name="Newer").click()
+    follow(page, page.get_by_role("link", name="Newer"))
     assert projects.all_inner_texts() == list(reversed(NAMES))[3:6]
     assert one_line_dates(page) == [1, 1, 1]
     # the filter: typed, submitted with Enter, kept while paging
@@ -145,17 +152,17 @@ def test_filter_and_paging_without_javascript(browser: Any, site: tuple[str, lis
     assert projects.all_inner_texts() == [f"Queue triage {n}" for n in (4, 3, 2)]
     check_fits(page, width, "filtered")
     page.screenshot(path=str(shots / f"pages-filtered-{device}.png"), full_page=True)
-    page.get_by_role("link", name="Older").click()
+    follow(page, page.get_by_role("link", name="Older"))
     assert projects.all_inner_texts() == ["Queue triage 1", "Queue triage 0"]
     assert page.get_by_role("link", name="Older").count() == 0  # the last matching page
     assert page.get_by_role("link", name="Newest").get_attribute("href") == (
         "/assessments?q=queue+TRIAGE")
     assert page.get_by_label("Filter by project, verdict or strategy").input_value() == (
         "queue TRIAGE")
-    page.get_by_role("link", name="Show all").click()
+    follow(page, page.get_by_role("link", name="Show all"))
     assert projects.count() == 3 and page.url == base + "/assessments"
     page.get_by_label("Filter by project, verdict or strategy").fill("straße")
-    page.get_by_role("button", name="Filter").click()
+    follow(page, page.get_by_role("button", name="Filter"))
     assert projects.all_inner_texts() == ["Straße Prüfung"]
     context.close()
 
