@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 from typing import Any
 
@@ -33,8 +32,9 @@ _STRING = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")')  # JSON strings, kept by spl
 _SUSPECT = re.compile(r"\.0(?!\d)|\de|\d{16}")
 _NUMBER_CHARS = frozenset("0123456789.-+e")
 _OUTSIDE_BMP = re.compile("[\U00010000-\U0010FFFF]")
-_FOUR_BYTE_LEAD = re.compile(rb"[\xf0-\xf4]")  # UTF-8 of a character outside the BMP
-_SCALARS = (str, int, bool, type(None))
+_FOUR_BYTE_LEADS = tuple(bytes([lead]) for lead in range(0xF0, 0xF5))  # UTF-8 beyond the BMP
+_PLAIN_FLOAT_LOW, _PLAIN_FLOAT_HIGH = 1e-3, 1e15
+_CLOSERS = frozenset(b",]}")
 
 
 class _NeedsReference(Exception):
@@ -94,7 +94,7 @@ def _suspects(data: bytes) -> list[tuple[int, bool]]:
     return hits
 
 
-def _rewrite_outside_strings(data: bytes) -> bytes:
+def _rewrite_outside_strings(data: bytes, hits: list[tuple[int, bool]] | None = None) -> bytes:
     """Rewrite suspect numbers of canonical-candidate bytes that hold no escaped backslash.
 
     Then every `\\"` is an escaped quote, every other `"` opens or closes a string, and a
@@ -105,7 +105,7 @@ def _rewrite_outside_strings(data: bytes) -> bytes:
     quotes = 0  # string delimiters in data[:scanned]
     scanned = 0
     backslash = b"\\" in data  # without one, no quote is escaped: a single count will do
-    for at, integral in _suspects(data):
+    for at, integral in _suspects(data) if hits is None else hits:
         if at < last:
             continue  # inside a token already rewritten
         quotes += data.count(b'"', scanned, at)
@@ -181,10 +181,12 @@ def canonical_json(value: Any) -> bytes:
     try:
         if type(value) is str:  # no number to rewrite, no key to sort: a record's small parts
             return json.dumps(value, ensure_ascii=False).encode("utf-8")
-        data = _orjson_bytes(value)
-        if data is not None and b"\\\\" not in data and (
-                data.isascii() or not _FOUR_BYTE_LEAD.search(data)):
-            return _rewrite_outside_strings(data)
+        fast = _orjson_bytes(value)
+        if fast is not None:
+            data, floats = fast
+            if (b"\\" not in data or b"\\\\" not in data) and (
+                    data.isascii() or not any(lead in data for lead in _FOUR_BYTE_LEADS)):
+                return _rewrite_outside_strings(data, _orjson_suspects(data, *floats))
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                           allow_nan=False)
         if not text.isascii() and _OUTSIDE_BMP.search(text):  # keys sort by UTF-16 units
@@ -206,34 +208,78 @@ def canonical_json(value: Any) -> bytes:
             raise ValueError(f"not representable as canonical JSON: {error}") from None
 
 
-def _orjson_bytes(value: Any) -> bytes | None:
-    """orjson's sorted bytes of a value made only of JSON types and finite floats, else None
-    (the `json` path then decides, as it did before orjson was used)."""
+def _orjson_bytes(value: Any) -> tuple[bytes, tuple[int, int]] | None:
+    """orjson's sorted bytes of a value made only of JSON types, finite floats and integers
+    within 2**53 - 1, with the walk's float counts (see _floats); else None (the `json` path
+    then decides, as it did before orjson was used)."""
     try:
-        if not _plain(value):
+        floats = [0, 0]
+        if not _plain((value,), floats):
             return None
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS), (floats[0], floats[1])
     except (TypeError, RecursionError, orjson.JSONEncodeError):
-        return None  # a lone surrogate, an integer beyond 64 bits, nesting too deep
+        return None  # a lone surrogate, nesting too deep
 
 
-def _plain(value: Any) -> bool:
-    """Only dicts, lists, tuples, str, int, bool, None and finite floats (orjson itself refuses
-    keys that are not str). A loop, not recursion: a decision is walked in about 0.05 ms."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
+def _plain(items: Any, floats: list[int]) -> bool:
+    """Whether the items hold only dicts, lists, tuples, str, None, bool, finite floats and
+    integers RFC 8785 can write (orjson itself refuses keys that are not str), counting in
+    `floats` the integral floats and those that may be written with an exponent: where none
+    is, the rewrite skips that search. Recursive (about 0.07 ms for a decision's 700 values);
+    nesting too deep for it goes the `json` way, as nesting too deep for orjson does."""
+    for item in items:
         kind = type(item)
-        if kind is dict:
-            stack.extend(item.values())
-        elif kind is list or kind is tuple:
-            stack.extend(item)
-        elif kind is float:
-            if not math.isfinite(item):
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is dict or kind is list or kind is tuple:
+            if not _plain(item.values() if kind is dict else item, floats):
                 return False
-        elif kind not in _SCALARS:
+        elif kind is int:
+            if not -_SAFE_INT <= item <= _SAFE_INT:
+                return False
+        elif kind is float:
+            if not _count_float(item, floats):
+                return False
+        else:
             return False
     return True
+
+
+def _count_float(item: float, floats: list[int]) -> bool:
+    """False for NaN and the infinities; else counts the float where the rewrite looks."""
+    if item - item:  # NaN and the infinities give NaN, which is true
+        return False
+    if item.is_integer():
+        floats[0] += 1
+    magnitude = abs(item)
+    # repr writes an exponent below 1e-4 and from 1e16: counted with a margin
+    if magnitude and not _PLAIN_FLOAT_LOW <= magnitude < _PLAIN_FLOAT_HIGH:
+        floats[1] += 1
+    return True
+
+
+def _orjson_suspects(data: bytes, integral: int, exponent: int) -> list[tuple[int, bool]]:
+    """_suspects for orjson's bytes of a value the walk passed: no integer there is long
+    (the walk refused those), and a search is made only for the forms the walk counted. The
+    literal searches run on the bytes as they are ('.' is rare where digits are common)."""
+    hits: list[tuple[int, bool]] = []
+    if integral:
+        size = len(data)
+        at = data.find(b".0")
+        while at >= 0:
+            end = at + 2
+            if (end == size or data[end] in _CLOSERS) and at and data[at - 1] in _DIGIT_BYTES:
+                hits.append((at, True))
+            at = data.find(b".0", end)
+    if exponent:
+        for needle in (b"e-", b"e+"):
+            at = data.find(needle)
+            while at >= 0:
+                if at and data[at - 1] in _DIGIT_BYTES:
+                    hits.append((at - 1, False))
+                at = data.find(needle, at + 2)
+        hits.sort()
+    return hits
 
 
 def join_object(parts: dict[str, bytes]) -> bytes:
