@@ -228,7 +228,11 @@ def _agrees_with_rfc8785(value: object) -> None:
                                    # exponents ECMAScript writes out or writes otherwise
                                    2.88314e-06, 1e-06, -2.5e-05, 1.5e-07, 9007199254740993.0,
                                    [3.5, 0.5, -0.0, 20000.0], {"k": "a 2.0, b 1e-05", "v": 2.0},
-                                   ["x\\\"y", 1.0, "\\", 2.0], "2.0", 7.0])
+                                   ["x\\\"y", 1.0, "\\", 2.0], "2.0", 7.0,
+                                   # where repr starts or stops writing an exponent
+                                   [9.999999999999999e-05, 0.0001, 0.00011, 1e15],
+                                   [9999999999999998.0, 1e16, 999999999999999.9, -1e-4],
+                                   {"a": "1.0,", "b": [0.5e-3, 2e-3]}])
 def test_canonical_edge_cases(value: object) -> None:
     assert canonical_json(value) == rfc8785.dumps(value)
 
