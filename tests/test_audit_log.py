@@ -237,6 +237,18 @@ def test_canonical_edge_cases(value: object) -> None:
     assert canonical_json(value) == rfc8785.dumps(value)
 
 
+def test_canonical_strings_escape_every_code_point_as_rfc8785() -> None:
+    """A string alone takes a shortcut (a record's small members): every character of the
+    BMP outside the surrogates, and some beyond it, come out as the reference writes them."""
+    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000]
+    chars += ["\U0001f600", "\U0010ffff"]
+    for start in range(0, len(chars), 4096):
+        text = "a" + "|".join(chars[start:start + 4096]) + '"\\'
+        assert canonical_json(text) == rfc8785.dumps(text)
+    with pytest.raises(ValueError):
+        canonical_json("lone \ud800 surrogate")
+
+
 @pytest.mark.parametrize("value", [
     float("nan"), [1, float("inf")], {"a": {"b": -float("inf")}},  # orjson would write null
     datetime(2026, 1, 1, tzinfo=UTC), uuid.UUID(int=1), {"k": {1, 2}},  # orjson would write them
@@ -348,3 +360,16 @@ def test_pages_search_and_reads_are_the_same_on_either_store(home: Path, backend
     assert stored == StandInRuleBase().files
     assert log.meta()["schema"] == "mladvisor.audit/1" and log.head() == (13, log.get(
         report).entry_hash)
+
+
+@pytest.mark.parametrize("head", [
+    {"schema": "mladvisor.audit-checkpoint/1", "log_id": "a-b", "count": 12, "head_hash": "f" * 64,
+     "time": "2026-12-02T19:00:00.000001Z", "key_id": "k", "signature": "AB+/=="},
+    {"schema": "mladvisor.audit-checkpoint/1", "log_id": "journal \u00e9t\u00e9", "count": 0}])
+def test_checkpoints_are_written_as_json_writes_them(head: dict[str, object]) -> None:
+    """The head file is dumped by orjson for speed; a checkpoint file's bytes stay those of
+    `json` (sorted, indented by two, final newline), non-ASCII content included."""
+    from engine.audit.checkpoint import dump_checkpoint
+
+    expected = (json.dumps(head, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    assert dump_checkpoint(head) == expected

@@ -180,7 +180,9 @@ def canonical_json(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of a JSON value (raises ValueError if it has none)."""
     try:
         if type(value) is str:  # no number to rewrite, no key to sort: a record's small parts
-            return json.dumps(value, ensure_ascii=False).encode("utf-8")
+            # escaped as RFC 8785 escapes (checked for every code point); a lone surrogate
+            # raises TypeError, and the reference then refuses it
+            return orjson.dumps(value)
         fast = _orjson_bytes(value)
         if fast is not None:
             data, floats = fast
